@@ -1,0 +1,45 @@
+# The two commands: `make dev` runs everything locally, `make test` runs every test.
+# Both create .venv on first use and reinstall only when a requirements file changes.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip
+BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: dev test lint format synth clean
+
+dev: $(VENV)/.installed-local
+	$(PYTHON) -m local serve
+
+test: $(VENV)/.installed-dev
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+$(PYTHON):
+	@$(BOOTSTRAP_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "Python 3.11 is required (found: $$($(BOOTSTRAP_PYTHON) --version))"; exit 1; }
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# The local runtime only: quick, without the CDK toolchain.
+$(VENV)/.installed-local: requirements.txt requirements-local.txt | $(PYTHON)
+	@echo "installing the local runtime's packages into $(VENV) ..."
+	$(PIP) install --quiet -r requirements-local.txt
+	@touch $@
+
+# Everything: tests, lint, and the CDK app.
+$(VENV)/.installed-dev: requirements.txt requirements-local.txt requirements-dev.txt | $(PYTHON)
+	@echo "installing the test, lint and infrastructure packages into $(VENV) (first time: a few minutes) ..."
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-local
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out

@@ -1,0 +1,1 @@
+"""The CDK app: one stack per stage, built from the workflow declarations."""

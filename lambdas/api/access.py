@@ -1,0 +1,153 @@
+"""Who may call what: the groups of DESIGN.md's matrix, declared once per route.
+
+Routes are declared with ``Routes.get/post/delete(resource, allow=...)``; that one declaration
+registers the Powertools route and its row in ``ROUTES``, which the authorisation middleware, the
+local gateway and the CDK app all read. A route registered any other way has no row, and the
+middleware refuses it (403) rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from lambdas.api.errors import error_response
+
+
+class Group(StrEnum):
+    FRONT_DESK = "front-desk"
+    MANAGERS = "managers"
+    OPS = "ops"
+    LAB = "lab"
+
+
+# The rows of the matrix in DESIGN.md. An empty set means no token is needed.
+PUBLIC: frozenset[Group] = frozenset()
+READ_RECORDS = frozenset({Group.FRONT_DESK, Group.MANAGERS})
+FRONT_DESK_WORK = frozenset({Group.FRONT_DESK})
+ERASE_PERSONAL_DATA = frozenset({Group.MANAGERS})
+POST_LAB_RESULT = frozenset({Group.FRONT_DESK, Group.LAB})
+READ_EXECUTIONS = frozenset({Group.MANAGERS, Group.OPS})
+OPERATE_EXECUTIONS = frozenset({Group.OPS})
+ANY_GROUP = frozenset(Group)
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    method: str
+    resource: str  # API Gateway template, e.g. /clients/{client_id}
+    allow: frozenset[Group]
+    local_only: bool = False
+
+    @property
+    def public(self) -> bool:
+        return not self.allow
+
+
+ROUTES: dict[tuple[str, str], RouteAccess] = {}
+
+_TEMPLATE_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def powertools_rule(resource: str) -> str:
+    """``/clients/{client_id}`` → ``/clients/<client_id>``."""
+    return _TEMPLATE_PARAM.sub(r"<\1>", resource)
+
+
+class Routes:
+    """A Powertools router whose every route states who may call it."""
+
+    def __init__(self) -> None:
+        self.router = Router()
+
+    def get(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
+        return self.route("GET", resource, allow=allow, **options)
+
+    def post(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
+        return self.route("POST", resource, allow=allow, **options)
+
+    def delete(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
+        return self.route("DELETE", resource, allow=allow, **options)
+
+    def route(
+        self, method: str, resource: str, *, allow: frozenset[Group], local_only: bool = False, **options: Any
+    ) -> Callable[..., Any]:
+        declare(method, resource, allow, local_only=local_only)
+        if allow:
+            options.setdefault("security", [{"cognito": []}])
+            options.setdefault("openapi_extensions", {"x-allowed-groups": sorted(allow)})
+        return self.router.route(powertools_rule(resource), method, **options)
+
+
+def declare(method: str, resource: str, allow: frozenset[Group], *, local_only: bool = False) -> None:
+    key = (method, resource)
+    if key in ROUTES and ROUTES[key].allow != allow:
+        raise ValueError(f"{method} {resource} is declared twice with different groups")
+    ROUTES[key] = RouteAccess(method, resource, allow, local_only)
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    username: str | None
+    groups: frozenset[str]
+
+
+def caller_of(event: Any) -> Caller | None:
+    """The identity the Cognito authorizer put in the request context, if any."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    if not claims.get("sub"):
+        return None
+    return Caller(
+        sub=claims["sub"],
+        username=claims.get("cognito:username"),
+        groups=parse_groups(claims.get("cognito:groups")),
+    )
+
+
+def parse_groups(value: Any) -> frozenset[str]:
+    """API Gateway flattens the groups claim: ``"a,b"`` (REST) or ``"[a b]"``; tests may pass a list."""
+    if not value:
+        return frozenset()
+    if isinstance(value, list):
+        return frozenset(str(group) for group in value)
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        return frozenset(text[1:-1].split())
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+def authorize(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
+    """Global middleware: the caller must be in one of the route's groups."""
+    event = app.current_event
+    access = ROUTES.get((event.http_method.upper(), event.resource))
+    if access is None:
+        return error_response(403, "forbidden", "this route declares no groups, so nobody may call it")
+    if access.public:
+        return next_middleware(app)
+    caller = caller_of(event.raw_event)
+    if caller is None:
+        return error_response(401, "unauthorized", "Unauthorized")
+    if not caller.groups & access.allow:
+        allowed = ", ".join(sorted(access.allow))
+        return error_response(403, "forbidden", f"this route is for the groups: {allowed}")
+    return next_middleware(app)
+
+
+def undeclared_operations(app: ApiGatewayResolver, security_schemes: dict[str, Any]) -> list[tuple[str, str]]:
+    """Operations of ``app``'s OpenAPI document that have no row in ``ROUTES``."""
+    schema = app.get_openapi_schema(security_schemes=security_schemes)
+    return [
+        (method.upper(), path)
+        for path, item in (schema.paths or {}).items()
+        for method in ("get", "post", "put", "patch", "delete")
+        if getattr(item, method, None) is not None and (method.upper(), path) not in ROUTES
+    ]

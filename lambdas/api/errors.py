@@ -1,0 +1,81 @@
+"""The API's error format: ``{"error": "<code>", "message": "...", "details": [...]}``.
+
+Invalid input is a 4xx naming the field; an impossible state change is 409; a 500 only for a bug.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound
+from lambdas.shared.observability import logger
+
+
+class InvalidField(ValueError):
+    """Input the schema accepts but the domain does not (a cursor, a date in the future, ...)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
+) -> Response:
+    body = {"error": code, "message": message, "details": details or []}
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, default=str),
+        headers=headers or None,
+    )
+
+
+def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def register_error_handlers(app: ApiGatewayResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response:
+        details = [
+            {"field": _field_name(item.get("loc", ())), "message": item.get("msg", "invalid")}
+            for item in error.errors()
+        ]
+        fields = ", ".join(detail["field"] for detail in details) or "the request"
+        return error_response(422, "invalid_request", f"invalid value for {fields}", details)
+
+    @app.exception_handler(InvalidField)
+    def invalid_field(error: InvalidField) -> Response:
+        return error_response(
+            422, "invalid_request", str(error), [{"field": error.field, "message": str(error)}]
+        )
+
+    @app.exception_handler(NotFound)
+    def not_found(error: NotFound) -> Response:
+        return error_response(404, "not_found", str(error))
+
+    @app.exception_handler(Conflict)
+    def conflict(error: Conflict) -> Response:
+        return error_response(409, "conflict", str(error))
+
+    @app.exception_handler(DatabaseUnavailable)
+    def database_unavailable(error: DatabaseUnavailable) -> Response:
+        logger.warning("database unavailable", extra={"reason": str(error)})
+        return error_response(
+            503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"}
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+
+    @app.not_found
+    def unknown_route(error: Exception) -> Response:
+        return error_response(404, "not_found", "no such route")

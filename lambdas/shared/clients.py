@@ -1,0 +1,125 @@
+"""Reading clients: the views the API returns, and search with keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from lambdas.shared.db.models import Client
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ClientStatus
+from lambdas.shared.errors import NotFound
+from lambdas.shared.normalize import fold, phone_key
+
+
+class InvalidCursor(ValueError):
+    """The pagination cursor was not one this API produced."""
+
+
+class Address(BaseModel):
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+
+
+class ClientSummary(BaseModel):
+    client_id: str
+    status: ClientStatus
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, client: Client) -> ClientSummary:
+        return cls(
+            client_id=client.id,
+            status=client.status,
+            first_name=client.first_name,
+            last_name=client.last_name,
+            birth_date=client.birth_date,
+            phone=client.phone,
+        )
+
+
+class ClientDetail(ClientSummary):
+    email: str | None
+    address: Address
+    language: str
+    waiting_for: str | None = Field(None, description="what the onboarding waits for, if anything")
+    outcome_reason: str | None = None
+    execution_arn: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, client: Client) -> ClientDetail:
+        return cls(
+            **ClientSummary.of(client).model_dump(),
+            email=client.email,
+            address=Address(
+                line1=client.address_line1,
+                line2=client.address_line2,
+                postal_code=client.postal_code,
+                city=client.city,
+            ),
+            language=client.language,
+            waiting_for=client.waiting_for,
+            outcome_reason=client.outcome_reason,
+            execution_arn=client.execution_arn,
+            created_at=client.created_at,
+            updated_at=client.updated_at,
+        )
+
+
+class ClientPage(BaseModel):
+    items: list[ClientSummary]
+    next_cursor: str | None = Field(None, description="pass as `cursor` to get the next page")
+
+
+def get_client(uow: UnitOfWork, client_id: str) -> ClientDetail:
+    client = uow.clients.get(client_id)
+    if client is None:
+        raise NotFound("client", client_id)
+    return ClientDetail.of(client)
+
+
+def search_clients(uow: UnitOfWork, q: str | None, limit: int, cursor: str | None) -> ClientPage:
+    """Clients whose name (accents and case ignored) or phone number contains ``q``."""
+    name, phone_digits = _search_terms(q)
+    after = _decode_cursor(cursor) if cursor else None
+    clients = uow.clients.search(name=name, phone_digits=phone_digits, limit=limit + 1, after=after)
+    page, more = clients[:limit], len(clients) > limit
+    next_cursor = _encode_cursor(page[-1].search_name, page[-1].id) if more else None
+    return ClientPage(items=[ClientSummary.of(client) for client in page], next_cursor=next_cursor)
+
+
+def _search_terms(q: str | None) -> tuple[str | None, str | None]:
+    if not q or not q.strip():
+        return None, None
+    digits = re.sub(r"[\s.\-()]", "", q)
+    if re.fullmatch(r"\+?\d{3,}", digits):
+        return None, phone_key(digits)
+    return fold(q), None
+
+
+def _encode_cursor(search_name: str, client_id: str) -> str:
+    raw = json.dumps([search_name, client_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        search_name, client_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor("cursor is not valid; use next_cursor from a previous page") from exc
+    if not isinstance(search_name, str) or not isinstance(client_id, str):
+        raise InvalidCursor("cursor is not valid; use next_cursor from a previous page")
+    return search_name, client_id

@@ -1,0 +1,66 @@
+"""Settings read from the environment once per container, validated at cold start.
+
+CDK sets these variables in AWS; locally they default to values that just work.
+Logic never reads ``os.environ``: it asks for a settings model.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _EnvSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def from_env(cls) -> Self:
+        return cls.model_validate(dict(os.environ))
+
+
+class DatabaseSettings(_EnvSettings):
+    """Either a full ``DATABASE_URL`` or the Aurora settings for IAM authentication."""
+
+    url: str | None = Field(None, alias="DATABASE_URL")
+    host: str | None = Field(None, alias="DB_HOST")
+    port: int = Field(3306, alias="DB_PORT")
+    user: str | None = Field(None, alias="DB_USER")
+    name: str | None = Field(None, alias="DB_NAME")
+    region: str | None = Field(None, alias="AWS_REGION")
+    ca_bundle: str | None = Field(None, alias="DB_CA_BUNDLE")
+
+    @model_validator(mode="after")
+    def _url_or_aurora(self) -> Self:
+        aurora = (self.host, self.user, self.name, self.region)
+        if self.url is None and not all(aurora):
+            raise ValueError(
+                "set DATABASE_URL, or DB_HOST, DB_USER, DB_NAME and AWS_REGION for IAM authentication"
+            )
+        return self
+
+
+class ObservabilitySettings(_EnvSettings):
+    in_lambda: bool = Field(False, alias="LAMBDA_TASK_ROOT")
+    trace_disabled: bool = Field(False, alias="POWERTOOLS_TRACE_DISABLED")
+
+    @field_validator("in_lambda", mode="before")
+    @classmethod
+    def _set_means_true(cls, value: object) -> bool:
+        return bool(value)
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return self.in_lambda and not self.trace_disabled
+
+
+@cache
+def database_settings() -> DatabaseSettings:
+    return DatabaseSettings.from_env()
+
+
+@cache
+def observability_settings() -> ObservabilitySettings:
+    return ObservabilitySettings.from_env()

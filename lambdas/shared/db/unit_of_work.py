@@ -1,0 +1,87 @@
+"""The unit of work: one session and one transaction per invocation.
+
+Leaving the block commits; an exception rolls back and is re-raised, with driver errors that mean
+"the database is not there right now" turned into ``DatabaseUnavailable`` so workflows retry them.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from lambdas.shared.db.engine import session_factory
+from lambdas.shared.db.models import AuditEntry
+from lambdas.shared.db.repositories import ClientRepository
+from lambdas.shared.errors import DatabaseUnavailable
+
+# MySQL/MariaDB error numbers that a retry can cure: lock wait timeout, deadlock, too many
+# connections, server shutting down, connection killed, and the client-side connection losses.
+TRANSIENT_MYSQL_ERRORS = {1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+TRANSIENT_SQLITE_MESSAGES = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or busy, not that the request is wrong."""
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
+        return True
+    code = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    if isinstance(code, int):
+        return code in TRANSIENT_MYSQL_ERRORS
+    return isinstance(error, sa_exc.OperationalError) and str(error.orig).lower().startswith(
+        TRANSIENT_SQLITE_MESSAGES
+    )
+
+
+def _unavailable(error: BaseException) -> DatabaseUnavailable:
+    original = getattr(error, "orig", None) or error
+    return DatabaseUnavailable(str(original))
+
+
+class UnitOfWork:
+    """``with UnitOfWork(actor=sub) as uow: ...`` — ``actor`` is who the audit log says made the changes."""
+
+    session: Session
+    clients: ClientRepository
+
+    def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
+        self.actor = actor
+        self._sessions = sessions
+
+    def __enter__(self) -> Self:
+        self.session = (self._sessions or session_factory())()
+        self.clients = ClientRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        except sa_exc.SQLAlchemyError as ending_error:
+            if is_transient(ending_error):
+                raise _unavailable(ending_error) from ending_error
+            raise
+        finally:
+            self.session.close()
+        if exc is not None and is_transient(exc):
+            raise _unavailable(exc) from exc
+
+    def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
+        self.session.add(
+            AuditEntry(
+                actor=self.actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details
+            )
+        )

@@ -1,0 +1,104 @@
+"""The vocabulary of the programme, shared by the API, the tasks and the data layer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ClientStatus(StrEnum):
+    PENDING = "pending"
+    AWAITING_REVIEW = "awaiting_review"
+    AWAITING_DOCUMENTS = "awaiting_documents"
+    ACTIVE = "active"
+    INELIGIBLE = "ineligible"
+    INCOMPLETE = "incomplete"
+    EXPIRED = "expired"
+    MERGED = "merged"
+    ERASED = "erased"
+
+
+class ConsentPurpose(StrEnum):
+    DATA_PROCESSING = "data_processing"
+    SMS = "sms"
+
+
+class EvidenceType(StrEnum):
+    SOCIAL_BENEFIT_CERTIFICATE = "social_benefit_certificate"
+    INCOME_STATEMENT = "income_statement"
+    REFERRAL_LETTER = "referral_letter"
+    NONE_YET = "none_yet"
+
+
+class EvidenceStatus(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class StationKind(StrEnum):
+    RECEPTION = "reception"
+    EYE_EXAM = "eye_exam"
+    FRAME_FITTING = "frame_fitting"
+    PICKUP = "pickup"
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"
+
+
+class TicketPriority(StrEnum):
+    NONE = "none"
+    DISABILITY = "disability"
+    PREGNANCY = "pregnancy"
+    ELDERLY = "elderly"
+
+
+class FrameStatus(StrEnum):
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    DELIVERED = "delivered"
+    RETIRED = "retired"
+
+
+class ReservationStatus(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    FULFILLED = "fulfilled"
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "received"
+    FRAME_RESERVED = "frame_reserved"
+    SUBMITTED_TO_LAB = "submitted_to_lab"
+    LAB_REJECTED = "lab_rejected"
+    QUALITY_CHECK = "quality_check"
+    READY = "ready"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class NotificationChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+    AR = "ar"
+    ES = "es"
+    PT = "pt"
+    TR = "tr"

@@ -1,0 +1,26 @@
+"""Typed errors. A class name is the error name Step Functions sees, so ASL ``Retry``/``Catch`` match it.
+
+Domain errors are business outcomes the workflows branch on; ``DatabaseUnavailable`` is the transient
+infrastructure failure every task retries and, when retries run out, fails the execution on.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses name the outcome."""
+
+
+class NotFound(DomainError):
+    def __init__(self, entity: str, entity_id: str) -> None:
+        super().__init__(f"{entity} {entity_id} not found")
+        self.entity = entity
+        self.entity_id = entity_id
+
+
+class Conflict(DomainError):
+    """The change is impossible in the entity's current state (HTTP 409)."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or dropped the connection: retry with backoff."""

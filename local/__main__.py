@@ -1,0 +1,122 @@
+"""``python -m local serve`` runs the whole system locally; ``python -m local token`` prints an ID token."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+from local.config import LocalSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="start the local API (and everything behind it)")
+    token = commands.add_parser("token", help="print a Cognito-shaped ID token signed by the local issuer")
+    token.add_argument("--group", action="append", required=True, help="a Cognito group; repeat for several")
+    token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
+    token.add_argument(
+        "--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)"
+    )
+    args = parser.parse_args(argv)
+
+    settings = LocalSettings.from_env()
+    if args.command == "token":
+        return print_token(settings, args.group, args.user, args.ttl)
+    return serve(settings)
+
+
+def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int) -> int:
+    from lambdas.api.access import Group
+    from local.tokens import KeyPair, issue_token
+
+    known = {group.value for group in Group}
+    unknown = [group for group in groups if group not in known]
+    if unknown:
+        print(
+            f"unknown group {', '.join(unknown)}; known groups: {', '.join(sorted(known))}", file=sys.stderr
+        )
+        return 2
+    if ttl <= 0:
+        print("--ttl must be a positive number of seconds", file=sys.stderr)
+        return 2
+    keys = KeyPair.load_or_create(settings.state_dir / "keys")
+    print(issue_token(keys, groups, user, ttl))
+    return 0
+
+
+def local_environment(settings: LocalSettings) -> dict[str, str]:
+    """What AWS would set on the functions; existing values win."""
+    return {
+        "DATABASE_URL": settings.database_url,
+        "POWERTOOLS_SERVICE_NAME": "fondation-local",
+        "POWERTOOLS_METRICS_NAMESPACE": "Fondation",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ENDPOINT_URL_SFN": f"http://{settings.host}:{settings.sfn_port}",
+    }
+
+
+def serve(settings: LocalSettings) -> int:
+    for name, value in local_environment(settings).items():
+        os.environ.setdefault(name, value)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+
+    from lambdas.api.app import enable_local_docs, handler
+    from lambdas.migrations import upgrade
+    from lambdas.shared.db.engine import get_engine
+    from local.gateway import LocalApiGateway, make_http_server
+    from local.tokens import KeyPair
+
+    print(f"migrating {_redacted(os.environ['DATABASE_URL'])} ...", file=sys.stderr, flush=True)
+    upgrade(get_engine())
+    enable_local_docs()
+    keys = KeyPair.load_or_create(settings.state_dir / "keys")
+    api = make_http_server(settings.host, settings.api_port, LocalApiGateway(handler, keys))
+
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    threading.Thread(target=api.serve_forever, name="api", daemon=True).start()
+    base = f"http://{settings.host}:{api.server_address[1]}"
+    print(
+        "\n".join(
+            [
+                "fondation local runtime",
+                f"  API        {base}   (OpenAPI {base}/openapi.json, Swagger UI {base}/docs)",
+                f"  database   {_redacted(os.environ['DATABASE_URL'])}",
+                f"  state      {settings.state_dir}",
+                "  token      .venv/bin/python -m local token --group front-desk",
+                "ready (Ctrl-C to stop)",
+            ]
+        ),
+        file=sys.stderr,
+        flush=True,
+    )
+    stop.wait()
+    api.shutdown()
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, fit to print."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""A local API Gateway: HTTP requests become REST proxy events (v1) for the real API handler.
+
+Like the Cognito authorizer, it checks the ID token of every route that is not public and answers
+401 ``{"message": "Unauthorized"}`` itself; the handler then sees the claims in
+``requestContext.authorizer.claims``, flattened to strings as API Gateway does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
+from lambdas.api.access import ROUTES, RouteAccess
+from local.lambda_context import LambdaContext
+from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
+
+STAGE = "local"
+API_FUNCTION = "fondation-local-api"
+API_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
+
+UNAUTHORIZED = (401, {"message": "Unauthorized"})
+# API Gateway answers an undeclared route itself (the function never sees it); the CDK app maps that
+# gateway response to this 404, so both places say the same thing.
+NO_SUCH_ROUTE = (404, {"error": "not_found", "message": "no such route", "details": []})
+INTERNAL_ERROR = (502, {"message": "Internal server error"})
+
+
+@dataclass(frozen=True)
+class MatchedRoute:
+    access: RouteAccess
+    path_parameters: dict[str, str] | None
+
+
+def _template_regex(resource: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+    return re.compile(f"^{pattern}$")
+
+
+class RouteTable:
+    """Maps a method and path to the declared route, as API Gateway maps them to a resource."""
+
+    def __init__(self, routes: dict[tuple[str, str], RouteAccess]) -> None:
+        # static resources before templated ones, as API Gateway prefers the most specific match
+        ordered = sorted(routes.values(), key=lambda route: ("{" in route.resource, route.resource))
+        self._routes = [(route, _template_regex(route.resource)) for route in ordered]
+
+    def match(self, method: str, path: str) -> MatchedRoute | None:
+        for route, regex in self._routes:
+            found = regex.match(path)
+            if found and route.method == method:
+                parameters = {name: unquote(value) for name, value in found.groupdict().items()}
+                return MatchedRoute(route, parameters or None)
+        return None
+
+
+def proxy_event(
+    *,
+    method: str,
+    raw_path: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    route: MatchedRoute,
+    claims: dict[str, str] | None,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event (payload format 1.0) for one request."""
+    url = urlsplit(raw_path)
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    query_pairs = parse_qsl(url.query, keep_blank_values=True)
+    single_query = dict(query_pairs)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query_pairs:
+        multi_query.setdefault(name, []).append(value)
+    try:
+        text_body: str | None = body.decode("utf-8") if body else None
+        is_base64 = False
+    except UnicodeDecodeError:
+        text_body, is_base64 = base64.b64encode(body).decode(), True
+    now = time.time()
+    return {
+        "resource": route.access.resource,
+        "path": url.path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": route.path_parameters,
+        "stageVariables": None,
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "resourceId": "local",
+            "resourcePath": route.access.resource,
+            "httpMethod": method,
+            "path": f"/{STAGE}{url.path}",
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": source_ip, "userAgent": single_headers.get("User-Agent")},
+            "authorizer": {"claims": claims} if claims is not None else None,
+        },
+    }
+
+
+def bearer_token(headers: list[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == "authorization":
+            token = value.strip()
+            return token[7:].strip() if token.lower().startswith("bearer ") else token
+    return None
+
+
+class LocalApiGateway:
+    """Routes, authorises and invokes; one handler call at a time, as in one warm Lambda container."""
+
+    def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], keys: KeyPair) -> None:
+        self._handler = handler
+        self._keys = keys
+        self._routes = RouteTable(ROUTES)
+        self._container = threading.Lock()  # the Powertools resolver holds the current event globally
+
+    def handle(
+        self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        route = self._routes.match(method, urlsplit(raw_path).path)
+        if route is None:
+            return _json_response(*NO_SUCH_ROUTE)
+        claims = None
+        if not route.access.public:
+            token = bearer_token(headers)
+            try:
+                claims = authorizer_claims(verify_token(self._keys, token or ""))
+            except InvalidToken:
+                return _json_response(*UNAUTHORIZED)
+        event = proxy_event(
+            method=method,
+            raw_path=raw_path,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            route=route,
+            claims=claims,
+        )
+        context = LambdaContext(API_FUNCTION, timeout_seconds=API_TIMEOUT_SECONDS)
+        try:
+            with self._container:
+                result = self._handler(json.loads(json.dumps(event)), context)
+        except Exception as error:  # a crashed function is a 502 at API Gateway, never a dead server
+            print(f"api handler failed: {error!r}", file=sys.stderr)
+            return _json_response(*INTERNAL_ERROR)
+        return _http_response(result)
+
+
+def _json_response(status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps(body).encode()
+
+
+def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = list((result.get("headers") or {}).items())
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((name, value) for value in values if (name, value) not in headers)
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    return int(result.get("statusCode", 200)), headers, body
+
+
+def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "fondation-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            started = time.perf_counter()
+            status, headers, payload = gateway.handle(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+            )
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            elapsed = (time.perf_counter() - started) * 1000
+            print(f"api  {self.command} {self.path} {status} {elapsed:.0f}ms", file=sys.stderr)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # one line per request is printed above
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server

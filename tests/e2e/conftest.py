@@ -1,0 +1,102 @@
+"""The local runtime as a real subprocess on free ports, with its own state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.tokens import KeyPair, issue_token
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalRuntime:
+    api_url: str
+    sfn_url: str
+    state_dir: Path
+    process: subprocess.Popen[bytes]
+
+    def token(self, *groups: str, user: str = "e2e-user") -> str:
+        return issue_token(KeyPair.load_or_create(self.state_dir / "keys"), list(groups), user)
+
+    def request(
+        self, method: str, path: str, *, token: str | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.api_url}{path}", data=data, method=method)  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local URL
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        return status, json.loads(raw) if raw else None
+
+
+def start_runtime(state_dir: Path, log_path: Path, **extra_env: str) -> LocalRuntime:
+    api_port, sfn_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LOCAL_STATE_DIR": str(state_dir),
+        "LOCAL_API_PORT": str(api_port),
+        "LOCAL_SFN_PORT": str(sfn_port),
+        **extra_env,
+    }
+    env.pop("DATABASE_URL", None)
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
+    )
+    runtime = LocalRuntime(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sfn_port}", state_dir, process)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local runtime exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if runtime.request("GET", "/health")[0] == 200:
+                return runtime
+        except OSError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(
+        f"local runtime did not answer within {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()}"
+    )
+
+
+def stop_runtime(runtime: LocalRuntime) -> None:
+    runtime.process.terminate()
+    try:
+        runtime.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        runtime.process.kill()
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    state_dir = tmp_path_factory.mktemp("local-state")
+    runtime = start_runtime(state_dir, state_dir / "runtime.log")
+    yield runtime
+    stop_runtime(runtime)

@@ -1,0 +1,50 @@
+"""`python -m local serve` over real HTTP: health, tokens, and the whole authorisation matrix."""
+
+import urllib.request
+
+import pytest
+
+from local.tokens import KeyPair
+from tests.e2e.conftest import LocalRuntime
+from tests.matrix import cases, declared_routes, sample_path
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_answers_without_a_token(local_runtime: LocalRuntime) -> None:
+    assert local_runtime.request("GET", "/health") == (200, {"status": "ok"})
+
+
+def test_clients_need_a_token(local_runtime: LocalRuntime) -> None:
+    assert local_runtime.request("GET", "/clients") == (401, {"message": "Unauthorized"})
+
+
+def test_front_desk_can_search_clients(local_runtime: LocalRuntime) -> None:
+    status, body = local_runtime.request("GET", "/clients?q=amina", token=local_runtime.token("front-desk"))
+    assert (status, body) == (200, {"items": [], "next_cursor": None})
+
+
+def test_ops_may_not_read_clients(local_runtime: LocalRuntime) -> None:
+    status, body = local_runtime.request("GET", "/clients", token=local_runtime.token("ops"))
+    assert (status, body["error"]) == (403, "forbidden")
+
+
+def test_swagger_ui_is_served_locally(local_runtime: LocalRuntime) -> None:
+    with urllib.request.urlopen(f"{local_runtime.api_url}/docs") as response:  # noqa: S310 - local URL
+        assert response.status == 200
+        assert "swagger-ui" in response.read().decode()
+
+
+def test_the_matrix_holds_over_http(local_runtime: LocalRuntime, tmp_path) -> None:
+    keys = KeyPair.load_or_create(local_runtime.state_dir / "keys")
+    failures = []
+    for route in declared_routes():
+        for case in cases(keys, KeyPair.load_or_create(tmp_path)):
+            status, _ = local_runtime.request(route.method, sample_path(route), token=case.token)
+            expected = case.expected(route)
+            passed = status not in (401, 403) if expected == "allowed" else str(status) == expected
+            if not passed:
+                failures.append(
+                    f"{route.method} {route.resource} as {case.name}: {status}, expected {expected}"
+                )
+    assert failures == []

@@ -1,0 +1,135 @@
+"""The engine factory: DATABASE_URL, or Aurora with an IAM token over TLS, built once and lazily."""
+
+import ssl
+from typing import Any
+
+import pymysql
+import pytest
+from moto import mock_aws
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from lambdas.shared.config import DatabaseSettings
+from lambdas.shared.db import engine as engine_module
+from lambdas.shared.db.engine import TOKEN_REFRESH_SECONDS, IamTokenProvider, build_engine
+
+AURORA = {
+    "DB_HOST": "fondation.cluster-abc.eu-west-3.rds.amazonaws.com",
+    "DB_PORT": "3306",
+    "DB_USER": "fondation_app",
+    "DB_NAME": "fondation",
+    "AWS_REGION": "eu-west-3",
+}
+
+
+class _Refused(Exception):
+    pass
+
+
+def test_settings_need_a_url_or_the_aurora_settings() -> None:
+    with pytest.raises(ValidationError, match="set DATABASE_URL, or DB_HOST"):
+        DatabaseSettings.model_validate({"DB_HOST": "somewhere"})
+
+
+def test_iam_path_connects_with_the_token_as_password_over_verified_tls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given Aurora settings and a token provider
+    seen: dict[str, Any] = {}
+
+    def fake_connect(*args: Any, **kwargs: Any) -> None:
+        seen.update(kwargs)
+        raise _Refused
+
+    monkeypatch.setattr(pymysql, "connect", fake_connect)
+    engine = build_engine(DatabaseSettings.model_validate(AURORA), token_provider=lambda: "iam-token-1")
+    # When a connection is opened
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - SQLAlchemy wraps the driver's exception
+        engine.connect()
+    assert isinstance(raised.value.__cause__ or raised.value, _Refused | Exception)
+    # Then PyMySQL got the token as password, the IAM user and database, and a verifying TLS context
+    assert seen["password"] == "iam-token-1"
+    assert seen["user"] == "fondation_app"
+    assert seen["host"] == AURORA["DB_HOST"]
+    assert seen["database"] == "fondation"
+    assert isinstance(seen["ssl"], ssl.SSLContext)
+    assert seen["ssl"].verify_mode == ssl.CERT_REQUIRED
+    assert seen["ssl"].check_hostname is True
+
+
+def test_iam_token_is_generated_by_rds_for_the_cluster_user() -> None:
+    settings = DatabaseSettings.model_validate(AURORA)
+    with mock_aws():
+        token = IamTokenProvider(settings)()
+    assert token.startswith(f"{AURORA['DB_HOST']}:3306/?")
+    assert "Action=connect" in token
+    assert "DBUser=fondation_app" in token
+
+
+def test_iam_token_is_reused_while_fresh_and_regenerated_before_expiry() -> None:
+    # Given a provider on a controllable clock
+    now = [1000.0]
+    generated: list[str] = []
+
+    def generate() -> str:
+        generated.append(f"token-{len(generated) + 1}")
+        return generated[-1]
+
+    provider = IamTokenProvider(
+        DatabaseSettings.model_validate(AURORA), generate=generate, clock=lambda: now[0]
+    )
+    # When connections open over time
+    first = provider()
+    now[0] += TOKEN_REFRESH_SECONDS - 1
+    still_first = provider()
+    now[0] += 1
+    refreshed = provider()
+    # Then the token is regenerated once it is 10 minutes old, well before the 15-minute expiry
+    assert (first, still_first, refreshed) == ("token-1", "token-1", "token-2")
+    assert TOKEN_REFRESH_SECONDS < 15 * 60
+
+
+def test_every_new_connection_asks_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    passwords: list[str] = []
+
+    def fake_connect(*args: Any, **kwargs: Any) -> None:
+        passwords.append(kwargs["password"])
+        raise _Refused
+
+    monkeypatch.setattr(pymysql, "connect", fake_connect)
+    tokens = iter(["t1", "t2"])
+    engine = build_engine(DatabaseSettings.model_validate(AURORA), token_provider=lambda: next(tokens))
+    for _ in range(2):
+        with pytest.raises(Exception):  # noqa: PT011,B017 - refused by the fake driver
+            engine.connect()
+    assert passwords == ["t1", "t2"]
+
+
+def test_engine_is_built_on_first_use_and_then_reused(database_url: str) -> None:
+    # Given no engine yet in this container (the fixture disposed it)
+    assert engine_module._engine is None
+    # When asked twice
+    first = engine_module.get_engine()
+    second = engine_module.get_engine()
+    # Then it was built once, from DATABASE_URL
+    assert first is second
+    assert str(first.url) == database_url
+
+
+def test_sqlite_engine_enforces_foreign_keys(database_url: str) -> None:
+    with engine_module.get_engine().connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_importing_the_handlers_builds_no_engine() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import lambdas.api.app, lambdas.shared.db.engine as e; "
+        "assert e._engine is None and e._session_factory is None; print('ok')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env={"PATH": ""}, check=False
+    )
+    assert result.stdout.strip() == "ok", result.stderr

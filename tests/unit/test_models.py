@@ -1,0 +1,129 @@
+"""Constraints that keep the data right whatever the code does."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lambdas.shared.db.models import (
+    ConsentRecord,
+    Notification,
+    Order,
+    Prescription,
+    Site,
+    Station,
+    Ticket,
+)
+from lambdas.shared.domain import ConsentPurpose, NotificationChannel, StationKind
+from tests.databases import ON_BOTH_DATABASES
+
+pytestmark = ON_BOTH_DATABASES
+
+
+def _site_with_station(session: Session) -> tuple[Site, Station]:
+    site = Site(code="SD", name="Saint-Denis")
+    station = Station(site=site, kind=StationKind.RECEPTION, name="Accueil")
+    session.add_all([site, station])
+    session.flush()
+    return site, station
+
+
+def test_ticket_numbers_are_unique_per_site_and_day(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        site, station = _site_with_station(session)
+        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 26), number=1))
+    # Given ticket 1 exists; another day may reuse the number, the same day may not
+    with sessions.begin() as session:
+        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 27), number=1))
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 26), number=1))
+
+
+def test_one_consent_record_per_purpose(sessions: sessionmaker[Session], make_client) -> None:
+    client = make_client()
+
+    def consent() -> ConsentRecord:
+        return ConsentRecord(
+            client_id=client.id,
+            purpose=ConsentPurpose.SMS,
+            granted=True,
+            text_version="2026-01",
+            channel="front_desk",
+            recorded_by="sub-1",
+        )
+
+    with sessions.begin() as session:
+        session.add(consent())
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(consent())
+
+
+def test_notification_dedup_key_makes_queuing_idempotent(
+    sessions: sessionmaker[Session], make_client
+) -> None:
+    client = make_client()
+
+    def welcome() -> Notification:
+        return Notification(
+            dedup_key=f"welcome:{client.id}",
+            client_id=client.id,
+            channel=NotificationChannel.SMS,
+            template="welcome",
+            language="fr",
+        )
+
+    with sessions.begin() as session:
+        session.add(welcome())
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(welcome())
+
+
+def test_database_refuses_an_unknown_status(sessions: sessionmaker[Session], make_client) -> None:
+    client = make_client()
+    # MariaDB reports a failed CHECK as an OperationalError (4025), SQLite as an IntegrityError
+    with (
+        pytest.raises((IntegrityError, OperationalError), match=r"(?i)constraint"),
+        sessions.begin() as session,
+    ):
+        session.execute(text("UPDATE clients SET status = 'bogus' WHERE id = :id"), {"id": client.id})
+
+
+def test_database_refuses_an_axis_outside_0_to_180(sessions: sessionmaker[Session], make_client) -> None:
+    client = make_client()
+    with sessions.begin() as session:
+        site, _ = _site_with_station(session)
+        order = Order(client_id=client.id, site_id=site.id, created_by="sub-1")
+        session.add(order)
+    with (
+        pytest.raises((IntegrityError, OperationalError), match=r"(?i)constraint"),
+        sessions.begin() as session,
+    ):
+        session.add(
+            Prescription(
+                order_id=order.id, right_sphere=-1, right_axis=200, right_pd=31, left_sphere=-1, left_pd=31
+            )
+        )
+
+
+def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(
+            Station(site_id="00000000-0000-4000-8000-000000000000", kind=StationKind.RECEPTION, name="x")
+        )
+
+
+def test_times_come_back_as_aware_utc(sessions: sessionmaker[Session], make_client) -> None:
+    paris_noon = datetime(2026, 6, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    client = make_client(erased_at=paris_noon)
+    with sessions() as session:
+        stored = session.get(type(client), client.id)
+        assert stored.erased_at == paris_noon
+        assert stored.erased_at.tzinfo == UTC
+        assert stored.erased_at.microsecond == 123456
+
+
+def test_naive_times_are_refused(sessions: sessionmaker[Session], make_client) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        make_client(erased_at=datetime(2026, 6, 1, 12, 0))

@@ -1,0 +1,90 @@
+"""One session and transaction per invocation: commit on success, roll back on error."""
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lambdas.shared.db.models import AuditEntry, Client, new_id
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import DatabaseUnavailable
+from tests.databases import ON_BOTH_DATABASES
+
+
+def _client() -> Client:
+    return Client(
+        id=new_id(),
+        first_name="Lea",
+        last_name="Martin",
+        language="fr",
+        created_by="sub-1",
+        search_name="martin lea",
+    )
+
+
+@ON_BOTH_DATABASES
+def test_changes_and_audit_entry_are_committed_together(sessions: sessionmaker[Session]) -> None:
+    # When a unit of work adds a client and audits it
+    with UnitOfWork(actor="sub-1", sessions=sessions) as uow:
+        client = _client()
+        uow.session.add(client)
+        uow.audit("client.created", "client", client.id, source="test")
+    # Then both are stored, the audit entry naming the actor
+    with sessions() as session:
+        assert session.get(Client, client.id) is not None
+        entry = session.scalars(select(AuditEntry)).one()
+        assert (entry.actor, entry.action, entry.entity_id, entry.details) == (
+            "sub-1",
+            "client.created",
+            client.id,
+            {"source": "test"},
+        )
+
+
+@ON_BOTH_DATABASES
+def test_an_error_rolls_everything_back(sessions: sessionmaker[Session]) -> None:
+    def add_client_then_fail() -> None:
+        with UnitOfWork(actor="sub-1", sessions=sessions) as uow:
+            client = _client()
+            uow.session.add(client)
+            uow.audit("client.created", "client", client.id)
+            uow.session.flush()
+            raise RuntimeError("task failed half-way")
+
+    with pytest.raises(RuntimeError):
+        add_client_then_fail()
+    with sessions() as session:
+        assert session.scalars(select(Client)).all() == []
+        assert session.scalars(select(AuditEntry)).all() == []
+
+
+def test_an_unreachable_database_is_reported_as_database_unavailable(tmp_path) -> None:
+    # Given a database that cannot be opened
+    engine = create_engine(f"sqlite:///{tmp_path}/missing-dir/db.sqlite")
+    # When a unit of work uses it
+    with pytest.raises(DatabaseUnavailable) as raised, UnitOfWork("sub-1", sessionmaker(bind=engine)) as uow:
+        uow.clients.get("any")
+    # Then the error is the one the workflows retry, with the driver's error as its cause
+    assert raised.value.__cause__ is not None
+    assert "unable to open database file" in str(raised.value)
+
+
+def test_an_unreachable_mysql_server_is_reported_as_database_unavailable() -> None:
+    engine = create_engine("mysql+pymysql://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 2})
+    with pytest.raises(DatabaseUnavailable), UnitOfWork("sub-1", sessionmaker(bind=engine)) as uow:
+        uow.clients.get("any")
+
+
+@ON_BOTH_DATABASES
+def test_a_refused_value_is_not_mistaken_for_an_outage(sessions: sessionmaker[Session]) -> None:
+    # A CHECK failure (an OperationalError on MariaDB) must not be retried as if the database were down
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with pytest.raises(DBAPIError), UnitOfWork("sub-1", sessions) as uow:
+        uow.session.execute(
+            text(
+                "INSERT INTO clients (id, status, first_name, last_name, language, search_name, "
+                "emergency_first_visit, created_by, created_at, updated_at) VALUES "
+                "('c1', 'bogus', 'a', 'b', 'fr', 'b a', 0, 's', '2026-01-01', '2026-01-01')"
+            )
+        )
