@@ -19,9 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("token", help="print a Cognito-shaped ID token signed by the local issuer")
     token.add_argument("--group", action="append", required=True, help="a Cognito group; repeat for several")
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
-    token.add_argument(
-        "--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)"
-    )
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)")
     args = parser.parse_args(argv)
 
     settings = LocalSettings.from_env()
@@ -37,9 +35,7 @@ def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int)
     known = {group.value for group in Group}
     unknown = [group for group in groups if group not in known]
     if unknown:
-        print(
-            f"unknown group {', '.join(unknown)}; known groups: {', '.join(sorted(known))}", file=sys.stderr
-        )
+        print(f"unknown group {', '.join(unknown)}; known groups: {', '.join(sorted(known))}", file=sys.stderr)
         return 2
     if ttl <= 0:
         print("--ttl must be a positive number of seconds", file=sys.stderr)
@@ -74,10 +70,21 @@ def serve(settings: LocalSettings) -> int:
     from lambdas.migrations import upgrade
     from lambdas.shared.db.engine import get_engine
     from local.gateway import LocalApiGateway, make_http_server
+    from local.sfn import runtime
+    from local.sfn.expressions import DefinitionError
+    from local.sfn.server import make_sfn_server
     from local.tokens import KeyPair
+    from workflows import DeclarationError
 
     print(f"migrating {_redacted(os.environ['DATABASE_URL'])} ...", file=sys.stderr, flush=True)
     upgrade(get_engine())
+    try:
+        stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages)
+    except (DefinitionError, DeclarationError) as error:
+        print(f"cannot load the workflows: {error}", file=sys.stderr)
+        return 1
+    stepfunctions.engine.start()
+    sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
     enable_local_docs()
     keys = KeyPair.load_or_create(settings.state_dir / "keys")
     api = make_http_server(settings.host, settings.api_port, LocalApiGateway(handler, keys))
@@ -90,12 +97,16 @@ def serve(settings: LocalSettings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     threading.Thread(target=api.serve_forever, name="api", daemon=True).start()
+    threading.Thread(target=sfn.serve_forever, name="sfn", daemon=True).start()
     base = f"http://{settings.host}:{api.server_address[1]}"
+    machines = [machine["name"] for machine in stepfunctions.store.state_machines()]
     print(
         "\n".join(
             [
                 "fondation local runtime",
                 f"  API        {base}   (OpenAPI {base}/openapi.json, Swagger UI {base}/docs)",
+                f"  Step Functions  http://{settings.host}:{sfn.server_address[1]}   "
+                f"(aws stepfunctions --endpoint-url ...; state machines: {', '.join(machines) or 'none'})",
                 f"  database   {_redacted(os.environ['DATABASE_URL'])}",
                 f"  state      {settings.state_dir}",
                 "  token      .venv/bin/python -m local token --group front-desk",
@@ -107,6 +118,8 @@ def serve(settings: LocalSettings) -> int:
     )
     stop.wait()
     api.shutdown()
+    sfn.shutdown()
+    stepfunctions.engine.shutdown()
     print("stopped", file=sys.stderr)
     return 0
 

@@ -16,6 +16,7 @@ class LocalSettings:
     api_port: int
     sfn_port: int
     database_url: str
+    workflow_packages: tuple[str, ...]
 
     @classmethod
     def from_env(cls) -> LocalSettings:
@@ -26,4 +27,5 @@ class LocalSettings:
             api_port=int(os.environ.get("LOCAL_API_PORT", "3000")),
             sfn_port=int(os.environ.get("LOCAL_SFN_PORT", "8083")),
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{state_dir / 'fondation.db'}"),
+            workflow_packages=tuple(os.environ.get("LOCAL_WORKFLOW_PACKAGES", "workflows").split(",")),
         )

@@ -16,12 +16,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api.access import ROUTES, RouteAccess
+from local.http import LocalRequestHandler, make_server
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
 
@@ -185,33 +186,17 @@ def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], 
 
 
 def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(LocalRequestHandler):
         server_version = "fondation-local"
+        log_prefix = "api"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            started = time.perf_counter()
+            body = self.read_body()
             status, headers, payload = gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             )
-            self.send_response(status)
-            for name, value in headers:
-                if name.lower() not in ("content-length", "connection"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            elapsed = (time.perf_counter() - started) * 1000
-            print(f"api  {self.command} {self.path} {status} {elapsed:.0f}ms", file=sys.stderr)
+            self.respond(status, headers, payload, f"{self.command} {self.path}")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # one line per request is printed above
-            return
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    return make_server(host, port, Handler)

@@ -85,9 +85,7 @@ def _empty_mysql_tables(url: str) -> None:
 
 
 @pytest.fixture
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database that the container's engine (and so every handler) uses for this test:
     SQLite, or the real MySQL server for tests marked with ``tests.databases.ON_BOTH_DATABASES``."""
     if getattr(request, "param", "sqlite") == "sqlite":

@@ -29,9 +29,7 @@ def openapi_document() -> str:
     "/openapi.json",
     allow=ANY_GROUP,
     summary="This document",
-    responses={
-        200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
-    },
+    responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
 def handle_get_openapi():  # a Response annotation would enter the schema
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())

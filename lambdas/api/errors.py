@@ -52,9 +52,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(InvalidField)
     def invalid_field(error: InvalidField) -> Response:
-        return error_response(
-            422, "invalid_request", str(error), [{"field": error.field, "message": str(error)}]
-        )
+        return error_response(422, "invalid_request", str(error), [{"field": error.field, "message": str(error)}])
 
     @app.exception_handler(NotFound)
     def not_found(error: NotFound) -> Response:
@@ -67,9 +65,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(DatabaseUnavailable)
     def database_unavailable(error: DatabaseUnavailable) -> Response:
         logger.warning("database unavailable", extra={"reason": str(error)})
-        return error_response(
-            503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"}
-        )
+        return error_response(503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:

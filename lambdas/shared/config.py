@@ -36,9 +36,7 @@ class DatabaseSettings(_EnvSettings):
     def _url_or_aurora(self) -> Self:
         aurora = (self.host, self.user, self.name, self.region)
         if self.url is None and not all(aurora):
-            raise ValueError(
-                "set DATABASE_URL, or DB_HOST, DB_USER, DB_NAME and AWS_REGION for IAM authentication"
-            )
+            raise ValueError("set DATABASE_URL, or DB_HOST, DB_USER, DB_NAME and AWS_REGION for IAM authentication")
         return self
 
 

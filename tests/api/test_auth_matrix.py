@@ -29,9 +29,7 @@ def test_route_answers_each_caller_as_the_matrix_says(
     gateway = LocalApiGateway(handler, token_keys)
     for case in matrix_cases:
         headers = [("Authorization", case.token)] if case.token else []
-        status, _, body = gateway.handle(
-            route.method, sample_path(route, client.id), headers, b"", "127.0.0.1"
-        )
+        status, _, body = gateway.handle(route.method, sample_path(route, client.id), headers, b"", "127.0.0.1")
         expected = case.expected(route)
         if expected == "allowed":
             assert status == 200, f"{case.name}: {status} {body!r}"

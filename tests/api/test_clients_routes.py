@@ -55,9 +55,7 @@ def test_search_treats_like_wildcards_as_text(make_client: Callable[..., Client]
 
 def test_search_pages_through_every_client_once(make_client: Callable[..., Client]) -> None:
     # Given five clients, two sharing a name
-    created = [
-        make_client(first_name=name, last_name="Diallo") for name in ("Awa", "Binta", "Binta", "Coumba")
-    ]
+    created = [make_client(first_name=name, last_name="Diallo") for name in ("Awa", "Binta", "Binta", "Coumba")]
     created.append(make_client(first_name="Zoe", last_name="Martin"))
     # When pages of two are followed by their cursors
     seen, cursor, pages = [], None, 0

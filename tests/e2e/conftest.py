@@ -39,9 +39,7 @@ class LocalRuntime:
     def token(self, *groups: str, user: str = "e2e-user") -> str:
         return issue_token(KeyPair.load_or_create(self.state_dir / "keys"), list(groups), user)
 
-    def request(
-        self, method: str, path: str, *, token: str | None = None, body: Any = None
-    ) -> tuple[int, Any]:
+    def request(self, method: str, path: str, *, token: str | None = None, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(f"{self.api_url}{path}", data=data, method=method)  # noqa: S310
         request.add_header("Content-Type", "application/json")
@@ -66,9 +64,7 @@ def start_runtime(state_dir: Path, log_path: Path, **extra_env: str) -> LocalRun
     }
     env.pop("DATABASE_URL", None)
     log = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local", "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
-    )
+    process = subprocess.Popen([sys.executable, "-m", "local", "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
     runtime = LocalRuntime(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sfn_port}", state_dir, process)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -81,9 +77,7 @@ def start_runtime(state_dir: Path, log_path: Path, **extra_env: str) -> LocalRun
             pass
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError(
-        f"local runtime did not answer within {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()}"
-    )
+    raise RuntimeError(f"local runtime did not answer within {START_TIMEOUT_SECONDS}s:\n{log_path.read_text()}")
 
 
 def stop_runtime(runtime: LocalRuntime) -> None:

@@ -44,7 +44,5 @@ def test_the_matrix_holds_over_http(local_runtime: LocalRuntime, tmp_path) -> No
             expected = case.expected(route)
             passed = status not in (401, 403) if expected == "allowed" else str(status) == expected
             if not passed:
-                failures.append(
-                    f"{route.method} {route.resource} as {case.name}: {status}, expected {expected}"
-                )
+                failures.append(f"{route.method} {route.resource} as {case.name}: {status}, expected {expected}")
     assert failures == []

@@ -62,9 +62,7 @@ def test_request_becomes_a_rest_proxy_event_with_claims(token_keys: KeyPair) -> 
 def test_binary_body_is_base64_encoded(token_keys: KeyPair) -> None:
     events, handler = _capture()
     token = issue_token(token_keys, ["front-desk"], "awa")
-    LocalApiGateway(handler, token_keys).handle(
-        "GET", "/clients", [("Authorization", token)], b"\xff\xfe", "::1"
-    )
+    LocalApiGateway(handler, token_keys).handle("GET", "/clients", [("Authorization", token)], b"\xff\xfe", "::1")
     assert events[0]["isBase64Encoded"] is True
     assert events[0]["body"] == "//4="
 

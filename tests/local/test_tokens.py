@@ -43,9 +43,7 @@ def _reissue(keys: KeyPair, **changes: object) -> str:
         ({"token_use": "access"}, "not an ID token"),
     ],
 )
-def test_tokens_the_authorizer_would_refuse_are_refused(
-    token_keys: KeyPair, changes: dict, reason: str
-) -> None:
+def test_tokens_the_authorizer_would_refuse_are_refused(token_keys: KeyPair, changes: dict, reason: str) -> None:
     with pytest.raises(InvalidToken, match=f"(?i){reason}"):
         verify_token(token_keys, _reissue(token_keys, **changes))
 

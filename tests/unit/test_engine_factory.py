@@ -75,9 +75,7 @@ def test_iam_token_is_reused_while_fresh_and_regenerated_before_expiry() -> None
         generated.append(f"token-{len(generated) + 1}")
         return generated[-1]
 
-    provider = IamTokenProvider(
-        DatabaseSettings.model_validate(AURORA), generate=generate, clock=lambda: now[0]
-    )
+    provider = IamTokenProvider(DatabaseSettings.model_validate(AURORA), generate=generate, clock=lambda: now[0])
     # When connections open over time
     first = provider()
     now[0] += TOKEN_REFRESH_SECONDS - 1

@@ -60,9 +60,7 @@ def test_one_consent_record_per_purpose(sessions: sessionmaker[Session], make_cl
         session.add(consent())
 
 
-def test_notification_dedup_key_makes_queuing_idempotent(
-    sessions: sessionmaker[Session], make_client
-) -> None:
+def test_notification_dedup_key_makes_queuing_idempotent(sessions: sessionmaker[Session], make_client) -> None:
     client = make_client()
 
     def welcome() -> Notification:
@@ -101,17 +99,13 @@ def test_database_refuses_an_axis_outside_0_to_180(sessions: sessionmaker[Sessio
         sessions.begin() as session,
     ):
         session.add(
-            Prescription(
-                order_id=order.id, right_sphere=-1, right_axis=200, right_pd=31, left_sphere=-1, left_pd=31
-            )
+            Prescription(order_id=order.id, right_sphere=-1, right_axis=200, right_pd=31, left_sphere=-1, left_pd=31)
         )
 
 
 def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(IntegrityError), sessions.begin() as session:
-        session.add(
-            Station(site_id="00000000-0000-4000-8000-000000000000", kind=StationKind.RECEPTION, name="x")
-        )
+        session.add(Station(site_id="00000000-0000-4000-8000-000000000000", kind=StationKind.RECEPTION, name="x"))
 
 
 def test_times_come_back_as_aware_utc(sessions: sessionmaker[Session], make_client) -> None:

@@ -25,9 +25,7 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None, Query(max_length=500, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
     with unit_of_work(routes.router) as uow:
         try:

@@ -31,9 +31,7 @@ def upgrade() -> None:
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
-    op.create_index(
-        op.f("ix_audit_log_entity_type_entity_id"), "audit_log", ["entity_type", "entity_id"], unique=False
-    )
+    op.create_index(op.f("ix_audit_log_entity_type_entity_id"), "audit_log", ["entity_type", "entity_id"], unique=False)
     op.create_table(
         "clients",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -81,18 +79,12 @@ def upgrade() -> None:
         sa.Column("erased_at", UtcDateTime(), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["duplicate_of_id"], ["clients.id"], name=op.f("fk_clients_duplicate_of_id_clients")
-        ),
-        sa.ForeignKeyConstraint(
-            ["merged_into_id"], ["clients.id"], name=op.f("fk_clients_merged_into_id_clients")
-        ),
+        sa.ForeignKeyConstraint(["duplicate_of_id"], ["clients.id"], name=op.f("fk_clients_duplicate_of_id_clients")),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["clients.id"], name=op.f("fk_clients_merged_into_id_clients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
     )
     op.create_index(op.f("ix_clients_email_key"), "clients", ["email_key"], unique=False)
-    op.create_index(
-        op.f("ix_clients_name_key_birth_date"), "clients", ["name_key", "birth_date"], unique=False
-    )
+    op.create_index(op.f("ix_clients_name_key_birth_date"), "clients", ["name_key", "birth_date"], unique=False)
     op.create_index(op.f("ix_clients_phone_key"), "clients", ["phone_key"], unique=False)
     op.create_index(op.f("ix_clients_search_name"), "clients", ["search_name"], unique=False)
     op.create_table(
@@ -134,9 +126,7 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=128), nullable=False),
         sa.Column("recorded_at", UtcDateTime(), nullable=False),
         sa.Column("withdrawn_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_consent_records_client_id_clients")
-        ),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_consent_records_client_id_clients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_records")),
         sa.UniqueConstraint("client_id", "purpose", name=op.f("uq_consent_records_client_id_purpose")),
     )
@@ -177,14 +167,10 @@ def upgrade() -> None:
         sa.Column("rejection_reason", sa.String(length=500), nullable=True),
         sa.Column("recorded_by", sa.String(length=128), nullable=False),
         sa.Column("received_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_eligibility_evidence_client_id_clients")
-        ),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_eligibility_evidence_client_id_clients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_eligibility_evidence")),
     )
-    op.create_index(
-        op.f("ix_eligibility_evidence_client_id"), "eligibility_evidence", ["client_id"], unique=False
-    )
+    op.create_index(op.f("ix_eligibility_evidence_client_id"), "eligibility_evidence", ["client_id"], unique=False)
     op.create_table(
         "frames",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -249,16 +235,12 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("sent_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_notifications_client_id_clients")
-        ),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_notifications_client_id_clients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications")),
         sa.UniqueConstraint("dedup_key", name=op.f("uq_notifications_dedup_key")),
     )
     op.create_index(op.f("ix_notifications_client_id"), "notifications", ["client_id"], unique=False)
-    op.create_index(
-        op.f("ix_notifications_status_created_at"), "notifications", ["status", "created_at"], unique=False
-    )
+    op.create_index(op.f("ix_notifications_status_created_at"), "notifications", ["status", "created_at"], unique=False)
     op.create_table(
         "orders",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -349,12 +331,8 @@ def upgrade() -> None:
         sa.Column("reserved_at", UtcDateTime(), nullable=False),
         sa.Column("released_at", UtcDateTime(), nullable=True),
         sa.Column("release_reason", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["frame_id"], ["frames.id"], name=op.f("fk_frame_reservations_frame_id_frames")
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_frame_reservations_order_id_orders")
-        ),
+        sa.ForeignKeyConstraint(["frame_id"], ["frames.id"], name=op.f("fk_frame_reservations_frame_id_frames")),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_frame_reservations_order_id_orders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_frame_reservations")),
         sa.UniqueConstraint("order_id", name=op.f("uq_frame_reservations_order_id")),
     )
@@ -436,9 +414,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_tickets_site_id_sites")),
         sa.ForeignKeyConstraint(["station_id"], ["stations.id"], name=op.f("fk_tickets_station_id_stations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
-        sa.UniqueConstraint(
-            "site_id", "service_day", "number", name=op.f("uq_tickets_site_id_service_day_number")
-        ),
+        sa.UniqueConstraint("site_id", "service_day", "number", name=op.f("uq_tickets_site_id_service_day_number")),
     )
     op.create_index(
         op.f("ix_tickets_station_id_status_priority_rank_created_at"),

@@ -182,9 +182,7 @@ class EligibilityEvidence(Base):
     type: Mapped[EvidenceType] = mapped_column(enum_column(EvidenceType))
     reference: Mapped[str | None] = mapped_column(String(100))
     expires_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[EvidenceStatus] = mapped_column(
-        enum_column(EvidenceStatus), default=EvidenceStatus.RECEIVED
-    )
+    status: Mapped[EvidenceStatus] = mapped_column(enum_column(EvidenceStatus), default=EvidenceStatus.RECEIVED)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
     recorded_by: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -297,9 +295,7 @@ class FrameReservation(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
     frame_id: Mapped[str] = mapped_column(ForeignKey("frames.id"), index=True)
-    status: Mapped[ReservationStatus] = mapped_column(
-        enum_column(ReservationStatus), default=ReservationStatus.ACTIVE
-    )
+    status: Mapped[ReservationStatus] = mapped_column(enum_column(ReservationStatus), default=ReservationStatus.ACTIVE)
     reserved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     release_reason: Mapped[str | None] = mapped_column(String(200))

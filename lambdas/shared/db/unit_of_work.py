@@ -34,9 +34,7 @@ def is_transient(error: BaseException) -> bool:
     code = error.orig.args[0] if error.orig is not None and error.orig.args else None
     if isinstance(code, int):
         return code in TRANSIENT_MYSQL_ERRORS
-    return isinstance(error, sa_exc.OperationalError) and str(error.orig).lower().startswith(
-        TRANSIENT_SQLITE_MESSAGES
-    )
+    return isinstance(error, sa_exc.OperationalError) and str(error.orig).lower().startswith(TRANSIENT_SQLITE_MESSAGES)
 
 
 def _unavailable(error: BaseException) -> DatabaseUnavailable:
@@ -81,7 +79,5 @@ class UnitOfWork:
 
     def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
         self.session.add(
-            AuditEntry(
-                actor=self.actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details
-            )
+            AuditEntry(actor=self.actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details)
         )

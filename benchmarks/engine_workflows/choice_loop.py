@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from workflows import Workflow
+
+WORKFLOW = Workflow(
+    name="bench-choice-loop",
+    asl_path=Path(__file__).with_name("choice_loop.asl.json"),
+    tasks={},
+)

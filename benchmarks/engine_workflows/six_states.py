@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from workflows import Task, Workflow
+
+WORKFLOW = Workflow(
+    name="bench-six-states",
+    asl_path=Path(__file__).with_name("six_states.asl.json"),
+    tasks={"Trivial": Task("benchmarks.engine_workflows.handlers.trivial")},
+)

@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from workflows import Workflow
+
+WORKFLOW = Workflow(
+    name="bench-twenty-pass",
+    asl_path=Path(__file__).with_name("twenty_pass.asl.json"),
+    tasks={},
+)

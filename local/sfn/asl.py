@@ -1,0 +1,583 @@
+"""ASL definitions parsed into typed states, with every JSONata expression compiled once.
+
+Whatever the engine does not run is refused here, when the definition is loaded, with a message that
+names the file, the state and the field (ASL-SEMANTICS §1, §3). Nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from local.sfn.expressions import DefinitionError, Expression, Template
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+STATES_ALL = "States.ALL"
+MAX_NAME_LENGTH = 80
+_FORBIDDEN_NAME = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
+_STATES_MEMBER = re.compile(r"\$states\s*\.\s*(result|errorOutput)\b")
+
+COMMON_FIELDS = {"Type", "Comment", "QueryLanguage"}
+STATE_FIELDS = {
+    "Pass": {"Output", "Assign", "Next", "End"},
+    "Task": {"Resource", "Arguments", "Output", "Assign", "Retry", "Catch", "TimeoutSeconds", "HeartbeatSeconds",
+             "Next", "End"},
+    "Choice": {"Choices", "Default", "Assign", "Output"},
+    "Wait": {"Seconds", "Timestamp", "Output", "Assign", "Next", "End"},
+    "Succeed": {"Output"},
+    "Fail": {"Error", "Cause"},
+    "Parallel": {"Branches", "Arguments", "Output", "Assign", "Retry", "Catch", "Next", "End"},
+    "Map": {"ItemProcessor", "Items", "ItemSelector", "MaxConcurrency", "ToleratedFailureCount",
+            "ToleratedFailurePercentage", "Output", "Assign", "Retry", "Catch", "Next", "End"},
+}  # fmt: skip
+JSONPATH_FIELDS = {
+    "InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Result", "ItemsPath", "Iterator",
+    "TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
+    "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
+    "Variable", "And", "Or", "Not",
+}  # fmt: skip
+UNSUPPORTED_FIELDS = {
+    "Credentials": "task credentials (cross-account roles) are not emulated",
+    "ItemReader": "Distributed Map is not emulated",
+    "ItemBatcher": "Distributed Map is not emulated",
+    "ResultWriter": "Distributed Map is not emulated",
+    "Label": "Distributed Map is not emulated",
+}
+RETRIER_FIELDS = {"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy",
+                  "Comment"}  # fmt: skip
+CATCHER_FIELDS = {"ErrorEquals", "Next", "Output", "Assign", "Comment"}
+CHOICE_RULE_FIELDS = {"Condition", "Next", "Assign", "Output", "Comment"}
+TOP_LEVEL_FIELDS = {"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"}
+
+
+class _Refusal(Exception):
+    """A problem found while checking one state; the loader adds the file and state names."""
+
+    def __init__(self, field_name: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+        self.message = message
+
+
+# --- typed definition -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retrier:
+    error_equals: tuple[str, ...]
+    interval_seconds: int = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: int | None = None
+    full_jitter: bool = False
+
+
+@dataclass(frozen=True)
+class Catcher:
+    error_equals: tuple[str, ...]
+    next: str
+    output: Template | None
+    assign: dict[str, Template] | None
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    condition: Template
+    next: str
+    output: Template | None
+    assign: dict[str, Template] | None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """``StartAt`` + ``States``: the top level, a Parallel branch or a Map's ItemProcessor."""
+
+    start_at: str
+    states: dict[str, State]
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    type: str
+    next: str | None = None
+    end: bool = False
+    output: Template | None = None
+    assign: dict[str, Template] | None = None
+    # Task
+    resource: str | None = None
+    arguments: Template | None = None
+    timeout_seconds: Template | None = None
+    heartbeat_seconds: Template | None = None
+    retry: tuple[Retrier, ...] = ()
+    catch: tuple[Catcher, ...] = ()
+    # Choice
+    choices: tuple[ChoiceRule, ...] = ()
+    default: str | None = None
+    # Wait
+    seconds: Template | None = None
+    timestamp: Template | None = None
+    # Fail
+    error: Template | None = None
+    cause: Template | None = None
+    # Parallel, Map
+    branches: tuple[Graph, ...] = ()
+    processor: Graph | None = None
+    items: Template | None = None
+    item_selector: Template | None = None
+    max_concurrency: Template | None = None
+    tolerated_failure_count: Template | None = None
+    tolerated_failure_percentage: Template | None = None
+
+    @property
+    def is_callback(self) -> bool:
+        return self.resource == LAMBDA_INVOKE_WAIT
+
+
+@dataclass(frozen=True)
+class Definition:
+    graph: Graph
+    timeout_seconds: int | None
+    text: str = field(repr=False)
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
+
+def parse_definition(text: str, source: str) -> Definition:
+    """Parse and check an ASL document; ``source`` names it in error messages."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError(f"{source}: not valid JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise DefinitionError(f"{source}: a state machine definition is a JSON object")
+    unknown = set(document) - TOP_LEVEL_FIELDS
+    if unknown:
+        raise DefinitionError(f"{source}: unknown top-level field {', '.join(sorted(unknown))}")
+    language = document.get("QueryLanguage", "JSONPath")
+    if language != "JSONata":
+        raise DefinitionError(
+            f"{source}: field 'QueryLanguage': only JSONata state machines are supported by the local engine "
+            f"(found {language!r}{' by default' if 'QueryLanguage' not in document else ''}); "
+            'set "QueryLanguage": "JSONata"'
+        )
+    timeout = document.get("TimeoutSeconds")
+    if timeout is not None and not _positive_int(timeout):
+        raise DefinitionError(f"{source}: field 'TimeoutSeconds' must be a positive integer")
+    graph = _parse_graph(document, source, scope_path="")
+    _check_variable_scopes(graph, source, outer=set())
+    return Definition(graph=graph, timeout_seconds=timeout, text=text)
+
+
+def _parse_graph(document: Any, source: str, scope_path: str) -> Graph:
+    where = f"{source}{scope_path}"
+    if not isinstance(document, dict) or "StartAt" not in document or "States" not in document:
+        raise DefinitionError(f"{where}: needs 'StartAt' and 'States'")
+    states_json = document["States"]
+    if not isinstance(states_json, dict) or not states_json:
+        raise DefinitionError(f"{where}: 'States' must be a non-empty object")
+    states: dict[str, State] = {}
+    for name, body in states_json.items():
+        try:
+            _check_name(name, "state name")
+            states[name] = _parse_state(name, body, source, scope_path)
+        except _Refusal as refusal:
+            field_part = f", field '{refusal.field_name}'" if refusal.field_name else ""
+            raise DefinitionError(f"{where}: state '{name}'{field_part}: {refusal.message}") from None
+    start_at = document["StartAt"]
+    if start_at not in states:
+        raise DefinitionError(f"{where}: 'StartAt' names {start_at!r}, which is not a state")
+    for state in states.values():
+        for target_field, target in _transitions(state):
+            if target not in states:
+                raise DefinitionError(
+                    f"{where}: state '{state.name}', field '{target_field}': no state named {target!r}"
+                )
+    unreachable = set(states) - _reachable(start_at, states)
+    if unreachable:
+        raise DefinitionError(f"{where}: state {', '.join(map(repr, sorted(unreachable)))} is never reached")
+    return Graph(start_at=start_at, states=states)
+
+
+def _transitions(state: State) -> Iterator[tuple[str, str]]:
+    if state.next:
+        yield "Next", state.next
+    if state.default:
+        yield "Default", state.default
+    for index, rule in enumerate(state.choices):
+        yield f"Choices[{index}].Next", rule.next
+    for index, catcher in enumerate(state.catch):
+        yield f"Catch[{index}].Next", catcher.next
+
+
+def _reachable(start: str, states: dict[str, State]) -> set[str]:
+    seen, stack = set(), [start]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in states:
+            continue
+        seen.add(name)
+        stack.extend(target for _, target in _transitions(states[name]))
+    return seen
+
+
+def _parse_state(name: str, body: Any, source: str, scope_path: str) -> State:
+    if not isinstance(body, dict):
+        raise _Refusal(None, "a state is a JSON object")
+    state_type = body.get("Type")
+    if state_type not in STATE_FIELDS:
+        raise _Refusal("Type", f"unknown state type {state_type!r}")
+    if body.get("QueryLanguage", "JSONata") != "JSONata":
+        raise _Refusal("QueryLanguage", "a JSONata state machine may not contain JSONPath states")
+    for key in body:
+        if key in JSONPATH_FIELDS:
+            raise _Refusal(key, "is a JSONPath field; JSONata states use Arguments, Output and Assign")
+        if key in UNSUPPORTED_FIELDS:
+            raise _Refusal(key, f"not supported by the local engine: {UNSUPPORTED_FIELDS[key]}")
+        if key not in COMMON_FIELDS | STATE_FIELDS[state_type]:
+            raise _Refusal(key, f"unknown field for a {state_type} state")
+    has_next, has_end = "Next" in body, body.get("End") is True
+    if "End" in body and body["End"] is not True:
+        raise _Refusal("End", "must be true when present")
+    if state_type in ("Pass", "Task", "Wait", "Parallel", "Map") and has_next == has_end:
+        raise _Refusal("Next", "exactly one of 'Next' and 'End' is required")
+    result_allowed = state_type in ("Task", "Parallel", "Map")
+    values: dict[str, Any] = {
+        "name": name,
+        "type": state_type,
+        "next": _string(body, "Next"),
+        "end": has_end,
+        "output": _template(body, "Output", result_allowed=result_allowed),
+        "assign": _assign(body.get("Assign"), "Assign", result_allowed=result_allowed),
+    }
+    parse_specific = {
+        "Task": _task_fields,
+        "Choice": _choice_fields,
+        "Wait": _wait_fields,
+        "Fail": _fail_fields,
+        "Parallel": lambda b: _parallel_fields(b, source, f"{scope_path}/{name}"),
+        "Map": lambda b: _map_fields(b, source, f"{scope_path}/{name}"),
+    }.get(state_type)
+    if parse_specific:
+        values.update(parse_specific(body))
+    if state_type in ("Task", "Parallel", "Map"):
+        values["retry"] = _retriers(body.get("Retry", []))
+        values["catch"] = _catchers(body.get("Catch", []))
+    return State(**values)
+
+
+def _task_fields(body: dict[str, Any]) -> dict[str, Any]:
+    resource = body.get("Resource")
+    if resource not in (LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT):
+        raise _Refusal(
+            "Resource",
+            f"{resource!r} is not supported by the local engine; use {LAMBDA_INVOKE} or {LAMBDA_INVOKE_WAIT}",
+        )
+    arguments = body.get("Arguments")
+    if not isinstance(arguments, dict) or "FunctionName" not in arguments:
+        raise _Refusal("Arguments", "a Lambda task needs Arguments with a FunctionName")
+    unknown = set(arguments) - {"FunctionName", "Payload", "Qualifier", "InvocationType", "ClientContext", "LogType"}
+    if unknown:
+        raise _Refusal("Arguments", f"unknown Lambda Invoke parameter {', '.join(sorted(unknown))}")
+    timeout = _typed(body, "TimeoutSeconds", _positive_int, "a positive integer")
+    heartbeat = _typed(body, "HeartbeatSeconds", _positive_int, "a positive integer")
+    if (
+        timeout is not None
+        and heartbeat is not None
+        and timeout.is_constant
+        and heartbeat.is_constant
+        and body["HeartbeatSeconds"] >= body["TimeoutSeconds"]
+    ):
+        raise _Refusal("HeartbeatSeconds", "must be smaller than TimeoutSeconds")
+    return {
+        "resource": resource,
+        "arguments": _template(body, "Arguments", result_allowed=False),
+        "timeout_seconds": timeout,
+        "heartbeat_seconds": heartbeat,
+    }
+
+
+def _choice_fields(body: dict[str, Any]) -> dict[str, Any]:
+    choices = body.get("Choices")
+    if not isinstance(choices, list) or not choices:
+        raise _Refusal("Choices", "must be a non-empty array")
+    rules = []
+    for index, rule in enumerate(choices):
+        where = f"Choices[{index}]"
+        if not isinstance(rule, dict):
+            raise _Refusal(where, "a choice rule is an object")
+        for key in rule:
+            if (
+                key in JSONPATH_FIELDS
+                or key.endswith(("Equals", "Path", "Than", "ThanEquals", "Matches"))
+                or (key.startswith("Is"))
+            ):
+                raise _Refusal(f"{where}.{key}", "is a JSONPath comparison; JSONata rules use Condition")
+            if key not in CHOICE_RULE_FIELDS:
+                raise _Refusal(f"{where}.{key}", "unknown field for a choice rule")
+        if "Condition" not in rule or "Next" not in rule:
+            raise _Refusal(where, "a choice rule needs Condition and Next")
+        condition = rule["Condition"]
+        if not isinstance(condition, bool) and not (isinstance(condition, str) and condition.startswith("{%")):
+            raise _Refusal(f"{where}.Condition", "must be a JSONata expression or a boolean")
+        rules.append(
+            ChoiceRule(
+                condition=Template(condition, f"{where}.Condition"),
+                next=_string(rule, "Next"),  # type: ignore[arg-type]
+                output=_template(rule, "Output", result_allowed=False, prefix=f"{where}."),
+                assign=_assign(rule.get("Assign"), f"{where}.Assign", result_allowed=False),
+            )
+        )
+    return {"choices": tuple(rules), "default": _string(body, "Default")}
+
+
+def _wait_fields(body: dict[str, Any]) -> dict[str, Any]:
+    if ("Seconds" in body) == ("Timestamp" in body):
+        raise _Refusal("Seconds", "exactly one of 'Seconds' and 'Timestamp' is required")
+    timestamp = body.get("Timestamp")
+    if isinstance(timestamp, str) and not timestamp.startswith("{%") and parse_timestamp(timestamp) is None:
+        raise _Refusal("Timestamp", f"{timestamp!r} is not an ISO-8601 extended offset date-time")
+    return {
+        "seconds": _typed(body, "Seconds", _non_negative_int, "a non-negative integer"),
+        "timestamp": _template(body, "Timestamp", result_allowed=False),
+    }
+
+
+def _fail_fields(body: dict[str, Any]) -> dict[str, Any]:
+    for key in ("Error", "Cause"):
+        if key in body and not isinstance(body[key], str):
+            raise _Refusal(key, "must be a string (or a JSONata expression)")
+    return {
+        "error": _template(body, "Error", result_allowed=False),
+        "cause": _template(body, "Cause", result_allowed=False),
+    }
+
+
+def _parallel_fields(body: dict[str, Any], source: str, scope_path: str) -> dict[str, Any]:
+    branches = body.get("Branches")
+    if not isinstance(branches, list) or not branches:
+        raise _Refusal("Branches", "must be a non-empty array")
+    return {
+        "branches": tuple(
+            _parse_graph(branch, source, f"{scope_path}/Branches[{index}]") for index, branch in enumerate(branches)
+        ),
+        "arguments": _template(body, "Arguments", result_allowed=False),
+    }
+
+
+def _map_fields(body: dict[str, Any], source: str, scope_path: str) -> dict[str, Any]:
+    processor = body.get("ItemProcessor")
+    if not isinstance(processor, dict):
+        raise _Refusal("ItemProcessor", "is required")
+    config = processor.get("ProcessorConfig", {})
+    if config.get("Mode", "INLINE") != "INLINE":
+        raise _Refusal("ItemProcessor.ProcessorConfig.Mode", "only INLINE Map is supported by the local engine")
+    unknown = set(processor) - {"ProcessorConfig", "StartAt", "States"}
+    if unknown:
+        raise _Refusal("ItemProcessor", f"unknown field {', '.join(sorted(unknown))}")
+    items = body.get("Items")
+    if items is not None and not isinstance(items, list) and not (isinstance(items, str) and items.startswith("{%")):
+        raise _Refusal("Items", "must be an array or a JSONata expression")
+    percentage = body.get("ToleratedFailurePercentage")
+    if isinstance(percentage, int | float) and not 0 <= percentage <= 100:
+        raise _Refusal("ToleratedFailurePercentage", "must be between 0 and 100")
+    return {
+        "processor": _parse_graph(processor, source, f"{scope_path}/ItemProcessor"),
+        "items": _template(body, "Items", result_allowed=False),
+        "item_selector": _template(body, "ItemSelector", result_allowed=False),
+        "max_concurrency": _typed(body, "MaxConcurrency", _non_negative_int, "a non-negative integer"),
+        "tolerated_failure_count": _typed(body, "ToleratedFailureCount", _non_negative_int, "a non-negative integer"),
+        "tolerated_failure_percentage": _typed(
+            body, "ToleratedFailurePercentage", lambda v: isinstance(v, int | float), "a number from 0 to 100"
+        ),
+    }
+
+
+def _retriers(value: Any) -> tuple[Retrier, ...]:
+    if not isinstance(value, list):
+        raise _Refusal("Retry", "must be an array of retriers")
+    retriers = []
+    for index, body in enumerate(value):
+        where = f"Retry[{index}]"
+        if not isinstance(body, dict):
+            raise _Refusal(where, "a retrier is an object")
+        unknown = set(body) - RETRIER_FIELDS
+        if unknown:
+            raise _Refusal(f"{where}.{sorted(unknown)[0]}", "unknown field for a retrier")
+        errors = _error_equals(body, where, last=index == len(value) - 1)
+        interval = body.get("IntervalSeconds", 1)
+        attempts = body.get("MaxAttempts", 3)
+        backoff = body.get("BackoffRate", 2.0)
+        max_delay = body.get("MaxDelaySeconds")
+        jitter = body.get("JitterStrategy", "NONE")
+        if not _positive_int(interval) or interval > 99999999:
+            raise _Refusal(f"{where}.IntervalSeconds", "must be a positive integer")
+        if not _non_negative_int(attempts) or attempts > 99999999:
+            raise _Refusal(f"{where}.MaxAttempts", "must be a non-negative integer")
+        if not isinstance(backoff, int | float) or isinstance(backoff, bool) or backoff < 1.0:
+            raise _Refusal(f"{where}.BackoffRate", "must be a number of at least 1.0")
+        if max_delay is not None and (not _positive_int(max_delay) or max_delay >= 31622401):
+            raise _Refusal(f"{where}.MaxDelaySeconds", "must be a positive integer below 31622401")
+        if jitter not in ("NONE", "FULL"):
+            raise _Refusal(f"{where}.JitterStrategy", "must be NONE or FULL")
+        retriers.append(Retrier(errors, interval, attempts, float(backoff), max_delay, jitter == "FULL"))
+    return tuple(retriers)
+
+
+def _catchers(value: Any) -> tuple[Catcher, ...]:
+    if not isinstance(value, list):
+        raise _Refusal("Catch", "must be an array of catchers")
+    catchers = []
+    for index, body in enumerate(value):
+        where = f"Catch[{index}]"
+        if not isinstance(body, dict):
+            raise _Refusal(where, "a catcher is an object")
+        for key in body:
+            if key in JSONPATH_FIELDS:
+                raise _Refusal(f"{where}.{key}", "is a JSONPath field; JSONata catchers use Output and Assign")
+            if key not in CATCHER_FIELDS:
+                raise _Refusal(f"{where}.{key}", "unknown field for a catcher")
+        if "Next" not in body:
+            raise _Refusal(f"{where}.Next", "is required")
+        catchers.append(
+            Catcher(
+                error_equals=_error_equals(body, where, last=index == len(value) - 1),
+                next=_string(body, "Next"),  # type: ignore[arg-type]
+                output=_template(body, "Output", result_allowed=False, error_allowed=True, prefix=f"{where}."),
+                assign=_assign(body.get("Assign"), f"{where}.Assign", result_allowed=False, error_allowed=True),
+            )
+        )
+    return tuple(catchers)
+
+
+def _error_equals(body: dict[str, Any], where: str, last: bool) -> tuple[str, ...]:
+    errors = body.get("ErrorEquals")
+    if not isinstance(errors, list) or not errors or not all(isinstance(name, str) for name in errors):
+        raise _Refusal(f"{where}.ErrorEquals", "must be a non-empty array of error names")
+    if STATES_ALL in errors and (len(errors) > 1 or not last):
+        raise _Refusal(f"{where}.ErrorEquals", "States.ALL must be alone and in the last retrier or catcher")
+    return tuple(errors)
+
+
+# --- field helpers ----------------------------------------------------------------------------------
+
+
+def _string(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Refusal(key, "must be a string")
+    return value
+
+
+def _template(
+    body: dict[str, Any], key: str, *, result_allowed: bool, error_allowed: bool = False, prefix: str = ""
+) -> Template | None:
+    if key not in body:
+        return None
+    template = _compiled(body[key], f"{prefix}{key}")
+    _check_states_members(template.expressions, result_allowed, error_allowed)
+    return template
+
+
+def _assign(value: Any, where: str, *, result_allowed: bool, error_allowed: bool = False) -> dict[str, Template] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Refusal(where, "must be an object of variable names to values")
+    assigned = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_NAME_LENGTH:
+            raise _Refusal(f"{where}.{name}", "is not a valid variable name")
+        if name == "states":
+            raise _Refusal(f"{where}.{name}", "'states' is reserved")
+        template = _compiled(item, f"{where}/{name}")
+        _check_states_members(template.expressions, result_allowed, error_allowed)
+        assigned[name] = template
+    return assigned
+
+
+def _compiled(value: Any, field_name: str) -> Template:
+    try:
+        return Template(value, field_name)
+    except DefinitionError as error:
+        raise _Refusal(None, str(error)) from None
+
+
+def _typed(body: dict[str, Any], key: str, check: Any, description: str) -> Template | None:
+    if key not in body:
+        return None
+    value = body[key]
+    if isinstance(value, str) and value.startswith("{%"):
+        return _compiled(value, key)
+    if not check(value):
+        raise _Refusal(key, f"must be {description} or a JSONata expression")
+    return Template(value, key)
+
+
+def _check_states_members(expressions: list[Expression], result_allowed: bool, error_allowed: bool) -> None:
+    for expression in expressions:
+        for member in _STATES_MEMBER.findall(expression.text):
+            if (member == "result" and not result_allowed) or (member == "errorOutput" and not error_allowed):
+                raise _Refusal(expression.field, f"$states.{member} is not available in this field")
+
+
+def _check_name(name: str, what: str) -> None:
+    if not 1 <= len(name) <= MAX_NAME_LENGTH or _FORBIDDEN_NAME.search(name):
+        raise _Refusal(None, f"invalid {what}: 1 to 80 characters, no spaces or special characters")
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _non_negative_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """An RFC 3339 date-time with an uppercase T and an offset (Z or ±hh:mm), else None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def valid_name(name: str) -> bool:
+    """Execution and state machine names follow the same rules as state names."""
+    return 1 <= len(name) <= MAX_NAME_LENGTH and not _FORBIDDEN_NAME.search(name)
+
+
+# --- variable scopes ----------------------------------------------------------------------------------
+
+
+def _assigned_names(graph: Graph) -> set[str]:
+    names: set[str] = set()
+    for state in graph.states.values():
+        names |= set(state.assign or {})
+        for rule in state.choices:
+            names |= set(rule.assign or {})
+        for catcher in state.catch:
+            names |= set(catcher.assign or {})
+    return names
+
+
+def _check_variable_scopes(graph: Graph, source: str, outer: set[str]) -> None:
+    """An inner scope (branch, iteration) may read but never assign an outer scope's variables."""
+    own = _assigned_names(graph)
+    clash = own & outer
+    if clash:
+        raise DefinitionError(
+            f"{source}: variable {', '.join(sorted(clash))} is assigned in an outer scope and may not be "
+            "assigned inside a Parallel branch or Map iteration"
+        )
+    for state in graph.states.values():
+        for inner in (*state.branches, *((state.processor,) if state.processor else ())):
+            _check_variable_scopes(inner, source, outer | own)

@@ -1,0 +1,59 @@
+"""Time for the engine: the system clock, or a manual one tests move forward."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def seconds_until(self, due: float) -> float | None:
+        """How long a timer thread should sleep for ``due``; None means until woken."""
+        return max(0.0, due - time.time())
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """The system clock moves by itself: nobody needs telling."""
+
+
+class ManualClock:
+    """Stands still until ``advance``; timers due by then fire."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def seconds_until(self, due: float) -> float | None:
+        return 0.0 if due <= self.now() else None
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+        for listener in self._listeners:
+            listener()
+
+
+_formatted_second: tuple[int, str] = (-1, "")  # the last whole second formatted, reused within it
+
+
+def iso(timestamp: float) -> str:
+    """``2025-01-15T10:30:00.000Z``: the context object's time format (ASL-SEMANTICS §15)."""
+    global _formatted_second
+    second, prefix = _formatted_second
+    if second != int(timestamp):
+        second = int(timestamp)
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _formatted_second = (second, prefix)
+    return f"{prefix}{int((timestamp - second) * 1000):03d}Z"

@@ -1,0 +1,259 @@
+"""JSONata in ASL: ``{% ... %}`` templates, compiled once, evaluated with ``$states`` and variables.
+
+A string is an expression only when it starts with ``{%`` and ends with ``%}``; every other value is a
+literal (ASL-SEMANTICS §2). Objects and arrays are templates whose strings may be expressions.
+Evaluation failures, and expressions that return nothing, are ``States.QueryEvaluationError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jsonata
+from jsonata.jexception import JException
+from jsonata.utils import Utils
+
+from local.sfn.errors import StatesError
+
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+_EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
+_evaluation_lock = threading.Lock()  # the JSONata library keeps per-instance state while evaluating
+
+
+class DefinitionError(ValueError):
+    """An ASL definition the engine refuses, with a message naming the state and field."""
+
+
+class _Undefined:
+    """JSONata's *undefined*: a field that evaluated to nothing (JSON cannot hold it)."""
+
+
+UNDEFINED = _Undefined()
+
+
+# --- the functions Step Functions adds to JSONata (ASL-SEMANTICS §12) -------------------------------
+
+
+def _partition(array: list[Any], size: float) -> list[list[Any]]:
+    if not isinstance(array, list) or not _is_whole(size) or size <= 0:
+        raise ValueError("$partition(array, chunkSize) needs an array and a positive integer")
+    step = int(size)
+    return [list(array[i : i + step]) for i in range(0, len(array), step)]
+
+
+def _range(start: float, end: float, step: float) -> Any:
+    if not all(_is_whole(value) for value in (start, end, step)) or step == 0:
+        raise ValueError("$range(start, end, step) needs integers and a non-zero step")
+    values = list(range(int(start), int(end) + (1 if step > 0 else -1), int(step)))
+    return values[0] if len(values) == 1 else values  # a singleton sequence is its value, as in JSONata
+
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def _hash(data: Any, algorithm: str) -> str:
+    if algorithm not in _HASHES:
+        raise ValueError(f"$hash algorithm must be one of {', '.join(_HASHES)}")
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
+
+
+def _random(*seed: Any) -> float:
+    return random.Random(seed[0]).random() if seed else random.random()
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _parse(text: str) -> Any:
+    value = json.loads(text)
+    return 0 if value == 0 else value  # "-0" parses to 0, as on AWS
+
+
+AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "partition": _partition,
+    "range": _range,
+    "hash": _hash,
+    "random": _random,
+    "uuid": _uuid,
+    "parse": _parse,
+}
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+
+
+# --- values -----------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """A JSONata result as plain JSON: null for JSONata null, lists for sequences, 2 for 2.0."""
+    if value is Utils.NULL_VALUE or value is None:
+        return None
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("the result is not a finite number")
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    raise ValueError(f"the result is not JSON (a {type(value).__name__})")
+
+
+# --- compiled expressions and templates ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """What an expression can see: ``$states`` and the variables in scope."""
+
+    states: dict[str, Any]
+    variables: dict[str, Any]
+
+    def as_jsonata(self) -> dict[str, Any]:
+        # a variable holding JSON null must read as null, not as an unbound (undefined) name
+        variables = {name: Utils.NULL_VALUE if value is None else value for name, value in self.variables.items()}
+        return {**variables, "states": self.states}
+
+
+class Expression:
+    """One ``{% ... %}`` expression, parsed once."""
+
+    def __init__(self, text: str, field: str) -> None:
+        self.text = text
+        self.field = field
+        try:
+            self._compiled = jsonata.Jsonata(text)
+        except JException as error:
+            raise DefinitionError(f"field '{field}': the JSONata expression does not parse: {error}") from error
+        self._compiled.set_output_convert_nulls(False)
+        for name, function in AWS_FUNCTIONS.items():
+            self._compiled.register_lambda(name, function)
+        _refuse_unsupported(self._compiled.ast, field)
+
+    @property
+    def variables(self) -> set[str]:
+        """Names of the variables the expression reads (``$name``)."""
+        return {node.value for node in _walk(self._compiled.ast) if getattr(node, "type", None) == "variable"}
+
+    def evaluate(self, bindings: Bindings) -> Any:
+        try:
+            with _evaluation_lock:
+                raw = self._compiled.evaluate(None, bindings.as_jsonata())
+        except JException as error:
+            raise self._failure(f"threw an error during evaluation. {error.error}: {error}") from error
+        except (ZeroDivisionError, OverflowError) as error:  # JavaScript's Infinity, which JSONata refuses
+            raise self._failure("threw an error during evaluation. D1001: Number out of range") from error
+        except Exception as error:  # other library failures surface as Python errors
+            raise self._failure(f"threw an error during evaluation. {type(error).__name__}: {error}") from error
+        if raw is None:
+            raise self._failure("returned nothing (undefined).")
+        try:
+            return to_json(raw)
+        except ValueError as error:
+            raise self._failure(f"returned an unexpected result: {error}") from error
+
+    def _failure(self, detail: str) -> QueryEvaluationFailed:
+        return QueryEvaluationFailed(
+            self.field, f"The JSONata expression '{self.text}' specified for the field '{self.field}' {detail}"
+        )
+
+
+class QueryEvaluationFailed(StatesError):
+    """A JSONata field failed; ``location`` is the field path (``Output/result``, ``Items``, ...)."""
+
+    def __init__(self, location: str | None, detail: str) -> None:
+        super().__init__(QUERY_EVALUATION_ERROR, detail)
+        self.location = location
+        self.detail = detail
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, list | tuple):
+            stack.extend(current)
+            continue
+        if not hasattr(current, "type"):
+            continue
+        yield current
+        for attribute in vars(current).values():
+            if isinstance(attribute, list | tuple) or hasattr(attribute, "type"):
+                stack.append(attribute)
+
+
+def _refuse_unsupported(ast: Any, field: str) -> None:
+    for node in _walk(ast):
+        if getattr(node, "type", None) == "function":
+            procedure = getattr(node, "procedure", None)
+            if getattr(procedure, "type", None) == "variable" and procedure.value == "eval":
+                raise DefinitionError(f"field '{field}': $eval is not available in Step Functions; use $parse")
+    root = ast.steps[0] if getattr(ast, "type", None) == "path" and ast.steps else ast
+    if getattr(root, "type", None) == "variable" and root.value in ("", "$"):
+        symbol = "$" if root.value == "" else "$$"
+        raise DefinitionError(
+            f"field '{field}': '{symbol}' at the top level of an expression is not allowed; use $states.input"
+        )
+
+
+class Template:
+    """A field value: literals kept as they are, ``{% %}`` strings evaluated, recursively.
+
+    Values without expressions are returned as they are (shared, never mutated by the engine).
+    """
+
+    def __init__(self, value: Any, field: str) -> None:
+        self.field = field
+        self.expressions: list[Expression] = []
+        self._build = self._compile(value, field)
+
+    @property
+    def is_constant(self) -> bool:
+        return not self.expressions
+
+    def evaluate(self, bindings: Bindings) -> Any:
+        return self._build(bindings)
+
+    def _compile(self, value: Any, field: str) -> Callable[[Bindings], Any]:
+        if not _has_expression(value):
+            return lambda bindings: value
+        if isinstance(value, str):
+            expression = Expression(_EXPRESSION.match(value).group(1).strip(), field)  # type: ignore[union-attr]
+            self.expressions.append(expression)
+            return expression.evaluate
+        if isinstance(value, dict):
+            parts = {key: self._compile(item, f"{field}/{key}") for key, item in value.items()}
+            return lambda bindings: {key: build(bindings) for key, build in parts.items()}
+        items = [self._compile(item, f"{field}[{index}]") for index, item in enumerate(value)]
+        return lambda bindings: [build(bindings) for build in items]
+
+
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(_EXPRESSION.match(value))
+    if isinstance(value, dict):
+        return any(_has_expression(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(item) for item in value)
+    return False

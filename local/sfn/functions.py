@@ -1,0 +1,169 @@
+"""Lambda functions run in-process: the real handlers, called as Lambda would call them.
+
+Payloads go through JSON both ways; an exception becomes the error named by its class, with
+Lambda's error document as the cause (ASL-SEMANTICS §13).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.lambda_context import ACCOUNT, REGION, LambdaContext
+from local.sfn.errors import StatesError
+
+MAX_RESULT_BYTES = 262_144  # the state input/output quota a result must fit in
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def function_name_of(reference: str) -> str:
+    """``name``, ``name:alias``, ``123:function:name`` or a full ARN → the function's name."""
+    parts = reference.split(":")
+    if reference.startswith("arn:"):
+        return parts[6] if len(parts) > 6 else reference
+    if len(parts) >= 3 and parts[1] == "function":
+        return parts[2]
+    return parts[0]
+
+
+@dataclass
+class LocalFunction:
+    name: str
+    handler_path: str  # dotted: package.module.function
+    timeout_seconds: float = 30.0
+    memory_mb: int = 256
+    _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    _import_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.name)
+
+    def handler(self) -> Callable[[Any, Any], Any]:
+        if self._handler is None:
+            with self._import_lock:
+                if self._handler is None:
+                    module_name, _, attribute = self.handler_path.rpartition(".")
+                    self._handler = getattr(importlib.import_module(module_name), attribute)
+        return self._handler
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A Lambda invoke the engine performs outside its locks."""
+
+    function: LocalFunction | None
+    reference: str
+    payload: Any
+    request_id: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    response: dict[str, Any] | None  # the Invoke API response, Payload parsed
+    failure: StatesError | None
+    duration: float
+
+
+class FunctionRegistry:
+    def __init__(self) -> None:
+        self._functions: dict[str, LocalFunction] = {}
+
+    def register(self, function: LocalFunction) -> None:
+        self._functions[function.name] = function
+
+    def resolve(self, reference: str) -> LocalFunction | None:
+        return self._functions.get(function_name_of(reference))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._functions.values())
+
+
+def invoke(invocation: Invocation) -> InvokeResult:
+    started = time.perf_counter()
+    function = invocation.function
+    if function is None:
+        return InvokeResult(None, _not_found(invocation), 0.0)
+    context = LambdaContext(
+        function.name,
+        memory_limit_in_mb=function.memory_mb,
+        timeout_seconds=function.timeout_seconds,
+        aws_request_id=invocation.request_id,
+    )
+    try:
+        event = json.loads(json.dumps(invocation.payload))
+        returned = function.handler()(event, context)
+    except Exception as error:  # the function's own failure: the task fails with its type as the error
+        return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
+    try:
+        text = json.dumps(returned)
+    except (TypeError, ValueError) as error:
+        failure = StatesError(
+            "Runtime.MarshalError",
+            _cause(f"Unable to marshal response: {error}", "Runtime.MarshalError", invocation.request_id, []),
+        )
+        return InvokeResult(None, failure, time.perf_counter() - started)
+    if len(text.encode()) > MAX_RESULT_BYTES:
+        failure = StatesError(
+            "States.DataLimitExceeded",
+            "The state/task 'arn:aws:states:::lambda:invoke' returned a result with a size exceeding the "
+            "maximum number of bytes service limit.",
+        )
+        return InvokeResult(None, failure, time.perf_counter() - started)
+    return InvokeResult(_response(json.loads(text), invocation.request_id), None, time.perf_counter() - started)
+
+
+def _response(payload: Any, request_id: str) -> dict[str, Any]:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Amz-Executed-Version": "$LATEST",
+        "x-amzn-RequestId": request_id,
+    }
+    return {
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {name: [value] for name, value in headers.items()},
+            "HttpHeaders": headers,
+            "HttpStatusCode": 200,
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+def _cause(message: str, error_type: str, request_id: str, stack: list[str]) -> str:
+    document = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": stack}
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _function_error(error: Exception, request_id: str) -> StatesError:
+    error_type = type(error).__name__
+    stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])  # without our own frame
+    return StatesError(error_type, _cause(str(error), error_type, request_id, stack))
+
+
+def timed_out(function: LocalFunction, request_id: str) -> StatesError:
+    """The function ran past its timeout: Lambda reports ``Sandbox.Timedout``."""
+    message = f"RequestId: {request_id} Error: Task timed out after {function.timeout_seconds:.2f} seconds"
+    return StatesError("Sandbox.Timedout", json.dumps({"errorMessage": message, "errorType": "Sandbox.Timedout"}))
+
+
+def _not_found(invocation: Invocation) -> StatesError:
+    reference = invocation.reference
+    arn = reference if reference.startswith("arn:") else function_arn(reference)
+    return StatesError(
+        "Lambda.ResourceNotFoundException",
+        f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: "
+        f"ResourceNotFoundException; Request ID: {invocation.request_id}; Proxy: null)",
+    )

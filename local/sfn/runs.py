@@ -1,0 +1,155 @@
+"""The persisted state of an execution: the execution record and its runs.
+
+A *run* is one thread of control through a graph: the top level of the state machine, one Parallel
+branch or one Map iteration. It knows which state it is in, what that state is doing (its phase),
+the state's input and the variables of its scope — everything needed to carry on after a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.sfn.asl import Definition, Graph, State
+from local.sfn.clock import iso
+
+# execution statuses
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
+PENDING = "PENDING"  # a Map iteration (or branch) created but not started yet
+
+# what a run's current state is doing
+ENTER = "enter"  # about to enter the state (or re-enter it after a redrive)
+TASK = "task"  # a Lambda invoke is running
+SUBMITTING = "submitting"  # a callback task's Lambda invoke is running; the token is already valid
+CALLBACK = "callback"  # waiting for SendTaskSuccess/Failure
+WAITING = "waiting"  # a Wait state
+RETRYING = "retrying"  # waiting before the next attempt
+CHILDREN = "children"  # a Parallel or Map state waiting for its branches or iterations
+
+ROOT = "root"
+
+
+@dataclass
+class Run:
+    id: str
+    state: str
+    input: Any
+    parent: str | None = None
+    graph: list[list[Any]] = field(default_factory=list)  # [[state name, branch index or -1], ...]
+    index: int = 0  # branch or iteration index
+    status: str = RUNNING
+    phase: str = ENTER
+    variables: dict[str, Any] = field(default_factory=dict)
+    entered_time: str = ""
+    entered_event_id: int = 0
+    entered_previous_id: int = 0
+    last_event_id: int = 0
+    attempt: int = 0  # grows with every task attempt, so late answers to old attempts are recognised
+    retry_counts: list[int] = field(default_factory=list)
+    retry_count: int = 0
+    due: float | None = None  # Wait end, retry time, or task deadline
+    heartbeat_due: float | None = None
+    token: str | None = None
+    task: dict[str, Any] | None = None  # the current attempt: function, deadlines, resource
+    child_count: int = 0  # Parallel/Map: branches or iterations of the current attempt
+    concurrency: int = 0
+    redrive: bool = False  # a failed child to resume, not restart, when its turn comes
+    _child_ids: tuple[tuple[int, int], list[str]] = field(default=((0, 0), []), repr=False)  # not persisted
+    tolerated_count: float | None = None
+    tolerated_percentage: float | None = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        # shallow: the store serialises it at once; underscored fields are caches
+        return {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        return cls(**data)
+
+    def child_ids(self) -> list[str]:
+        """Ids of the branches or iterations of the current Parallel/Map attempt, in order."""
+        key = (self.attempt, self.child_count)
+        if self._child_ids[0] != key:
+            self._child_ids = (key, [f"{self.id}/{self.state}#{self.attempt}/{i}" for i in range(self.child_count)])
+        return self._child_ids[1]
+
+    def reset_state_fields(self) -> None:
+        """Forget what the previous state was doing."""
+        self.retry_counts, self.retry_count = [], 0
+        self.due = self.heartbeat_due = None
+        self.token = self.task = None
+        self.child_count = 0
+        self.tolerated_count = self.tolerated_percentage = None
+
+
+@dataclass
+class Execution:
+    arn: str
+    name: str
+    state_machine_arn: str
+    state_machine_name: str
+    role_arn: str
+    definition: Definition
+    input: Any
+    input_text: str
+    start_date: float
+    status: str = RUNNING
+    stop_date: float | None = None
+    output_text: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    redrive_count: int = 0
+    redrive_date: float | None = None
+    deadline: float | None = None
+    next_event_id: int = 1
+    runs: dict[str, Run] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    pending_events: list[tuple[int, float, str, int, str | None]] = field(default_factory=list, repr=False)
+    pending_tokens: list[tuple[str, str, int, bool]] = field(default_factory=list, repr=False)
+    dirty_runs: set[str] = field(default_factory=set, repr=False)
+    record_dirty: bool = field(default=True, repr=False)
+    _start_time: str | None = field(default=None, repr=False)  # status, dates, redrives: written when they change
+    deleted_runs: list[str] = field(default_factory=list, repr=False)
+    ready: list[Run] = field(default_factory=list, repr=False)  # runs to drive once this transition commits
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "arn": self.arn,
+            "name": self.name,
+            "state_machine_arn": self.state_machine_arn,
+            "state_machine_name": self.state_machine_name,
+            "role_arn": self.role_arn,
+            "input": self.input_text,
+            "start_date": self.start_date,
+            "status": self.status,
+            "stop_date": self.stop_date,
+            "output": self.output_text,
+            "error": self.error,
+            "cause": self.cause,
+            "redrive_count": self.redrive_count,
+            "redrive_date": self.redrive_date,
+            "deadline": self.deadline,
+        }
+
+    @property
+    def start_time(self) -> str:
+        if self._start_time is None:
+            self._start_time = iso(self.start_date)
+        return self._start_time
+
+    def graph_of(self, run: Run) -> Graph:
+        graph = self.definition.graph
+        for state_name, branch in run.graph:
+            state = graph.states[state_name]
+            graph = state.branches[branch] if branch >= 0 else state.processor  # type: ignore[assignment]
+        return graph
+
+    def state_of(self, run: Run) -> State:
+        return self.graph_of(run).states[run.state]
+
+    def touch(self, run: Run) -> None:
+        self.dirty_runs.add(run.id)

@@ -1,0 +1,62 @@
+"""`kill -9` the local runtime while executions wait; after a restart they carry on and complete."""
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.e2e.conftest import LocalRuntime, start_runtime, stop_runtime
+
+pytestmark = pytest.mark.e2e
+MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:engine-hold-and-ask"
+TEST_WORKFLOWS = {"LOCAL_WORKFLOW_PACKAGES": "workflows,tests.engine.workflows"}
+
+
+def _client(runtime: LocalRuntime):
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=runtime.sfn_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def _wait_until(check, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_executions_in_a_wait_and_in_a_callback_survive_kill_9(tmp_path: Path) -> None:
+    # Given a runtime with one execution in a Wait and one waiting for a callback
+    log = tmp_path / "runtime.log"
+    runtime = start_runtime(tmp_path / "state", log, **TEST_WORKFLOWS)
+    client = _client(runtime)
+    token_file = tmp_path / "token.txt"
+    hold = client.start_execution(
+        stateMachineArn=MACHINE, name="hold", input=json.dumps({"mode": "hold", "seconds": 3})
+    )
+    ask = client.start_execution(stateMachineArn=MACHINE, name="ask", input=json.dumps({"file": str(token_file)}))
+    _wait_until(token_file.exists)
+    _wait_until(lambda: client.describe_execution(executionArn=hold["executionArn"])["status"] == "RUNNING")
+    # When the process is killed without warning and started again
+    runtime.process.send_signal(signal.SIGKILL)
+    runtime.process.wait()
+    runtime = start_runtime(tmp_path / "state", log, **TEST_WORKFLOWS)
+    client = _client(runtime)
+    try:
+        # Then the Wait ends at its original deadline and the callback token still works
+        _wait_until(lambda: client.describe_execution(executionArn=hold["executionArn"])["status"] == "SUCCEEDED")
+        events = client.get_execution_history(executionArn=hold["executionArn"])["events"]
+        entered = next(e["timestamp"] for e in events if e["type"] == "WaitStateEntered")
+        exited = next(e["timestamp"] for e in events if e["type"] == "WaitStateExited")
+        assert 3 <= (exited - entered).total_seconds() < 15
+        client.send_task_success(taskToken=token_file.read_text(), output=json.dumps({"decision": "yes"}))
+        _wait_until(lambda: client.describe_execution(executionArn=ask["executionArn"])["status"] == "SUCCEEDED")
+    finally:
+        stop_runtime(runtime)

@@ -1,0 +1,77 @@
+"""Lambda handlers the engine tests run in-process, as the real task handlers are."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+# A switch tests flip to make ``flaky`` fail or succeed (a database that is down, then back).
+SWITCHES: dict[str, Any] = {"flaky_fails": True, "calls": []}
+
+
+class DatabaseUnavailable(Exception):
+    """Named like the real transient error, so ASL retriers match it."""
+
+
+class CustomerNotEligible(Exception):
+    pass
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    SWITCHES["calls"].append(("echo", event))
+    return event
+
+
+def add_one(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    SWITCHES["calls"].append(("add_one", event))
+    return {"value": event.get("value", 0) + 1}
+
+
+def trivial(event: Any, context: Any) -> dict[str, bool]:
+    return {"ok": True}
+
+
+def flaky(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    SWITCHES["calls"].append(("flaky", event))
+    if SWITCHES["flaky_fails"]:
+        raise DatabaseUnavailable("connection refused")
+    return {"done": True, **event}
+
+
+def reject(event: dict[str, Any], context: Any) -> None:
+    raise CustomerNotEligible(f"evidence {event.get('evidence')} expired")
+
+
+def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    time.sleep(event.get("seconds", 2))
+    return {"slept": True}
+
+
+def context_probe(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {
+        "function_name": context.function_name,
+        "invoked_function_arn": context.invoked_function_arn,
+        "aws_request_id": context.aws_request_id,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+    }
+
+
+def not_json(event: dict[str, Any], context: Any) -> Any:
+    return {"when": object()}
+
+
+def flaky_item(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Fails for items marked ``fail`` while the switch is on."""
+    SWITCHES["calls"].append(("flaky_item", event))
+    if SWITCHES["flaky_fails"] and event.get("fail"):
+        raise DatabaseUnavailable(f"item {event.get('id')} could not be saved")
+    return {"saved": event.get("id")}
+
+
+def remember_token(event: dict[str, Any], context: Any) -> dict[str, str]:
+    """Writes the task token where a test (in another process) can read it."""
+    from pathlib import Path
+
+    Path(event["file"]).write_text(event["token"])
+    return {"stored": event["file"]}

@@ -1,0 +1,135 @@
+"""JSONata in states: templates, $states, the context object, AWS's functions, evaluation errors.
+
+Expected results from https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (JN),
+.../input-output-contextobject.html (CTX) and ASL-SEMANTICS §2, §4, §11, §12, §15.
+"""
+
+import hashlib
+import re
+
+from tests.engine.conftest import Sfn
+
+
+def _pass(output, **fields) -> dict:
+    return {"A": {"Type": "Pass", "Output": output, "End": True, **fields}}
+
+
+def test_only_whole_percent_brace_strings_are_expressions(sfn: Sfn) -> None:
+    # JN: a string is evaluated only if it starts with {% and ends with %}
+    output = {
+        "evaluated": "{% $states.input.n * 2 %}",
+        "literal": "$states.input",
+        "spaced": " {% $states.input.n %}",
+        "jsonpath_key.$": "$.n",
+        "nested": [{"deep": "{% $states.input.n + 1 %}"}, 7, None, True],
+    }
+    result = sfn.run(_pass(output), {"n": 20})
+    assert result.status == "SUCCEEDED"
+    assert result.output == {
+        "evaluated": 40,
+        "literal": "$states.input",
+        "spaced": " {% $states.input.n %}",
+        "jsonpath_key.$": "$.n",
+        "nested": [{"deep": 21}, 7, None, True],
+    }
+
+
+def test_output_null_makes_the_state_output_null(sfn: Sfn) -> None:
+    assert sfn.run(_pass(None), {"a": 1}).output is None
+
+
+def test_an_expression_returning_nothing_fails_with_query_evaluation_error(sfn: Sfn) -> None:
+    # JN: JSON cannot hold undefined → States.QueryEvaluationError, preceded by EvaluationFailed (§11)
+    result = sfn.run(_pass({"result": "{% $states.input.missing %}"}), {"a": 1})
+    assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
+    entered = result.events("PassStateEntered")[0]
+    assert result.cause == (
+        f"An error occurred while executing the state 'A' (entered at the event id #{entered['id']}). "
+        "The JSONata expression '$states.input.missing' specified for the field 'Output/result' returned nothing "
+        "(undefined)."
+    )
+    failed = result.details(result.events("EvaluationFailed")[0])
+    assert failed["location"] == "Output/result"
+    assert failed["state"] == "A"
+    assert result.events("EvaluationFailed")[0]["previousEventId"] == entered["previousEventId"]
+    assert "PassStateExited" not in result.types()
+
+
+def test_a_type_error_names_the_jsonata_error_code(sfn: Sfn) -> None:
+    result = sfn.run(_pass("{% $states.input.a + 'x' %}"), {"a": 1})
+    assert result.error == "States.QueryEvaluationError"
+    assert "threw an error during evaluation. T2002: The right side of the + operator must evaluate to a number" in (
+        result.cause
+    )
+
+
+def test_step_functions_jsonata_functions(sfn: Sfn) -> None:
+    # JN "JSONata functions provided by Step Functions"
+    output = {
+        "partition": "{% $partition([0,1,2,3], 3) %}",
+        "range": "{% $range(0, 10, 2) %}",
+        "single": "{% $range(1, 9, 9) %}",
+        "hash": "{% $hash('abc', 'SHA-256') %}",
+        "seeded": "{% $random(42) = $random(42) %}",
+        "random": "{% $random() %}",
+        "uuid": "{% $uuid() %}",
+        "parse": "{% $parse('{\"a\": [1, -0]}') %}",
+    }
+    result = sfn.run(_pass(output))
+    assert result.status == "SUCCEEDED", result.cause
+    values = result.output
+    assert values["partition"] == [[0, 1, 2], [3]]
+    assert values["range"] == [0, 2, 4, 6, 8, 10]
+    assert values["single"] == 1
+    assert values["hash"] == hashlib.sha256(b"abc").hexdigest()
+    assert values["seeded"] is True
+    assert 0 <= values["random"] < 1
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", values["uuid"])
+    assert values["parse"] == {"a": [1, 0]}
+
+
+def test_context_object_fields(sfn: Sfn) -> None:
+    # CTX: Execution, State, StateMachine; a Pass state's State object has no RetryCount (§15)
+    output = {"pass": "{% $states.context %}"}
+    machine = sfn.machine(
+        {
+            "P": {"Type": "Pass", "Output": output, "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Condition": True, "Next": "S"}]},
+            "S": {
+                "Type": "Succeed",
+                "Output": {"pass": "{% $states.input.pass %}", "succeed": "{% $states.context %}"},
+            },
+        }
+    )
+    arn = sfn.start(machine, {"who": "amina"}, name="ctx-check")
+    sfn.settle()
+    result = sfn.result(arn)
+    context, later = result.output["pass"], result.output["succeed"]
+    assert context["Execution"]["Id"] == arn
+    assert context["Execution"]["Name"] == "ctx-check"
+    assert context["Execution"]["Input"] == {"who": "amina"}
+    assert context["Execution"]["RedriveCount"] == 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", context["Execution"]["StartTime"])
+    assert context["StateMachine"] == {"Id": machine, "Name": machine.rsplit(":", 1)[1]}
+    assert set(context["State"]) == {"Name", "EnteredTime"}
+    assert context["State"]["Name"] == "P"
+    assert later["State"]["Name"] == "S"
+    assert later["State"]["RetryCount"] == 0
+
+
+def test_map_item_index_and_value_are_in_the_context_of_item_selector(sfn: Sfn) -> None:
+    states = {
+        "M": {
+            "Type": "Map",
+            "Items": "{% $states.input.names %}",
+            "ItemSelector": {
+                "index": "{% $states.context.Map.Item.Index %}",
+                "value": "{% $states.context.Map.Item.Value %}",
+                "site": "{% $states.input.site %}",
+            },
+            "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
+            "End": True,
+        }
+    }
+    result = sfn.run(states, {"names": ["a", "b"], "site": "SD"})
+    assert result.output == [{"index": 0, "value": "a", "site": "SD"}, {"index": 1, "value": "b", "site": "SD"}]

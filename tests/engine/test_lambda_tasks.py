@@ -1,0 +1,106 @@
+"""Lambda tasks run in-process as the optimized integration runs them.
+
+Page: https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (ASL-SEMANTICS §13).
+"""
+
+import json
+
+from tests.engine import handlers
+from tests.engine.conftest import INVOKE, Sfn, task
+
+
+def test_the_result_is_the_invoke_response_with_the_payload_parsed(sfn: Sfn) -> None:
+    states = {"T": {**task("echo", payload={"a": 1}), "Output": "{% $states.result %}"}}
+    result = sfn.run(states)
+    response = result.output
+    assert response["Payload"] == {"a": 1}
+    assert response["StatusCode"] == 200
+    assert response["ExecutedVersion"] == "$LATEST"
+    assert response["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    assert response["SdkResponseMetadata"]["RequestId"]
+    scheduled = result.details(result.events("TaskScheduled")[0])
+    assert (scheduled["resourceType"], scheduled["resource"], scheduled["region"]) == ("lambda", "invoke", "us-east-1")
+    assert json.loads(scheduled["parameters"])["Payload"] == {"a": 1}
+    assert result.types() == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
+
+
+def test_the_handler_gets_a_lambda_like_context(sfn: Sfn) -> None:
+    output = sfn.run({"T": task("context-probe")}).output
+    assert output["function_name"] == "context-probe"
+    assert output["invoked_function_arn"] == "arn:aws:lambda:us-east-1:000000000000:function:context-probe"
+    assert output["memory_limit_in_mb"] == 512
+    assert output["aws_request_id"]
+    assert 6000 < output["remaining_ms"] <= 7000
+
+
+def test_payloads_cross_as_json_both_ways(sfn: Sfn) -> None:
+    handlers.SWITCHES["calls"] = []
+    sfn.run({"T": task("echo", payload={"n": 1.0, "t": [1, 2]})})
+    received = next(event for name, event in handlers.SWITCHES["calls"] if name == "echo")
+    assert received == {"n": 1, "t": [1, 2]}
+    result = sfn.run({"T": task("not-json")})
+    assert result.error == "Runtime.MarshalError"
+    assert json.loads(result.cause)["errorMessage"].startswith("Unable to marshal response")
+
+
+def test_an_exception_is_the_error_named_by_its_class_with_lambdas_error_document(sfn: Sfn) -> None:
+    result = sfn.run({"T": task("reject", payload={"evidence": "CSS-7"})})
+    assert (result.status, result.error) == ("FAILED", "CustomerNotEligible")
+    document = json.loads(result.cause)
+    assert list(document) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert document["errorMessage"] == "evidence CSS-7 expired"
+    assert document["errorType"] == "CustomerNotEligible"
+    assert any("in reject" in frame for frame in document["stackTrace"])
+    failed = result.details(result.events("TaskFailed")[0])
+    assert (failed["error"], failed["resource"]) == ("CustomerNotEligible", "invoke")
+
+
+def test_a_function_running_past_its_timeout_fails_with_sandbox_timedout(sfn: Sfn) -> None:
+    arn = sfn.start(sfn.machine({"T": task("slow", payload={"seconds": 0.5})}))  # the function's timeout is 1s
+    sfn.wait_for_event(arn, "TaskStarted")
+    sfn.advance(1)
+    result = sfn.result(arn)
+    assert (result.status, result.error) == ("FAILED", "Sandbox.Timedout")
+    assert json.loads(result.cause)["errorMessage"].endswith("Task timed out after 1.00 seconds")
+
+
+def test_the_state_timeout_fails_with_states_timeout(sfn: Sfn) -> None:
+    sfn.engine.functions.resolve("slow").timeout_seconds = 60
+    arn = sfn.start(sfn.machine({"T": task("slow", payload={"seconds": 0.5}, TimeoutSeconds=2)}))
+    sfn.wait_for_event(arn, "TaskStarted")
+    sfn.advance(2)
+    result = sfn.result(arn)
+    assert (result.status, result.error, result.cause) == ("FAILED", "States.Timeout", "")
+    assert "TaskTimedOut" in result.types()
+
+
+def test_an_unknown_function_is_resource_not_found(sfn: Sfn) -> None:
+    states = {"T": {"Type": "Task", "Resource": INVOKE, "Arguments": {"FunctionName": "nobody"}, "End": True}}
+    result = sfn.run(states)
+    assert result.error == "Lambda.ResourceNotFoundException"
+    assert result.cause.startswith(
+        "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody:$LATEST (Service: AWSLambda; "
+        "Status Code: 404; Error Code: ResourceNotFoundException;"
+    )
+
+
+def test_function_name_may_be_a_name_an_alias_or_an_arn(sfn: Sfn) -> None:
+    for reference in ("add-one", "add-one:live", "arn:aws:lambda:us-east-1:000000000000:function:add-one:1"):
+        states = {
+            "T": {
+                "Type": "Task",
+                "Resource": INVOKE,
+                "Output": "{% $states.result.Payload %}",
+                "Arguments": {"FunctionName": reference, "Payload": {"value": 1}},
+                "End": True,
+            }
+        }
+        assert sfn.run(states).output == {"value": 2}, reference

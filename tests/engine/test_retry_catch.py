@@ -1,0 +1,181 @@
+"""Retry and Catch (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+
+Timings are checked on the manual clock: a retry happens when the clock reaches
+IntervalSeconds * BackoffRate^(n-1), capped by MaxDelaySeconds (ASL-SEMANTICS §9), never before.
+"""
+
+from tests.engine import handlers
+from tests.engine.conftest import Sfn, task
+
+
+def _flaky_calls() -> int:
+    return sum(1 for name, _ in handlers.SWITCHES["calls"] if name == "flaky")
+
+
+def test_retry_waits_interval_times_backoff_capped_by_max_delay(sfn: Sfn) -> None:
+    retry = [
+        {
+            "ErrorEquals": ["DatabaseUnavailable"],
+            "IntervalSeconds": 2,
+            "BackoffRate": 3,
+            "MaxAttempts": 4,
+            "MaxDelaySeconds": 10,
+        }
+    ]
+    arn = sfn.start(sfn.machine({"T": task("flaky", Retry=retry)}))
+    sfn.settle()
+    assert _flaky_calls() == 1
+    # expected gaps: 2, 6, then 18 capped at 10, 54 capped at 10
+    for gap in (2, 6, 10, 10):
+        sfn.advance(gap - 0.5)
+        calls = _flaky_calls()
+        sfn.advance(0.5)
+        assert _flaky_calls() == calls + 1, f"retry after {gap}s"
+    result = sfn.result(arn)
+    assert (result.status, result.error) == ("FAILED", "DatabaseUnavailable")
+    # no new Entered on a retry; the task is scheduled again each time (§9 history)
+    assert result.types().count("TaskStateEntered") == 1
+    assert result.types().count("TaskScheduled") == 5
+
+
+def test_retry_count_is_in_the_context_and_a_retried_task_can_succeed(sfn: Sfn) -> None:
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3}]
+    payload = {"attempt": "{% $states.context.State.RetryCount %}"}
+    arn = sfn.start(sfn.machine({"T": task("flaky", payload=payload, Retry=retry)}))
+    sfn.settle()
+    sfn.advance(1)
+    handlers.SWITCHES["flaky_fails"] = False
+    sfn.advance(2)
+    result = sfn.result(arn)
+    assert result.status == "SUCCEEDED"
+    assert [event["attempt"] for name, event in handlers.SWITCHES["calls"] if name == "flaky"] == [0, 1, 2]
+    assert result.output == {"done": True, "attempt": 2}
+
+
+def test_max_attempts_zero_never_retries(sfn: Sfn) -> None:
+    retry = [{"ErrorEquals": ["DatabaseUnavailable"], "MaxAttempts": 0}, {"ErrorEquals": ["States.ALL"]}]
+    result = sfn.run({"T": task("flaky", Retry=retry)})
+    assert (result.status, _flaky_calls()) == ("FAILED", 1)
+
+
+def test_full_jitter_waits_at_most_the_computed_interval(sfn: Sfn) -> None:
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 8, "MaxAttempts": 1, "JitterStrategy": "FULL"}]
+    sfn.start(sfn.machine({"T": task("flaky", Retry=retry)}))
+    sfn.settle()
+    sfn.advance(8)
+    assert _flaky_calls() == 2
+
+
+def test_exhausted_first_matching_retrier_goes_to_catch_not_to_later_retriers(sfn: Sfn) -> None:
+    # ERR: the first retrier whose ErrorEquals matches is the only one consulted
+    retry = [
+        {"ErrorEquals": ["DatabaseUnavailable"], "MaxAttempts": 1, "IntervalSeconds": 1},
+        {"ErrorEquals": ["States.ALL"], "MaxAttempts": 5, "IntervalSeconds": 1},
+    ]
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]
+    arn = sfn.start(
+        sfn.machine(
+            {
+                "T": task("flaky", Retry=retry, Catch=catch, Next="Done"),
+                "Done": {"Type": "Succeed"},
+                "Caught": {"Type": "Succeed"},
+            }
+        )
+    )
+    sfn.settle()
+    sfn.advance(1)
+    sfn.advance(10)
+    result = sfn.result(arn)
+    assert _flaky_calls() == 2
+    assert result.entered() == ["T", "Caught"]
+
+
+def test_retrier_counters_grow_across_other_retriers_errors(sfn: Sfn) -> None:
+    # ERR example: errors A, B, C, B against retriers [A,B] max 2 and [C] max 5 → the 4th error is not retried
+    items = ["A", "B", "C", "B", "never"]
+    states = {
+        "Init": {"Type": "Pass", "Assign": {"errors": items}, "Next": "T"},
+        "T": {
+            "Type": "Map",
+            "Items": "{% [$errors[$states.context.State.RetryCount]] %}",
+            "ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "{% $states.input %}"}}},
+            "Retry": [
+                {"ErrorEquals": ["A", "B"], "MaxAttempts": 2, "IntervalSeconds": 1},
+                {"ErrorEquals": ["C"], "MaxAttempts": 5, "IntervalSeconds": 1},
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput.Error %}", "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    }
+    arn = sfn.start(sfn.machine(states))
+    sfn.settle()
+    for _ in range(6):
+        sfn.advance(10)
+    result = sfn.result(arn)
+    assert result.output == "B"
+    assert result.types().count("MapStateStarted") == 4
+
+
+def test_catch_output_and_assign_see_the_error_output_and_skip_the_state_fields(sfn: Sfn) -> None:
+    catch = [
+        {
+            "ErrorEquals": ["CustomerNotEligible"],
+            "Next": "Refused",
+            "Output": {"reason": "{% $states.errorOutput.Error %}", "input": "{% $states.input %}"},
+            "Assign": {"refused": True},
+        }
+    ]
+    states = {
+        "T": task("reject", Catch=catch, Assign={"never": 1}, Next="Done"),
+        "Done": {"Type": "Succeed"},
+        "Refused": {
+            "Type": "Pass",
+            "Output": {"caught": "{% $states.input %}", "refused": "{% $refused %}"},
+            "End": True,
+        },
+    }
+    result = sfn.run(states, {"evidence": "x"})
+    assert result.output == {"caught": {"reason": "CustomerNotEligible", "input": {"evidence": "x"}}, "refused": True}
+    exited = result.events("TaskStateExited")[0]
+    assert exited["previousEventId"] == result.events("TaskFailed")[0]["id"]
+    assert result.details(exited)["assignedVariables"] == {"refused": "true"}
+
+
+def test_a_catcher_without_output_passes_the_error_output(sfn: Sfn) -> None:
+    states = {
+        "T": task("reject", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "R"}], Next="R"),
+        "R": {"Type": "Pass", "End": True},
+    }
+    result = sfn.run(states, {"evidence": "e"})
+    assert set(result.output) == {"Error", "Cause"}
+    assert result.output["Error"] == "CustomerNotEligible"
+
+
+def test_catchers_are_tried_in_order(sfn: Sfn) -> None:
+    catch = [
+        {"ErrorEquals": ["Other"], "Next": "Wrong"},
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "Right"},
+        {"ErrorEquals": ["States.ALL"], "Next": "Wrong"},
+    ]
+    states = {"T": task("reject", Catch=catch, Next="Wrong"), "Wrong": {"Type": "Fail"}, "Right": {"Type": "Succeed"}}
+    assert sfn.run(states).status == "SUCCEEDED"
+
+
+def test_task_failed_does_not_match_a_timeout(sfn: Sfn) -> None:
+    # ERR: States.TaskFailed matches any task error except States.Timeout
+    catch = [
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"},
+        {"ErrorEquals": ["States.Timeout"], "Next": "Right"},
+    ]
+    states = {
+        "T": task("slow", payload={"seconds": 0.2}, TimeoutSeconds=1, Catch=catch, Next="Wrong"),
+        "Wrong": {"Type": "Fail"},
+        "Right": {"Type": "Succeed"},
+    }
+    functions = sfn.engine.functions
+    functions.resolve("slow").timeout_seconds = 30  # the state's timeout fires first
+    arn = sfn.start(sfn.machine(states))
+    sfn.wait_for_event(arn, "TaskStarted")
+    sfn.advance(1)
+    assert sfn.result(arn).entered() == ["T", "Right"]
