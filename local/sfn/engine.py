@@ -53,6 +53,8 @@ from local.sfn.store import Changes, Store, dumps
 MAX_INLINE_MAP_CONCURRENCY = 40  # §7 Map: MaxConcurrency 0 means "no limit", which inline Map caps at 40
 DEFAULT_TASK_TIMEOUT = 99_999_999  # §7 Task
 HISTORY_EVENT_LIMIT = 25_000  # §1 quotas
+MAX_PAYLOAD_BYTES = 262_144
+MAX_EXECUTION_SECONDS = 365 * 24 * 3600
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # §17
 TOKEN_PREFIX = "AQ"  # noqa: S105 - a marker of our tokens, not a secret
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
@@ -521,7 +523,14 @@ class Engine:
         else:
             bindings = self._bindings(execution, run, state, **(members or {}))
             value, assigned = self._output_and_assign(execution, run, state, output, assign, bindings, default)
-        details: dict[str, Any] = {"name": state.name, "output": dumps(value), "outputDetails": {"truncated": False}}
+        output_text = dumps(value)
+        if len(output_text.encode()) > MAX_PAYLOAD_BYTES:
+            raise StateFailure(
+                "States.DataLimitExceeded",
+                f"The state/task '{state.name}' returned a result with a size exceeding the maximum number of bytes "
+                "service limit.",
+            )
+        details: dict[str, Any] = {"name": state.name, "output": output_text, "outputDetails": {"truncated": False}}
         if assigned:
             details["assignedVariables"] = {name: dumps(item) for name, item in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
@@ -582,6 +591,9 @@ class Engine:
                     f"string: {value}",
                 )  # fmt: skip
             due = moment.timestamp()
+        if due - execution.start_date > MAX_EXECUTION_SECONDS:
+            raise StateFailure("States.Runtime", f"An error occurred while executing the state '{state.name}'. "
+                               "Wait state delay is too long.")  # fmt: skip
         run.phase, run.due = WAITING, due
         execution.touch(run)
         self._schedule(due, _Timer("wait", execution.arn, run.id, run.attempt))

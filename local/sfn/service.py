@@ -15,6 +15,7 @@ from local.lambda_context import ACCOUNT
 from local.sfn import asl
 from local.sfn.engine import (
     HISTORY_EVENT_LIMIT,
+    MAX_PAYLOAD_BYTES,
     REDRIVE_WINDOW_SECONDS,
     Engine,
     execution_arn,
@@ -25,7 +26,6 @@ from local.sfn.expressions import DefinitionError
 from local.sfn.functions import function_arn
 from workflows import Workflow
 
-MAX_PAYLOAD_BYTES = 262_144
 DEFAULT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
 DATA_FIELDS = ("input", "output", "parameters", "assignedVariables")
 

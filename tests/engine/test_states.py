@@ -229,3 +229,38 @@ def test_tolerated_failures_let_the_map_succeed_until_the_threshold(sfn: Sfn) ->
     )
     untolerant = sfn.run({"M": {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": processor, "End": True}}, items)
     assert (untolerant.error, untolerant.cause) == ("Bad", "item")
+
+
+def test_a_state_output_over_256_kib_fails_with_data_limit_exceeded(sfn: Sfn) -> None:
+    # LIM: state input/output ≤ 262,144 bytes; §20: States.ALL still catches it
+    big = {"A": {"Type": "Pass", "Output": "{% $pad('', 262145, 'x') %}", "End": True}}
+    assert sfn.run(big).error == "States.DataLimitExceeded"
+    caught = {
+        "A": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "B", "States": {"B": {**big["A"]}}}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C", "Output": "{% $states.errorOutput.Error %}"}],
+            "End": True,
+        },
+        "C": {"Type": "Pass", "End": True},
+    }
+    assert sfn.run(caught).output == "States.DataLimitExceeded"
+
+
+def test_a_wait_beyond_the_execution_lifetime_is_a_runtime_error(sfn: Sfn) -> None:
+    result = sfn.run({"W": {"Type": "Wait", "Seconds": 400 * 24 * 3600, "End": True}})
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "Wait state delay is too long." in result.cause
+
+
+def test_task_timeouts_may_be_expressions(sfn: Sfn) -> None:
+    sfn.engine.functions.resolve("slow").timeout_seconds = 60
+    states = {"T": task("slow", payload={"seconds": 0.5}, TimeoutSeconds="{% $states.input.limit %}")}
+    arn = sfn.start(sfn.machine(states), {"limit": 5})
+    sfn.wait_for_event(arn, "TaskStarted")
+    scheduled = sfn.result(arn).details(sfn.result(arn).events("TaskScheduled")[0])
+    assert scheduled["timeoutInSeconds"] == 5
+    sfn.advance(5)
+    assert sfn.result(arn).error == "States.Timeout"
+    bad = sfn.run({"T": task("echo", TimeoutSeconds="{% 'soon' %}")})
+    assert bad.error == "States.QueryEvaluationError"
