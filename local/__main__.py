@@ -68,6 +68,7 @@ def serve(settings: LocalSettings) -> int:
 
     from lambdas.api.app import enable_local_docs, handler
     from lambdas.migrations import upgrade
+    from lambdas.shared.config import state_machine_variable
     from lambdas.shared.db.engine import get_engine
     from local.gateway import LocalApiGateway, make_http_server
     from local.sfn import runtime
@@ -83,6 +84,8 @@ def serve(settings: LocalSettings) -> int:
     except (DefinitionError, DeclarationError) as error:
         print(f"cannot load the workflows: {error}", file=sys.stderr)
         return 1
+    for machine in stepfunctions.store.state_machines():  # what CDK tells the API function in AWS
+        os.environ.setdefault(state_machine_variable(machine["name"]), machine["arn"])
     stepfunctions.engine.start()
     sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
     enable_local_docs()

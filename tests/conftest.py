@@ -29,7 +29,8 @@ os.environ.update(
 
 from lambdas.migrations import upgrade
 from lambdas.shared.db.engine import dispose_engine, session_factory
-from lambdas.shared.db.models import Base, Client
+from lambdas.shared.db.models import all_models
+from lambdas.shared.db.models.clients import Client
 from lambdas.shared.normalize import email_key, phone_key, search_name
 from local.tokens import KeyPair
 
@@ -78,7 +79,7 @@ def _empty_mysql_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=0")
-        for table in Base.metadata.sorted_tables:
+        for table in all_models().sorted_tables:
             connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 - names from our models
         connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
     engine.dispose()

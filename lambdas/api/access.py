@@ -1,9 +1,9 @@
 """Who may call what: the groups of DESIGN.md's matrix, declared once per route.
 
 Routes are declared with ``Routes.get/post/delete(resource, allow=...)``; that one declaration
-registers the Powertools route and its row in ``ROUTES``, which the authorisation middleware, the
-local gateway and the CDK app all read. A route registered any other way has no row, and the
-middleware refuses it (403) rather than guess.
+registers the Powertools route and its row in ``ROUTES``, which the handler's authorisation check,
+the local gateway and the CDK app all read. A route registered any other way has no row, and the
+check refuses it (403) rather than guess.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from lambdas.api.errors import error_response
 
@@ -125,21 +124,21 @@ def parse_groups(value: Any) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
-def authorize(app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response:
-    """Global middleware: the caller must be in one of the route's groups."""
-    event = app.current_event
-    access = ROUTES.get((event.http_method.upper(), event.resource))
+def refusal(event: dict[str, Any]) -> Response | None:
+    """Why the caller may not call this route (401, 403), or None. Checked before anything else —
+    request validation included — so a caller outside the route's groups learns nothing about it."""
+    access = ROUTES.get((str(event.get("httpMethod", "")).upper(), event.get("resource")))
     if access is None:
         return error_response(403, "forbidden", "this route declares no groups, so nobody may call it")
     if access.public:
-        return next_middleware(app)
-    caller = caller_of(event.raw_event)
+        return None
+    caller = caller_of(event)
     if caller is None:
         return error_response(401, "unauthorized", "Unauthorized")
     if not caller.groups & access.allow:
         allowed = ", ".join(sorted(access.allow))
         return error_response(403, "forbidden", f"this route is for the groups: {allowed}")
-    return next_middleware(app)
+    return None
 
 
 def undeclared_operations(app: ApiGatewayResolver, security_schemes: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,15 +1,23 @@
-"""The REST API function: one Powertools resolver, every route declared with its groups."""
+"""The REST API function: one Powertools resolver, every route declared with its groups.
+
+The resolver is built on the first request (CORS origins come from the environment); the routes
+are declared at import, so the route table is known without building it.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, authorize, declare
+from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, declare, refusal
 from lambdas.api.errors import register_error_handlers
 from lambdas.api.routes import clients, health
+from lambdas.shared.config import api_settings
 from lambdas.shared.observability import api_handler
 
 TITLE = "Fondation API"
@@ -18,11 +26,6 @@ SECURITY_SCHEMES = {"cognito": HTTPBearer(description="a Cognito ID token (local
 SWAGGER_PATH = "/docs"
 
 openapi = Routes()
-app = APIGatewayRestResolver(enable_validation=True)
-
-
-def openapi_document() -> str:
-    return app.get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
 
 
 @openapi.get(
@@ -35,19 +38,45 @@ def handle_get_openapi():  # a Response annotation would enter the schema
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
 
 
-for module_routes in (health.routes, clients.routes, openapi):
-    app.include_router(module_routes.router)
-app.use(middlewares=[authorize])
-register_error_handlers(app)
+ROUTERS = (health.routes, clients.routes, openapi)
+
+
+def _cors() -> CORSConfig | None:
+    origins = api_settings().origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        max_age=600,
+    )
+
+
+@functools.cache
+def api() -> APIGatewayRestResolver:
+    """The container's resolver, built once."""
+    resolver = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+    for module_routes in ROUTERS:
+        resolver.include_router(module_routes.router)
+    register_error_handlers(resolver)
+    return resolver
+
+
+def openapi_document() -> str:
+    return api().get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
 
 
 def enable_local_docs() -> None:
     """Swagger UI at /docs: the local runtime turns it on; deployed stages serve no HTML."""
     if ("GET", SWAGGER_PATH) not in ROUTES:
         declare("GET", SWAGGER_PATH, PUBLIC, local_only=True)
-        app.enable_swagger(path=SWAGGER_PATH, title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
+        api().enable_swagger(path=SWAGGER_PATH, title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
 
 
 @api_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    refused = refusal(event)
+    if refused is not None:
+        return ResponseBuilder(refused).build(APIGatewayProxyEvent(event), _cors())
+    return api().resolve(event, context)

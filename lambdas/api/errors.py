@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound
+from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound, WorkflowUnavailable
 from lambdas.shared.observability import logger
 
 
@@ -66,6 +66,13 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
     def database_unavailable(error: DatabaseUnavailable) -> Response:
         logger.warning("database unavailable", extra={"reason": str(error)})
         return error_response(503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"})
+
+    @app.exception_handler(WorkflowUnavailable)
+    def workflow_unavailable(error: WorkflowUnavailable) -> Response:
+        logger.warning("step functions unavailable", extra={"reason": str(error)})
+        return error_response(
+            503, "unavailable", "the workflow service is not reachable; repeat the request", **{"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from lambdas.shared.db.models import Base
+from lambdas.shared.db.models import all_models
 
 engine = context.config.attributes["engine"]
 
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=all_models(),
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
     )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from lambdas.shared.db.models import Client
+from lambdas.shared.db.models.clients import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import NotFound
@@ -53,8 +53,11 @@ class ClientDetail(ClientSummary):
     address: Address
     language: str
     waiting_for: str | None = Field(None, description="what the onboarding waits for, if anything")
-    outcome_reason: str | None = None
-    execution_arn: str | None = None
+    outcome_reason: str | None = Field(None, description="why it is ineligible, incomplete, expired, ...")
+    duplicate_of: str | None = Field(None, description="the client this application looks like")
+    merged_into: str | None = Field(None, description="the client this application was merged into")
+    emergency_first_visit: bool = False
+    execution_arn: str | None = Field(None, description="the onboarding execution (Step Functions)")
     created_at: datetime
     updated_at: datetime
 
@@ -72,6 +75,9 @@ class ClientDetail(ClientSummary):
             language=client.language,
             waiting_for=client.waiting_for,
             outcome_reason=client.outcome_reason,
+            duplicate_of=client.duplicate_of_id,
+            merged_into=client.merged_into_id,
+            emergency_first_visit=client.emergency_first_visit,
             execution_arn=client.execution_arn,
             created_at=client.created_at,
             updated_at=client.updated_at,

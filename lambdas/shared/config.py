@@ -54,6 +54,44 @@ class ObservabilitySettings(_EnvSettings):
         return self.in_lambda and not self.trace_disabled
 
 
+class ApiSettings(_EnvSettings):
+    """What the API function needs beyond the database and the workflows."""
+
+    allowed_origins: str = Field("", alias="ALLOWED_ORIGINS", description="comma-separated CORS origins")
+
+    @property
+    def origins(self) -> list[str]:
+        return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
+
+
+class WorkflowSettings(_EnvSettings):
+    """The state machines the API starts: ``STATE_MACHINE_ARN_<NAME>`` per workflow (set by CDK)."""
+
+    state_machine_arns: dict[str, str]
+
+    @classmethod
+    def from_env(cls) -> Self:
+        prefix = "STATE_MACHINE_ARN_"
+        arns = {
+            name[len(prefix) :].lower().replace("_", "-"): value
+            for name, value in os.environ.items()
+            if name.startswith(prefix)
+        }
+        return cls(state_machine_arns=arns)
+
+    def arn(self, workflow: str) -> str:
+        try:
+            return self.state_machine_arns[workflow]
+        except KeyError:
+            variable = state_machine_variable(workflow)
+            raise LookupError(f"{variable} is not set: the API does not know the {workflow} state machine") from None
+
+
+def state_machine_variable(workflow: str) -> str:
+    """The environment variable that gives the API a workflow's state machine ARN."""
+    return "STATE_MACHINE_ARN_" + workflow.upper().replace("-", "_")
+
+
 @cache
 def database_settings() -> DatabaseSettings:
     return DatabaseSettings.from_env()
@@ -62,3 +100,13 @@ def database_settings() -> DatabaseSettings:
 @cache
 def observability_settings() -> ObservabilitySettings:
     return ObservabilitySettings.from_env()
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return ApiSettings.from_env()
+
+
+@cache
+def workflow_settings() -> WorkflowSettings:
+    return WorkflowSettings.from_env()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+CONSENT_TEXT_VERSION = "2026-01"  # the consent wording the front desk reads out; bump it when it changes
+
 
 class ClientStatus(StrEnum):
     PENDING = "pending"
@@ -15,6 +17,25 @@ class ClientStatus(StrEnum):
     EXPIRED = "expired"
     MERGED = "merged"
     ERASED = "erased"
+
+
+class DuplicateMatch(StrEnum):
+    """Why an application looks like a client already known."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    NAME_AND_BIRTH_DATE = "name_and_birth_date"
+    SIMILAR_NAME_AND_BIRTH_DATE = "similar_name_and_birth_date"
+
+
+class ReviewDecision(StrEnum):
+    SAME_PERSON = "same-person"
+    DIFFERENT_PERSON = "different-person"
+
+
+class WaitingFor(StrEnum):
+    DUPLICATE_REVIEW = "duplicate_review"
+    DOCUMENTS = "documents"
 
 
 class ConsentPurpose(StrEnum):

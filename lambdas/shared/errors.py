@@ -24,3 +24,23 @@ class Conflict(DomainError):
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached or dropped the connection: retry with backoff."""
+
+
+class SuspectedDuplicate(DomainError):
+    """The application looks like a client already known: a person must decide."""
+
+
+class EvidenceMissing(DomainError):
+    """No proof of eligibility yet: wait for documents."""
+
+
+class ClientIneligible(DomainError):
+    """The evidence is expired or was rejected; the message is the reason."""
+
+
+class ClientErased(DomainError):
+    """The client's personal data was erased: the onboarding cannot go on."""
+
+
+class WorkflowUnavailable(Exception):
+    """Step Functions could not be reached: the request may be retried as it is."""

@@ -4,7 +4,7 @@ import pytest
 
 from lambdas.api.access import ROUTES
 from lambdas.api.app import handler
-from lambdas.shared.db.models import Client
+from lambdas.shared.db.models.clients import Client
 from local.gateway import LocalApiGateway
 from local.tokens import KeyPair
 from tests.matrix import Case, cases, declared_routes, sample_path
@@ -31,8 +31,9 @@ def test_route_answers_each_caller_as_the_matrix_says(
         headers = [("Authorization", case.token)] if case.token else []
         status, _, body = gateway.handle(route.method, sample_path(route, client.id), headers, b"", "127.0.0.1")
         expected = case.expected(route)
-        if expected == "allowed":
-            assert status == 200, f"{case.name}: {status} {body!r}"
+        if expected == "allowed":  # the handler ran: a success, or its own answer to an empty body
+            assert status not in (401, 403), f"{case.name}: {status} {body!r}"
+            assert status < 500, f"{case.name}: {status} {body!r}"
         else:
             assert str(status) == expected, f"{case.name}: {status} {body!r}"
             if status == 401:

@@ -11,7 +11,8 @@ def test_document_lists_every_declared_route_with_its_groups_and_response_schema
     document = json.loads(openapi_document())
     for route in declared_routes():
         operation = document["paths"][route.resource][route.method.lower()]
-        assert operation["responses"]["200"]["content"]["application/json"]["schema"], route
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        assert operation["responses"][success]["content"]["application/json"]["schema"], route
         if route.public:
             assert "security" not in operation
         else:
@@ -38,3 +39,16 @@ def test_document_is_served_to_any_group() -> None:
 
 def test_health_needs_no_token() -> None:
     assert call_api(api_event("GET", "/health", groups=None)) == (200, {"status": "ok"})
+
+
+def test_request_bodies_are_described() -> None:
+    document = json.loads(openapi_document())
+    create = document["paths"]["/clients"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Application"
+    }
+    assert "202" in create["responses"]
+    application = document["components"]["schemas"]["Application"]
+    assert {"first_name", "last_name", "birth_date", "address", "language", "consents"} <= set(application["required"])
+    review = document["paths"]["/clients/{client_id}/duplicate-review"]["post"]
+    assert review["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Review"}

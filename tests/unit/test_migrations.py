@@ -6,7 +6,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from lambdas.migrations import SCRIPT_LOCATION, alembic_config, current_revision
-from lambdas.shared.db.models import Base
+from lambdas.shared.db.models import all_models
 from tests.databases import ON_BOTH_DATABASES
 
 
@@ -17,7 +17,7 @@ def test_migrated_schema_has_no_drift_from_the_models(database_url: str) -> None
     # When its schema is compared with the models
     with engine.connect() as connection:
         differences = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(connection, opts={"compare_type": True}), all_models()
         )
     # Then nothing differs, and the database is at the newest revision
     assert differences == []

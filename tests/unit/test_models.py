@@ -7,15 +7,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lambdas.shared.db.models import (
-    ConsentRecord,
-    Notification,
-    Order,
-    Prescription,
-    Site,
-    Station,
-    Ticket,
-)
+from lambdas.shared.db.models.clients import ConsentRecord
+from lambdas.shared.db.models.orders import Order, Prescription
+from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.models.sites import Site, Station
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel, StationKind
 from tests.databases import ON_BOTH_DATABASES
 

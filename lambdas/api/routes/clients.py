@@ -1,18 +1,86 @@
+"""Clients: onboarding applications, the decisions they wait for, search, and erasure."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from pydantic import BaseModel
 
-from lambdas.api.access import READ_RECORDS, Routes
-from lambdas.api.caller import unit_of_work
+from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
+from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.errors import InvalidField
+from lambdas.shared import applications
 from lambdas.shared.clients import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
+from lambdas.shared.domain import ReviewDecision
+from lambdas.shared.stepfunctions import workflows
 
 routes = Routes()
 
+WORKFLOW = "client-onboarding"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 ClientId = Annotated[str, Path(pattern=UUID_PATTERN, description="the client's id (a UUID)")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=200,
+        description="a key of your choice: the same key and application give back the first answer",
+    ),
+]
+
+
+class ApplicationAccepted(BaseModel):
+    client_id: str
+    execution_arn: str
+    status_url: str
+
+
+class Review(BaseModel):
+    decision: ReviewDecision
+
+
+class AnswerAccepted(BaseModel):
+    client_id: str
+    status_url: str
+
+
+class Erased(BaseModel):
+    client_id: str
+    status: str
+    execution_stopped: bool
+
+
+def _status_url(client_id: str) -> str:
+    return f"/clients/{client_id}"
+
+
+@routes.post(
+    "/clients",
+    allow=FRONT_DESK_WORK,
+    status_code=202,
+    summary="Submit an onboarding application (starts the client-onboarding workflow)",
+)
+def handle_create_client(
+    application: Annotated[applications.Application, Body()], idempotency_key: IdempotencyKey = None
+) -> ApplicationAccepted:
+    actor = current_caller(routes.router).sub
+    try:
+        received = _receive(application, idempotency_key, actor)
+    except applications.ConcurrentSubmission:  # the same application was being stored: it is there now
+        received = _receive(application, idempotency_key, actor)
+    arn = workflows().start(WORKFLOW, f"client-{received.client_id}", {"client_id": received.client_id})
+    with unit_of_work(routes.router) as uow:
+        applications.record_execution(uow, received.client_id, arn)
+    return ApplicationAccepted(
+        client_id=received.client_id, execution_arn=arn, status_url=_status_url(received.client_id)
+    )
+
+
+def _receive(application: applications.Application, key: str | None, actor: str) -> applications.Received:
+    with unit_of_work(routes.router) as uow:
+        return applications.receive_application(uow, application, key, actor)
 
 
 @routes.get("/clients/{client_id}", allow=READ_RECORDS, summary="A client's record and onboarding status")
@@ -32,3 +100,51 @@ def handle_search_clients(
             return search_clients(uow, q, limit, cursor)
         except InvalidCursor as error:
             raise InvalidField("query.cursor", str(error)) from error
+
+
+@routes.post(
+    "/clients/{client_id}/duplicate-review",
+    allow=FRONT_DESK_WORK,
+    status_code=202,
+    summary="Say whether a suspected duplicate is the same person (resumes the onboarding)",
+)
+def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body()]) -> AnswerAccepted:
+    actor = current_caller(routes.router).sub
+    with unit_of_work(routes.router) as uow:
+        token = applications.record_review(uow, client_id, review.decision, actor)
+        workflows().resume(token, {"decision": review.decision})  # inside: a refused answer undoes the claim
+    return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
+
+
+@routes.post(
+    "/clients/{client_id}/documents",
+    allow=FRONT_DESK_WORK,
+    status_code=202,
+    summary="Record the proof of eligibility a client brought (resumes the onboarding)",
+)
+def handle_add_documents(client_id: ClientId, documents: Annotated[applications.Documents, Body()]) -> AnswerAccepted:
+    actor = current_caller(routes.router).sub
+    with unit_of_work(routes.router) as uow:
+        token, evidence_id = applications.record_documents(uow, client_id, documents, actor)
+        workflows().resume(token, {"evidence_id": evidence_id})
+    return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
+
+
+@routes.delete(
+    "/clients/{client_id}",
+    allow=ERASE_PERSONAL_DATA,
+    summary="Erase a client's personal data (the anonymous record stays for the counts)",
+)
+def handle_erase_client(client_id: ClientId) -> Erased:
+    actor = current_caller(routes.router).sub
+    with unit_of_work(routes.router) as uow:
+        client = get_client(uow, client_id)
+    stopped = False
+    if applications.is_open(client.status) and client.execution_arn:
+        # stop first: if erasing then fails, the request can simply be repeated
+        stopped = workflows().stop(
+            client.execution_arn, "ClientErased", "the client's personal data was erased at their request"
+        )
+    with unit_of_work(routes.router) as uow:
+        applications.erase_client(uow, client_id, actor)
+    return Erased(client_id=client_id, status="erased", execution_stopped=stopped)

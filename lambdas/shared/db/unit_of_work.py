@@ -13,8 +13,14 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.engine import session_factory
-from lambdas.shared.db.models import AuditEntry
-from lambdas.shared.db.repositories import ClientRepository
+from lambdas.shared.db.models.records import AuditEntry
+from lambdas.shared.db.repositories import (
+    ClientRepository,
+    ConsentRepository,
+    EvidenceRepository,
+    IdempotencyRepository,
+    NotificationRepository,
+)
 from lambdas.shared.errors import DatabaseUnavailable
 
 # MySQL/MariaDB error numbers that a retry can cure: lock wait timeout, deadlock, too many
@@ -47,6 +53,10 @@ class UnitOfWork:
 
     session: Session
     clients: ClientRepository
+    evidence: EvidenceRepository
+    consents: ConsentRepository
+    notifications: NotificationRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.actor = actor
@@ -55,6 +65,10 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self.session = (self._sessions or session_factory())()
         self.clients = ClientRepository(self.session)
+        self.evidence = EvidenceRepository(self.session)
+        self.consents = ConsentRepository(self.session)
+        self.notifications = NotificationRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,222 @@
+"""Client onboarding: every step of its workflow (the application itself is in ``applications``).
+
+Each function does its work in the caller's unit of work and is safe to run twice with the same
+arguments (retries, redrives): it reads the current state and only moves it forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from lambdas.shared.db.models.base import new_id
+from lambdas.shared.db.models.clients import Client, ConsentRecord
+from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import (
+    CONSENT_TEXT_VERSION,
+    ClientStatus,
+    ConsentPurpose,
+    DuplicateMatch,
+    EvidenceStatus,
+    EvidenceType,
+    NotificationChannel,
+    WaitingFor,
+)
+from lambdas.shared.errors import ClientErased, Conflict, NotFound
+from lambdas.shared.normalize import fold
+
+# --- the workflow's steps (tasks) --------------------------------------------------------------------
+
+
+def _open_client(uow: UnitOfWork, client_id: str) -> Client:
+    client = uow.clients.lock(client_id)
+    if client is None:
+        raise NotFound("client", client_id)
+    if client.status == ClientStatus.ERASED:
+        raise ClientErased(f"client {client_id} was erased; its onboarding cannot go on")
+    return client
+
+
+@dataclass(frozen=True)
+class DuplicateFinding:
+    client_id: str
+    match: DuplicateMatch
+
+
+def find_duplicate(uow: UnitOfWork, client_id: str) -> DuplicateFinding | None:
+    """The earliest known client this application looks like, recorded on the application."""
+    client = _open_client(uow, client_id)
+    if client.duplicate_of_id is not None:  # found on an earlier run of this step
+        return DuplicateFinding(client.duplicate_of_id, DuplicateMatch(client.duplicate_match))
+    for candidate in uow.clients.duplicate_candidates(client):
+        match = _match(client, candidate)
+        if match is not None:
+            client.duplicate_of_id, client.duplicate_match = candidate.id, match
+            uow.audit("client.duplicate_suspected", "client", client.id, duplicate_of=candidate.id, match=match)
+            return DuplicateFinding(candidate.id, match)
+    return None
+
+
+def _match(client: Client, candidate: Client) -> DuplicateMatch | None:
+    if client.phone_key and client.phone_key == candidate.phone_key:
+        return DuplicateMatch.PHONE
+    if client.email_key and client.email_key == candidate.email_key:
+        return DuplicateMatch.EMAIL
+    if client.birth_date is None or client.birth_date != candidate.birth_date:
+        return None
+    if client.name_key == candidate.name_key:
+        return DuplicateMatch.NAME_AND_BIRTH_DATE
+    if _similar_names(client, candidate):
+        return DuplicateMatch.SIMILAR_NAME_AND_BIRTH_DATE
+    return None
+
+
+def _name_tokens(client: Client) -> str:
+    """The letters of both names, in word order-independent form: swapped or hyphenated names agree."""
+    return " ".join(sorted(f"{fold(client.first_name)} {fold(client.last_name)}".split()))
+
+
+def _similar_names(client: Client, candidate: Client) -> bool:
+    mine, theirs = _name_tokens(client), _name_tokens(candidate)
+    return mine == theirs or (min(len(mine), len(theirs)) >= 8 and _within_one_edit(mine, theirs))
+
+
+def _within_one_edit(first: str, second: str) -> bool:
+    """One letter typed wrong, added or missing."""
+    if abs(len(first) - len(second)) > 1:
+        return False
+    if len(first) == len(second):
+        return sum(a != b for a, b in zip(first, second, strict=True)) <= 1
+    shorter, longer = sorted((first, second), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def await_decision(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, token: str) -> None:
+    """Park the application until a person answers; the token is what the API resumes it with."""
+    client = _open_client(uow, client_id)
+    client.status = (
+        ClientStatus.AWAITING_REVIEW if waiting_for == WaitingFor.DUPLICATE_REVIEW else ClientStatus.AWAITING_DOCUMENTS
+    )
+    client.waiting_for, client.task_token = waiting_for, token
+    uow.audit("client.waiting", "client", client_id, waiting_for=waiting_for)
+
+
+def merge_into_existing(uow: UnitOfWork, client_id: str) -> str:
+    """The reviewer said it is the same person: the application ends as part of the existing client."""
+    client = _open_client(uow, client_id)
+    if client.duplicate_of_id is None:
+        raise Conflict(f"client {client_id} has no suspected duplicate to merge into")
+    if client.status != ClientStatus.MERGED:
+        client.status, client.merged_into_id = ClientStatus.MERGED, client.duplicate_of_id
+        client.waiting_for = client.task_token = None
+        uow.audit("client.merged", "client", client_id, merged_into=client.duplicate_of_id)
+    return client.duplicate_of_id
+
+
+def close_application(uow: UnitOfWork, client_id: str, outcome: Literal["expired", "incomplete"]) -> None:
+    """Nobody answered in time: the application ends with this outcome."""
+    client = _open_client(uow, client_id)
+    status = ClientStatus(outcome)
+    if client.status != status:
+        client.status, client.waiting_for, client.task_token = status, None, None
+        reason = "no duplicate review within 7 days" if outcome == "expired" else "no documents within 30 days"
+        client.outcome_reason = reason
+        uow.audit(f"client.{outcome}", "client", client_id)
+
+
+def register_client(uow: UnitOfWork, client_id: str) -> None:
+    """The person is a new client: record their consents (once) and the registration time."""
+    client = _open_client(uow, client_id)
+    application = client.application or {}
+    existing = uow.consents.of(client_id)
+    for purpose, granted in (application.get("consents") or {}).items():
+        if ConsentPurpose(purpose) in existing:
+            continue
+        uow.consents.add(
+            ConsentRecord(
+                id=new_id(),
+                client_id=client_id,
+                purpose=ConsentPurpose(purpose),
+                granted=bool(granted),
+                text_version=application.get("consent_text_version", CONSENT_TEXT_VERSION),
+                channel=application.get("channel", "front_desk"),
+                recorded_by=application.get("recorded_by", client.created_by),
+            )
+        )
+    if client.registered_at is None:
+        client.registered_at = utcnow()
+        client.status, client.waiting_for, client.task_token = ClientStatus.PENDING, None, None
+        uow.audit("client.registered", "client", client_id)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    outcome: Literal["eligible", "documents_missing", "ineligible"]
+    reason: str | None = None
+
+
+def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None) -> Eligibility:
+    """Decide from the latest evidence; an ineligible client is recorded as such with the reason."""
+    client = _open_client(uow, client_id)
+    evidence = uow.evidence.latest(client_id)
+    today = today or date.today()
+    if evidence is None or evidence.type == EvidenceType.NONE_YET:
+        if not client.emergency_first_visit:
+            return Eligibility("documents_missing")
+        reason = "first emergency visit allowed without documents"
+        client.outcome_reason = reason
+        uow.audit("client.emergency_first_visit_allowed", "client", client_id)
+        return Eligibility("eligible", reason)
+    if evidence.status == EvidenceStatus.REJECTED:
+        reason = f"evidence rejected: {evidence.rejection_reason}"
+    elif evidence.expires_on is not None and evidence.expires_on < today:
+        reason = f"evidence expired on {evidence.expires_on.isoformat()}"
+    else:
+        evidence.status = EvidenceStatus.ACCEPTED
+        return Eligibility("eligible")
+    if evidence.status != EvidenceStatus.REJECTED:
+        evidence.status = EvidenceStatus.EXPIRED
+    client.status, client.outcome_reason = ClientStatus.INELIGIBLE, reason
+    client.waiting_for = client.task_token = None
+    uow.audit("client.ineligible", "client", client_id, reason=reason)
+    return Eligibility("ineligible", reason)
+
+
+@dataclass(frozen=True)
+class Activation:
+    client_id: str
+    welcome_channel: NotificationChannel | None
+
+
+def activate_client(uow: UnitOfWork, client_id: str) -> Activation:
+    """Activate, and queue the welcome message in the client's language (once, whatever the retries)."""
+    client = _open_client(uow, client_id)
+    consents = uow.consents.of(client_id)
+    sms = consents.get(ConsentPurpose.SMS)
+    channel = (
+        NotificationChannel.SMS
+        if client.phone and sms is not None and sms.granted and sms.withdrawn_at is None
+        else NotificationChannel.EMAIL
+        if client.email
+        else None
+    )
+    if client.status != ClientStatus.ACTIVE:
+        client.status, client.waiting_for, client.task_token = ClientStatus.ACTIVE, None, None
+        uow.audit("client.activated", "client", client_id)
+    dedup_key = f"welcome:{client_id}"
+    if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
+        uow.notifications.add(
+            Notification(
+                id=new_id(),
+                dedup_key=dedup_key,
+                client_id=client_id,
+                channel=channel,
+                template="welcome",
+                language=client.language,
+                payload={"client_id": client_id},
+            )
+        )
+    return Activation(client_id, channel)

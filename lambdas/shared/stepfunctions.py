@@ -1,0 +1,111 @@
+"""Starting, resuming and stopping workflow executions: the API's Step Functions client.
+
+boto3 is imported on first use, so functions that never call Step Functions never pay for it.
+The endpoint comes from the environment (``AWS_ENDPOINT_URL_SFN`` locally).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from lambdas.shared.config import WorkflowSettings, workflow_settings
+from lambdas.shared.errors import Conflict, WorkflowUnavailable
+
+CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
+
+
+class CallbackClosed(Conflict):
+    """The execution no longer waits for this answer (it timed out or was stopped)."""
+
+
+class Workflows:
+    def __init__(self, settings: WorkflowSettings, client: Any = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._lock = threading.Lock()
+
+    def _sfn(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import boto3
+                    from botocore.config import Config
+
+                    config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+                    self._client = boto3.client("stepfunctions", config=config)
+        return self._client
+
+    def _call(self, operation: str, **parameters: Any) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            return getattr(self._sfn(), operation)(**parameters)
+        except BotoCoreError as error:  # no answer at all; an answer (ClientError) is for the caller
+            raise WorkflowUnavailable(f"Step Functions is not reachable: {error}") from error
+
+    def start(self, workflow: str, name: str, payload: dict[str, Any]) -> str:
+        """Start ``name`` (ids only in ``payload``); starting it again is harmless: the same ARN comes back."""
+        from botocore.exceptions import ClientError
+
+        machine = self._settings.arn(workflow)
+        try:
+            return self._call("start_execution", stateMachineArn=machine, name=name, input=json.dumps(payload))[
+                "executionArn"
+            ]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionAlreadyExists":  # started before, maybe finished
+                return execution_arn(machine, name)
+            raise WorkflowUnavailable(f"Step Functions refused to start {name}: {error}") from error
+
+    def resume(self, token: str, output: dict[str, Any]) -> None:
+        """Answer a waiting task; a closed one is a conflict, not an outage."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("send_task_success", taskToken=token, output=json.dumps(output))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
+                raise CallbackClosed(
+                    "the onboarding no longer waits for this answer (it timed out or stopped)"
+                ) from error
+            raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
+
+    def stop(self, execution: str, error: str, cause: str) -> bool:
+        """Stop a running execution; False when it was not running."""
+        from botocore.exceptions import ClientError
+
+        try:
+            described = self._call("describe_execution", executionArn=execution)
+            if described["status"] != "RUNNING":
+                return False
+            self._call("stop_execution", executionArn=execution, error=error, cause=cause)
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return False
+            raise WorkflowUnavailable(f"Step Functions refused to stop {execution}: {failure}") from failure
+        return True
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name>."""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+
+
+_workflows: Workflows | None = None
+
+
+def workflows() -> Workflows:
+    """The container's client, built on first use."""
+    global _workflows
+    if _workflows is None:
+        _workflows = Workflows(workflow_settings())
+    return _workflows
+
+
+def reset_workflows() -> None:
+    """Forget the client (tests point it at another endpoint; settings are re-read)."""
+    global _workflows
+    _workflows = None
+    workflow_settings.cache_clear()

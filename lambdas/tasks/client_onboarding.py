@@ -1,0 +1,98 @@
+"""The client onboarding workflow's tasks: one small handler each, ids in and out.
+
+Business outcomes the workflow branches on are raised as the typed errors its ASL catches by name
+(``SuspectedDuplicate``, ``EvidenceMissing``, ``ClientIneligible``); they are raised after the unit
+of work committed what the step found, so the next state reads it from the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdas.shared import onboarding
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import WaitingFor
+from lambdas.shared.errors import ClientIneligible, EvidenceMissing, SuspectedDuplicate
+from lambdas.shared.observability import task_handler
+
+ACTOR = "workflow:client-onboarding"
+
+
+class ClientStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str
+    execution: str | None = None  # the execution ARN: the logs' correlation id
+
+
+class DecisionStep(ClientStep):
+    waiting_for: WaitingFor
+    token: str
+
+
+class ClosingStep(ClientStep):
+    outcome: Literal["expired", "incomplete"]
+
+
+@task_handler
+def find_duplicates(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClientStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        finding = onboarding.find_duplicate(uow, step.client_id)
+    if finding is not None:
+        raise SuspectedDuplicate(f"client {step.client_id} may be client {finding.client_id} (same {finding.match})")
+    return {"client_id": step.client_id}
+
+
+@task_handler
+def await_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = DecisionStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        onboarding.await_decision(uow, step.client_id, step.waiting_for, step.token)
+    return {"client_id": step.client_id, "waiting_for": step.waiting_for}
+
+
+@task_handler
+def merge_into_existing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClientStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        existing = onboarding.merge_into_existing(uow, step.client_id)
+    return {"client_id": existing, "merged": step.client_id}
+
+
+@task_handler
+def close_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClosingStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        onboarding.close_application(uow, step.client_id, step.outcome)
+    return {"client_id": step.client_id, "outcome": step.outcome}
+
+
+@task_handler
+def register_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClientStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        onboarding.register_client(uow, step.client_id)
+    return {"client_id": step.client_id}
+
+
+@task_handler
+def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClientStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        eligibility = onboarding.check_eligibility(uow, step.client_id)
+    if eligibility.outcome == "documents_missing":
+        raise EvidenceMissing(f"client {step.client_id} has no proof of eligibility yet")
+    if eligibility.outcome == "ineligible":
+        raise ClientIneligible(eligibility.reason or "ineligible")
+    return {"client_id": step.client_id, "eligibility": eligibility.outcome}
+
+
+@task_handler
+def activate_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = ClientStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        activation = onboarding.activate_client(uow, step.client_id)
+    return {"client_id": step.client_id, "welcome": activation.welcome_channel}

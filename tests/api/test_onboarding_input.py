@@ -1,0 +1,113 @@
+"""Bad input to the onboarding routes: a 4xx naming each field, and nothing stored."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lambdas.shared.db.models.clients import Client, EligibilityEvidence
+from lambdas.shared.db.models.records import AuditEntry, IdempotencyRecord
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from tests.events import api_event, call_api
+from tests.workflows.conftest import application
+
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+
+def _stored() -> int:
+    with UnitOfWork("test") as uow:
+        return sum(
+            uow.session.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Client, EligibilityEvidence, IdempotencyRecord, AuditEntry)
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"first_name": ""}, "body.first_name"),
+        ({"first_name": "   "}, "body.first_name"),
+        ({"last_name": "1234"}, "body.last_name"),
+        ({"last_name": "x" * 101}, "body.last_name"),
+        ({"birth_date": TOMORROW}, "body.birth_date"),
+        ({"birth_date": "1890-01-01"}, "body.birth_date"),
+        ({"birth_date": "02/04/1961"}, "body.birth_date"),
+        ({"phone": "call me"}, "body.phone"),
+        ({"phone": "123"}, "body.phone"),
+        ({"email": "not-an-email"}, "body.email"),
+        ({"phone": None, "email": None}, "body.email"),
+        ({"address": {"line1": "12 rue des Lilas", "city": "Saint-Denis"}}, "body.address.postal_code"),
+        ({"address": {"line1": "", "postal_code": "93200", "city": "Saint-Denis"}}, "body.address.line1"),
+        ({"language": "klingon"}, "body.language"),
+        ({"consents": {"data_processing": False, "sms": True}}, "body.consents.data_processing"),
+        ({"consents": {"sms": True}}, "body.consents.data_processing"),
+        ({"evidence": {"type": "payslip", "reference": "x"}}, "body.evidence.type"),
+        ({"evidence": {"type": "income_statement"}}, "body.evidence.reference"),
+        (
+            {"evidence": {"type": "income_statement", "reference": "A", "expires_on": "soon"}},
+            "body.evidence.expires_on",
+        ),
+        ({"emergency_first_visit": "maybe"}, "body.emergency_first_visit"),
+        ({"nickname": "Mimi"}, "body.nickname"),
+    ],
+)
+def test_each_invalid_field_is_named_and_nothing_is_stored(changes: dict, field: str) -> None:
+    status, body = call_api(api_event("POST", "/clients", body=application(**changes)))
+    assert status == 422, body
+    assert body["error"] == "invalid_request"
+    assert field in [detail["field"] for detail in body["details"]]
+    assert _stored() == 0
+
+
+def test_a_missing_field_is_named() -> None:
+    incomplete = application()
+    del incomplete["birth_date"]
+    status, body = call_api(api_event("POST", "/clients", body=incomplete))
+    assert status == 422
+    assert [detail["field"] for detail in body["details"]] == ["body.birth_date"]
+
+
+def test_a_body_that_is_not_json_is_a_4xx() -> None:
+    status, body = call_api(api_event("POST", "/clients", body="{not json"))
+    assert status == 422
+    assert body["error"] == "invalid_request"
+    assert _stored() == 0
+
+
+def test_an_overlong_idempotency_key_is_named() -> None:
+    status, body = call_api(api_event("POST", "/clients", body=application(), headers={"Idempotency-Key": "k" * 201}))
+    assert status == 422
+    assert "header.idempotency-key" in [detail["field"] for detail in body["details"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("duplicate-review", {"decision": "maybe"}, "body.decision"),
+        ("duplicate-review", {}, "body.decision"),
+        ("documents", {"type": "none_yet", "reference": "x"}, "body.type"),
+        ("documents", {"type": "income_statement"}, "body.reference"),
+    ],
+)
+def test_decisions_name_their_invalid_fields(make_client, path: str, body: dict, field: str) -> None:
+    client = make_client(status="awaiting_review")
+    status, answer = call_api(api_event("POST", f"/clients/{client.id}/{path}", body=body))
+    assert status == 422, answer
+    assert field in [detail["field"] for detail in answer["details"]]
+
+
+def test_an_unreachable_step_functions_is_a_503_and_the_application_can_be_resubmitted(monkeypatch) -> None:
+    from lambdas.shared.stepfunctions import reset_workflows
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("STATE_MACHINE_ARN_CLIENT_ONBOARDING", "arn:aws:states:us-east-1:000000000000:stateMachine:x")
+    reset_workflows()
+    first = call_api(api_event("POST", "/clients", body=application(), headers={"Idempotency-Key": "k-1"}))
+    again = call_api(api_event("POST", "/clients", body=application(), headers={"Idempotency-Key": "k-1"}))
+    reset_workflows()
+    assert (first[0], first[1]["error"]) == (503, "unavailable")
+    assert again[0] == 503
+    with UnitOfWork("test") as uow:
+        assert uow.session.execute(select(func.count()).select_from(Client)).scalar_one() == 1
