@@ -7,13 +7,19 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: dev test lint format synth clean
+.PHONY: dev test lint format synth rds-ca clean
 
 dev: $(VENV)/.installed-local
 	$(PYTHON) -m local serve
 
-test: $(VENV)/.installed-dev
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+# Two workers (the CDK synths stay together in one, see tests/infra).
+test: $(VENV)/.installed-dev node_modules/.installed
+	$(PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+# The CloudFormation templates of every stage, in cdk.out/ (no AWS account, no Docker needed).
+synth: $(VENV)/.installed-dev
+	$(PYTHON) -m infra.app
+	@ls cdk.out/*.template.json
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -41,5 +47,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-local.txt requirements-dev
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed-local
 
+# Aurora's TLS certificates are signed by the RDS CAs, which Lambda does not trust by default:
+# fetch AWS's bundle before deploying (it goes into the functions' code asset).
+rds-ca:
+	mkdir -p build/rds-ca
+	curl -fsSL https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem -o build/rds-ca/global-bundle.pem
+
+# The CDK CLI, pinned in package.json (cdk synth, cdk deploy): node_modules/.bin/cdk
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out
+	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class _EnvSettings(BaseModel):
+    """Settings read from the environment; field aliases are the variable names."""
+
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     @classmethod

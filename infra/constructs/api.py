@@ -1,0 +1,152 @@
+"""The REST API, one resource per route the API declares, the Cognito authorizer on all but public ones."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
+from infra.nag import acknowledge
+from infra.settings import StageSettings
+from lambdas.api.access import ROUTES, RouteAccess
+
+ERROR_HEADERS = {"gatewayresponse.header.Content-Type": "'application/json'"}
+
+
+def _error_body(code: str, message: str) -> dict[str, str]:
+    """The API's error shape, for the answers API Gateway gives itself."""
+    return {"application/json": json.dumps({"error": code, "message": message, "details": []})}
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StageSettings,
+        handler: lambda_.IFunction,
+        user_pool: cognito.IUserPool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.data_removal_policy
+        )
+        cors = (
+            apigateway.CorsOptions(
+                allow_origins=list(settings.allowed_origins),
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            )
+            if settings.allowed_origins
+            else None
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "Rest",
+            rest_api_name=f"fondation-{settings.name}",
+            description="Fondation backend",
+            cloud_watch_role=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=settings.name,
+                throttling_rate_limit=settings.throttle_rate,
+                throttling_burst_limit=settings.throttle_burst,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies hold personal data
+                tracing_enabled=True,
+            ),
+            default_cors_preflight_options=cors,
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+        )
+        self.authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            self, "Cognito", cognito_user_pools=[user_pool], identity_source="method.request.header.Authorization"
+        )
+        self.validator = self.rest_api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        self._json_object = self.rest_api.add_model(
+            "JsonObject",
+            content_type="application/json",
+            schema=apigateway.JsonSchema(
+                schema=apigateway.JsonSchemaVersion.DRAFT4, type=apigateway.JsonSchemaType.OBJECT
+            ),
+            description="Any JSON object; the function validates the fields and names the wrong ones",
+        )
+        self._add_gateway_responses()
+        acknowledge(
+            self.rest_api.deployment_stage,
+            "AwsSolutions-APIG3",
+            "no WAF: every route but /health needs a Cognito token and the stage is throttled; revisit if the API "
+            "is ever opened to the public",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "the account-level role API Gateway needs to write its logs; AWS's own policy is the documented one",
+        )
+        integration = apigateway.LambdaIntegration(handler, proxy=True)
+        self.methods: dict[tuple[str, str], apigateway.Method] = {}
+        for route in sorted(ROUTES.values(), key=lambda route: (route.resource, route.method)):
+            if not route.local_only:
+                self.methods[(route.method, route.resource)] = self._add_method(route, integration)
+
+    def _add_method(self, route: RouteAccess, integration: apigateway.Integration) -> apigateway.Method:
+        resource = self.rest_api.root.resource_for_path(route.resource)
+        parameters = {f"method.request.path.{name}": True for name in _path_parameters(route.resource)}
+        options: dict[str, object] = {"request_validator": self.validator, "request_parameters": parameters or None}
+        if route.method in ("POST", "PUT", "PATCH"):
+            options["request_models"] = {"application/json": self._json_object}
+        if not route.public:
+            options.update(authorizer=self.authorizer, authorization_type=apigateway.AuthorizationType.COGNITO)
+        method = resource.add_method(route.method, integration, **options)
+        if route.public:
+            reason = f"{route.method} {route.resource} is public by design (DESIGN.md's matrix): it reveals no data"
+            acknowledge(method, "AwsSolutions-APIG4", reason)
+            acknowledge(method, "AwsSolutions-COG4", reason)
+        return method
+
+    def _add_gateway_responses(self) -> None:
+        """API Gateway's own answers in the API's error format (401 keeps the authorizer's message)."""
+        self.rest_api.add_gateway_response(
+            "NoSuchRoute",
+            type=apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+            status_code="404",
+            response_headers=ERROR_HEADERS,
+            templates=_error_body("not_found", "no such route"),
+        )
+        self.rest_api.add_gateway_response(
+            "BadRequestBody",
+            type=apigateway.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            response_headers=ERROR_HEADERS,
+            templates=_error_body("invalid_request", "the body must be a JSON object"),
+        )
+        self.rest_api.add_gateway_response(
+            "Throttled",
+            type=apigateway.ResponseType.THROTTLED,
+            status_code="429",
+            response_headers={**ERROR_HEADERS, "gatewayresponse.header.Retry-After": "'1'"},
+            templates=_error_body("throttled", "too many requests; try again in a moment"),
+        )
+
+
+def _path_parameters(resource: str) -> list[str]:
+    return [part[1:-1] for part in resource.split("/") if part.startswith("{") and part.endswith("}")]

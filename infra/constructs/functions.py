@@ -1,0 +1,185 @@
+"""Every Lambda function: one per task declared in ``workflows/``, the API, the migrations.
+
+All share one code asset and one dependency layer; each has its own log group and its own role,
+which gets only what that function uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Annotations, Duration, triggers
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.database import Database
+from infra.constructs.network import Network
+from infra.nag import acknowledge
+from infra.packaging import CA_BUNDLE_IN_ASSET, code_directory, layer_directory
+from infra.settings import StageSettings
+from workflows import Workflow
+
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "Fondation"
+# What Lambda needs to attach a function to the VPC (AWSLambdaVPCAccessExecutionRole, minus logs)
+NETWORK_INTERFACE_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+@dataclass(frozen=True)
+class TaskFunction:
+    workflow: Workflow
+    placeholder: str
+    function: lambda_.Function
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StageSettings,
+        network: Network,
+        database: Database,
+        workflows: list[Workflow],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._settings, self._network, self._database = settings, network, database
+        code = code_directory()
+        self._code = lambda_.Code.from_asset(str(code))
+        self._tls = {"DB_CA_BUNDLE": f"/var/task/{CA_BUNDLE_IN_ASSET}"} if (code / CA_BUNDLE_IN_ASSET).exists() else {}
+        if not self._tls:
+            Annotations.of(self).add_warning_v2(
+                "fondation:no-rds-ca-bundle",
+                "no RDS CA bundle in the code: run `make rds-ca` before deploying, or connections to Aurora "
+                "will fail TLS verification",
+            )
+        self._layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(layer_directory())),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="requirements.txt for Python 3.11 on arm64, compiled",
+        )
+        acknowledge(
+            self,
+            "AwsSolutions-L1",
+            "Python 3.11 is the project's runtime: the layer's wheels and the local runtime are 3.11; moving to a "
+            "newer runtime is its own change",
+        )
+        self.tasks: list[TaskFunction] = []
+        for workflow in workflows:
+            for placeholder, task in workflow.tasks.items():
+                name = workflow.function_name(placeholder)
+                function = self.function(
+                    construct_id=f"{workflow.name}-{placeholder}",
+                    name=name,
+                    handler=task.handler,
+                    timeout=task.timeout_seconds,
+                    memory=task.memory_mb,
+                    description=f"{workflow.name}: {placeholder}",
+                )
+                database.grant_connect(function)
+                self.tasks.append(TaskFunction(workflow, placeholder, function))
+        self.api = self.function(
+            construct_id="Api",
+            name="api",
+            handler="lambdas.api.app.handler",
+            timeout=29,
+            memory=512,
+            description="The REST API",
+            environment={"ALLOWED_ORIGINS": ",".join(settings.allowed_origins)},
+        )
+        database.grant_connect(self.api)
+        self.migrations = self.function(
+            construct_id="Migrations",
+            name="migrations",
+            handler="lambdas.migrations.handler.handler",
+            timeout=300,
+            memory=512,
+            description="Alembic migrations, run when a deploy ships new code",
+            environment={"DB_ADMIN_SECRET_ARN": database.secret.secret_arn},  # type: ignore[union-attr]
+            trigger_after=[database.cluster],
+        )
+        database.secret.grant_read(self.migrations)  # type: ignore[union-attr]
+
+    def function(
+        self,
+        *,
+        construct_id: str,
+        name: str,
+        handler: str,
+        timeout: int,
+        memory: int,
+        description: str,
+        environment: dict[str, str] | None = None,
+        trigger_after: list[Construct] | None = None,
+    ) -> lambda_.Function:
+        """The one way a function is made here: explicit log group, own role, in the VPC, traced."""
+        full_name = f"fondation-{self._settings.name}-{name}"
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            log_group_name=f"/aws/lambda/{full_name}",
+            retention=self._settings.log_retention,
+            removal_policy=self._settings.data_removal_policy,
+        )
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{full_name}: its own log group, its VPC network interfaces, what it calls",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=NETWORK_INTERFACE_ACTIONS, resources=["*"]))
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "EC2 network-interface actions (a function in a VPC) and X-Ray's PutTraceSegments/PutTelemetryRecords "
+            "accept no resource but '*'",
+        )
+        options = {
+            "function_name": full_name,
+            "runtime": RUNTIME,
+            "architecture": ARCHITECTURE,
+            "handler": handler,
+            "code": self._code,
+            "layers": [self._layer],
+            "timeout": Duration.seconds(timeout),
+            "memory_size": memory,
+            "description": description,
+            "role": role,
+            "log_group": log_group,
+            "tracing": lambda_.Tracing.ACTIVE,
+            "vpc": self._network.vpc,
+            "vpc_subnets": self._network.subnets,
+            "security_groups": [self._network.functions_security_group],
+            "environment": {
+                "POWERTOOLS_SERVICE_NAME": full_name,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **self._database.environment(),
+                **self._tls,
+                **(environment or {}),
+            },
+        }
+        if trigger_after is None:
+            return lambda_.Function(self, construct_id, **options)
+        return triggers.TriggerFunction(
+            self, construct_id, execute_after=trigger_after, execute_on_handler_change=True, **options
+        )

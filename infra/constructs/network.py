@@ -1,0 +1,65 @@
+"""A VPC with isolated subnets only (no NAT, no internet): functions reach AWS through endpoints."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.settings import StageSettings
+
+# What the functions call besides the database: Step Functions (the API), Secrets Manager (the
+# migrations read the master secret), SSM (Parameter Store, for per-stage settings).
+ENDPOINTS = {
+    "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+}
+
+
+class Network(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+            ],
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                logs.LogGroup(
+                    self,
+                    "FlowLogs",
+                    retention=settings.log_retention,
+                    removal_policy=settings.data_removal_policy,
+                )
+            ),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        self.functions_security_group = ec2.SecurityGroup(
+            self, "Functions", vpc=self.vpc, description="Lambda functions", allow_all_outbound=False
+        )
+        endpoints_security_group = ec2.SecurityGroup(
+            self, "Endpoints", vpc=self.vpc, description="AWS service endpoints", allow_all_outbound=False
+        )
+        endpoints_security_group.add_ingress_rule(
+            self.functions_security_group, ec2.Port.tcp(443), "HTTPS from the functions"
+        )
+        self.functions_security_group.add_egress_rule(
+            endpoints_security_group, ec2.Port.tcp(443), "HTTPS to the AWS service endpoints"
+        )
+        for name, service in ENDPOINTS.items():
+            self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=self.subnets,
+                security_groups=[endpoints_security_group],
+                open=False,  # only the functions' security group may reach them (rule above)
+                private_dns_enabled=True,
+            )

@@ -1,0 +1,86 @@
+"""Everything that differs between stages, in one typed place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk.aws_logs import RetentionDays
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    name: str
+    region: str
+    # database
+    min_capacity: float  # Aurora Serverless v2 ACUs
+    max_capacity: float
+    backup_days: int
+    deletion_protection: bool
+    # logs, API, auth
+    log_retention: RetentionDays
+    throttle_rate: int  # requests per second, steady
+    throttle_burst: int
+    allowed_origins: tuple[str, ...]
+    mfa_required: bool
+    password_min_length: int
+    # alarms
+    failed_executions_alarm: int  # failed executions in 5 minutes that page ops
+    lambda_errors_alarm: int
+    alarm_email: str | None = None
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """Prod keeps its data (a snapshot of the database) when the stack goes; dev cleans up."""
+        return RemovalPolicy.SNAPSHOT if self.deletion_protection else RemovalPolicy.DESTROY
+
+    @property
+    def data_removal_policy(self) -> RemovalPolicy:
+        return RemovalPolicy.RETAIN if self.deletion_protection else RemovalPolicy.DESTROY
+
+    @property
+    def backup_retention(self) -> Duration:
+        return Duration.days(self.backup_days)
+
+
+STAGES = {
+    "dev": StageSettings(
+        name="dev",
+        region="eu-west-3",
+        min_capacity=0,
+        max_capacity=2,
+        backup_days=1,
+        deletion_protection=False,
+        log_retention=RetentionDays.TWO_WEEKS,
+        throttle_rate=20,
+        throttle_burst=40,
+        allowed_origins=("http://localhost:5173",),
+        mfa_required=False,
+        password_min_length=12,
+        failed_executions_alarm=5,
+        lambda_errors_alarm=10,
+    ),
+    "prod": StageSettings(
+        name="prod",
+        region="eu-west-3",
+        min_capacity=0.5,
+        max_capacity=8,
+        backup_days=14,
+        deletion_protection=True,
+        log_retention=RetentionDays.ONE_YEAR,
+        throttle_rate=50,
+        throttle_burst=100,
+        allowed_origins=("https://accueil.fondation-optical-center.org",),
+        mfa_required=True,
+        password_min_length=14,
+        failed_executions_alarm=1,
+        lambda_errors_alarm=1,
+    ),
+}
+
+
+def stage_settings(name: str) -> StageSettings:
+    try:
+        return STAGES[name]
+    except KeyError:
+        raise SystemExit(f"unknown stage {name!r}: use -c stage={' or -c stage='.join(STAGES)}") from None

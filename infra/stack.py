@@ -1,0 +1,67 @@
+"""One stack per stage, composed of one construct per capability."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.database import Database
+from infra.constructs.functions import Functions
+from infra.constructs.network import Network
+from infra.constructs.ops import Ops
+from infra.constructs.workflows import Workflows, acknowledge_executions, execution_arns
+from infra.settings import StageSettings
+from lambdas.shared.config import state_machine_variable
+from workflows import Workflow
+
+
+class FondationStack(Stack):
+    def __init__(self, scope: Construct, settings: StageSettings, workflows: list[Workflow]) -> None:
+        super().__init__(
+            scope,
+            f"Fondation-{settings.name}",
+            env=Environment(region=settings.region),
+            description=f"Fondation backend ({settings.name}): workflows, functions, database, API",
+            termination_protection=settings.deletion_protection,
+        )
+        Tags.of(self).add("project", "fondation")
+        Tags.of(self).add("stage", settings.name)
+        network = Network(self, "Network", settings=settings)
+        database = Database(self, "Database", settings=settings, network=network)
+        auth = Auth(self, "Auth", settings=settings)
+        functions = Functions(
+            self, "Functions", settings=settings, network=network, database=database, workflows=workflows
+        )
+        flows = Workflows(self, "Workflows", settings=settings, functions=functions, workflows=workflows)
+        for name, machine in flows.state_machines.items():
+            # the API starts executions, answers their callbacks, and stops one when a client is erased
+            functions.api.add_environment(state_machine_variable(name), machine.state_machine_arn)
+            machine.grant_start_execution(functions.api)
+            machine.grant_task_response(functions.api)
+            functions.api.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"],
+                    resources=[execution_arns(self, flows.names[name])],
+                )
+            )
+            acknowledge_executions(functions.api.role, flows.names[name])  # type: ignore[arg-type]
+        api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool)
+        all_functions = [task.function for task in functions.tasks] + [functions.api, functions.migrations]
+        ops = Ops(
+            self,
+            "Ops",
+            settings=settings,
+            state_machines=flows.state_machines,
+            state_machine_names=flows.names,
+            functions=all_functions,
+            cluster=database.cluster,
+        )
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(self, "FrontEndClientId", value=auth.front_end.user_pool_client_id)
+        CfnOutput(self, "OpsPolicyArn", value=ops.policy.managed_policy_arn)
+        CfnOutput(self, "AlarmTopicArn", value=ops.topic.topic_arn)
+        CfnOutput(self, "MigrationsFunction", value=functions.migrations.function_name)

@@ -1,0 +1,81 @@
+"""The migrations function, run by a CDK trigger when a deploy ships new code.
+
+It connects as the cluster's administrator (credentials from the cluster's secret), makes sure the
+database and the application's IAM database user exist — that user may read and write rows, never
+change the schema — then upgrades the schema to the newest revision.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import URL, Engine, create_engine, text
+
+from lambdas.migrations import current_revision, upgrade
+from lambdas.shared.config import _EnvSettings
+from lambdas.shared.db.engine import tls_context
+from lambdas.shared.observability import logger
+
+IAM_AUTHENTICATION = "IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'"  # Aurora MySQL's IAM plugin
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+
+
+class MigrationSettings(_EnvSettings):
+    secret_arn: str = Field(alias="DB_ADMIN_SECRET_ARN")
+    database: str = Field(alias="DB_NAME")
+    app_user: str = Field(alias="DB_USER")
+    ca_bundle: str | None = Field(None, alias="DB_CA_BUNDLE")
+    require_tls: bool = Field(True, alias="DB_REQUIRE_TLS")
+
+
+def bootstrap_statements(database: str, app_user: str) -> list[str]:
+    """Idempotent SQL that creates the database and the application user with DML rights only."""
+    for name in (database, app_user):
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"refusing to put {name!r} in SQL: letters, digits and _ only")
+    return [
+        f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4",
+        f"CREATE USER IF NOT EXISTS '{app_user}'@'%' {IAM_AUTHENTICATION}".rstrip(),
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO '{app_user}'@'%'",
+    ]
+
+
+def admin_engine(secret: dict[str, Any], settings: MigrationSettings, database: str | None = None) -> Engine:
+    url = URL.create(
+        "mysql+pymysql",
+        username=secret["username"],
+        password=secret["password"],
+        host=secret["host"],
+        port=int(secret.get("port", 3306)),
+        database=database,
+        query={"charset": "utf8mb4"},
+    )
+    connect_args = {"ssl": tls_context(settings.ca_bundle)} if settings.require_tls else {}
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def migrate(secret: dict[str, Any], settings: MigrationSettings) -> str | None:
+    server = admin_engine(secret, settings)
+    with server.begin() as connection:
+        for statement in bootstrap_statements(settings.database, settings.app_user):
+            connection.execute(text(statement))  # text() escapes the % of '%' for PyMySQL
+    server.dispose()
+    engine = admin_engine(secret, settings, settings.database)
+    try:
+        upgrade(engine)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities import parameters
+
+    settings = MigrationSettings.from_env()
+    secret = parameters.get_secret(settings.secret_arn, transform="json")
+    revision = migrate(secret, settings)
+    logger.info("schema migrated", extra={"revision": revision, "database": settings.database})
+    return {"revision": revision}

@@ -1,0 +1,135 @@
+"""cfn-lint on the synthesised templates; synth without an AWS account or Docker, by the CDK CLI too;
+a new workflow declaration deploys with no change under infra/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from infra.app import build_app
+from infra.settings import STAGES
+from tests.infra.conftest import Synthesised, synthesise
+from workflows import Task, Workflow, all_workflows
+
+# the CDK build folder (build/code) is shared: keep synths in one worker
+pytestmark = pytest.mark.xdist_group("infra")
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_cfn_lint_finds_no_error(synthesised: Synthesised, stage: str) -> None:
+    matches = lint(json.dumps(synthesised.templates[stage]), config=ManualArgs(regions=[STAGES[stage].region]))
+    errors = [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
+    assert errors == []
+
+
+def test_aws_solutions_checks_leave_no_finding_unacknowledged(synthesised: Synthesised) -> None:
+    report = json.loads((synthesised.outdir / "validation-report.json").read_text())
+    findings = [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] == "AwsSolutions"
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+    assert findings == []
+
+
+def test_every_acknowledged_finding_says_why(synthesised: Synthesised) -> None:
+    ours = {
+        (path, rule): reason
+        for path, rules in synthesised.acknowledgments.items()
+        for rule, reason in rules.items()
+        if rule.startswith("AwsSolutions::")
+    }
+    assert len(ours) >= 10
+    assert [key for key, reason in ours.items() if len(reason.split()) < 5] == []
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
+    from aws_cdk import Stack
+    from aws_cdk import aws_sns as sns
+
+    app = build_app(stages=["dev"], outdir=str(tmp_path))
+    sns.Topic(Stack(app, "Careless"), "Plain")  # AwsSolutions-SNS3: publishing without TLS allowed
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {violation["ruleName"] for plugin in report["pluginReports"] for violation in plugin["violations"]}
+    assert "AwsSolutions-SNS3" in rules
+
+
+def _offline_environment() -> dict[str, str]:
+    """No AWS credentials, no Docker on the PATH."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    environment["PATH"] = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    return environment
+
+
+def test_python_synth_needs_no_account_and_no_docker(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", f"from infra.app import build_app; build_app(outdir={str(tmp_path)!r}).synth()"],
+        cwd=REPO, env=_offline_environment(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {path.name for path in tmp_path.glob("*.template.json")} == {
+        f"Fondation-{stage}.template.json" for stage in STAGES
+    }
+
+
+def test_the_cdk_cli_synthesises_a_stage_offline(tmp_path: Path) -> None:
+    cdk = REPO / "node_modules" / ".bin" / "cdk"
+    assert cdk.exists(), "the CDK CLI is installed by `make test` (npm ci)"
+    result = subprocess.run(
+        [str(cdk), "synth", "-c", "stage=prod", "--quiet", "--no-notices", "-o", str(tmp_path)],
+        cwd=REPO, env=_offline_environment(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-2000:]
+    template = json.loads((tmp_path / "Fondation-prod.template.json").read_text())
+    assert any(r["Type"] == "AWS::RDS::DBCluster" for r in template["Resources"].values())
+
+
+def test_a_new_workflow_declaration_adds_its_state_machine_and_functions(tmp_path: Path) -> None:
+    # Given a throwaway workflow, declared like the real ones (its ASL file and one task)
+    asl = tmp_path / "throwaway.asl.json"
+    shutil.copy(REPO / "tests" / "engine" / "workflows" / "hold_and_ask.asl.json", asl)
+    throwaway = Workflow("throwaway", asl, {"Ask": Task("tests.engine.handlers.remember_token", timeout_seconds=9)})
+    # When the app is synthesised with it
+    synthesised = synthesise(tmp_path / "out", stages=["dev"], workflows=[*all_workflows(), throwaway])
+    # Then its state machine and function exist, bound together, with no change under infra/
+    machines = synthesised.resources("dev", "AWS::StepFunctions::StateMachine")
+    names = {machine["Properties"]["StateMachineName"] for machine in machines.values()}
+    assert "fondation-dev-throwaway" in names
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"]
+        for f in synthesised.resources("dev", "AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+    assert functions["fondation-dev-throwaway-ask"]["Handler"] == "tests.engine.handlers.remember_token"
+    assert functions["fondation-dev-throwaway-ask"]["Timeout"] == 9
+    api = functions["fondation-dev-api"]["Environment"]["Variables"]
+    assert "STATE_MACHINE_ARN_THROWAWAY" in api
+
+
+def test_the_rds_ca_bundle_ships_with_the_code_when_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import infra.packaging
+
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n")
+    monkeypatch.setattr(infra.packaging, "RDS_CA_BUNDLE", bundle)
+    monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
+    synthesised = synthesise(tmp_path / "out", stages=["dev"])
+    functions = synthesised.resources("dev", "AWS::Lambda::Function").values()
+    variables = [f["Properties"]["Environment"]["Variables"] for f in functions if "DB_HOST" in str(f)]
+    assert variables
+    assert all(v["DB_CA_BUNDLE"] == "/var/task/certs/rds-global-bundle.pem" for v in variables)
+    assert (tmp_path / "build" / "code" / "certs" / "rds-global-bundle.pem").read_text() == bundle.read_text()

@@ -1,0 +1,250 @@
+"""Assertions on the synthesised templates of both stages."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from lambdas.api.access import ROUTES
+from tests.infra.conftest import Synthesised
+from workflows import all_workflows
+
+# the CDK build folder (build/code) is shared: keep synths in one worker
+pytestmark = pytest.mark.xdist_group("infra")
+
+
+STAGES = ["dev", "prod"]
+
+
+def _function_by_name(synthesised: Synthesised, stage: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        resource["Properties"]["FunctionName"]: (logical_id, resource)
+        for logical_id, resource in synthesised.resources(stage, "AWS::Lambda::Function").items()
+        if "FunctionName" in resource["Properties"]
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_one_function_per_declared_task_with_the_declared_handler(synthesised: Synthesised, stage: str) -> None:
+    functions = _function_by_name(synthesised, stage)
+    for workflow in all_workflows():
+        for placeholder, task in workflow.tasks.items():
+            _, function = functions[f"fondation-{stage}-{workflow.function_name(placeholder)}"]
+            properties = function["Properties"]
+            assert properties["Handler"] == task.handler
+            assert (properties["Runtime"], properties["Architectures"]) == ("python3.11", ["arm64"])
+            assert properties["Timeout"] == task.timeout_seconds
+            assert properties["MemorySize"] == task.memory_mb
+            assert properties["TracingConfig"] == {"Mode": "Active"}
+            assert "SubnetIds" in properties["VpcConfig"]
+            assert len(properties["Layers"]) == 1
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_one_state_machine_per_workflow_with_every_placeholder_bound_to_its_function(
+    synthesised: Synthesised, stage: str
+) -> None:
+    machines = synthesised.resources(stage, "AWS::StepFunctions::StateMachine")
+    functions = _function_by_name(synthesised, stage)
+    assert len(machines) == len(all_workflows())
+    for workflow in all_workflows():
+        machine = next(m for m in machines.values() if m["Properties"]["StateMachineName"].endswith(workflow.name))
+        properties = machine["Properties"]
+        text = properties["DefinitionString"]  # in the template itself, where cfn-lint checks it
+        # CloudFormation replaces each ${Placeholder} with the ARN of the function the declaration names
+        substitutions = properties["DefinitionSubstitutions"]
+        assert set(re.findall(r"\$\{(\w+)\}", text)) == set(substitutions) == set(workflow.tasks)
+        for placeholder, arn in substitutions.items():
+            expected = functions[f"fondation-{stage}-{workflow.function_name(placeholder)}"][0]
+            assert arn == {"Fn::GetAtt": [expected, "Arn"]}
+        assert properties["StateMachineType"] == "STANDARD"
+        assert properties["TracingConfiguration"] == {"Enabled": True}
+        assert properties["LoggingConfiguration"]["Level"] == "ERROR"
+        assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+        assert json.loads(text) == json.loads(workflow.asl_text())
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_state_machine_may_invoke_only_its_own_functions(synthesised: Synthesised, stage: str) -> None:
+    functions = _function_by_name(synthesised, stage)
+    machines = synthesised.resources(stage, "AWS::StepFunctions::StateMachine")
+    policies = synthesised.resources(stage, "AWS::IAM::Policy")
+    for workflow in all_workflows():
+        machine = next(m for m in machines.values() if m["Properties"]["StateMachineName"].endswith(workflow.name))
+        role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        own = {functions[f"fondation-{stage}-{workflow.function_name(p)}"][0] for p in workflow.tasks}
+        invoked = set()
+        for policy in policies.values():
+            if {"Ref": role} not in policy["Properties"]["Roles"]:
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "lambda:InvokeFunction" in _list(statement["Action"]):
+                    invoked |= _referenced_resources(statement["Resource"])
+        assert invoked == own
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _referenced_resources(resources: Any) -> set[str]:
+    found = set()
+    for resource in _list(resources):
+        text = json.dumps(resource)
+        found |= set(re.findall(r'"Fn::GetAtt": \["(\w+)"', text))
+    return found
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_policy_allows_a_wildcard_action(synthesised: Synthesised, stage: str) -> None:
+    documents = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in synthesised.resources(stage, "AWS::IAM::Policy").values()
+    ]
+    documents += [
+        resource["Properties"]["PolicyDocument"]
+        for resource in synthesised.resources(stage, "AWS::IAM::ManagedPolicy").values()
+    ]
+    for role in synthesised.resources(stage, "AWS::IAM::Role").values():
+        documents += [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
+    actions = [action for doc in documents for statement in doc["Statement"] for action in _list(statement["Action"])]
+    assert actions
+    assert [action for action in actions if action == "*" or action.endswith(":*")] == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_connect_to_the_database_as_the_iam_user_only(synthesised: Synthesised, stage: str) -> None:
+    connects = [
+        statement
+        for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "rds-db:connect" in _list(statement["Action"])
+    ]
+    tasks = sum(len(workflow.tasks) for workflow in all_workflows())
+    assert len(connects) == tasks + 1  # every task and the API
+    for statement in connects:
+        assert json.dumps(statement["Resource"]).endswith('/fondation_app"]]}')
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_api_may_start_executions_and_answer_tasks(synthesised: Synthesised, stage: str) -> None:
+    functions = _function_by_name(synthesised, stage)
+    api_role = functions[f"fondation-{stage}-api"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    for policy in synthesised.resources(stage, "AWS::IAM::Policy").values():
+        states_actions = {
+            action
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in _list(statement["Action"])
+            if action.startswith("states:")
+        }
+        roles = [role["Ref"] for role in policy["Properties"]["Roles"]]
+        if states_actions and roles != [api_role]:
+            pytest.fail(f"{roles} may call {states_actions}")
+    environment = functions[f"fondation-{stage}-api"][1]["Properties"]["Environment"]["Variables"]
+    assert {"STATE_MACHINE_ARN_CLIENT_ONBOARDING", "DB_HOST", "DB_USER", "DB_NAME"} <= set(environment)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_method_but_health_has_the_cognito_authorizer(synthesised: Synthesised, stage: str) -> None:
+    methods = synthesised.resources(stage, "AWS::ApiGateway::Method")
+    resources = synthesised.resources(stage, "AWS::ApiGateway::Resource")
+    declared = [route for route in ROUTES.values() if not route.local_only]
+    routed = [m for m in methods.values() if m["Properties"]["HttpMethod"] != "OPTIONS"]
+    assert len(routed) == len(declared)
+    for method in routed:
+        path = _path_of(method["Properties"]["ResourceId"], resources)
+        access = ROUTES[(method["Properties"]["HttpMethod"], path)]
+        if access.public:
+            assert method["Properties"]["AuthorizationType"] == "NONE", path
+        else:
+            assert method["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS", path
+            assert "AuthorizerId" in method["Properties"]
+        assert "RequestValidatorId" in method["Properties"]
+
+
+def _path_of(resource_id: Any, resources: dict[str, dict[str, Any]]) -> str:
+    if "Fn::GetAtt" in resource_id:  # the root resource
+        return "/"
+    resource = resources[resource_id["Ref"]]["Properties"]
+    parent = _path_of(resource["ParentId"], resources)
+    return f"{parent.rstrip('/')}/{resource['PathPart']}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_cluster_is_aurora_mysql_3_serverless_v2_with_iam_auth_and_encryption(
+    synthesised: Synthesised, stage: str
+) -> None:
+    (cluster,) = synthesised.resources(stage, "AWS::RDS::DBCluster").values()
+    properties = cluster["Properties"]
+    assert properties["Engine"] == "aurora-mysql"
+    assert properties["EngineVersion"].startswith("8.0.mysql_aurora.3.")
+    assert properties["EnableIAMDatabaseAuthentication"] is True
+    assert properties["StorageEncrypted"] is True
+    scaling = properties["ServerlessV2ScalingConfiguration"]
+    assert scaling["MaxCapacity"] >= scaling["MinCapacity"]
+    (instance,) = synthesised.resources(stage, "AWS::RDS::DBInstance").values()
+    assert instance["Properties"]["DBInstanceClass"] == "db.serverless"
+    (parameters,) = synthesised.resources(stage, "AWS::RDS::DBClusterParameterGroup").values()
+    assert parameters["Properties"]["Parameters"]["require_secure_transport"] == "ON"
+
+
+def test_prod_keeps_its_data_and_dev_cleans_up(synthesised: Synthesised) -> None:
+    (prod,) = synthesised.resources("prod", "AWS::RDS::DBCluster").values()
+    (dev,) = synthesised.resources("dev", "AWS::RDS::DBCluster").values()
+    assert prod["Properties"]["DeletionProtection"] is True
+    assert prod["DeletionPolicy"] == "Snapshot"
+    assert prod["Properties"]["BackupRetentionPeriod"] > dev["Properties"]["BackupRetentionPeriod"]
+    assert dev["Properties"]["DeletionProtection"] is False
+    assert dev["DeletionPolicy"] == "Delete"
+    (prod_pool,) = synthesised.resources("prod", "AWS::Cognito::UserPool").values()
+    (dev_pool,) = synthesised.resources("dev", "AWS::Cognito::UserPool").values()
+    assert prod_pool["Properties"]["MfaConfiguration"] == "ON"
+    assert dev_pool["Properties"]["MfaConfiguration"] == "OPTIONAL"
+    assert prod_pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] == 14
+    assert prod_pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_log_group_has_a_retention(synthesised: Synthesised, stage: str) -> None:
+    groups = synthesised.resources(stage, "AWS::Logs::LogGroup")
+    functions = synthesised.resources(stage, "AWS::Lambda::Function")
+    assert len(groups) >= len(functions)
+    assert [name for name, group in groups.items() if "RetentionInDays" not in group["Properties"]] == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_user_pool_has_the_four_groups_and_no_self_sign_up(synthesised: Synthesised, stage: str) -> None:
+    groups = {
+        g["Properties"]["GroupName"] for g in synthesised.resources(stage, "AWS::Cognito::UserPoolGroup").values()
+    }
+    assert groups == {"front-desk", "managers", "ops", "lab"}
+    clients = synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()
+    assert any(c["Properties"].get("AllowedOAuthFlows") == ["client_credentials"] for c in clients)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_migrations_run_after_the_cluster_on_deploy(synthesised: Synthesised, stage: str) -> None:
+    (trigger,) = synthesised.resources(stage, "Custom::Trigger").values()
+    functions = _function_by_name(synthesised, stage)
+    migrations, _ = functions[f"fondation-{stage}-migrations"]
+    # it runs the function's current version: a deploy that ships new code runs the migrations again
+    version = synthesised.templates[stage]["Resources"][trigger["Properties"]["HandlerArn"]["Ref"]]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": migrations}
+    (cluster_id,) = synthesised.resources(stage, "AWS::RDS::DBCluster")
+    assert cluster_id in trigger["DependsOn"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_ops_get_a_policy_a_dashboard_and_alarms(synthesised: Synthesised, stage: str) -> None:
+    (policy,) = synthesised.resources(stage, "AWS::IAM::ManagedPolicy").values()
+    actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in _list(s["Action"])}
+    assert {"states:RedriveExecution", "states:StopExecution", "states:GetExecutionHistory"} <= actions
+    assert synthesised.resources(stage, "AWS::CloudWatch::Dashboard")
+    alarms = synthesised.resources(stage, "AWS::CloudWatch::Alarm").values()
+    metrics = {alarm["Properties"]["MetricName"] for alarm in alarms}
+    assert {"ExecutionsFailed", "ExecutionsTimedOut", "Errors"} <= metrics
+    assert all(alarm["Properties"]["AlarmActions"] for alarm in alarms)
