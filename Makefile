@@ -12,9 +12,9 @@ BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 dev: $(VENV)/.installed-local
 	$(PYTHON) -m local serve
 
-# Two workers (the CDK synths stay together in one, see tests/infra).
+# One worker per core (pytest-xdist).
 test: $(VENV)/.installed-dev node_modules/.installed
-	$(PYTHON) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n auto $(PYTEST_ARGS)
 
 # The CloudFormation templates of every stage, in cdk.out/ (no AWS account, no Docker needed).
 synth: $(VENV)/.installed-dev

@@ -1,8 +1,9 @@
 """The functions' code and their dependency layer, built without Docker.
 
 The layer holds ``requirements.txt`` installed from wheels for the Lambda platform (manylinux,
-aarch64, CPython 3.11) and compiled to ``.pyc``: a layer without them imports 2 to 3 times slower at cold
-start. It is built once per version of ``requirements.txt`` and reused (``build/layer/<hash>``).
+aarch64, CPython 3.11) and compiled to ``.pyc``: a layer without them imports 2 to 3 times slower at
+cold start. Both folders are named by a hash of what goes in, built once, and published with an
+atomic rename, so concurrent synths (parallel tests, two terminals) never see a half-built folder.
 """
 
 from __future__ import annotations
@@ -13,46 +14,70 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
 REQUIREMENTS = REPO / "requirements.txt"
+PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.11")
 # The CA bundle that verifies Aurora's TLS certificate (not in Lambda's trust store): `make rds-ca` fetches it
 RDS_CA_BUNDLE = BUILD / "rds-ca" / "global-bundle.pem"
 CA_BUNDLE_IN_ASSET = "certs/rds-global-bundle.pem"
-PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.11")
 
 
 def layer_directory() -> Path:
-    """The layer's asset folder (``python/`` inside, as Lambda expects), built on first use."""
+    """The layer's asset folder (``python/`` inside, as Lambda expects)."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
-    target = BUILD / "layer" / digest
-    if (target / "python").is_dir():
-        return target
-    print(f"building the Lambda layer from {REQUIREMENTS.name} for arm64 (once per version) ...", file=sys.stderr)
-    (BUILD / "layer").mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="layer-", dir=BUILD / "layer"))
-    try:
+
+    def build(staging: Path) -> None:
+        print(f"building the Lambda layer from {REQUIREMENTS.name} for arm64 (once per version) ...", file=sys.stderr)
         install = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         wheels = [*PLATFORM, "--only-binary=:all:", "--target", str(staging / "python"), "-r", str(REQUIREMENTS)]
         subprocess.run([*install, *wheels], check=True)  # noqa: S603 - our own interpreter and files
         _compile(staging / "python")
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+
+    return _built(BUILD / "layer" / digest, build)
 
 
 def code_directory() -> Path:
     """The functions' code: the ``lambdas`` package, compiled, and the RDS CA bundle when fetched."""
-    target = BUILD / "code"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(REPO / "lambdas", target / "lambdas", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    if RDS_CA_BUNDLE.exists():
-        (target / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
-        shutil.copy(RDS_CA_BUNDLE, target / CA_BUNDLE_IN_ASSET)
-    _compile(target)
+    sources = sorted(path for path in (REPO / "lambdas").rglob("*") if path.is_file() and _is_source(path))
+    bundle = [RDS_CA_BUNDLE] if RDS_CA_BUNDLE.exists() else []
+    digest = hashlib.sha256()
+    for path in [*sources, *bundle]:
+        digest.update(str(path.relative_to(path.anchor)).encode())
+        digest.update(path.read_bytes())
+
+    def build(staging: Path) -> None:
+        shutil.copytree(REPO / "lambdas", staging / "lambdas", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if bundle:
+            (staging / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
+            shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)
+        _compile(staging)
+
+    return _built(BUILD / "code" / digest.hexdigest()[:16], build)
+
+
+def _is_source(path: Path) -> bool:
+    return "__pycache__" not in path.parts and path.suffix != ".pyc"
+
+
+def _built(target: Path, build: Callable[[Path], None]) -> Path:
+    """``target``, built by ``build`` into a staging folder and renamed into place if not there yet."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        build(staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():  # not a concurrent build that got there first
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

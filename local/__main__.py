@@ -86,11 +86,19 @@ def serve(settings: LocalSettings) -> int:
         return 1
     for machine in stepfunctions.store.state_machines():  # what CDK tells the API function in AWS
         os.environ.setdefault(state_machine_variable(machine["name"]), machine["arn"])
-    stepfunctions.engine.start()
-    sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
     enable_local_docs()
     keys = KeyPair.load_or_create(settings.state_dir / "keys")
-    api = make_http_server(settings.host, settings.api_port, LocalApiGateway(handler, keys))
+    try:
+        sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
+        api = make_http_server(settings.host, settings.api_port, LocalApiGateway(handler, keys))
+    except OSError as error:
+        print(
+            f"cannot listen on {settings.host} ({error.strerror}): another `make dev` running? "
+            "Choose other ports with LOCAL_API_PORT and LOCAL_SFN_PORT.",
+            file=sys.stderr,
+        )
+        return 1
+    stepfunctions.engine.start()
 
     stop = threading.Event()
 
@@ -107,12 +115,12 @@ def serve(settings: LocalSettings) -> int:
         "\n".join(
             [
                 "fondation local runtime",
-                f"  API        {base}   (OpenAPI {base}/openapi.json, Swagger UI {base}/docs)",
-                f"  Step Functions  http://{settings.host}:{sfn.server_address[1]}   "
-                f"(aws stepfunctions --endpoint-url ...; state machines: {', '.join(machines) or 'none'})",
-                f"  database   {_redacted(os.environ['DATABASE_URL'])}",
-                f"  state      {settings.state_dir}",
-                "  token      .venv/bin/python -m local token --group front-desk",
+                f"  API             {base}   (OpenAPI {base}/openapi.json, Swagger UI {base}/docs)",
+                f"  Step Functions  http://{settings.host}:{sfn.server_address[1]}   (aws stepfunctions "
+                f"--endpoint-url ...; state machines: {', '.join(machines) or 'none'})",
+                f"  database        {_redacted(os.environ['DATABASE_URL'])}",
+                f"  state           {settings.state_dir}",
+                "  a token         .venv/bin/python -m local token --group front-desk",
                 "ready (Ctrl-C to stop)",
             ]
         ),

@@ -29,7 +29,7 @@ from local.sfn.asl import Catcher, Definition, Retrier, State
 from local.sfn.clock import SystemClock, iso
 from local.sfn.errors import ServiceError, StatesError
 from local.sfn.expressions import QUERY_EVALUATION_ERROR, Bindings, QueryEvaluationFailed, Template
-from local.sfn.functions import FunctionRegistry, Invocation, InvokeResult, invoke, timed_out
+from local.sfn.functions import MAX_PAYLOAD_BYTES, FunctionRegistry, Invocation, InvokeResult, invoke, timed_out
 from local.sfn.runs import (
     ABORTED,
     CALLBACK,
@@ -53,7 +53,6 @@ from local.sfn.store import Changes, Store, dumps
 MAX_INLINE_MAP_CONCURRENCY = 40  # §7 Map: MaxConcurrency 0 means "no limit", which inline Map caps at 40
 DEFAULT_TASK_TIMEOUT = 99_999_999  # §7 Task
 HISTORY_EVENT_LIMIT = 25_000  # §1 quotas
-MAX_PAYLOAD_BYTES = 262_144
 MAX_EXECUTION_SECONDS = 365 * 24 * 3600
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # §17
 TOKEN_PREFIX = "AQ"  # noqa: S105 - a marker of our tokens, not a secret
@@ -99,6 +98,7 @@ class Engine:
         self._rng = rng or random.Random()
         self._active: dict[str, Execution] = {}
         self._definitions: dict[str, Definition] = {}
+        self._starting = threading.Lock()  # two starts of one name: the second finds the first
         self._lock = threading.Lock()  # guards _active, the timer heap and the job count
         self._timer_wakeup = threading.Condition(self._lock)  # the timer thread sleeps on it
         self._progress = threading.Condition(self._lock)  # waiters for idleness or an execution's end
@@ -154,6 +154,10 @@ class Engine:
     # --- executions -----------------------------------------------------------------------------------
 
     def start_execution(self, machine: dict[str, Any], name: str, input_text: str) -> tuple[str, float]:
+        with self._starting:
+            return self._start_execution(machine, name, input_text)
+
+    def _start_execution(self, machine: dict[str, Any], name: str, input_text: str) -> tuple[str, float]:
         arn = execution_arn(machine["name"], name)
         existing = self.store.execution(arn)
         if existing is not None:
@@ -329,6 +333,7 @@ class Engine:
         self._pool.submit(self._job, job, args)
 
     def _job(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
+        """Run one job of the pool; the job was counted as outstanding when it was queued."""
         try:
             job(*args)
         finally:
@@ -1022,18 +1027,8 @@ class Engine:
                     wait = self.clock.seconds_until(self._timers[0][0]) if self._timers else None
                     self._timer_wakeup.wait(timeout=wait)
                     continue
-            for timer in due_timers:
-                self._pool.submit(self._job_counted, self._fire, timer)
-
-    def _job_counted(self, job: Callable[..., None], *args: Any) -> None:
-        """A job already counted as outstanding when it was taken off the heap."""
-        try:
-            job(*args)
-        finally:
-            with self._lock:
-                self._outstanding -= 1
-                if self._outstanding == 0:
-                    self._progress.notify_all()
+            for timer in due_timers:  # counted as outstanding when taken off the heap, above
+                self._pool.submit(self._job, self._fire, (timer,))
 
     def _fire(self, timer: _Timer) -> None:
         execution = self._active.get(timer.arn)

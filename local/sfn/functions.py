@@ -18,7 +18,7 @@ from typing import Any
 from local.lambda_context import ACCOUNT, REGION, LambdaContext
 from local.sfn.errors import StatesError
 
-MAX_RESULT_BYTES = 262_144  # the state input/output quota a result must fit in
+MAX_PAYLOAD_BYTES = 262_144  # Step Functions' quota on a state's input, output and a task's result
 
 
 def function_arn(name: str) -> str:
@@ -113,7 +113,7 @@ def invoke(invocation: Invocation) -> InvokeResult:
             _cause(f"Unable to marshal response: {error}", "Runtime.MarshalError", invocation.request_id, []),
         )
         return InvokeResult(None, failure, time.perf_counter() - started)
-    if len(text.encode()) > MAX_RESULT_BYTES:
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
         failure = StatesError(
             "States.DataLimitExceeded",
             "The state/task 'arn:aws:states:::lambda:invoke' returned a result with a size exceeding the "

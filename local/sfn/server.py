@@ -7,6 +7,8 @@ Requests are not signature-checked: any credentials will do locally.
 from __future__ import annotations
 
 import json
+import sys
+import traceback
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -32,6 +34,9 @@ def handle(service: StepFunctionsService, target: str, body: bytes) -> tuple[int
         return 200, service.call(target[len(TARGET_PREFIX) :], request)
     except ServiceError as error:
         return 400, {"__type": f"com.amazonaws.states#{error.code}", "message": error.message}
+    except Exception as error:  # an engine bug: answer as AWS does, keep serving
+        traceback.print_exc(file=sys.stderr)
+        return 500, {"__type": "com.amazonaws.states#InternalFailure", "message": f"{type(error).__name__}: {error}"}
 
 
 def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> ThreadingHTTPServer:

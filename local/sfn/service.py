@@ -15,7 +15,6 @@ from local.lambda_context import ACCOUNT
 from local.sfn import asl
 from local.sfn.engine import (
     HISTORY_EVENT_LIMIT,
-    MAX_PAYLOAD_BYTES,
     REDRIVE_WINDOW_SECONDS,
     Engine,
     execution_arn,
@@ -23,7 +22,7 @@ from local.sfn.engine import (
 )
 from local.sfn.errors import ServiceError, validation
 from local.sfn.expressions import DefinitionError
-from local.sfn.functions import function_arn
+from local.sfn.functions import MAX_PAYLOAD_BYTES, function_arn
 from workflows import Workflow
 
 DEFAULT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"

@@ -46,3 +46,23 @@ def test_the_matrix_holds_over_http(local_runtime: LocalRuntime, tmp_path) -> No
             if not passed:
                 failures.append(f"{route.method} {route.resource} as {case.name}: {status}, expected {expected}")
     assert failures == []
+
+
+def test_a_busy_port_is_a_clear_error_not_a_traceback(local_runtime: LocalRuntime, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    port = local_runtime.api_url.rsplit(":", 1)[1]
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path), "LOCAL_API_PORT": port, "LOCAL_SFN_PORT": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "local", "serve"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "another `make dev` running?" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -12,10 +12,6 @@ from lambdas.api.access import ROUTES
 from tests.infra.conftest import Synthesised
 from workflows import all_workflows
 
-# the CDK build folder (build/code) is shared: keep synths in one worker
-pytestmark = pytest.mark.xdist_group("infra")
-
-
 STAGES = ["dev", "prod"]
 
 
