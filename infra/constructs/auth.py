@@ -63,6 +63,7 @@ class Auth(Construct):
             "FrontEnd",
             user_pool_client_name="front-end",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            disable_o_auth=True,  # SRP sign-in only: no implicit or code grant to leak tokens through
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),

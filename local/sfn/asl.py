@@ -285,6 +285,11 @@ def _task_fields(body: dict[str, Any]) -> dict[str, Any]:
     unknown = set(arguments) - {"FunctionName", "Payload", "Qualifier", "InvocationType", "ClientContext", "LogType"}
     if unknown:
         raise _Refusal("Arguments", f"unknown Lambda Invoke parameter {', '.join(sorted(unknown))}")
+    for parameter, supported in (("InvocationType", "RequestResponse"), ("LogType", "None")):
+        if parameter in arguments and arguments[parameter] != supported:
+            raise _Refusal(f"Arguments/{parameter}", f"only {supported!r} is supported by the local engine")
+    if "ClientContext" in arguments:
+        raise _Refusal("Arguments/ClientContext", "not supported by the local engine")
     timeout = _typed(body, "TimeoutSeconds", _positive_int, "a positive integer")
     heartbeat = _typed(body, "HeartbeatSeconds", _positive_int, "a positive integer")
     if (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,6 +112,15 @@ class Sfn:
         self.clock.advance(seconds)
         self.settle()
 
+    def time_out_slow_task(self, arn: str, seconds: float, expected_event: str) -> None:
+        """Move the clock past a running ``slow`` task's deadline; once ``expected_event`` is recorded, let
+        the handler return (too late: its result is dropped)."""
+        self.wait_for_event(arn, "TaskStarted")
+        self.clock.advance(seconds)
+        self.wait_for_event(arn, expected_event)
+        handlers.SWITCHES["gate"].set()
+        self.settle()
+
     def result(self, arn: str) -> Result:
         described = self.service.DescribeExecution({"executionArn": arn})
         history = self.service.GetExecutionHistory({"executionArn": arn, "maxResults": 1000})["events"]
@@ -131,7 +141,8 @@ def make_sfn(state_dir: Path, clock: ManualClock | None = None) -> Sfn:
 
 @pytest.fixture
 def sfn(tmp_path: Path) -> Iterator[Sfn]:
-    handlers.SWITCHES.update({"flaky_fails": True, "calls": []})
+    handlers.SWITCHES.update({"flaky_fails": True, "calls": [], "gate": threading.Event()})
     local = make_sfn(tmp_path)
     yield local
+    handlers.SWITCHES["gate"].set()
     local.engine.shutdown()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
-# A switch tests flip to make ``flaky`` fail or succeed (a database that is down, then back).
-SWITCHES: dict[str, Any] = {"flaky_fails": True, "calls": []}
+# Switches tests flip: ``flaky`` fails while ``flaky_fails``; ``slow`` runs until ``gate`` opens.
+SWITCHES: dict[str, Any] = {"flaky_fails": True, "calls": [], "gate": threading.Event()}
 
 
 class DatabaseUnavailable(Exception):
@@ -43,7 +43,8 @@ def reject(event: dict[str, Any], context: Any) -> None:
 
 
 def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    time.sleep(event.get("seconds", 2))
+    """Runs until the test opens the gate (or ``seconds`` pass): as long as a test needs, no longer."""
+    SWITCHES["gate"].wait(event.get("seconds", 30))
     return {"slept": True}
 
 

@@ -43,6 +43,14 @@ def _refused(states: dict, **top) -> str:
         ({"A": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"}}, "may not contain JSONPath states"),
         ({"A": {**VALID_TASK, "Resource": "arn:aws:states:::sqs:sendMessage"}}, "field 'Resource': 'arn:aws"),
         ({"A": {"Type": "Pass", "Output": "{% $eval('1') %}", "End": True}}, "$eval is not available"),
+        (
+            {"A": {**VALID_TASK, "Arguments": {"FunctionName": "f", "InvocationType": "Event"}}},
+            "field 'Arguments/InvocationType': only 'RequestResponse' is supported",
+        ),
+        (
+            {"A": {**VALID_TASK, "Arguments": {"FunctionName": "f", "LogType": "Tail"}}},
+            "field 'Arguments/LogType': only 'None' is supported",
+        ),
         ({"A": {"Type": "Pass", "Output": "{% $.x %}", "End": True}}, "'$' at the top level"),
         ({"A": {"Type": "Pass", "Output": "{% $states.result %}", "End": True}}, "$states.result is not available"),
         (

@@ -64,9 +64,8 @@ def test_an_exception_is_the_error_named_by_its_class_with_lambdas_error_documen
 
 
 def test_a_function_running_past_its_timeout_fails_with_sandbox_timedout(sfn: Sfn) -> None:
-    arn = sfn.start(sfn.machine({"T": task("slow", payload={"seconds": 0.5})}))  # the function's timeout is 1s
-    sfn.wait_for_event(arn, "TaskStarted")
-    sfn.advance(1)
+    arn = sfn.start(sfn.machine({"T": task("slow")}))  # the function's timeout is 1s
+    sfn.time_out_slow_task(arn, 1, "TaskFailed")
     result = sfn.result(arn)
     assert (result.status, result.error) == ("FAILED", "Sandbox.Timedout")
     assert json.loads(result.cause)["errorMessage"].endswith("Task timed out after 1.00 seconds")
@@ -74,9 +73,8 @@ def test_a_function_running_past_its_timeout_fails_with_sandbox_timedout(sfn: Sf
 
 def test_the_state_timeout_fails_with_states_timeout(sfn: Sfn) -> None:
     sfn.engine.functions.resolve("slow").timeout_seconds = 60
-    arn = sfn.start(sfn.machine({"T": task("slow", payload={"seconds": 0.5}, TimeoutSeconds=2)}))
-    sfn.wait_for_event(arn, "TaskStarted")
-    sfn.advance(2)
+    arn = sfn.start(sfn.machine({"T": task("slow", TimeoutSeconds=2)}))
+    sfn.time_out_slow_task(arn, 2, "TaskTimedOut")
     result = sfn.result(arn)
     assert (result.status, result.error, result.cause) == ("FAILED", "States.Timeout", "")
     assert "TaskTimedOut" in result.types()

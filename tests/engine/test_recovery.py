@@ -2,6 +2,8 @@
 a task that was running is run again (tasks are idempotent by design)."""
 
 import json
+import threading
+import time
 from pathlib import Path
 
 from local.sfn.clock import ManualClock
@@ -43,23 +45,24 @@ def test_waits_and_callbacks_survive_a_restart(tmp_path: Path) -> None:
 
 
 def test_a_task_interrupted_mid_run_is_run_again(tmp_path: Path) -> None:
+    handlers.SWITCHES["gate"] = threading.Event()  # the handler runs until the test opens it
     clock = ManualClock()
     before = make_sfn(tmp_path, clock)
-    arn = before.start(
-        before.machine(
-            {
-                "Sleep": task("slow", payload={"seconds": 0.3}),
-            }
-        )
-    )
+    before.engine.functions.resolve("slow").timeout_seconds = 60
+    arn = before.start(before.machine({"Sleep": task("slow")}))
     before.wait_for_event(arn, "TaskStarted")
     before.engine.shutdown()  # while the handler runs; its result is never committed
 
     after = make_sfn(tmp_path, clock)
-    after.engine.functions.resolve("slow").timeout_seconds = 30
-    after.wait_for_event(arn, "TaskSucceeded")
-    after.settle()
+    after.engine.functions.resolve("slow").timeout_seconds = 60
+    deadline = time.monotonic() + 10
+    while after.result(arn).types().count("TaskStarted") < 2:  # the new engine runs the task again
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    handlers.SWITCHES["gate"].set()
+    after.wait_for_event(arn, "ExecutionSucceeded")
     result = after.result(arn)
     assert result.status == "SUCCEEDED"
     assert result.types().count("TaskScheduled") == 2
+    assert result.types().count("TaskSucceeded") == 1  # the first run's late answer was dropped
     after.engine.shutdown()

@@ -169,13 +169,12 @@ def test_task_failed_does_not_match_a_timeout(sfn: Sfn) -> None:
         {"ErrorEquals": ["States.Timeout"], "Next": "Right"},
     ]
     states = {
-        "T": task("slow", payload={"seconds": 0.2}, TimeoutSeconds=1, Catch=catch, Next="Wrong"),
+        "T": task("slow", TimeoutSeconds=1, Catch=catch, Next="Wrong"),
         "Wrong": {"Type": "Fail"},
         "Right": {"Type": "Succeed"},
     }
     functions = sfn.engine.functions
     functions.resolve("slow").timeout_seconds = 30  # the state's timeout fires first
     arn = sfn.start(sfn.machine(states))
-    sfn.wait_for_event(arn, "TaskStarted")
-    sfn.advance(1)
+    sfn.time_out_slow_task(arn, 1, "TaskTimedOut")
     assert sfn.result(arn).entered() == ["T", "Right"]

@@ -255,12 +255,11 @@ def test_a_wait_beyond_the_execution_lifetime_is_a_runtime_error(sfn: Sfn) -> No
 
 def test_task_timeouts_may_be_expressions(sfn: Sfn) -> None:
     sfn.engine.functions.resolve("slow").timeout_seconds = 60
-    states = {"T": task("slow", payload={"seconds": 0.5}, TimeoutSeconds="{% $states.input.limit %}")}
+    states = {"T": task("slow", TimeoutSeconds="{% $states.input.limit %}")}
     arn = sfn.start(sfn.machine(states), {"limit": 5})
-    sfn.wait_for_event(arn, "TaskStarted")
+    sfn.time_out_slow_task(arn, 5, "TaskTimedOut")
     scheduled = sfn.result(arn).details(sfn.result(arn).events("TaskScheduled")[0])
     assert scheduled["timeoutInSeconds"] == 5
-    sfn.advance(5)
     assert sfn.result(arn).error == "States.Timeout"
     bad = sfn.run({"T": task("echo", TimeoutSeconds="{% 'soon' %}")})
     assert bad.error == "States.QueryEvaluationError"

@@ -217,8 +217,14 @@ def test_the_user_pool_has_the_four_groups_and_no_self_sign_up(synthesised: Synt
         g["Properties"]["GroupName"] for g in synthesised.resources(stage, "AWS::Cognito::UserPoolGroup").values()
     }
     assert groups == {"front-desk", "managers", "ops", "lab"}
-    clients = synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()
-    assert any(c["Properties"].get("AllowedOAuthFlows") == ["client_credentials"] for c in clients)
+    clients = {
+        c["Properties"]["ClientName"]: c["Properties"]
+        for c in synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()
+    }
+    assert clients["lab-partner"]["AllowedOAuthFlows"] == ["client_credentials"]
+    assert clients["lab-partner"]["GenerateSecret"] is True
+    assert "AllowedOAuthFlows" not in clients["front-end"]  # SRP sign-in only
+    assert clients["front-end"]["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
