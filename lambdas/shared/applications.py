@@ -149,7 +149,7 @@ class ConcurrentSubmission(Exception):
 def receive_application(uow: UnitOfWork, application: Application, idempotency_key: str | None, actor: str) -> Received:
     """Store the application (personal data stays here) unless this key or body was seen before."""
     fingerprint = application.fingerprint()
-    keys = [f"POST /clients key {idempotency_key}"] if idempotency_key else []
+    keys = [f"POST /clients key {actor} {idempotency_key}"] if idempotency_key else []  # a key is the caller's
     keys.append(f"POST /clients body {fingerprint}")
     for key in keys:
         record = uow.idempotency.get(key)
