@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
+from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
 from local.http import LocalRequestHandler, make_server
 from local.lambda_context import LambdaContext
@@ -31,9 +32,8 @@ API_FUNCTION = "fondation-local-api"
 API_TIMEOUT_SECONDS = 29.0  # API Gateway's integration timeout
 
 UNAUTHORIZED = (401, {"message": "Unauthorized"})
-# API Gateway answers an undeclared route itself (the function never sees it); the CDK app maps that
-# gateway response to this 404, so both places say the same thing.
-NO_SUCH_ROUTE = (404, {"error": "not_found", "message": "no such route", "details": []})
+# API Gateway answers an undeclared route itself (the function never sees it), as the CDK app sets it up
+NO_SUCH_ROUTE = (errors.NO_SUCH_ROUTE[0], errors.error_body(*errors.NO_SUCH_ROUTE[1:]))
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
 
 

@@ -13,14 +13,8 @@ from constructs import Construct
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from infra.nag import acknowledge
 from infra.settings import StageSettings
+from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
-
-ERROR_HEADERS = {"gatewayresponse.header.Content-Type": "'application/json'"}
-
-
-def _error_body(code: str, message: str) -> dict[str, str]:
-    """The API's error shape, for the answers API Gateway gives itself."""
-    return {"application/json": json.dumps({"error": code, "message": message, "details": []})}
 
 
 class Api(Construct):
@@ -125,27 +119,21 @@ class Api(Construct):
 
     def _add_gateway_responses(self) -> None:
         """API Gateway's own answers in the API's error format (401 keeps the authorizer's message)."""
-        self.rest_api.add_gateway_response(
-            "NoSuchRoute",
-            type=apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-            status_code="404",
-            response_headers=ERROR_HEADERS,
-            templates=_error_body("not_found", "no such route"),
-        )
-        self.rest_api.add_gateway_response(
-            "BadRequestBody",
-            type=apigateway.ResponseType.BAD_REQUEST_BODY,
-            status_code="400",
-            response_headers=ERROR_HEADERS,
-            templates=_error_body("invalid_request", "the body must be a JSON object"),
-        )
-        self.rest_api.add_gateway_response(
-            "Throttled",
-            type=apigateway.ResponseType.THROTTLED,
-            status_code="429",
-            response_headers={**ERROR_HEADERS, "gatewayresponse.header.Retry-After": "'1'"},
-            templates=_error_body("throttled", "too many requests; try again in a moment"),
-        )
+        for name, response_type, (status, code, message), headers in (
+            ("NoSuchRoute", apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, errors.NO_SUCH_ROUTE, {}),
+            ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, errors.BAD_REQUEST_BODY, {}),
+            ("Throttled", apigateway.ResponseType.THROTTLED, errors.THROTTLED, {"Retry-After": "'1'"}),
+        ):
+            self.rest_api.add_gateway_response(
+                name,
+                type=response_type,
+                status_code=str(status),
+                response_headers={
+                    "gatewayresponse.header.Content-Type": "'application/json'",
+                    **{f"gatewayresponse.header.{header}": value for header, value in headers.items()},
+                },
+                templates={"application/json": json.dumps(errors.error_body(code, message))},
+            )
 
 
 def _path_parameters(resource: str) -> list[str]:

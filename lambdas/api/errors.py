@@ -15,6 +15,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound, WorkflowUnavailable
 from lambdas.shared.observability import logger
 
+# What API Gateway answers by itself, in the same format: the CDK app configures these gateway
+# responses, and the local gateway gives the first one (an undeclared route).
+NO_SUCH_ROUTE = (404, "not_found", "no such route")
+BAD_REQUEST_BODY = (400, "invalid_request", "the body must be a JSON object")
+THROTTLED = (429, "throttled", "too many requests; try again in a moment")
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": code, "message": message, "details": details or []}
+
 
 class InvalidField(ValueError):
     """Input the schema accepts but the domain does not (a cursor, a date in the future, ...)."""
@@ -27,11 +37,10 @@ class InvalidField(ValueError):
 def error_response(
     status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
 ) -> Response:
-    body = {"error": code, "message": message, "details": details or []}
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, default=str),
+        body=json.dumps(error_body(code, message, details), default=str),
         headers=headers or None,
     )
 

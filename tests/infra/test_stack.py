@@ -250,3 +250,19 @@ def test_ops_get_a_policy_a_dashboard_and_alarms(synthesised: Synthesised, stage
     metrics = {alarm["Properties"]["MetricName"] for alarm in alarms}
     assert {"ExecutionsFailed", "ExecutionsTimedOut", "Errors"} <= metrics
     assert all(alarm["Properties"]["AlarmActions"] for alarm in alarms)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_gateway_answers_an_undeclared_route_as_the_local_gateway_does(
+    synthesised: Synthesised, stage: str
+) -> None:
+    from local.gateway import NO_SUCH_ROUTE
+
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synthesised.resources(stage, "AWS::ApiGateway::GatewayResponse").values()
+    }
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert (int(missing["StatusCode"]), json.loads(missing["ResponseTemplates"]["application/json"])) == NO_SUCH_ROUTE
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert responses["BAD_REQUEST_BODY"]["StatusCode"] == "400"
