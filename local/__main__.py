@@ -9,23 +9,31 @@ import sys
 import threading
 from types import FrameType
 
-from local.config import LocalSettings
+from local.config import ExposureRefused, LocalSettings
+from local.http import base_url
+
+# What the AWS CLI and boto3 need to talk to the local Step Functions: any credentials will do.
+AWS_CLI_VARIABLES = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="start the local API (and everything behind it)")
+    serve_command = commands.add_parser("serve", help="start the local API (and everything behind it)")
+    serve_command.add_argument(
+        "--host",
+        help="the address both servers listen on (default: LOCAL_HOST, else 127.0.0.1). Only this option may name "
+        "an address other than loopback, which exposes the task tokens and the task functions to the network",
+    )
     token = commands.add_parser("token", help="print a Cognito-shaped ID token signed by the local issuer")
     token.add_argument("--group", action="append", required=True, help="a Cognito group; repeat for several")
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)")
     args = parser.parse_args(argv)
 
-    settings = LocalSettings.from_env()
     if args.command == "token":
-        return print_token(settings, args.group, args.user, args.ttl)
-    return serve(settings)
+        return print_token(LocalSettings.from_env(), args.group, args.user, args.ttl)
+    return serve(LocalSettings.from_env(host=args.host))
 
 
 def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int) -> int:
@@ -54,14 +62,37 @@ def local_environment(settings: LocalSettings) -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_ENDPOINT_URL_SFN": f"http://{settings.host}:{settings.sfn_port}",
+        **AWS_CLI_VARIABLES,
+        "AWS_ENDPOINT_URL_SFN": base_url(settings.host, settings.sfn_port),
     }
 
 
+def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state_dir: str) -> str:
+    """What `make dev` prints once both servers listen: where everything is, and how to reach it."""
+    exports = " ".join(f"{name}={value}" for name, value in AWS_CLI_VARIABLES.items())
+    return "\n".join(
+        [
+            "fondation local runtime",
+            f"  API             {api_url}   (OpenAPI {api_url}/openapi.json, Swagger UI {api_url}/docs)",
+            f"  Step Functions  {sfn_url}   (state machines: {', '.join(machines) or 'none'})",
+            f"    AWS CLI       export {exports}",
+            f"                  aws stepfunctions --endpoint-url {sfn_url} list-state-machines",
+            f"  database        {database}",
+            f"  state           {state_dir}",
+            "  a token         .venv/bin/python -m local token --group front-desk",
+            "ready (Ctrl-C to stop)",
+        ]
+    )
+
+
 def serve(settings: LocalSettings) -> int:
+    try:
+        warning = settings.check_listen_host()
+    except ExposureRefused as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     for name, value in local_environment(settings).items():
         os.environ.setdefault(name, value)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -109,20 +140,14 @@ def serve(settings: LocalSettings) -> int:
     signal.signal(signal.SIGINT, _stop)
     threading.Thread(target=api.serve_forever, name="api", daemon=True).start()
     threading.Thread(target=sfn.serve_forever, name="sfn", daemon=True).start()
-    base = f"http://{settings.host}:{api.server_address[1]}"
     machines = [machine["name"] for machine in stepfunctions.store.state_machines()]
     print(
-        "\n".join(
-            [
-                "fondation local runtime",
-                f"  API             {base}   (OpenAPI {base}/openapi.json, Swagger UI {base}/docs)",
-                f"  Step Functions  http://{settings.host}:{sfn.server_address[1]}   (aws stepfunctions "
-                f"--endpoint-url ...; state machines: {', '.join(machines) or 'none'})",
-                f"  database        {_redacted(os.environ['DATABASE_URL'])}",
-                f"  state           {settings.state_dir}",
-                "  a token         .venv/bin/python -m local token --group front-desk",
-                "ready (Ctrl-C to stop)",
-            ]
+        banner(
+            base_url(settings.host, api.server_address[1]),
+            base_url(settings.host, sfn.server_address[1]),
+            machines,
+            _redacted(os.environ["DATABASE_URL"]),
+            str(settings.state_dir),
         ),
         file=sys.stderr,
         flush=True,

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOST = "127.0.0.1"
+
+# What a reachable local runtime gives away: neither endpoint has real authentication.
+EXPOSURE = (
+    "anyone who can reach {host} can read task tokens from execution histories and answer the callbacks "
+    "they belong to (a duplicate review, say, with no front-desk token and no audit entry), create and start "
+    "state machines that call the task functions directly (activating a client the eligibility check refused), "
+    "and call the API with any token this machine's issuer signed"
+)
+
+
+class ExposureRefused(Exception):
+    """A non-loopback listen address that was not asked for on the command line."""
 
 
 @dataclass(frozen=True)
@@ -17,15 +32,52 @@ class LocalSettings:
     sfn_port: int
     database_url: str
     workflow_packages: tuple[str, ...]
+    host_from_command_line: bool = False
 
     @classmethod
-    def from_env(cls) -> LocalSettings:
+    def from_env(cls, host: str | None = None) -> LocalSettings:
+        """``host`` is the ``--host`` option: only it may name an address other than loopback."""
         state_dir = Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")).resolve()
         return cls(
             state_dir=state_dir,
-            host=os.environ.get("LOCAL_HOST", "127.0.0.1"),
+            host=os.environ.get("LOCAL_HOST", DEFAULT_HOST) if host is None else host,
             api_port=int(os.environ.get("LOCAL_API_PORT", "3000")),
             sfn_port=int(os.environ.get("LOCAL_SFN_PORT", "8083")),
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{state_dir / 'fondation.db'}"),
             workflow_packages=tuple(os.environ.get("LOCAL_WORKFLOW_PACKAGES", "workflows").split(",")),
+            host_from_command_line=host is not None,
         )
+
+    def check_listen_host(self) -> str | None:
+        """None when the servers listen on loopback only; else the warning to print before serving.
+        Raises ``ExposureRefused`` for an address other than loopback that ``--host`` did not give.
+
+        An address other than loopback is served only when given with ``--host``: an environment
+        variable set long ago in a shell profile must not open the machine's task tokens to the network.
+        """
+        if is_loopback(self.host):
+            return None
+        shown = self.host or "every interface"
+        if not self.host_from_command_line:
+            asked = self.host or "0.0.0.0"  # noqa: S104 - named in the message, not bound
+            raise ExposureRefused(
+                f"refusing to listen on {shown} (LOCAL_HOST): it is not a loopback address, and "
+                f"{EXPOSURE.format(host=shown)}. Unset LOCAL_HOST to listen on {DEFAULT_HOST}, or, on a network "
+                f"you trust, ask for it on the command line: python -m local serve --host {asked}"
+            )
+        return f"WARNING: listening on {shown}, not on loopback only: {EXPOSURE.format(host=shown)}."
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` stands for is a loopback address ("" and 0.0.0.0 mean every interface)."""
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass  # a host name: what it resolves to decides
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except (socket.gaierror, UnicodeError):
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(address.split("%")[0]).is_loopback for address in addresses)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
-from local.http import LocalRequestHandler, make_server
+from local.http import BadRequest, LocalRequestHandler, make_server
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
 
@@ -191,7 +191,11 @@ def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> Threadin
         log_prefix = "api"
 
         def _serve(self) -> None:
-            body = self.read_body()
+            try:
+                body = self.read_body()
+            except BadRequest as error:
+                self.respond(*_json_response(400, {"message": str(error)}), f"{self.command} {self.path}")
+                return
             status, headers, payload = gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             )

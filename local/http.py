@@ -1,12 +1,22 @@
-"""What both local HTTP servers share: HTTP/1.1 keep-alive without Nagle delays, one log line a request."""
+"""What both local HTTP servers share: HTTP/1.1 keep-alive without Nagle delays, one log line a request,
+a listen backlog that absorbs a burst of connections, and IPv6 addresses as well as IPv4."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# The stdlib's default of 5 resets most of a burst of simultaneous clients (a test suite, a load run);
+# the kernel caps it at net.core.somaxconn anyway.
+LISTEN_BACKLOG = 1024
+
+
+class BadRequest(Exception):
+    """The request cannot be read (a malformed Content-Length): answered 400 before any routing."""
 
 
 class LocalRequestHandler(BaseHTTPRequestHandler):
@@ -21,7 +31,12 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def read_body(self) -> bytes:
         self.started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
+        header = self.headers.get("Content-Length") or "0"
+        # int() alone would take "-1" (read to EOF: a hung thread) or " 1_0"; only plain digits are a length
+        if not header.isascii() or not header.isdigit():
+            self.close_connection = True  # the body's end is unknown: the connection cannot be reused
+            raise BadRequest(f"invalid Content-Length {header!r}")
+        length = int(header)
         return self.rfile.read(length) if length else b""
 
     def respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, label: str) -> None:
@@ -30,6 +45,8 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
@@ -41,6 +58,20 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str, port: int, handler: type[LocalRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
+
+    return Server((host, port), handler)
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses: the wildcard addresses are reached through loopback."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host or '127.0.0.1'}:{port}"
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"

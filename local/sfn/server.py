@@ -12,7 +12,7 @@ import traceback
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from local.http import LocalRequestHandler, make_server
+from local.http import BadRequest, LocalRequestHandler, make_server
 from local.sfn.errors import ServiceError
 from local.sfn.service import StepFunctionsService
 
@@ -33,10 +33,14 @@ def handle(service: StepFunctionsService, target: str, body: bytes) -> tuple[int
             raise ServiceError("SerializationException", "Request body must be a JSON object")
         return 200, service.call(target[len(TARGET_PREFIX) :], request)
     except ServiceError as error:
-        return 400, {"__type": f"com.amazonaws.states#{error.code}", "message": error.message}
+        return _error_response(error)
     except Exception as error:  # an engine bug: answer as AWS does, keep serving
         traceback.print_exc(file=sys.stderr)
         return 500, {"__type": "com.amazonaws.states#InternalFailure", "message": f"{type(error).__name__}: {error}"}
+
+
+def _error_response(error: ServiceError) -> tuple[int, dict[str, Any]]:
+    return 400, {"__type": f"com.amazonaws.states#{error.code}", "message": error.message}
 
 
 def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> ThreadingHTTPServer:
@@ -45,9 +49,11 @@ def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> Thre
         log_prefix = "sfn"
 
         def do_POST(self) -> None:
-            body = self.read_body()
             target = self.headers.get("X-Amz-Target", "")
-            status, response = handle(service, target, body)
+            try:
+                status, response = handle(service, target, self.read_body())
+            except BadRequest as error:
+                status, response = _error_response(ServiceError("SerializationException", str(error)))
             payload = json.dumps(response).encode()
             self.respond(status, [("Content-Type", CONTENT_TYPE)], payload, target.removeprefix(TARGET_PREFIX))
 

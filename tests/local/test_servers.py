@@ -1,0 +1,138 @@
+"""Both local servers absorb a burst of connections and refuse requests they cannot read, on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.gateway import LocalApiGateway, make_http_server
+from local.sfn import runtime
+from local.sfn.server import make_sfn_server
+from local.tokens import KeyPair
+
+BURST = 200
+CONNECT_TIMEOUT = 2.0  # on loopback a queued connection completes at once; a dropped SYN waits 1 s, then 3 s
+READ_TIMEOUT = 20.0
+HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+LIST_STATE_MACHINES = (
+    b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+    b"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+def _healthy(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"status": "ok"}'}
+
+
+@pytest.fixture
+def api_server(token_keys: KeyPair) -> Iterator[ThreadingHTTPServer]:
+    server = make_http_server("127.0.0.1", 0, LocalApiGateway(_healthy, token_keys))
+    yield server
+    server.server_close()
+
+
+@pytest.fixture
+def sfn_server(tmp_path: Path) -> Iterator[ThreadingHTTPServer]:
+    service = runtime.build(tmp_path, workflows=[])
+    server = make_sfn_server("127.0.0.1", 0, service)
+    yield server
+    server.server_close()
+    service.store.close()
+
+
+def _connect_and_send(address: tuple[str, int], request: bytes) -> socket.socket:
+    connection = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+    connection.sendall(request)
+    return connection
+
+
+def _status_of_response(connection: socket.socket) -> int:
+    connection.settimeout(READ_TIMEOUT)
+    with connection, connection.makefile("rb") as response:
+        status = int(response.readline().split()[1])
+        response.read()  # to the end: the server closes after answering ("Connection: close")
+    return status
+
+
+def _burst(server: ThreadingHTTPServer, request: bytes) -> list[int | str]:
+    """BURST clients connect and send at once while the server is not accepting yet, as when a burst
+    outruns the accept loop: the kernel must queue every one of them; then each reads its answer."""
+    address = server.server_address[:2]
+    with ThreadPoolExecutor(max_workers=BURST) as clients:
+        attempts = [clients.submit(_connect_and_send, address, request) for _ in range(BURST)]
+        connections = []
+        for attempt in attempts:
+            try:
+                connections.append(attempt.result())
+            except OSError as error:
+                connections.append(error)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        try:
+            answers = [
+                clients.submit(_status_of_response, each) if isinstance(each, socket.socket) else None
+                for each in connections
+            ]
+            results: list[int | str] = []
+            for answer, connection in zip(answers, connections, strict=True):
+                if answer is None:
+                    results.append(f"connect: {connection!r}")
+                    continue
+                try:
+                    results.append(answer.result())
+                except OSError as error:
+                    results.append(f"read: {error!r}")
+        finally:
+            server.shutdown()
+            serving.join(10)
+    return results
+
+
+def test_the_api_answers_a_burst_of_200_connections(api_server: ThreadingHTTPServer) -> None:
+    # When 200 clients ask for /health at the same moment
+    results = _burst(api_server, HEALTH)
+    # Then every one of them is answered
+    assert [result for result in results if result != 200] == []
+
+
+def test_step_functions_answers_a_burst_of_200_connections(sfn_server: ThreadingHTTPServer) -> None:
+    results = _burst(sfn_server, LIST_STATE_MACHINES)
+    assert [result for result in results if result != 200] == []
+
+
+def _exchange(server: ThreadingHTTPServer, request: bytes) -> tuple[int, bytes]:
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        with socket.create_connection(server.server_address[:2], timeout=10) as connection:
+            connection.sendall(request)
+            with connection.makefile("rb") as response:
+                status = int(response.readline().split()[1])
+                return status, response.read()
+    finally:
+        server.shutdown()
+        serving.join(10)
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", "+5"])
+def test_an_unreadable_content_length_is_a_400_on_the_api(api_server: ThreadingHTTPServer, length: str) -> None:
+    # "-1" would have the server read until the client hangs up: a thread stuck for good
+    request = f"POST /clients HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+    status, raw = _exchange(api_server, request)
+    assert status == 400
+    assert json.loads(raw.split(b"\r\n\r\n", 1)[1]) == {"message": f"invalid Content-Length '{length}'"}
+
+
+def test_an_unreadable_content_length_is_a_400_on_step_functions(sfn_server: ThreadingHTTPServer) -> None:
+    request = LIST_STATE_MACHINES.replace(b"Content-Length: 2", b"Content-Length: -1")
+    status, raw = _exchange(sfn_server, request)
+    assert status == 400
+    assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["__type"].endswith("#SerializationException")
