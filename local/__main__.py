@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import stat
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from local.config import ExposureRefused, LocalSettings
+from local.files import is_private, make_private_directory, make_private_file
 from local.http import base_url
 
 # What the AWS CLI and boto3 need to talk to the local Step Functions: any credentials will do.
@@ -85,6 +88,32 @@ def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state
     )
 
 
+def prepare_state(state_dir: Path, database_url: str) -> list[str]:
+    """Create the state directory 0700 and an SQLite database file 0600 before anything is written;
+    warnings about an existing directory that others may read."""
+    make_private_directory(state_dir)
+    database = sqlite_file(database_url)
+    if database is not None and database.parent.is_dir():  # else SQLite itself says what is wrong
+        make_private_file(database)
+    if is_private(state_dir):
+        return []
+    mode = stat.S_IMODE(state_dir.stat().st_mode)
+    return [
+        f"WARNING: the state directory {state_dir} is open to other users (mode {mode:o}): its databases "
+        f"and keys are not, but their names are. Make it private with: chmod 700 {state_dir}"
+    ]
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of an SQLite database URL; None for other databases and in-memory ones."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.query.get("uri"):
+        return None
+    return Path(url.database)
+
+
 def serve(settings: LocalSettings) -> int:
     try:
         warning = settings.check_listen_host()
@@ -93,9 +122,11 @@ def serve(settings: LocalSettings) -> int:
         return 2
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    os.umask(0o077)  # whatever else the runtime or a library creates is private too
     for name, value in local_environment(settings).items():
         os.environ.setdefault(name, value)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    for message in prepare_state(settings.state_dir, os.environ["DATABASE_URL"]):
+        print(message, file=sys.stderr)
 
     from lambdas.api.app import enable_local_docs, handler
     from lambdas.migrations import upgrade

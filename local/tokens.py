@@ -12,6 +12,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local.files import keep_private, make_private_directory, write_private_file
+
 ISSUER = "https://cognito-idp.local.amazonaws.com/local_fondation"
 AUDIENCE = "fondation-local-app-client"
 KEY_ID = "local-1"
@@ -29,24 +31,31 @@ class KeyPair:
 
     @classmethod
     def load_or_create(cls, directory: Path) -> KeyPair:
-        """The issuer's key pair under ``directory``, generated the first time."""
+        """The issuer's key pair under ``directory``, generated the first time.
+
+        The public half is derived from the private key on disk, so two processes generating at once
+        cannot leave a mismatched pair: the first private key written is the one every process uses.
+        """
         private_path, public_path = directory / "token-signing.pem", directory / "token-signing.pub.pem"
         if not private_path.exists():
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_directory(directory)
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            private_pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            write_private_file(
+                private_path,
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
             )
-            public_pem = key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        private_pem = private_path.read_bytes()
+        if not public_path.exists():  # derived from the key that won, never from one that lost a race
+            public_key = serialization.load_pem_private_key(private_pem, password=None).public_key()
+            write_private_file(
+                public_path,
+                public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
             )
-            # write the public half first and rename: a reader never sees a half-written pair
-            public_path.write_bytes(public_pem)
-            tmp = private_path.with_suffix(".tmp")
-            tmp.write_bytes(private_pem)
-            tmp.chmod(0o600)
-            tmp.replace(private_path)
-        return cls(private_path.read_bytes(), public_path.read_bytes())
+        for path in (private_path, public_path):
+            keep_private(path)
+        return cls(private_pem, public_path.read_bytes())
 
 
 def subject_of(username: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from local.files import make_private_directory
 from local.sfn.engine import Engine
 from local.sfn.functions import FunctionRegistry, LocalFunction
 from local.sfn.service import StepFunctionsService
@@ -24,7 +25,7 @@ def build(
     Raises ``DefinitionError``/``DeclarationError`` naming the file, state and field of anything the
     engine cannot run. Call ``service.engine.start()`` to resume what was running and serve timers.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
+    make_private_directory(state_dir)
     declared = [w for package in packages for w in all_workflows(package)] if workflows is None else workflows
     registry = FunctionRegistry()
     for workflow in declared:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.files import make_private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_machines (
     arn TEXT PRIMARY KEY,
@@ -95,6 +97,8 @@ class Changes:
 
 class Store:
     def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            make_private_file(Path(path))  # 0600 before SQLite writes a byte, its -wal and -shm alike
         self._connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -74,3 +75,15 @@ def test_the_banner_lines_pasted_into_a_shell_reach_the_local_step_functions(loc
     assert result.returncode == 0, result.stderr
     names = [machine["name"] for machine in json.loads(result.stdout)["stateMachines"]]
     assert "client-onboarding" in names
+
+
+def test_the_state_directory_holds_only_private_files(local_runtime: LocalRuntime) -> None:
+    # the session's runtime has migrated its database, built its engine and made its keys by now
+    found = {
+        str(path.relative_to(local_runtime.state_dir)): stat.S_IMODE(path.stat().st_mode)
+        for path in local_runtime.state_dir.rglob("*")
+        if path.name != "runtime.log"  # the test's own log of the subprocess
+    }
+    assert {"fondation.db", "stepfunctions.db", "keys", "keys/token-signing.pem"} <= set(found)
+    wide = {name: f"{mode:o}" for name, mode in found.items() if mode & 0o077}
+    assert wide == {}
