@@ -3,7 +3,8 @@
 Routes are declared with ``Routes.get/post/delete(resource, allow=...)``; that one declaration
 registers the Powertools route and its row in ``ROUTES``, which the handler's authorisation check,
 the local gateway and the CDK app all read. A route registered any other way has no row, and the
-check refuses it (403) rather than guess.
+check refuses it (403) rather than guess. The same declaration documents every answer the route can
+give (``lambdas.api.openapi``); ``responses=`` adds what only the route knows, such as a 409.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
 
+from lambdas.api import openapi
 from lambdas.api.errors import error_response
 
 
@@ -76,13 +78,34 @@ class Routes:
         return self.route("DELETE", resource, allow=allow, **options)
 
     def route(
-        self, method: str, resource: str, *, allow: frozenset[Group], local_only: bool = False, **options: Any
+        self,
+        method: str,
+        resource: str,
+        *,
+        allow: frozenset[Group],
+        local_only: bool = False,
+        responses: dict[int, Any] | None = None,
+        **options: Any,
     ) -> Callable[..., Any]:
+        """``responses`` adds to the answers every such route documents; a string value is the
+        description of an ``Error`` answer: ``responses={409: "the key was used for another application"}``."""
         declare(method, resource, allow, local_only=local_only)
         if allow:
             options.setdefault("security", [{"cognito": []}])
             options.setdefault("openapi_extensions", {"x-allowed-groups": sorted(allow)})
-        return self.router.route(powertools_rule(resource), method, **options)
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            documented = openapi.route_responses(
+                method,
+                resource,
+                authenticated=bool(allow),
+                validated=openapi.takes_input(handler),
+                success=options.get("status_code", 200),
+                declared=responses,
+            )
+            return self.router.route(powertools_rule(resource), method, responses=documented, **options)(handler)
+
+        return register
 
 
 def declare(method: str, resource: str, allow: frozenset[Group], *, local_only: bool = False) -> None:

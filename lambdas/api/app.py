@@ -11,9 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from lambdas.api import openapi as contract
 from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, declare, refusal
 from lambdas.api.errors import register_error_handlers
 from lambdas.api.routes import clients, health
@@ -53,10 +54,17 @@ def _cors() -> CORSConfig | None:
     )
 
 
+class _Resolver(APIGatewayRestResolver):
+    """The REST resolver whose OpenAPI document (/openapi.json and /docs alike) is the API's contract."""
+
+    def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        return contract.contract(super().get_openapi_schema(**options))
+
+
 @functools.cache
 def api() -> APIGatewayRestResolver:
     """The container's resolver, built once."""
-    resolver = APIGatewayRestResolver(enable_validation=True, cors=_cors())
+    resolver = _Resolver(enable_validation=True, cors=_cors())
     for module_routes in ROUTERS:
         resolver.include_router(module_routes.router)
     register_error_handlers(resolver)
@@ -64,14 +72,24 @@ def api() -> APIGatewayRestResolver:
 
 
 def openapi_document() -> str:
-    return api().get_openapi_json_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
+    return api().get_openapi_json_schema(
+        title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES, servers=contract.SERVERS
+    )
 
 
 def enable_local_docs() -> None:
-    """Swagger UI at /docs: the local runtime turns it on; deployed stages serve no HTML."""
+    """Swagger UI at /docs: the local runtime turns it on; deployed stages serve no HTML. The page
+    embeds the same document as /openapi.json (also at /docs?format=json), so "Try it out" calls
+    the routes where the local gateway serves them."""
     if ("GET", SWAGGER_PATH) not in ROUTES:
         declare("GET", SWAGGER_PATH, PUBLIC, local_only=True)
-        api().enable_swagger(path=SWAGGER_PATH, title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES)
+        api().enable_swagger(
+            path=SWAGGER_PATH,
+            title=TITLE,
+            version=VERSION,
+            security_schemes=SECURITY_SCHEMES,
+            servers=contract.SERVERS,
+        )
 
 
 @api_handler

@@ -1,13 +1,26 @@
-"""DESIGN.md's matrix, route by route and caller by caller, through the gateway and the handler."""
+"""Who may call what: the hand-written table of tests/matrix.py against the route declarations, the
+handler behind the local gateway, and the same over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
-from lambdas.api.access import ROUTES
 from lambdas.api.app import handler
 from lambdas.shared.db.models.clients import Client
-from local.gateway import LocalApiGateway
+from local.gateway import LocalApiGateway, make_http_server
 from local.tokens import KeyPair
-from tests.matrix import Case, cases, declared_routes, sample_path
+from tests.matrix import WHO_MAY_CALL, Case, cases, concrete_path, declared_routes
+
+ROWS = list(WHO_MAY_CALL)  # the table's order: the erasure comes last
+
+
+def _route_id(row: tuple[str, str]) -> str:
+    return " ".join(row)
 
 
 @pytest.fixture(scope="module")
@@ -15,26 +28,87 @@ def matrix_cases(token_keys: KeyPair, tmp_path_factory: pytest.TempPathFactory) 
     return cases(token_keys, KeyPair.load_or_create(tmp_path_factory.mktemp("other-keys")))
 
 
-def test_every_declared_route_is_in_the_matrix() -> None:
-    # the matrix test below walks ROUTES, so a new route is covered as soon as it is declared
-    assert {(route.method, route.resource) for route in declared_routes()} <= set(ROUTES)
-    assert len(declared_routes()) >= 4
+def _judge(case: Case, method: str, resource: str, status: int, body: bytes) -> str | None:
+    """What is wrong with this answer, or None when it is the one the table demands."""
+    expected = case.answer(method, resource)
+    if expected == "allowed":  # the handler ran: a success, or its own answer to an empty body
+        if status in (401, 403) or status >= 500:
+            return f"{method} {resource} as {case.name}: {status} {body!r}, expected the handler to answer"
+        return None
+    if str(status) != expected:
+        return f"{method} {resource} as {case.name}: {status} {body!r}, expected {expected}"
+    if status == 401 and body != b'{"message": "Unauthorized"}':
+        return f"{method} {resource} as {case.name}: 401 with {body!r}, not API Gateway's own body"
+    return None
+
+
+def test_every_route_has_a_row_and_every_row_a_route() -> None:
+    # Given the routes the API declares (those a deployed stage serves) and the hand-written table
+    declared = {(route.method, route.resource) for route in declared_routes()}
+    # Then neither has a route the other lacks
+    assert sorted(declared - set(WHO_MAY_CALL)) == [], "declared routes without a row in tests/matrix.py"
+    assert sorted(set(WHO_MAY_CALL) - declared) == [], "rows in tests/matrix.py without a declared route"
 
 
 @pytest.mark.parametrize("route", declared_routes(), ids=lambda route: f"{route.method} {route.resource}")
-def test_route_answers_each_caller_as_the_matrix_says(
-    route, matrix_cases: list[Case], token_keys: KeyPair, make_client
+def test_each_route_declares_the_groups_of_its_row(route) -> None:
+    row = WHO_MAY_CALL.get((route.method, route.resource), "no row")
+    declared = None if route.public else {str(group) for group in route.allow}
+    assert declared == row
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_route_id)
+def test_route_answers_each_caller_as_the_table_says(
+    row: tuple[str, str], matrix_cases: list[Case], token_keys: KeyPair, make_client
 ) -> None:
+    # Given a client the routes can find, and the gateway in front of the real handler
+    method, resource = row
     client: Client = make_client()
     gateway = LocalApiGateway(handler, token_keys)
+    failures = []
     for case in matrix_cases:
+        # When each kind of caller calls the route
         headers = [("Authorization", case.token)] if case.token else []
-        status, _, body = gateway.handle(route.method, sample_path(route, client.id), headers, b"", "127.0.0.1")
-        expected = case.expected(route)
-        if expected == "allowed":  # the handler ran: a success, or its own answer to an empty body
-            assert status not in (401, 403), f"{case.name}: {status} {body!r}"
-            assert status < 500, f"{case.name}: {status} {body!r}"
-        else:
-            assert str(status) == expected, f"{case.name}: {status} {body!r}"
-            if status == 401:
-                assert body == b'{"message": "Unauthorized"}'
+        status, _, body = gateway.handle(method, concrete_path(resource, client.id), headers, b"", "127.0.0.1")
+        # Then the answer is the table's
+        failures.append(_judge(case, method, resource, status, body))
+    assert [failure for failure in failures if failure] == []
+
+
+@pytest.fixture
+def api_url(token_keys: KeyPair) -> Iterator[str]:
+    """The local gateway serving the real handler over HTTP on a free loopback port, in this process."""
+    server = make_http_server("127.0.0.1", 0, LocalApiGateway(handler, token_keys))
+    thread = threading.Thread(target=server.serve_forever, name="matrix-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def _http(url: str, method: str, token: str | None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=b"" if method in ("POST", "DELETE") else None, method=method)  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own loopback server
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_table_holds_over_http(api_url: str, matrix_cases: list[Case], make_client) -> None:
+    # Given a client the routes can find
+    client: Client = make_client()
+    failures = []
+    for method, resource in ROWS:
+        for case in matrix_cases:
+            # When each kind of caller calls each route over HTTP
+            status, body = _http(f"{api_url}{concrete_path(resource, client.id)}", method, case.token)
+            # Then every answer is the table's
+            failures.append(_judge(case, method, resource, status, body))
+    assert [failure for failure in failures if failure] == []

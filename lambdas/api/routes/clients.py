@@ -61,6 +61,7 @@ def _status_url(client_id: str) -> str:
     allow=FRONT_DESK_WORK,
     status_code=202,
     summary="Submit an onboarding application (starts the client-onboarding workflow)",
+    responses={409: "this Idempotency-Key was already used for a different application"},
 )
 def handle_create_client(
     application: Annotated[applications.Application, Body()], idempotency_key: IdempotencyKey = None
@@ -107,6 +108,7 @@ def handle_search_clients(
     allow=FRONT_DESK_WORK,
     status_code=202,
     summary="Say whether a suspected duplicate is the same person (resumes the onboarding)",
+    responses={409: "the client is not waiting for a duplicate review (answered already, timed out, stopped)"},
 )
 def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
@@ -121,6 +123,7 @@ def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body(
     allow=FRONT_DESK_WORK,
     status_code=202,
     summary="Record the proof of eligibility a client brought (resumes the onboarding)",
+    responses={409: "the client is not waiting for documents (answered already, timed out, stopped)"},
 )
 def handle_add_documents(client_id: ClientId, documents: Annotated[applications.Documents, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
