@@ -4,6 +4,8 @@ Timings are checked on the manual clock: a retry happens when the clock reaches
 IntervalSeconds * BackoffRate^(n-1), capped by MaxDelaySeconds (ASL-SEMANTICS §9), never before.
 """
 
+import pytest
+
 from tests.engine import handlers
 from tests.engine.conftest import Sfn, task
 
@@ -178,3 +180,131 @@ def test_task_failed_does_not_match_a_timeout(sfn: Sfn) -> None:
     arn = sfn.start(sfn.machine(states))
     sfn.time_out_slow_task(arn, 1, "TaskTimedOut")
     assert sfn.result(arn).entered() == ["T", "Right"]
+
+
+# --- which names match (ASL-SEMANTICS §8, §10): exact, case-sensitive; States.ALL; States.TaskFailed ----------
+
+WRONG = {"Wrong": {"Type": "Succeed"}}
+
+
+@pytest.mark.parametrize("name", ["Database", "Unavailable", "DatabaseUnavailableError", "databaseunavailable"])
+def test_a_name_that_is_not_exactly_the_error_neither_retries_nor_catches_it(sfn: Sfn, name: str) -> None:
+    # Given a task raising DatabaseUnavailable, whose retrier and catcher name something close to it
+    retry = [{"ErrorEquals": [name], "IntervalSeconds": 1, "MaxAttempts": 3}]
+    catch = [{"ErrorEquals": [name], "Next": "Wrong"}]
+    arn = sfn.start(sfn.machine({"T": task("flaky", Retry=retry, Catch=catch, Next="Wrong"), **WRONG}))
+    # When it fails and the clock runs past every interval
+    sfn.settle()
+    sfn.advance(30)
+    # Then it ran once and the execution failed at the task with the task's own error
+    result = sfn.result(arn)
+    assert (result.status, result.error, _flaky_calls()) == ("FAILED", "DatabaseUnavailable", 1)
+    assert result.entered() == ["T"]
+
+
+def test_the_exact_name_retries_and_then_catches(sfn: Sfn) -> None:
+    retry = [{"ErrorEquals": ["Other", "DatabaseUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 2}]
+    catch = [
+        {"ErrorEquals": ["Database"], "Next": "Wrong"},
+        {"ErrorEquals": ["DatabaseUnavailable"], "Next": "Caught", "Output": "{% $states.errorOutput.Error %}"},
+    ]
+    states = {"T": task("flaky", Retry=retry, Catch=catch, Next="Wrong"), "Caught": {"Type": "Pass", "End": True}}
+    arn = sfn.start(sfn.machine({**states, **WRONG}))
+    sfn.settle()
+    sfn.advance(1)
+    sfn.advance(2)
+    result = sfn.result(arn)
+    assert (_flaky_calls(), result.entered(), result.output) == (3, ["T", "Caught"], "DatabaseUnavailable")
+
+
+def _caught_by_states_all(**fields) -> dict:
+    """A machine whose state ``T`` (``fields``) has one catcher, States.ALL, that outputs the error's name."""
+    catch = [{"ErrorEquals": ["States.ALL"], "Next": "Caught", "Output": "{% $states.errorOutput.Error %}"}]
+    state = {**fields, "Catch": catch, "Next": "Wrong"}
+    state.pop("End", None)
+    return {"T": state, "Caught": {"Type": "Pass", "End": True}, **WRONG}
+
+
+def test_states_all_catches_a_task_error(sfn: Sfn) -> None:
+    result = sfn.run(_caught_by_states_all(**task("reject")))
+    assert (result.status, result.output) == ("SUCCEEDED", "CustomerNotEligible")
+
+
+def test_states_all_catches_a_timeout(sfn: Sfn) -> None:
+    sfn.engine.functions.resolve("slow").timeout_seconds = 30  # the state's timeout fires first
+    arn = sfn.start(sfn.machine(_caught_by_states_all(**task("slow", TimeoutSeconds=1))))
+    sfn.time_out_slow_task(arn, 1, "TaskTimedOut")
+    result = sfn.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", "States.Timeout")
+
+
+def test_states_all_retries_a_timeout(sfn: Sfn) -> None:
+    sfn.engine.functions.resolve("slow").timeout_seconds = 30
+    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    arn = sfn.start(sfn.machine({"T": task("slow", TimeoutSeconds=5, Retry=retry)}))
+    sfn.time_out_slow_task(arn, 5, "TaskTimedOut")
+    sfn.advance(1)  # the second attempt finds the gate open and returns in time
+    result = sfn.result(arn)
+    assert (result.status, result.output) == ("SUCCEEDED", {"slept": True})
+    assert (result.types().count("TaskScheduled"), result.types().count("TaskTimedOut")) == (2, 1)
+
+
+def test_states_all_catches_an_evaluation_error(sfn: Sfn) -> None:
+    # §8: States.QueryEvaluationError is catchable like any named error
+    branch = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $states.input.missing %}", "End": True}}}
+    result = sfn.run(_caught_by_states_all(Type="Parallel", Branches=[branch]))
+    assert (result.status, result.output) == ("SUCCEEDED", "States.QueryEvaluationError")
+
+
+# A Wait beyond the execution's lifetime is a States.Runtime error (§7 Wait); a Parallel around it can carry
+# a Retry and a Catch, which a Wait cannot.
+TOO_LONG_A_WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400 * 24 * 3600, "End": True}}}
+
+
+@pytest.mark.parametrize("names", [["States.ALL"], ["States.Runtime"]], ids=["States.ALL", "by name"])
+def test_states_runtime_is_never_retried_nor_caught(sfn: Sfn, names: list[str]) -> None:
+    # Given a state whose only retrier and catcher name States.ALL (or States.Runtime itself)
+    states = {
+        "T": {
+            "Type": "Parallel",
+            "Branches": [TOO_LONG_A_WAIT],
+            "Retry": [{"ErrorEquals": names, "IntervalSeconds": 1, "MaxAttempts": 3}],
+            "Catch": [{"ErrorEquals": names, "Next": "Caught"}],
+            "Next": "Wrong",
+        },
+        "Caught": {"Type": "Pass", "End": True},
+        **WRONG,
+    }
+    arn = sfn.start(sfn.machine(states))
+    # When the branch fails with States.Runtime and the clock runs past every interval
+    sfn.settle()
+    sfn.advance(30)
+    # Then the execution failed there: not retried, not caught (§8, §20.4)
+    result = sfn.result(arn)
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert result.types().count("ParallelStateStarted") == 1
+    assert result.entered() == ["T", "W"]
+
+
+def test_task_failed_neither_retries_nor_catches_a_timeout(sfn: Sfn) -> None:
+    # ERR: States.TaskFailed matches any task error except States.Timeout
+    sfn.engine.functions.resolve("slow").timeout_seconds = 30
+    retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 2}]
+    catch = [{"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"}]
+    arn = sfn.start(sfn.machine({"T": task("slow", TimeoutSeconds=1, Retry=retry, Catch=catch, Next="Wrong"), **WRONG}))
+    sfn.time_out_slow_task(arn, 1, "TaskTimedOut")
+    sfn.advance(30)
+    result = sfn.result(arn)
+    assert (result.status, result.error) == ("FAILED", "States.Timeout")
+    assert result.types().count("TaskScheduled") == 1
+
+
+def test_task_failed_retries_and_catches_a_task_error(sfn: Sfn) -> None:
+    retry = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    catch = [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught", "Output": "{% $states.errorOutput.Error %}"}]
+    states = {"T": task("flaky", Retry=retry, Catch=catch, Next="Wrong"), "Caught": {"Type": "Pass", "End": True}}
+    arn = sfn.start(sfn.machine({**states, **WRONG}))
+    sfn.settle()
+    sfn.advance(1)
+    result = sfn.result(arn)
+    assert (_flaky_calls(), result.output) == (2, "DatabaseUnavailable")
