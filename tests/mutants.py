@@ -1,0 +1,355 @@
+"""Plant one bug at a time and check that the tests meant to notice it fail.
+
+    .venv/bin/python -m tests.mutants              # every mutation
+    .venv/bin/python -m tests.mutants --only NAME  # one (repeat --only for several)
+    .venv/bin/python -m tests.mutants --list       # what they are
+    .venv/bin/python -m tests.mutants --head       # mutate the last commit instead of the working tree
+
+Each mutation replaces one exact piece of text in one file and runs the tests that should catch it
+(``pytest -x -q``). Everything happens in a scratch copy of the repository, never in the working tree
+itself, where other people may be editing or running tests: the copy is made once, each mutated file
+is restored from its backup byte for byte before the next mutation, and the copy is deleted at the
+end. Each selection is first run unmutated: when it already fails, its mutations are reported as
+``baseline fails`` and not run, since a failure would prove nothing.
+
+A mutation whose text is no longer in its file (the code was rewritten since) is reported as
+``text not found`` and skipped; update its ``find`` then. Exit status 0 when every mutation was
+caught, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+MATRIX = ("tests/api/test_auth_matrix.py",)
+MATCHING = ("tests/unit/test_duplicate_matching.py",)
+RETRY_CATCH = ("tests/engine/test_retry_catch.py",)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str
+    find: str
+    replace: str
+    tests: tuple[str, ...]
+    what: str
+
+
+MUTATIONS = (
+    # --- who may call what (lambdas/api, local/) ---
+    Mutation(
+        "read-records-to-ops",
+        "lambdas/api/access.py",
+        "READ_RECORDS = frozenset({Group.FRONT_DESK, Group.MANAGERS})",
+        "READ_RECORDS = frozenset({Group.FRONT_DESK, Group.MANAGERS, Group.OPS})",
+        MATRIX,
+        "ops may read client records",
+    ),
+    Mutation(
+        "erasure-to-front-desk",
+        "lambdas/api/access.py",
+        "ERASE_PERSONAL_DATA = frozenset({Group.MANAGERS})",
+        "ERASE_PERSONAL_DATA = frozenset({Group.MANAGERS, Group.FRONT_DESK})",
+        MATRIX,
+        "the front desk may erase a client",
+    ),
+    Mutation(
+        "openapi-public",
+        "lambdas/api/app.py",
+        '"/openapi.json",\n    allow=ANY_GROUP,',
+        '"/openapi.json",\n    allow=PUBLIC,',
+        MATRIX,
+        "the OpenAPI document needs no token",
+    ),
+    Mutation(
+        "handler-ignores-groups",
+        "lambdas/api/access.py",
+        "if not caller.groups & access.allow:",
+        "if not caller.groups:",
+        MATRIX,
+        "the handler lets any signed-in caller through, whatever their groups",
+    ),
+    Mutation(
+        "gateway-skips-tokens",
+        "local/gateway.py",
+        "        if not route.access.public:\n            token = bearer_token(headers)",
+        "        if False:\n            token = bearer_token(headers)",
+        MATRIX,
+        "the local gateway checks no token (no API Gateway 401)",
+    ),
+    Mutation(
+        "token-audience-unchecked",
+        "local/tokens.py",
+        'options={"require": ["exp", "iat", "sub", "aud", "iss", "token_use"]},',
+        'options={"require": ["exp", "iat", "sub", "aud", "iss", "token_use"], "verify_aud": False},',
+        MATRIX,
+        "a token for another app client is accepted",
+    ),
+    # --- typo-tolerant duplicate matching (lambdas/shared/onboarding.py) ---
+    Mutation(
+        "similar-names-disabled",
+        "lambdas/shared/onboarding.py",
+        "def _similar_names(client: Client, candidate: Client) -> bool:\n",
+        "def _similar_names(client: Client, candidate: Client) -> bool:\n    return False\n",
+        MATCHING,
+        "no typo tolerance at all",
+    ),
+    Mutation(
+        "two-substitutions-are-one-edit",
+        "lambdas/shared/onboarding.py",
+        "if len(differences) <= 1:",
+        "if len(differences) <= 2:",
+        MATCHING,
+        "two letters wrong still count as one typo",
+    ),
+    Mutation(
+        "no-transpositions",
+        "lambdas/shared/onboarding.py",
+        "return len(differences) == 2 and j == i + 1 and (first[i], first[j]) == (second[j], second[i])",
+        "return False",
+        MATCHING,
+        "two neighbouring letters swapped are not one typo",
+    ),
+    Mutation(
+        "transpositions-far-apart",
+        "lambdas/shared/onboarding.py",
+        "return len(differences) == 2 and j == i + 1 and",
+        "return len(differences) == 2 and j > i and",
+        MATCHING,
+        "two letters swapped anywhere in the name count as one typo",
+    ),
+    Mutation(
+        "typo-compared-only-in-place",
+        "lambdas/shared/onboarding.py",
+        'theirs = (_full_name(candidate), f"{fold(candidate.last_name)} {fold(candidate.first_name)}")',
+        "theirs = (_full_name(candidate),)",
+        MATCHING,
+        "a typo in swapped names is not tolerated",
+    ),
+    Mutation(
+        "no-minimum-name-length",
+        "lambdas/shared/onboarding.py",
+        "return len(mine) >= 8 and any(len(name) >= 8 and _within_one_edit(mine, name) for name in theirs)",
+        "return any(_within_one_edit(mine, name) for name in theirs)",
+        MATCHING,
+        "short names a typo apart are taken for the same person",
+    ),
+    # --- Retry and Catch (local/sfn/engine.py) ---
+    Mutation(
+        "error-equals-by-prefix",
+        "local/sfn/engine.py",
+        "if error in names or asl.STATES_ALL in names:",
+        "if any(error is not None and error.startswith(name) for name in names) or asl.STATES_ALL in names:",
+        RETRY_CATCH,
+        'ErrorEquals ["Database"] matches DatabaseUnavailable',
+    ),
+    Mutation(
+        "error-equals-ignores-case",
+        "local/sfn/engine.py",
+        "if error in names or asl.STATES_ALL in names:",
+        'if (error or "").lower() in {name.lower() for name in names} or asl.STATES_ALL in names:',
+        RETRY_CATCH,
+        "error names match whatever their case",
+    ),
+    Mutation(
+        "states-all-matches-runtime",
+        "local/sfn/engine.py",
+        'if error == "States.Runtime":\n            return False',
+        'if error == "States.Runtime" and asl.STATES_ALL not in names:\n            return False',
+        RETRY_CATCH,
+        "States.ALL retries and catches States.Runtime",
+    ),
+    Mutation(
+        "runtime-caught-by-name",
+        "local/sfn/engine.py",
+        'if error == "States.Runtime":\n            return False',
+        'if error == "States.Runtime" and error not in names:\n            return False',
+        RETRY_CATCH,
+        "a retrier or catcher naming States.Runtime handles it",
+    ),
+    Mutation(
+        "task-failed-matches-timeout",
+        "local/sfn/engine.py",
+        'task_error = state.type == "Task" and error is not None and not error.startswith("States.")',
+        'task_error = state.type == "Task" and error is not None',
+        RETRY_CATCH,
+        "States.TaskFailed matches States.Timeout",
+    ),
+    Mutation(
+        "max-attempts-off-by-one",
+        "local/sfn/engine.py",
+        "if run.retry_counts[position] < retrier.max_attempts:",
+        "if run.retry_counts[position] <= retrier.max_attempts:",
+        RETRY_CATCH,
+        "one retry more than MaxAttempts",
+    ),
+    Mutation(
+        "backoff-one-step-ahead",
+        "local/sfn/engine.py",
+        "delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)",
+        "delay = retrier.interval_seconds * retrier.backoff_rate**attempt",
+        RETRY_CATCH,
+        "the first retry already waits IntervalSeconds x BackoffRate",
+    ),
+    Mutation(
+        "max-delay-ignored",
+        "local/sfn/engine.py",
+        "delay = min(delay, retrier.max_delay_seconds)",
+        "delay = delay",
+        RETRY_CATCH,
+        "MaxDelaySeconds does not cap the interval",
+    ),
+    Mutation(
+        "last-catcher-first",
+        "local/sfn/engine.py",
+        "catcher = next((each for each in state.catch if",
+        "catcher = next((each for each in reversed(state.catch) if",
+        RETRY_CATCH,
+        "catchers are tried from the last one",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutation: Mutation
+    verdict: str  # caught, survived, text not found, ambiguous, baseline fails, error
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def scratch_copy(source: Path, destination: Path, *, head: bool) -> None:
+    """The repository's files (tracked and untracked, not ignored) or its last commit, in ``destination``."""
+    if head:
+        archive = subprocess.run(["git", "archive", "HEAD"], cwd=source, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+        return
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=source,
+        capture_output=True,
+        check=True,
+    ).stdout
+    for name in sorted({item for item in listed.decode().split("\0") if item}):
+        origin = source / name
+        if origin.is_file():  # a tracked file someone deleted is simply absent
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target)
+
+
+def run_tests(root: Path, tests: tuple[str, ...], *, stop_at_first: bool = True) -> tuple[int, str]:
+    """pytest on ``tests`` inside ``root``; its exit status and output. No bytecode is written, so a
+    mutated module is always compiled from its mutated source."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *(["-x"] if stop_at_first else [])]
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    environment.pop("PYTHONPATH", None)
+    result = subprocess.run(
+        [*command, *tests], cwd=root, env=environment, capture_output=True, text=True, check=False, timeout=900
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def first_failure(output: str) -> str:
+    for line in output.splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            return line
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@contextmanager
+def mutated(path: Path, find: str, replace: str) -> Iterator[None]:
+    """``path`` with ``find`` replaced by ``replace`` inside the block, restored byte for byte after it."""
+    backup = path.read_bytes()
+    path.write_bytes(backup.replace(find.encode(), replace.encode(), 1))
+    try:
+        yield
+    finally:
+        path.write_bytes(backup)
+        if path.read_bytes() != backup:
+            raise RuntimeError(f"{path} could not be restored")
+
+
+def apply(root: Path, mutation: Mutation) -> Outcome:
+    path = root / mutation.path
+    if not path.is_file():
+        return Outcome(mutation, "text not found", f"{mutation.path} does not exist")
+    count = path.read_text(encoding="utf-8").count(mutation.find)
+    if count == 0:
+        return Outcome(mutation, "text not found", f"{mutation.path} no longer contains {mutation.find!r}")
+    if count > 1:
+        return Outcome(mutation, "ambiguous", f"{mutation.path} contains {mutation.find!r} {count} times")
+    started = time.monotonic()
+    with mutated(path, mutation.find, mutation.replace):
+        status, output = run_tests(root, mutation.tests)
+    seconds = time.monotonic() - started
+    if status == 0:
+        return Outcome(mutation, "survived", "every selected test passed", seconds)
+    if status in (1, 2):  # 1: tests failed; 2: collection or import failed, the mutant still did not pass
+        return Outcome(mutation, "caught", first_failure(output), seconds)
+    return Outcome(mutation, "error", f"pytest exit status {status}: {first_failure(output)}", seconds)
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutants", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="NAME", help="run only this mutation (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    parser.add_argument("--head", action="store_true", help="mutate the last commit, not the working tree")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    by_name = {mutation.name: mutation for mutation in MUTATIONS}
+    if arguments.list:
+        for mutation in MUTATIONS:
+            print(f"{mutation.name:32} {mutation.path:32} {mutation.what}")
+        return 0
+    unknown = sorted(set(arguments.only or ()) - set(by_name))
+    if unknown:
+        print(f"unknown mutation: {', '.join(unknown)} (see --list)", file=sys.stderr)
+        return 2
+    chosen = [by_name[name] for name in arguments.only] if arguments.only else list(MUTATIONS)
+    # SIGTERM ends the run through the finally blocks, so the scratch copy is removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="fondation-mutants-") as scratch:
+        root = Path(scratch)
+        scratch_copy(REPO_ROOT, root, head=arguments.head)
+        outcomes = []
+        for tests in dict.fromkeys(mutation.tests for mutation in chosen):
+            print(f"baseline        {' '.join(tests)}", flush=True)
+            status, output = run_tests(root, tests, stop_at_first=False)
+            group = [mutation for mutation in chosen if mutation.tests == tests]
+            if status != 0:  # a selection that fails unmutated cannot tell a mutant from the code
+                detail = f"the unmutated selection fails (pytest exit status {status}): {first_failure(output)}"
+                outcomes += [Outcome(mutation, "baseline fails", detail) for mutation in group]
+                print(f"{'baseline fails':15}        {detail}", flush=True)
+                continue
+            for mutation in group:
+                outcome = apply(root, mutation)
+                outcomes.append(outcome)
+                timing = f"{outcome.seconds:5.1f}s" if outcome.seconds else "      "
+                print(f"{outcome.verdict:15} {timing} {mutation.name:32} {outcome.detail}", flush=True)
+    counts = Counter(outcome.verdict for outcome in outcomes)
+    print("summary: " + ", ".join(f"{count} {verdict}" for verdict, count in counts.items()))
+    return 0 if all(outcome.verdict == "caught" for outcome in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
