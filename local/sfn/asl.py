@@ -6,7 +6,6 @@ names the file, the state and the field (ASL-SEMANTICS §1, §3). Nothing is sil
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from local.sfn.expressions import DefinitionError, Expression, Template
+from local.sfn.store import loads
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
@@ -152,8 +152,8 @@ class Definition:
 def parse_definition(text: str, source: str) -> Definition:
     """Parse and check an ASL document; ``source`` names it in error messages."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = loads(text)
+    except ValueError as error:
         raise DefinitionError(f"{source}: not valid JSON: {error}") from error
     if not isinstance(document, dict):
         raise DefinitionError(f"{source}: a state machine definition is a JSON object")

@@ -48,7 +48,7 @@ from local.sfn.runs import (
     Execution,
     Run,
 )
-from local.sfn.store import Changes, Store, dumps
+from local.sfn.store import Changes, Store, dumps, loads
 
 MAX_INLINE_MAP_CONCURRENCY = 40  # §7 Map: MaxConcurrency 0 means "no limit", which inline Map caps at 40
 DEFAULT_TASK_TIMEOUT = 99_999_999  # §7 Task
@@ -266,8 +266,8 @@ class Engine:
     def send_task_success(self, token: str, output_text: str) -> None:
         execution, run = self._open_token(token)
         try:
-            result = json.loads(output_text)
-        except json.JSONDecodeError as error:
+            result = loads(output_text)
+        except ValueError as error:
             raise ServiceError("InvalidOutput", f"Invalid Output: {error}") from error
         with execution.lock:
             execution, run = self._open_token(token)

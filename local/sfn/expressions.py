@@ -142,6 +142,10 @@ class Expression:
             self._compiled = jsonata.Jsonata(text)
         except JException as error:
             raise DefinitionError(f"field '{field}': the JSONata expression does not parse: {error}") from error
+        except RecursionError as error:
+            raise DefinitionError(f"field '{field}': the JSONata expression is nested too deeply") from error
+        except (IndexError, KeyError) as error:  # the library's parser on some malformed input ('!1', '"\\')
+            raise DefinitionError(f"field '{field}': the JSONata expression does not parse") from error
         self._compiled.set_output_convert_nulls(False)
         for name, function in AWS_FUNCTIONS.items():
             self._compiled.register_lambda(name, function)

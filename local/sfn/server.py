@@ -15,28 +15,42 @@ from typing import Any
 from local.http import BadRequest, LocalRequestHandler, make_server
 from local.sfn.errors import ServiceError
 from local.sfn.service import StepFunctionsService
+from local.sfn.store import loads
 
 TARGET_PREFIX = "AWSStepFunctions."
 CONTENT_TYPE = "application/x-amz-json-1.0"
+INTERNAL_FAILURE = "An internal error occurred; the local runtime's log has the details"
 
 
 def handle(service: StepFunctionsService, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """One API call: the HTTP status and the JSON response."""
+    """One API call: the HTTP status and the JSON response. Whatever the request, a 400 in AWS's
+    shape, or the operation's answer; a 500 only for an engine bug, and never with Python's words."""
     try:
         if not target.startswith(TARGET_PREFIX):
             raise ServiceError("UnknownOperationException", f"Unknown target {target!r}")
-        try:
-            request = json.loads(body or b"{}")
-        except json.JSONDecodeError as error:
-            raise ServiceError("SerializationException", f"Request body is not JSON: {error}") from error
-        if not isinstance(request, dict):
-            raise ServiceError("SerializationException", "Request body must be a JSON object")
-        return 200, service.call(target[len(TARGET_PREFIX) :], request)
+        return 200, service.call(target[len(TARGET_PREFIX) :], read_request(body))
     except ServiceError as error:
         return _error_response(error)
-    except Exception as error:  # an engine bug: answer as AWS does, keep serving
+    except Exception:  # an engine bug: the details go to the log, the caller gets AWS's answer
         traceback.print_exc(file=sys.stderr)
-        return 500, {"__type": "com.amazonaws.states#InternalFailure", "message": f"{type(error).__name__}: {error}"}
+        return 500, {"__type": "com.amazonaws.states#InternalFailure", "message": INTERNAL_FAILURE}
+
+
+def read_request(body: bytes) -> dict[str, Any]:
+    """The request's JSON object, or the SerializationException AWS answers a body it cannot read with."""
+    try:
+        text = body.decode("utf-8") if body else "{}"
+    except UnicodeDecodeError as error:
+        raise ServiceError("SerializationException", f"Request body is not UTF-8 (byte {error.start})") from error
+    try:
+        request = loads(text)
+    except ValueError as error:
+        raise ServiceError(
+            "SerializationException", f"Request body is not JSON the service can read: {error}"
+        ) from error
+    if not isinstance(request, dict):
+        raise ServiceError("SerializationException", "Request body must be a JSON object")
+    return request
 
 
 def _error_response(error: ServiceError) -> tuple[int, dict[str, Any]]:

@@ -23,10 +23,19 @@ from local.sfn.engine import (
 from local.sfn.errors import ServiceError, validation
 from local.sfn.expressions import DefinitionError
 from local.sfn.functions import MAX_PAYLOAD_BYTES, function_arn
+from local.sfn.parameters import arn_string, boolean, integer, list_of, operation, string, structure
+from local.sfn.store import loads
 from workflows import Workflow
 
 DEFAULT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
 DATA_FIELDS = ("input", "output", "parameters", "assignedVariables")
+
+# Request members several operations share, as the AWS API reference constrains them
+MAX_RESULTS = integer(minimum=0, maximum=1000)
+INCLUDED_DATA = string(choices=("ALL_DATA", "METADATA_ONLY"))
+ERROR, CAUSE = string(max_length=256), string(max_length=32_768)
+TASK_TOKEN = string(required=True, min_length=1)  # its other limits are the engine's: InvalidToken
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 
 
 class StepFunctionsService:
@@ -34,23 +43,11 @@ class StepFunctionsService:
         self.engine = engine
         self.store = engine.store
         self._redrive_tokens: dict[tuple[str, str], dict[str, Any]] = {}
+        # every method declared with @operation is served, under its name (the AWS operation's)
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             name: getattr(self, name)
-            for name in (
-                "ListStateMachines",
-                "DescribeStateMachine",
-                "CreateStateMachine",
-                "DeleteStateMachine",
-                "StartExecution",
-                "DescribeExecution",
-                "ListExecutions",
-                "GetExecutionHistory",
-                "StopExecution",
-                "RedriveExecution",
-                "SendTaskSuccess",
-                "SendTaskFailure",
-                "SendTaskHeartbeat",
-            )
+            for name, attribute in type(self).__dict__.items()
+            if hasattr(attribute, "members")
         }
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -75,18 +72,40 @@ class StepFunctionsService:
         )
         return arn
 
+    @operation(
+        name=string(required=True),  # its rules are InvalidName's
+        definition=string(required=True, min_length=1, max_length=1_048_576),
+        roleArn=arn_string(required=True),
+        type=string(choices=("STANDARD", "EXPRESS")),
+        loggingConfiguration=structure(
+            level=string(choices=("ALL", "ERROR", "FATAL", "OFF")),
+            includeExecutionData=boolean(),
+            destinations=list_of(structure(cloudWatchLogsLogGroup=structure(logGroupArn=arn_string()))),
+        ),
+        tags=list_of(structure(key=string(min_length=1, max_length=128), value=string(max_length=256))),
+        tracingConfiguration=structure(enabled=boolean()),
+        publish=boolean(),
+        versionDescription=string(max_length=256),
+        encryptionConfiguration=structure(
+            kmsKeyId=string(min_length=1, max_length=2048),
+            kmsDataKeyReusePeriodSeconds=integer(minimum=60, maximum=900),
+            type=string(required=True, choices=("AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY")),
+        ),
+    )
     def CreateStateMachine(self, request: dict[str, Any]) -> dict[str, Any]:  # AWS operation names, as targets
-        name = _required(request, "name")
-        definition = _required(request, "definition")
-        role_arn = _required(request, "roleArn")
-        if request.get("type", "STANDARD") != "STANDARD":
+        name, definition, role_arn = request["name"], request["definition"], request["roleArn"]
+        if (request.get("type") or "STANDARD") != "STANDARD":
             raise validation("only STANDARD state machines are supported by the local engine")
+        if request.get("publish") or request.get("versionDescription") is not None:
+            raise validation("state machine versions (publish, versionDescription) are not supported locally")
         if not asl.valid_name(name):
             raise ServiceError("InvalidName", f"Invalid Name: '{name}'")
         try:
             self.engine.definition(definition, name)
         except DefinitionError as error:
             raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{error}'") from error
+        except RecursionError as error:  # nested deeper than the parser goes
+            raise ServiceError("InvalidDefinition", "Invalid State Machine Definition: nested too deeply") from error
         arn = state_machine_arn(name)
         existing = self.store.state_machine(arn)
         if existing is not None:
@@ -97,8 +116,9 @@ class StepFunctionsService:
         self.store.put_state_machine(arn, name, definition, role_arn, created, "api")
         return {"stateMachineArn": arn, "creationDate": created}
 
+    @operation(stateMachineArn=arn_string(required=True), includedData=INCLUDED_DATA)
     def DescribeStateMachine(self, request: dict[str, Any]) -> dict[str, Any]:
-        machine = self._machine(_required(request, "stateMachineArn"))
+        machine = self._machine(request["stateMachineArn"])
         return {
             "stateMachineArn": machine["arn"],
             "name": machine["name"],
@@ -111,6 +131,7 @@ class StepFunctionsService:
             "tracingConfiguration": {"enabled": False},
         }
 
+    @operation(maxResults=MAX_RESULTS, nextToken=string(min_length=1, max_length=1024))
     def ListStateMachines(self, request: dict[str, Any]) -> dict[str, Any]:
         machines = self.store.state_machines()
         page, token = _page(machines, request)
@@ -122,31 +143,40 @@ class StepFunctionsService:
             **token,
         }
 
+    @operation(stateMachineArn=arn_string(required=True))
     def DeleteStateMachine(self, request: dict[str, Any]) -> dict[str, Any]:
-        arn = _required(request, "stateMachineArn")
-        _check_arn(arn, "stateMachine")
-        self.store.delete_state_machine(arn)
+        machine_arn = request["stateMachineArn"]
+        _check_arn(machine_arn, "stateMachine")
+        self.store.delete_state_machine(machine_arn)
         return {}
 
     # --- executions -----------------------------------------------------------------------------------
 
+    @operation(
+        stateMachineArn=arn_string(required=True),
+        name=string(),  # its rules are InvalidName's
+        input=string(),  # its limits are InvalidExecutionInput's
+        traceHeader=string(max_length=256),
+    )
     def StartExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        machine = self._machine(_required(request, "stateMachineArn"))
-        name = request.get("name") or _uuid()
+        machine = self._machine(request["stateMachineArn"])
+        name = request.get("name")
+        name = _uuid() if name is None else name
         if not asl.valid_name(name):
             raise ServiceError("InvalidName", f"Invalid Name: '{name}'")
         input_text = request.get("input") or "{}"
         if len(input_text.encode()) > MAX_PAYLOAD_BYTES:
             raise ServiceError("InvalidExecutionInput", "Invalid Execution Input: larger than 262144 bytes")
         try:
-            json.loads(input_text)
-        except json.JSONDecodeError as error:
+            loads(input_text)
+        except ValueError as error:
             raise ServiceError("InvalidExecutionInput", f"Invalid Execution Input: '{error}'") from error
         arn, started = self.engine.start_execution(machine, name, input_text)
         return {"executionArn": arn, "startDate": started}
 
+    @operation(executionArn=arn_string(required=True), includedData=INCLUDED_DATA)
     def DescribeExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        record = self._execution(_required(request, "executionArn"))
+        record = self._execution(request["executionArn"])
         response: dict[str, Any] = {
             "executionArn": record["arn"],
             "stateMachineArn": record["state_machine_arn"],
@@ -170,14 +200,26 @@ class StepFunctionsService:
             response["outputDetails"] = {"included": True}
         return response
 
+    @operation(
+        stateMachineArn=arn_string(),
+        statusFilter=string(choices=EXECUTION_STATUSES),
+        maxResults=MAX_RESULTS,
+        nextToken=string(min_length=1, max_length=3096),
+        mapRunArn=arn_string(max_length=2000),
+        redriveFilter=string(choices=("REDRIVEN", "NOT_REDRIVEN")),
+    )
     def ListExecutions(self, request: dict[str, Any]) -> dict[str, Any]:
-        machine = self._machine(_required(request, "stateMachineArn"))
+        map_run = request.get("mapRunArn")
+        if map_run is not None:
+            if request.get("stateMachineArn") is not None:
+                raise validation("Specify either stateMachineArn or mapRunArn, not both")
+            _check_arn(map_run, "mapRun")
+            raise ServiceError("ResourceNotFound", f"Resource not found: '{map_run}' (no Distributed Map runs locally)")
+        if request.get("stateMachineArn") is None:
+            raise validation("1 validation error detected: stateMachineArn or mapRunArn must be specified")
+        machine = self._machine(request["stateMachineArn"])
         status = request.get("statusFilter")
-        if status is not None and status not in ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
-            raise validation(f"Value '{status}' at 'statusFilter' failed to satisfy constraint")
         redrive_filter = request.get("redriveFilter")
-        if redrive_filter not in (None, "REDRIVEN", "NOT_REDRIVEN"):
-            raise validation(f"Value '{redrive_filter}' at 'redriveFilter' failed to satisfy constraint")
         redriven = None if redrive_filter is None else redrive_filter == "REDRIVEN"
         offset, limit = _offset(request), _max_results(request, default=100)
         records = self.store.executions(machine["arn"], status, redriven, offset, limit + 1)
@@ -196,12 +238,19 @@ class StepFunctionsService:
         ]
         return {"executions": items, **_next_token(offset + limit if len(records) > limit else None)}
 
+    @operation(
+        executionArn=arn_string(required=True),
+        maxResults=MAX_RESULTS,
+        reverseOrder=boolean(),
+        nextToken=string(min_length=1, max_length=3096),
+        includeExecutionData=boolean(),
+    )
     def GetExecutionHistory(self, request: dict[str, Any]) -> dict[str, Any]:
-        arn = _required(request, "executionArn")
-        self._execution(arn)
+        execution = request["executionArn"]
+        self._execution(execution)
         offset, limit = _offset(request), _max_results(request, default=100)
-        include_data = request.get("includeExecutionData", True)
-        events = self.store.events(arn, offset, limit + 1, bool(request.get("reverseOrder")))
+        include_data = request.get("includeExecutionData") is not False
+        events = self.store.events(execution, offset, limit + 1, request.get("reverseOrder") is True)
         rendered = []
         for event in events[:limit]:
             item: dict[str, Any] = {
@@ -220,45 +269,43 @@ class StepFunctionsService:
             rendered.append(item)
         return {"events": rendered, **_next_token(offset + limit if len(events) > limit else None)}
 
+    @operation(executionArn=arn_string(required=True), error=ERROR, cause=CAUSE)
     def StopExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        arn = _required(request, "executionArn")
-        _check_arn(arn, "execution")
-        error, cause = request.get("error"), request.get("cause")
-        _check_length(error, "error", 256)
-        _check_length(cause, "cause", 32_768)
-        return {"stopDate": self.engine.stop_execution(arn, error, cause)}
+        execution = request["executionArn"]
+        _check_arn(execution, "execution")
+        return {"stopDate": self.engine.stop_execution(execution, request.get("error"), request.get("cause"))}
 
+    @operation(executionArn=arn_string(required=True), clientToken=string(min_length=1, max_length=128))
     def RedriveExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        arn = _required(request, "executionArn")
-        _check_arn(arn, "execution")
+        execution = request["executionArn"]
+        _check_arn(execution, "execution")
         client_token = request.get("clientToken")
-        key = (arn, client_token or "")
+        key = (execution, client_token or "")
         if client_token and key in self._redrive_tokens:
             return self._redrive_tokens[key]
-        response = {"redriveDate": self.engine.redrive_execution(arn)}
+        response = {"redriveDate": self.engine.redrive_execution(execution)}
         if client_token:
             self._redrive_tokens[key] = response
         return response
 
     # --- task tokens ------------------------------------------------------------------------------------
 
+    @operation(taskToken=TASK_TOKEN, output=string(required=True))  # the output's limits are InvalidOutput's
     def SendTaskSuccess(self, request: dict[str, Any]) -> dict[str, Any]:
-        token = _required(request, "taskToken")
-        output = _required(request, "output")
+        output = request["output"]
         if len(output.encode()) > MAX_PAYLOAD_BYTES:
             raise ServiceError("InvalidOutput", "Invalid Output: larger than 262144 bytes")
-        self.engine.send_task_success(token, output)
+        self.engine.send_task_success(request["taskToken"], output)
         return {}
 
+    @operation(taskToken=TASK_TOKEN, error=ERROR, cause=CAUSE)
     def SendTaskFailure(self, request: dict[str, Any]) -> dict[str, Any]:
-        token = _required(request, "taskToken")
-        _check_length(request.get("error"), "error", 256)
-        _check_length(request.get("cause"), "cause", 32_768)
-        self.engine.send_task_failure(token, request.get("error"), request.get("cause"))
+        self.engine.send_task_failure(request["taskToken"], request.get("error"), request.get("cause"))
         return {}
 
+    @operation(taskToken=TASK_TOKEN)
     def SendTaskHeartbeat(self, request: dict[str, Any]) -> dict[str, Any]:
-        self.engine.send_task_heartbeat(_required(request, "taskToken"))
+        self.engine.send_task_heartbeat(request["taskToken"])
         return {}
 
     # --- helpers ----------------------------------------------------------------------------------------
@@ -290,34 +337,24 @@ class StepFunctionsService:
         return {"redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": reason}
 
 
-def _required(request: dict[str, Any], name: str) -> Any:
-    value = request.get(name)
-    if value is None or value == "":
-        raise validation(
-            f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
-        )
-    return value
-
-
-def _check_arn(arn: str, resource: str) -> None:
-    parts = arn.split(":")
+def _check_arn(value: str, resource: str) -> None:
+    parts = value.split(":")
     if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"] or parts[5] != resource:
-        raise ServiceError("InvalidArn", f"Invalid Arn: '{arn}'")
-
-
-def _check_length(value: str | None, name: str, limit: int) -> None:
-    if value is not None and len(value) > limit:
-        raise validation(f"Value at '{name}' failed to satisfy constraint: Member must have length <= {limit}")
+        raise ServiceError("InvalidArn", f"Invalid Arn: '{value}'")
 
 
 def _offset(request: dict[str, Any]) -> int:
+    """Where the page a ``nextToken`` (one of ours) asks for starts."""
     token = request.get("nextToken")
     if not token:
         return 0
     try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-    except (ValueError, KeyError, TypeError) as error:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (ValueError, KeyError, TypeError, IndexError) as error:
         raise ServiceError("InvalidToken", f"Invalid Token: '{token}'") from error
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ServiceError("InvalidToken", f"Invalid Token: '{token}'")
+    return offset
 
 
 def _next_token(offset: int | None) -> dict[str, str]:
@@ -327,10 +364,7 @@ def _next_token(offset: int | None) -> dict[str, str]:
 
 
 def _max_results(request: dict[str, Any], default: int) -> int:
-    value = request.get("maxResults") or default
-    if not isinstance(value, int) or not 0 < value <= 1000:
-        raise validation("Value at 'maxResults' failed to satisfy constraint: Member must be between 1 and 1000")
-    return value
+    return request.get("maxResults") or default  # 0, or none, is the default page size (checked: 0 to 1000)
 
 
 def _page(items: list[Any], request: dict[str, Any]) -> tuple[list[Any], dict[str, str]]:

@@ -73,6 +73,24 @@ def dumps(value: Any) -> str:
     return _ENCODER.encode(value)
 
 
+def loads(text: str) -> Any:
+    """The value of a JSON text the store can keep and give back, else ValueError with a reason fit for
+    an API error: not JSON, nested too deeply, an integer longer than Python reads (4300 digits), or an
+    unpaired surrogate escape ("\\ud800"), which parses but is not text."""
+    try:
+        value = json.loads(text)
+        dumps(value).encode()
+    except json.JSONDecodeError:
+        raise
+    except RecursionError as error:
+        raise ValueError("nested too deeply") from error
+    except UnicodeEncodeError as error:
+        raise ValueError("an unpaired surrogate escape is not text") from error
+    except ValueError as error:
+        raise ValueError("a number too long to read") from error
+    return value
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     id: int
