@@ -82,7 +82,7 @@ def route_responses(
     if "{" in resource:
         responses[404] = error("nothing has this id (not_found)")
     if method in METHODS_WITH_BODY:
-        responses[413] = error("the body is larger than API Gateway accepts (10 MB)")
+        responses[413] = error("the body is too large for any request of this API (payload_too_large)")
         responses[415] = error("the body is not application/json (unsupported_media_type)")
     if validated:
         responses[422] = error("invalid input (invalid_request): each detail names a field (body.phone, query.limit)")
