@@ -2,7 +2,8 @@
 
 Like the Cognito authorizer, it checks the ID token of every route that is not public and answers
 401 ``{"message": "Unauthorized"}`` itself; the handler then sees the claims in
-``requestContext.authorizer.claims``, flattened to strings as API Gateway does.
+``requestContext.authorizer.claims``, flattened to strings as API Gateway does. Like the CDK app's
+API, it answers CORS preflights itself, without a token, when ``ALLOWED_ORIGINS`` names origins.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -23,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
+from lambdas.shared.config import api_settings
 from local.http import BadRequest, LocalRequestHandler, make_server
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
@@ -35,6 +37,11 @@ UNAUTHORIZED = (401, {"message": "Unauthorized"})
 # API Gateway answers an undeclared route itself (the function never sees it), as the CDK app sets it up
 NO_SUCH_ROUTE = (errors.NO_SUCH_ROUTE[0], errors.error_body(*errors.NO_SUCH_ROUTE[1:]))
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
+# The preflight answer of the CDK app's API (infra/constructs/api.py: default_cors_preflight_options, a mock
+# integration on every resource), with the max age the API function's own CORS configuration sends.
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_ALLOW_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
+CORS_MAX_AGE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class RouteTable:
         # static resources before templated ones, as API Gateway prefers the most specific match
         ordered = sorted(routes.values(), key=lambda route: ("{" in route.resource, route.resource))
         self._routes = [(route, _template_regex(route.resource)) for route in ordered]
+
+    def has_resource(self, path: str) -> bool:
+        """Whether ``path`` is a resource of the API, whatever the method."""
+        return any(regex.match(path) for _, regex in self._routes)
 
     def match(self, method: str, path: str) -> MatchedRoute | None:
         for route, regex in self._routes:
@@ -134,16 +145,26 @@ def bearer_token(headers: list[tuple[str, str]]) -> str | None:
 class LocalApiGateway:
     """Routes, authorises and invokes; one handler call at a time, as in one warm Lambda container."""
 
-    def __init__(self, handler: Callable[[dict[str, Any], Any], dict[str, Any]], keys: KeyPair) -> None:
+    def __init__(
+        self,
+        handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+        keys: KeyPair,
+        origins: Sequence[str] | None = None,
+    ) -> None:
+        """``origins``: the CORS origins, by default those the API function reads (``ALLOWED_ORIGINS``)."""
         self._handler = handler
         self._keys = keys
         self._routes = RouteTable(ROUTES)
+        self._origins = tuple(api_settings().origins if origins is None else origins)
         self._container = threading.Lock()  # the Powertools resolver holds the current event globally
 
     def handle(
         self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        route = self._routes.match(method, urlsplit(raw_path).path)
+        path = urlsplit(raw_path).path
+        if method == "OPTIONS" and self._origins and self._routes.has_resource(path):
+            return self._preflight(headers)
+        route = self._routes.match(method, path)
         if route is None:
             return _json_response(*NO_SUCH_ROUTE)
         claims = None
@@ -170,6 +191,24 @@ class LocalApiGateway:
             print(f"api handler failed: {error!r}", file=sys.stderr)
             return _json_response(*INTERNAL_ERROR)
         return _http_response(result)
+
+    def _preflight(self, headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]], bytes]:
+        """API Gateway's mock answer: 204, the CORS headers for an allowed origin, none for another."""
+        origin = next((value for name, value in headers if name.lower() == "origin"), None)
+        allowed = "*" if "*" in self._origins else origin if origin in self._origins else None
+        if allowed is None:
+            return 204, [("Vary", "Origin")], b""
+        return (
+            204,
+            [
+                ("Access-Control-Allow-Origin", allowed),
+                ("Access-Control-Allow-Methods", ",".join(CORS_ALLOW_METHODS)),
+                ("Access-Control-Allow-Headers", ",".join(CORS_ALLOW_HEADERS)),
+                ("Access-Control-Max-Age", str(CORS_MAX_AGE_SECONDS)),
+                ("Vary", "Origin"),
+            ],
+            b"",
+        )
 
 
 def _json_response(status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

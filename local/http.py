@@ -44,7 +44,10 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         for name, value in headers:
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
+        if status in (204, 304) or status < 200:  # neither a body nor a Content-Length (RFC 9110)
+            payload = b""
+        else:
+            self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
