@@ -28,6 +28,8 @@ class StageSettings:
     failed_executions_alarm: int  # failed executions in 5 minutes that page ops
     lambda_errors_alarm: int
     alarm_email: str | None = None
+    # intake
+    default_phone_region: str = "FR"  # the country whose national numbers the front desk types
 
     @property
     def removal_policy(self) -> RemovalPolicy:

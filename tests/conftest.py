@@ -31,7 +31,7 @@ from lambdas.migrations import upgrade
 from lambdas.shared.db.engine import dispose_engine, session_factory
 from lambdas.shared.db.models import all_models
 from lambdas.shared.db.models.clients import Client
-from lambdas.shared.normalize import email_key, phone_key, search_name
+from lambdas.shared.normalize import email_key, name_key, search_name
 from local.tokens import KeyPair
 
 MYSQL_TEST_URL = os.environ.get("MYSQL_TEST_URL", "mysql+pymysql://root@127.0.0.1:3306/")
@@ -126,7 +126,7 @@ def make_client(sessions: sessionmaker[Session]) -> Callable[..., Client]:
         values.update(fields)
         client = Client(**values)
         client.search_name = search_name(client.first_name, client.last_name)
-        client.phone_key = phone_key(client.phone)
+        client.name_key = name_key(client.first_name, client.last_name)
         client.email_key = email_key(client.email)
         with sessions.begin() as session:
             session.add(client)

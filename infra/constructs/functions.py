@@ -99,7 +99,10 @@ class Functions(Construct):
             timeout=29,
             memory=512,
             description="The REST API",
-            environment={"ALLOWED_ORIGINS": ",".join(settings.allowed_origins)},
+            environment={
+                "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
+                "DEFAULT_PHONE_REGION": settings.default_phone_region,
+            },
         )
         database.grant_connect(self.api)
         self.migrations = self.function(

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from lambdas.api import openapi as contract
 from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, declare, refusal
 from lambdas.api.errors import register_error_handlers
+from lambdas.api.requests import body_refusal
 from lambdas.api.routes import clients, health
 from lambdas.shared.config import api_settings
 from lambdas.shared.observability import api_handler
@@ -92,9 +93,18 @@ def enable_local_docs() -> None:
         )
 
 
+# Every answer may carry personal data: no cache keeps it, no browser guesses its type.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
 @api_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refused = refusal(event)
+    refused = refusal(event) or body_refusal(event)
     if refused is not None:
-        return ResponseBuilder(refused).build(APIGatewayProxyEvent(event), _cors())
-    return api().resolve(event, context)
+        response = ResponseBuilder(refused).build(APIGatewayProxyEvent(event), _cors())
+    else:
+        response = api().resolve(event, context)
+    headers = response.setdefault("multiValueHeaders", {})
+    for name, value in SECURITY_HEADERS.items():
+        headers[name] = [value]
+    return response

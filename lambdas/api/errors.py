@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound, WorkflowUnavailable
-from lambdas.shared.observability import logger
+from lambdas.shared.observability import error_summary, logger
 
 # What API Gateway answers by itself, in the same format: the CDK app configures these gateway
 # responses, and the local gateway gives the first one (an undeclared route).
@@ -85,7 +85,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
-        logger.exception("unhandled error")
+        logger.error("unhandled error", extra=error_summary(error))
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
 
     @app.not_found

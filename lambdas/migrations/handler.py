@@ -53,7 +53,7 @@ def admin_engine(secret: dict[str, Any], settings: MigrationSettings, database: 
         query={"charset": "utf8mb4"},
     )
     connect_args = {"ssl": tls_context(settings.ca_bundle)} if settings.require_tls else {}
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
 
 
 def migrate(secret: dict[str, Any], settings: MigrationSettings) -> str | None:

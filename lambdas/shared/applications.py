@@ -9,26 +9,38 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
+from lambdas.shared.config import intake_settings
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client, EligibilityEvidence
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import CONSENT_TEXT_VERSION, ClientStatus, EvidenceStatus, EvidenceType, Language, WaitingFor
+from lambdas.shared.domain import (
+    CONSENT_TEXT_VERSION,
+    KNOWN_BIRTH_DATE,
+    WITH_ADDRESS,
+    BirthDateQuality,
+    ClientStatus,
+    EvidenceStatus,
+    EvidenceType,
+    HousingSituation,
+    Language,
+    WaitingFor,
+)
 from lambdas.shared.errors import Conflict, NotFound
-from lambdas.shared.normalize import email_key, fold, phone_key, search_name
+from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, Name, Reference, Text, digest
+from lambdas.shared.normalize import email_key, name_key, search_name
+from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 
 MAX_AGE_YEARS = 120
 OPEN_STATUSES = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PHONE_PATTERN = r"^[0-9+()/ .-]*[0-9][0-9+()/ .-]*$"  # digits and the usual separators; validity is checked after
 
 
 class _Input(BaseModel):
@@ -36,15 +48,26 @@ class _Input(BaseModel):
 
 
 class PostalAddress(_Input):
+    care_of: Text | None = Field(
+        None, description="with housing_situation care_of: the charity or social service that receives the mail"
+    )
     line1: Text
     line2: Text | None = None
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z -]{2,16}$")]
+    postal_code: Annotated[str, Field(pattern=r"^\s*[0-9A-Za-z][0-9A-Za-z -]{1,15}\s*$")]
     city: Name
+
+    @field_validator("postal_code")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
 
 
 class Consents(_Input):
-    data_processing: bool = Field(description="required: the person agrees to their data being processed")
-    sms: bool = Field(False, description="the person agrees to be contacted by SMS")
+    data_processing: StrictBool = Field(
+        description="must be true: the person agrees to their data being processed",
+        json_schema_extra={"const": True},
+    )
+    sms: StrictBool = Field(False, description="the person agrees to be contacted by SMS")
 
     @field_validator("data_processing")
     @classmethod
@@ -56,7 +79,7 @@ class Consents(_Input):
 
 class Evidence(_Input):
     type: EvidenceType
-    reference: Text | None = Field(None, validate_default=True)
+    reference: Reference | None = Field(None, validate_default=True, description="required unless type is none_yet")
     expires_on: date | None = None
 
     @field_validator("reference")
@@ -71,35 +94,58 @@ class Documents(_Input):
     """The evidence the front desk received for a client waiting for documents."""
 
     type: Literal[EvidenceType.SOCIAL_BENEFIT_CERTIFICATE, EvidenceType.INCOME_STATEMENT, EvidenceType.REFERRAL_LETTER]
-    reference: Text
+    reference: Reference
     expires_on: date | None = None
     rejected_reason: Text | None = Field(None, description="set when the document was checked and refused")
 
 
 class Application(_Input):
-    """What the front desk submits to onboard a person."""
+    """What the front desk submits to onboard a person: everyone can be onboarded.
+
+    A person may have no address, no phone, no email, or only an approximate birth date: such facts
+    are recorded as values (``housing_situation``, ``birth_date_quality``), never guessed.
+    """
 
     first_name: Name
     last_name: Name
-    birth_date: date
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    email: EmailStr | None = Field(None, validate_default=True)
-    address: PostalAddress
+    birth_date_quality: BirthDateQuality = Field(
+        BirthDateQuality.EXACT,
+        description="exact, approximate (about), year_only (only the year is known), unknown, prefers_not_to_answer",
+    )
+    birth_date: date | None = Field(
+        None,
+        validate_default=True,
+        description="required when birth_date_quality is exact, approximate or year_only; absent otherwise. "
+        f"Not in the future, at most {MAX_AGE_YEARS} years ago",
+    )
+    phone: Annotated[str, Field(max_length=PHONE_INPUT_LENGTH, pattern=PHONE_PATTERN)] | None = Field(
+        None,
+        description="as written (06 12 34 56 78, +32 470 12 34 56): national numbers are read in the stage's "
+        "country; stored as E.164. Optional: many people have no phone of their own",
+    )
+    email: EmailStr | None = Field(None, description=f"optional; at most {EMAIL_LENGTH} characters")
+    housing_situation: HousingSituation = Field(
+        HousingSituation.FIXED_ADDRESS,
+        description="fixed_address and care_of need an address; no_fixed_address and prefers_not_to_answer have none",
+    )
+    address: PostalAddress | None = Field(None, validate_default=True)
     language: Language
     consents: Consents
     evidence: Evidence | None = None
-    emergency_first_visit: bool = Field(False, description="allow a first emergency visit without documents")
-
-    @field_validator("first_name", "last_name")
-    @classmethod
-    def _has_letters(cls, value: str) -> str:
-        if not any(character.isalpha() for character in value):
-            raise ValueError("a name needs at least one letter")
-        return value
+    emergency_first_visit: StrictBool = Field(False, description="allow a first emergency visit without documents")
 
     @field_validator("birth_date")
     @classmethod
-    def _plausible(cls, value: date) -> date:
+    def _plausible(cls, value: date | None, info: ValidationInfo) -> date | None:
+        quality = info.data.get("birth_date_quality")
+        if quality is None:  # invalid itself: reported there
+            return value
+        if value is None:
+            if quality in KNOWN_BIRTH_DATE:
+                raise ValueError(f"a birth date is required when birth_date_quality is {quality}")
+            return None
+        if quality not in KNOWN_BIRTH_DATE:
+            raise ValueError(f"no birth date may be given when birth_date_quality is {quality}")
         today = date.today()
         if value > today:
             raise ValueError("the birth date is in the future")
@@ -112,15 +158,33 @@ class Application(_Input):
     def _phone(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.fullmatch(r"\+?[\d\s().-]+", value) or not 6 <= len(re.sub(r"\D", "", value)) <= 15:
-            raise ValueError("a phone number has 6 to 15 digits, optionally a leading +")
-        return value
+        try:
+            return to_e164(value, intake_settings().default_phone_region)
+        except InvalidPhoneNumber as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("email")
     @classmethod
-    def _a_way_to_reach(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and not info.data.get("phone"):
-            raise ValueError("give a phone number or an email address (at least one)")
+    def _fits(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > EMAIL_LENGTH:
+            raise ValueError(f"an email address has at most {EMAIL_LENGTH} characters")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _address_as_housing_says(cls, value: PostalAddress | None, info: ValidationInfo) -> PostalAddress | None:
+        housing = info.data.get("housing_situation")
+        if housing is None:
+            return value
+        if housing in WITH_ADDRESS and value is None:
+            raise ValueError(
+                f"an address is required when housing_situation is {housing} "
+                "(no_fixed_address or prefers_not_to_answer need none)"
+            )
+        if housing not in WITH_ADDRESS and value is not None:
+            raise ValueError(f"no address may be given when housing_situation is {housing}")
+        if value is not None and (housing == HousingSituation.CARE_OF) != (value.care_of is not None):
+            raise ValueError("care_of (the organisation that receives the mail) goes with housing_situation care_of")
         return value
 
     def fingerprint(self) -> str:
@@ -149,8 +213,9 @@ class ConcurrentSubmission(Exception):
 def receive_application(uow: UnitOfWork, application: Application, idempotency_key: str | None, actor: str) -> Received:
     """Store the application (personal data stays here) unless this key or body was seen before."""
     fingerprint = application.fingerprint()
-    keys = [f"POST /clients key {actor} {idempotency_key}"] if idempotency_key else []  # a key is the caller's
-    keys.append(f"POST /clients body {fingerprint}")
+    # a key is the caller's; digests make any key fit its column and compare exactly
+    keys = [digest(f"POST /clients key {actor} {idempotency_key}")] if idempotency_key else []
+    keys.append(digest(f"POST /clients body {fingerprint}"))
     for key in keys:
         record = uow.idempotency.get(key)
         if record is not None:
@@ -178,22 +243,25 @@ def record_execution(uow: UnitOfWork, client_id: str, execution_arn: str) -> Non
 
 
 def _client_from(application: Application, client_id: str, actor: str) -> Client:
+    address = application.address
     return Client(
         id=client_id,
         status=ClientStatus.PENDING,
         first_name=application.first_name,
         last_name=application.last_name,
         birth_date=application.birth_date,
+        birth_date_quality=application.birth_date_quality,
         phone=application.phone,
         email=application.email,
-        address_line1=application.address.line1,
-        address_line2=application.address.line2,
-        postal_code=application.address.postal_code,
-        city=application.address.city,
+        housing_situation=application.housing_situation,
+        address_care_of=address.care_of if address else None,
+        address_line1=address.line1 if address else None,
+        address_line2=address.line2 if address else None,
+        postal_code=address.postal_code if address else None,
+        city=address.city if address else None,
         language=application.language,
         search_name=search_name(application.first_name, application.last_name),
-        name_key=_name_key(application.first_name, application.last_name),
-        phone_key=phone_key(application.phone),
+        name_key=name_key(application.first_name, application.last_name),
         email_key=email_key(application.email),
         emergency_first_visit=application.emergency_first_visit,
         application={
@@ -205,11 +273,6 @@ def _client_from(application: Application, client_id: str, actor: str) -> Client
         },
         created_by=actor,
     )
-
-
-def _name_key(first_name: str, last_name: str) -> str:
-    """What an exact duplicate shares: both names, folded, in their places."""
-    return f"{fold(first_name)}|{fold(last_name)}"
 
 
 def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -> EligibilityEvidence:
@@ -260,53 +323,6 @@ def record_documents(uow: UnitOfWork, client_id: str, documents: Documents, acto
     uow.evidence.add(evidence)
     uow.audit("client.documents_received", "client", client_id, evidence_id=evidence.id)
     return token, evidence.id
-
-
-@dataclass(frozen=True)
-class Erasure:
-    client_id: str
-    already_erased: bool
-
-
-ERASED_NAME = "erased"
-
-
-def erase_client(uow: UnitOfWork, client_id: str, actor: str) -> Erasure:
-    """Replace the person's data, withdraw their consents, keep the anonymous row for the counts."""
-    client = uow.clients.lock(client_id)
-    if client is None:
-        raise NotFound("client", client_id)
-    if client.status == ClientStatus.ERASED:
-        return Erasure(client_id, already_erased=True)
-    now = utcnow()
-    values: dict[str, Any] = {
-        "first_name": ERASED_NAME,
-        "last_name": ERASED_NAME,
-        "birth_date": None,
-        "phone": None,
-        "email": None,
-        "address_line1": None,
-        "address_line2": None,
-        "postal_code": None,
-        "city": None,
-        "search_name": "",
-        "name_key": None,
-        "phone_key": None,
-        "email_key": None,
-        "application": None,
-        "task_token": None,
-        "waiting_for": None,
-        "status": ClientStatus.ERASED,
-        "erased_at": now,
-    }
-    for name, value in values.items():
-        setattr(client, name, value)
-    uow.consents.withdraw_all(client_id, now)
-    uow.evidence.forget_references(client_id)
-    uow.notifications.cancel_pending(client_id)
-    uow.idempotency.forget_entity(client_id)
-    uow.audit("client.erased", "client", client_id, by=actor)
-    return Erasure(client_id, already_erased=False)
 
 
 def is_open(status: ClientStatus) -> bool:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from lambdas.shared.db.models.clients import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import ClientStatus
+from lambdas.shared.domain import BirthDateQuality, ClientStatus, HousingSituation
 from lambdas.shared.errors import NotFound
-from lambdas.shared.normalize import fold, phone_key
+from lambdas.shared.normalize import fold
+from lambdas.shared.phones import search_digits
 
 
 class InvalidCursor(ValueError):
@@ -22,6 +22,7 @@ class InvalidCursor(ValueError):
 
 
 class Address(BaseModel):
+    care_of: str | None = None
     line1: str | None = None
     line2: str | None = None
     postal_code: str | None = None
@@ -34,7 +35,8 @@ class ClientSummary(BaseModel):
     first_name: str
     last_name: str
     birth_date: date | None
-    phone: str | None
+    birth_date_quality: BirthDateQuality | None = Field(description="none once erased")
+    phone: str | None = Field(description="E.164")
 
     @classmethod
     def of(cls, client: Client) -> ClientSummary:
@@ -44,12 +46,14 @@ class ClientSummary(BaseModel):
             first_name=client.first_name,
             last_name=client.last_name,
             birth_date=client.birth_date,
+            birth_date_quality=client.birth_date_quality,
             phone=client.phone,
         )
 
 
 class ClientDetail(ClientSummary):
     email: str | None
+    housing_situation: HousingSituation | None = Field(description="none once erased")
     address: Address
     language: str
     waiting_for: str | None = Field(None, description="what the onboarding waits for, if anything")
@@ -66,7 +70,9 @@ class ClientDetail(ClientSummary):
         return cls(
             **ClientSummary.of(client).model_dump(),
             email=client.email,
+            housing_situation=client.housing_situation,
             address=Address(
+                care_of=client.address_care_of,
                 line1=client.address_line1,
                 line2=client.address_line2,
                 postal_code=client.postal_code,
@@ -109,9 +115,9 @@ def search_clients(uow: UnitOfWork, q: str | None, limit: int, cursor: str | Non
 def _search_terms(q: str | None) -> tuple[str | None, str | None]:
     if not q or not q.strip():
         return None, None
-    digits = re.sub(r"[\s.\-()]", "", q)
-    if re.fullmatch(r"\+?\d{3,}", digits):
-        return None, phone_key(digits)
+    digits = search_digits(q)
+    if digits is not None:
+        return None, digits
     return fold(q), None
 
 

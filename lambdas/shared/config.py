@@ -66,6 +66,14 @@ class ApiSettings(_EnvSettings):
         return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
 
 
+class IntakeSettings(_EnvSettings):
+    """How the front desk's input is read: a per-stage setting (CDK sets it from the stage's settings)."""
+
+    default_phone_region: str = Field(
+        "FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$", description="the country of national numbers"
+    )
+
+
 class WorkflowSettings(_EnvSettings):
     """The state machines the API starts: ``STATE_MACHINE_ARN_<NAME>`` per workflow (set by CDK)."""
 
@@ -107,6 +115,11 @@ def observability_settings() -> ObservabilitySettings:
 @cache
 def api_settings() -> ApiSettings:
     return ApiSettings.from_env()
+
+
+@cache
+def intake_settings() -> IntakeSettings:
+    return IntakeSettings.from_env()
 
 
 @cache

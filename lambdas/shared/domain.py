@@ -26,6 +26,34 @@ class DuplicateMatch(StrEnum):
     EMAIL = "email"
     NAME_AND_BIRTH_DATE = "name_and_birth_date"
     SIMILAR_NAME_AND_BIRTH_DATE = "similar_name_and_birth_date"
+    # one of the two birth dates is approximate: the same year is all that can be compared
+    NAME_AND_BIRTH_YEAR = "name_and_birth_year"
+    SIMILAR_NAME_AND_BIRTH_YEAR = "similar_name_and_birth_year"
+
+
+class BirthDateQuality(StrEnum):
+    """How much of the birth date is known: recorded as a value, never guessed."""
+
+    EXACT = "exact"
+    APPROXIMATE = "approximate"  # "about": the person is not sure
+    YEAR_ONLY = "year_only"  # only the year means anything
+    UNKNOWN = "unknown"  # the person does not know it
+    PREFERS_NOT_TO_ANSWER = "prefers_not_to_answer"
+
+
+KNOWN_BIRTH_DATE = (BirthDateQuality.EXACT, BirthDateQuality.APPROXIMATE, BirthDateQuality.YEAR_ONLY)
+
+
+class HousingSituation(StrEnum):
+    """Where the person can be written to, if anywhere."""
+
+    FIXED_ADDRESS = "fixed_address"
+    CARE_OF = "care_of"  # a postal address at a charity or social service ("domiciliation")
+    NO_FIXED_ADDRESS = "no_fixed_address"
+    PREFERS_NOT_TO_ANSWER = "prefers_not_to_answer"
+
+
+WITH_ADDRESS = (HousingSituation.FIXED_ADDRESS, HousingSituation.CARE_OF)
 
 
 class ReviewDecision(StrEnum):

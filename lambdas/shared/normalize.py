@@ -1,9 +1,15 @@
-"""Normalised forms of names, phones and emails, for search and duplicate detection."""
+"""Normalised forms of names and emails, for search and duplicate detection.
+
+Search keys are truncated and exact-match keys hashed, so they fit their columns whatever the input
+(folding lengthens some letters: ß → ss, ﬃ → ffi).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from lambdas.shared.fields import SEARCH_NAME_LENGTH, digest
 
 _SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2019\'.]+")  # spaces, hyphens, apostrophes, dots
 
@@ -17,21 +23,13 @@ def fold(text: str) -> str:
 
 def search_name(first_name: str, last_name: str) -> str:
     """What name search matches against: ``last first``, folded."""
-    return f"{fold(last_name)} {fold(first_name)}".strip()
+    return f"{fold(last_name)} {fold(first_name)}".strip()[:SEARCH_NAME_LENGTH]
 
 
-def phone_key(phone: str | None) -> str | None:
-    """Digits in French national form when the number is French (+33 6… → 06…), else ``+`` and digits."""
-    if not phone:
-        return None
-    digits = re.sub(r"\D", "", phone)
-    international = phone.strip().startswith(("+", "00"))
-    if phone.strip().startswith("00"):
-        digits = digits[2:]
-    if international and digits.startswith("33"):
-        return "0" + digits[2:]
-    return ("+" + digits) if international else digits
+def name_key(first_name: str, last_name: str) -> str:
+    """What an exact duplicate shares: both names, folded, in their places."""
+    return digest(f"{fold(first_name)}|{fold(last_name)}")
 
 
 def email_key(email: str | None) -> str | None:
-    return email.strip().casefold() if email else None
+    return digest(email.strip().casefold()) if email else None

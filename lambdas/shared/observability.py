@@ -8,17 +8,22 @@ second to import, so the tracer is only built where traces are sent: inside Lamb
 from __future__ import annotations
 
 import functools
+import traceback
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared.config import observability_settings
+from lambdas.shared.errors import DatabaseUnavailable, DomainError
 
 # An invocation that records no business metric is normal (a read, a retried step), not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+OUR_CODE = Path(__file__).resolve().parents[1]  # lambdas/: the frames worth naming in an error
 
 logger = Logger()
 metrics = Metrics()
@@ -56,6 +61,47 @@ def _instrument(handler: Handler, correlation_id_path: str) -> Handler:
     return entry
 
 
+def error_summary(error: BaseException) -> dict[str, Any]:
+    """What may be logged of an unexpected error: its type, its driver's code, where it was raised.
+
+    Never its message: a database error's message can quote the row it was writing (a duplicate
+    entry, a value too long), and rows hold people's names, birth dates and prescriptions.
+    """
+    original = getattr(error, "orig", None)
+    code = original.args[0] if original is not None and original.args else None
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if Path(frame.filename).is_relative_to(OUR_CODE)]
+    return {
+        "error_type": type(error).__name__,
+        "error_code": code if isinstance(code, int) else None,
+        "raised_at": [f"{Path(frame.filename).name}:{frame.lineno} {frame.name}" for frame in (ours or frames)[-3:]],
+    }
+
+
+class UnexpectedError(Exception):
+    """A task failed for a reason nobody planned: its type is kept, its message (maybe personal data) is not."""
+
+
+def _without_personal_data(handler: Handler) -> Handler:
+    """Planned failures go to Step Functions as they are; any other error's message stays out of the
+    execution history (Step Functions records it as the cause) and out of the logs."""
+
+    @functools.wraps(handler)
+    def run(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except (DomainError, DatabaseUnavailable):
+            raise
+        except Exception as error:
+            summary = error_summary(error)
+            logger.error("task failed unexpectedly", extra=summary)
+            raise UnexpectedError(
+                f"{summary['error_type']} at {', '.join(summary['raised_at'][-1:])}; details in the function's log"
+            ) from None
+
+    return run
+
+
 def api_handler(handler: Handler) -> Handler:
     """Entry point of the API function: request id as correlation id."""
     return _instrument(handler, correlation_paths.API_GATEWAY_REST)
@@ -63,4 +109,4 @@ def api_handler(handler: Handler) -> Handler:
 
 def task_handler(handler: Handler) -> Handler:
     """Entry point of a workflow task: the execution ARN (``execution`` in the payload) as correlation id."""
-    return _instrument(handler, "execution")
+    return _instrument(_without_personal_data(handler), "execution")

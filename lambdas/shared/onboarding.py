@@ -17,6 +17,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
+    BirthDateQuality,
     ClientStatus,
     ConsentPurpose,
     DuplicateMatch,
@@ -25,6 +26,7 @@ from lambdas.shared.domain import (
     NotificationChannel,
     WaitingFor,
 )
+from lambdas.shared.erasure import erase_client
 from lambdas.shared.errors import ClientErased, Conflict, NotFound
 from lambdas.shared.normalize import fold
 
@@ -61,35 +63,55 @@ def find_duplicate(uow: UnitOfWork, client_id: str) -> DuplicateFinding | None:
 
 
 def _match(client: Client, candidate: Client) -> DuplicateMatch | None:
-    if client.phone_key and client.phone_key == candidate.phone_key:
+    if client.phone and client.phone == candidate.phone:
         return DuplicateMatch.PHONE
     if client.email_key and client.email_key == candidate.email_key:
         return DuplicateMatch.EMAIL
-    if client.birth_date is None or client.birth_date != candidate.birth_date:
+    if client.birth_date is None or candidate.birth_date is None:
         return None
+    if client.birth_date_quality == candidate.birth_date_quality == BirthDateQuality.EXACT:
+        if client.birth_date != candidate.birth_date:
+            return None
+        exact, similar = DuplicateMatch.NAME_AND_BIRTH_DATE, DuplicateMatch.SIMILAR_NAME_AND_BIRTH_DATE
+    else:  # an approximate date: the same year is as close as two dates can be compared
+        if client.birth_date.year != candidate.birth_date.year:
+            return None
+        exact, similar = DuplicateMatch.NAME_AND_BIRTH_YEAR, DuplicateMatch.SIMILAR_NAME_AND_BIRTH_YEAR
     if client.name_key == candidate.name_key:
-        return DuplicateMatch.NAME_AND_BIRTH_DATE
+        return exact
     if _similar_names(client, candidate):
-        return DuplicateMatch.SIMILAR_NAME_AND_BIRTH_DATE
+        return similar
     return None
 
 
 def _name_tokens(client: Client) -> str:
     """The letters of both names, in word order-independent form: swapped or hyphenated names agree."""
-    return " ".join(sorted(f"{fold(client.first_name)} {fold(client.last_name)}".split()))
+    return " ".join(sorted(_full_name(client).split()))
+
+
+def _full_name(client: Client) -> str:
+    return f"{fold(client.first_name)} {fold(client.last_name)}"
 
 
 def _similar_names(client: Client, candidate: Client) -> bool:
-    mine, theirs = _name_tokens(client), _name_tokens(candidate)
-    return mine == theirs or (min(len(mine), len(theirs)) >= 8 and _within_one_edit(mine, theirs))
+    """The same words in any order, or one typo away, the names in their places or swapped."""
+    if _name_tokens(client) == _name_tokens(candidate):
+        return True
+    mine = _full_name(client)
+    theirs = (_full_name(candidate), f"{fold(candidate.last_name)} {fold(candidate.first_name)}")
+    return len(mine) >= 8 and any(len(name) >= 8 and _within_one_edit(mine, name) for name in theirs)
 
 
 def _within_one_edit(first: str, second: str) -> bool:
-    """One letter typed wrong, added or missing."""
+    """One letter typed wrong, added or missing, or two neighbours swapped."""
     if abs(len(first) - len(second)) > 1:
         return False
     if len(first) == len(second):
-        return sum(a != b for a, b in zip(first, second, strict=True)) <= 1
+        differences = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]
+        if len(differences) <= 1:
+            return True
+        i, j = differences[0], differences[-1]
+        return len(differences) == 2 and j == i + 1 and (first[i], first[j]) == (second[j], second[i])
     shorter, longer = sorted((first, second), key=len)
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
@@ -104,16 +126,53 @@ def await_decision(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, tok
     uow.audit("client.waiting", "client", client_id, waiting_for=waiting_for)
 
 
-def merge_into_existing(uow: UnitOfWork, client_id: str) -> str:
-    """The reviewer said it is the same person: the application ends as part of the existing client."""
+@dataclass(frozen=True)
+class Merge:
+    client_id: str  # the existing client
+    erased: bool  # the existing client had been erased: so is the application now
+
+
+def merge_into_existing(uow: UnitOfWork, client_id: str) -> Merge:
+    """The reviewer said it is the same person: the application ends as part of the existing client.
+
+    The existing client's empty contact details are filled from the application, never overwritten.
+    Merging into a client erased meanwhile erases the application too: it is the same person.
+    """
     client = _open_client(uow, client_id)
     if client.duplicate_of_id is None:
         raise Conflict(f"client {client_id} has no suspected duplicate to merge into")
+    existing = uow.clients.lock(client.duplicate_of_id)
+    if existing is None:
+        raise NotFound("client", client.duplicate_of_id)
     if client.status != ClientStatus.MERGED:
-        client.status, client.merged_into_id = ClientStatus.MERGED, client.duplicate_of_id
+        client.status, client.merged_into_id = ClientStatus.MERGED, existing.id
         client.waiting_for = client.task_token = None
-        uow.audit("client.merged", "client", client_id, merged_into=client.duplicate_of_id)
-    return client.duplicate_of_id
+        if existing.status != ClientStatus.ERASED:
+            filled = _fill_contact_details(existing, client)
+            uow.audit("client.merged", "client", client_id, merged_into=existing.id, filled=filled)
+    if existing.status == ClientStatus.ERASED:
+        erase_client(uow, existing.id)  # reaches this application, merged into it above
+        return Merge(existing.id, erased=True)
+    return Merge(existing.id, erased=False)
+
+
+def _fill_contact_details(existing: Client, application: Client) -> list[str]:
+    """Copy what ``existing`` lacks from ``application``; the names of what was filled (no values)."""
+    filled = []
+    if not existing.phone and application.phone:
+        existing.phone = application.phone
+        filled.append("phone")
+    if not existing.email and application.email:
+        existing.email, existing.email_key = application.email, application.email_key
+        filled.append("email")
+    if not existing.address_line1 and application.address_line1:
+        for column in ADDRESS_COLUMNS:  # an address and the housing situation it belongs to go together
+            setattr(existing, column, getattr(application, column))
+        filled.append("address")
+    return filled
+
+
+ADDRESS_COLUMNS = ("housing_situation", "address_care_of", "address_line1", "address_line2", "postal_code", "city")
 
 
 def close_application(uow: UnitOfWork, client_id: str, outcome: Literal["expired", "incomplete"]) -> None:
@@ -181,18 +240,25 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
         evidence.status = EvidenceStatus.EXPIRED
     client.status, client.outcome_reason = ClientStatus.INELIGIBLE, reason
     client.waiting_for = client.task_token = None
-    uow.audit("client.ineligible", "client", client_id, reason=reason)
+    uow.audit("client.ineligible", "client", client_id, evidence_id=evidence.id, evidence_status=evidence.status)
     return Eligibility("ineligible", reason)
+
+
+IN_PERSON = "in_person"
 
 
 @dataclass(frozen=True)
 class Activation:
     client_id: str
-    welcome_channel: NotificationChannel | None
+    welcome: NotificationChannel | Literal["in_person"]
 
 
 def activate_client(uow: UnitOfWork, client_id: str) -> Activation:
-    """Activate, and queue the welcome message in the client's language (once, whatever the retries)."""
+    """Activate, and queue the welcome message in the client's language (once, whatever the retries).
+
+    SMS with consent, else email; a person with neither is welcomed at the desk: that is recorded
+    in the audit trail, and nothing is sent.
+    """
     client = _open_client(uow, client_id)
     consents = uow.consents.of(client_id)
     sms = consents.get(ConsentPurpose.SMS)
@@ -206,6 +272,8 @@ def activate_client(uow: UnitOfWork, client_id: str) -> Activation:
     if client.status != ClientStatus.ACTIVE:
         client.status, client.waiting_for, client.task_token = ClientStatus.ACTIVE, None, None
         uow.audit("client.activated", "client", client_id)
+        if channel is None:
+            uow.audit("client.welcomed_in_person", "client", client_id)
     dedup_key = f"welcome:{client_id}"
     if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
         uow.notifications.add(
@@ -219,4 +287,4 @@ def activate_client(uow: UnitOfWork, client_id: str) -> Activation:
                 payload={"client_id": client_id},
             )
         )
-    return Activation(client_id, channel)
+    return Activation(client_id, channel or IN_PERSON)

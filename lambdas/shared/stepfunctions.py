@@ -72,6 +72,18 @@ class Workflows:
                 ) from error
             raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
 
+    def fail(self, token: str, error: str, cause: str) -> bool:
+        """Answer a waiting task with ``error`` (its ASL catches it by name); False when it no longer waits."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("send_task_failure", taskToken=token, error=error, cause=cause)
+        except ClientError as failure:
+            if failure.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
+                return False
+            raise WorkflowUnavailable(f"Step Functions refused the answer: {failure}") from failure
+        return True
+
     def stop(self, execution: str, error: str, cause: str) -> bool:
         """Stop a running execution; False when it was not running."""
         from botocore.exceptions import ClientError

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from lambdas.shared import onboarding
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import WaitingFor
-from lambdas.shared.errors import ClientIneligible, EvidenceMissing, SuspectedDuplicate
+from lambdas.shared.errors import ClientErased, ClientIneligible, EvidenceMissing, SuspectedDuplicate
 from lambdas.shared.observability import task_handler
 
 ACTOR = "workflow:client-onboarding"
@@ -58,8 +58,10 @@ def await_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def merge_into_existing(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
     with UnitOfWork(ACTOR) as uow:
-        existing = onboarding.merge_into_existing(uow, step.client_id)
-    return {"client_id": existing, "merged": step.client_id}
+        merge = onboarding.merge_into_existing(uow, step.client_id)
+    if merge.erased:
+        raise ClientErased(f"client {merge.client_id} was erased; so is the application merged into it")
+    return {"client_id": merge.client_id, "merged": step.client_id}
 
 
 @task_handler
@@ -95,4 +97,4 @@ def activate_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
     with UnitOfWork(ACTOR) as uow:
         activation = onboarding.activate_client(uow, step.client_id)
-    return {"client_id": step.client_id, "welcome": activation.welcome_channel}
+    return {"client_id": step.client_id, "welcome": activation.welcome}

@@ -22,7 +22,13 @@ def test_get_client_returns_the_record(make_client: Callable[..., Client]) -> No
     assert body["client_id"] == client.id
     assert (body["first_name"], body["last_name"], body["birth_date"]) == ("Amina", "Diallo", "1961-04-02")
     assert body["status"] == "active"
-    assert body["address"] == {"line1": None, "line2": None, "postal_code": "93200", "city": "Saint-Denis"}
+    assert body["address"] == {
+        "care_of": None,
+        "line1": None,
+        "line2": None,
+        "postal_code": "93200",
+        "city": "Saint-Denis",
+    }
 
 
 def test_get_unknown_client_is_404() -> None:

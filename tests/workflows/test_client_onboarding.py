@@ -50,15 +50,18 @@ def test_happy_path_activates_the_client_and_queues_a_welcome_sms(onboarding: On
         assert (notification.channel, notification.language, notification.template) == ("sms", "fr", "welcome")
 
 
-def test_welcome_goes_by_email_without_sms_consent_and_nowhere_without_email(onboarding: Onboarding) -> None:
+def test_welcome_goes_by_email_without_sms_consent_and_in_person_without_email(onboarding: Onboarding) -> None:
     by_email = onboarding.onboard(application(email="awa@example.org", consents={"data_processing": True}))
-    nowhere = onboarding.onboard(
-        application(first_name="Lea", last_name="Roux", phone="+33700000001", birth_date="1990-01-01",
+    in_person = onboarding.onboard(
+        application(first_name="Lea", last_name="Roux", phone="+33611111111", birth_date="1990-01-01",
                     consents={"data_processing": True, "sms": False})
     )  # fmt: skip
     assert _output(onboarding, by_email)["welcome"] == "email"
-    assert _output(onboarding, nowhere)["welcome"] is None
-    assert _count(Notification, client_id=nowhere) == 0
+    assert _count(Notification, client_id=by_email) == 1
+    # nothing can be sent: the welcome is given at the desk, and recorded as such
+    assert _output(onboarding, in_person)["welcome"] == "in_person"
+    assert _count(Notification, client_id=in_person) == 0
+    assert _count(AuditEntry, entity_id=in_person, action="client.welcomed_in_person") == 1
 
 
 def test_exact_duplicate_reviewed_as_same_person_is_merged(onboarding: Onboarding) -> None:
@@ -156,12 +159,17 @@ def test_an_emergency_first_visit_is_allowed_without_documents_and_audited(onboa
     assert _count(AuditEntry, entity_id=client_id, action="client.emergency_first_visit_allowed") == 1
 
 
-def test_erasure_while_waiting_stops_the_execution_and_keeps_an_anonymous_row(onboarding: Onboarding) -> None:
+def test_erasure_while_waiting_ends_the_execution_and_keeps_an_anonymous_row(onboarding: Onboarding) -> None:
     client_id = onboarding.onboard(application(evidence=None, email="amina@example.org"))
     assert onboarding.client(client_id)["status"] == "awaiting_documents"
     status, body = onboarding.erase(client_id)
-    assert (status, body) == (200, {"client_id": client_id, "status": "erased", "execution_stopped": True})
-    assert onboarding.execution(client_id)["status"] == "ABORTED"
+    assert (status, body) == (
+        200,
+        {"client_id": client_id, "status": "erased", "execution_stopped": True, "erased": [client_id]},
+    )
+    # the execution ends at once, cleanly: nothing for ops to fix
+    assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
+    assert _output(onboarding, client_id) == {"outcome": "erased", "client_id": client_id}
     client = onboarding.client(client_id)
     assert client["status"] == "erased"
     assert (client["first_name"], client["birth_date"], client["phone"], client["email"]) == (
@@ -170,16 +178,18 @@ def test_erasure_while_waiting_stops_the_execution_and_keeps_an_anonymous_row(on
         None,
         None,
     )
-    assert client["address"] == {"line1": None, "line2": None, "postal_code": None, "city": None}
+    assert client["address"] == {"care_of": None, "line1": None, "line2": None, "postal_code": None, "city": None}
+    assert (client["housing_situation"], client["birth_date_quality"]) == (None, None)
     with UnitOfWork("test") as uow:
         assert all(record.withdrawn_at is not None for record in uow.consents.of(client_id).values())
+        assert uow.clients.get(client_id).task_token is None
     # the documents route now finds nothing waiting
     status, body = onboarding.documents(client_id, {"type": "income_statement", "reference": "X"})
     assert status == 409
     # erasing again is harmless
     assert onboarding.erase(client_id) == (
         200,
-        {"client_id": client_id, "status": "erased", "execution_stopped": False},
+        {"client_id": client_id, "status": "erased", "execution_stopped": False, "erased": [client_id]},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
@@ -13,6 +13,8 @@ from lambdas.api.errors import InvalidField
 from lambdas.shared import applications
 from lambdas.shared.clients import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
 from lambdas.shared.domain import ReviewDecision
+from lambdas.shared.erasure import erase_client, forget_waiting_token
+from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
 from lambdas.shared.stepfunctions import workflows
 
 routes = Routes()
@@ -25,7 +27,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="idempotency-key",
         min_length=1,
-        max_length=200,
+        max_length=IDEMPOTENCY_KEY_LENGTH,
         description="a key of your choice: the same key and application give back the first answer",
     ),
 ]
@@ -49,7 +51,8 @@ class AnswerAccepted(BaseModel):
 class Erased(BaseModel):
     client_id: str
     status: str
-    execution_stopped: bool
+    execution_stopped: bool = Field(description="the onboarding was waiting for an answer, and was ended")
+    erased: list[str] = Field(description="the client and every application merged into it")
 
 
 def _status_url(client_id: str) -> str:
@@ -139,15 +142,12 @@ def handle_add_documents(client_id: ClientId, documents: Annotated[applications.
     summary="Erase a client's personal data (the anonymous record stays for the counts)",
 )
 def handle_erase_client(client_id: ClientId) -> Erased:
-    actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        client = get_client(uow, client_id)
-    stopped = False
-    if applications.is_open(client.status) and client.execution_arn:
-        # stop first: if erasing then fails, the request can simply be repeated
-        stopped = workflows().stop(
-            client.execution_arn, "ClientErased", "the client's personal data was erased at their request"
-        )
-    with unit_of_work(routes.router) as uow:
-        applications.erase_client(uow, client_id, actor)
-    return Erased(client_id=client_id, status="erased", execution_stopped=stopped)
+        erasure = erase_client(uow, client_id)
+    ended = False
+    if erasure.waiting_token is not None:
+        # the onboarding waits for a person's answer: it ends at once, with the outcome "erased"
+        ended = workflows().fail(erasure.waiting_token, "ClientErased", "the client's personal data was erased")
+        with unit_of_work(routes.router) as uow:
+            forget_waiting_token(uow, client_id, erasure.waiting_token)
+    return Erased(client_id=client_id, status="erased", execution_stopped=ended, erased=list(erasure.erased))

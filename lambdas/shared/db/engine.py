@@ -2,6 +2,7 @@
 
 ``DATABASE_URL`` wins when set (SQLite locally, any MySQL in tests). In AWS the functions connect to
 Aurora MySQL as an IAM database user: the password is an authentication token, sent only over TLS.
+Every engine hides statement parameters from its errors: they are the people's data.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_engine(settings: DatabaseSettings, token_provider: Callable[[], str] |
     )
     engine = create_engine(
         url,
+        hide_parameters=True,
         connect_args={"ssl": tls_context(settings.ca_bundle)},
         isolation_level="READ COMMITTED",
         pool_size=1,
@@ -93,10 +95,10 @@ def build_engine(settings: DatabaseSettings, token_provider: Callable[[], str] |
 
 def _url_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True)
+    return create_engine(url, hide_parameters=True, isolation_level="READ COMMITTED", pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import date, datetime
 
 from sqlalchemy import delete, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +45,7 @@ class ClientRepository:
         if name:
             matches.append(Client.search_name.like(_contains(name), escape="\\"))
         if phone_digits:
-            matches.append(Client.phone_key.like(_contains(phone_digits), escape="\\"))
+            matches.append(Client.phone.like(_contains(phone_digits), escape="\\"))
         if matches:
             query = query.where(or_(*matches))
         if after is not None:
@@ -53,14 +54,16 @@ class ClientRepository:
         return list(self.session.scalars(query))
 
     def duplicate_candidates(self, client: Client) -> list[Client]:
-        """Clients created before ``client`` sharing its phone, email or birth date.
+        """Clients created before ``client`` sharing its phone, email or birth year.
 
         Only earlier ones: of two applications for the same person, the later one is the duplicate,
-        whichever workflow looks first.
+        whichever workflow looks first. The whole birth year, since either date may be approximate.
         """
-        same = [Client.phone_key == client.phone_key] if client.phone_key else []
+        same = [Client.phone == client.phone] if client.phone else []
         same += [Client.email_key == client.email_key] if client.email_key else []
-        same += [Client.birth_date == client.birth_date] if client.birth_date else []
+        if client.birth_date:
+            year = client.birth_date.year
+            same.append(Client.birth_date.between(date(year, 1, 1), date(year, 12, 31)))
         if not same:
             return []
         query = (
@@ -72,6 +75,17 @@ class ClientRepository:
             .order_by(Client.created_at, Client.id)
         )
         return list(self.session.scalars(query))
+
+    def merged_into(self, client_id: str) -> list[Client]:
+        """Every application merged into ``client_id``, directly or through another merged one; locked."""
+        found: list[Client] = []
+        targets = [client_id]
+        while targets:
+            query = select(Client).where(Client.merged_into_id.in_(targets)).with_for_update()
+            merged = [client for client in self.session.scalars(query) if client not in found]
+            found += merged
+            targets = [client.id for client in merged]
+        return found
 
 
 class EvidenceRepository:
@@ -90,9 +104,12 @@ class EvidenceRepository:
         )
         return self.session.scalars(query).first()
 
-    def forget_references(self, client_id: str) -> None:
+    def forget(self, client_ids: Collection[str]) -> None:
+        """Keep that documents were received, not what they said."""
         self.session.execute(
-            update(EligibilityEvidence).where(EligibilityEvidence.client_id == client_id).values(reference=None)
+            update(EligibilityEvidence)
+            .where(EligibilityEvidence.client_id.in_(client_ids))
+            .values(reference=None, rejection_reason=None)
         )
 
 
@@ -107,10 +124,10 @@ class ConsentRepository:
     def add(self, record: ConsentRecord) -> None:
         self.session.add(record)
 
-    def withdraw_all(self, client_id: str, when: datetime) -> None:
+    def withdraw_all(self, client_ids: Collection[str], when: datetime) -> None:
         self.session.execute(
             update(ConsentRecord)
-            .where(ConsentRecord.client_id == client_id, ConsentRecord.withdrawn_at.is_(None))
+            .where(ConsentRecord.client_id.in_(client_ids), ConsentRecord.withdrawn_at.is_(None))
             .values(withdrawn_at=when)
         )
 
@@ -125,10 +142,10 @@ class NotificationRepository:
     def add(self, notification: Notification) -> None:
         self.session.add(notification)
 
-    def cancel_pending(self, client_id: str) -> None:
+    def cancel_pending(self, client_ids: Collection[str]) -> None:
         self.session.execute(
             update(Notification)
-            .where(Notification.client_id == client_id, Notification.status == NotificationStatus.PENDING)
+            .where(Notification.client_id.in_(client_ids), Notification.status == NotificationStatus.PENDING)
             .values(status=NotificationStatus.CANCELLED)
         )
 
@@ -149,5 +166,19 @@ class IdempotencyRepository:
             return False
         return True
 
-    def forget_entity(self, entity_id: str) -> None:
-        self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.entity_id == entity_id))
+    def forget_entities(self, entity_ids: Collection[str]) -> None:
+        self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.entity_id.in_(entity_ids)))
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def forget_prescriptions(self, client_ids: Collection[str]) -> None:
+        """The orders stay for the counts; their prescriptions (health data) and notes go."""
+        # imported here: only erasure needs the order tables, the onboarding tasks never map them
+        from lambdas.shared.db.models.orders import Order, Prescription
+
+        orders = select(Order.id).where(Order.client_id.in_(client_ids))
+        self.session.execute(delete(Prescription).where(Prescription.order_id.in_(orders)))
+        self.session.execute(update(Order).where(Order.client_id.in_(client_ids)).values(lab_note=None))

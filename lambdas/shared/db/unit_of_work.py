@@ -20,6 +20,7 @@ from lambdas.shared.db.repositories import (
     EvidenceRepository,
     IdempotencyRepository,
     NotificationRepository,
+    OrderRepository,
 )
 from lambdas.shared.errors import DatabaseUnavailable
 
@@ -57,6 +58,7 @@ class UnitOfWork:
     consents: ConsentRepository
     notifications: NotificationRepository
     idempotency: IdempotencyRepository
+    orders: OrderRepository
 
     def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.actor = actor
@@ -69,6 +71,7 @@ class UnitOfWork:
         self.consents = ConsentRepository(self.session)
         self.notifications = NotificationRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.orders = OrderRepository(self.session)
         return self
 
     def __exit__(

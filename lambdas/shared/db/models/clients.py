@@ -10,48 +10,72 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lambdas.shared.db.models.base import ARN, ID, TOKEN, Base, Timestamps, enum_column, new_id
 from lambdas.shared.db.types import JsonText, UtcDateTime, utcnow
-from lambdas.shared.domain import ClientStatus, ConsentPurpose, EvidenceStatus, EvidenceType
+from lambdas.shared.domain import (
+    BirthDateQuality,
+    ClientStatus,
+    ConsentPurpose,
+    EvidenceStatus,
+    EvidenceType,
+    HousingSituation,
+)
+from lambdas.shared.fields import (
+    DIGEST_LENGTH,
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    PHONE_LENGTH,
+    POSTAL_CODE_LENGTH,
+    REASON_LENGTH,
+    REFERENCE_LENGTH,
+    SEARCH_NAME_LENGTH,
+    TEXT_LENGTH,
+)
 
 
 class Client(Timestamps, Base):
     """A person applying to, or enrolled in, the programme.
 
     The row exists from the moment the front desk submits the application (status ``pending``);
-    personal data lives here and nowhere else. ``*_key`` columns hold normalised forms for
-    duplicate detection and search.
+    personal data lives here and nowhere else. ``search_name`` and the ``*_key`` columns hold
+    normalised forms for search and duplicate detection; ``phone`` is E.164, compared as it is.
     """
 
     __tablename__ = "clients"
     __table_args__ = (
         Index(None, "name_key", "birth_date"),
         Index(None, "birth_date"),
-        Index(None, "phone_key"),
+        Index(None, "phone"),
         Index(None, "email_key"),
         Index(None, "search_name"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     status: Mapped[ClientStatus] = mapped_column(enum_column(ClientStatus), default=ClientStatus.PENDING)
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    last_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     birth_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
-    address_line1: Mapped[str | None] = mapped_column(String(200))
-    address_line2: Mapped[str | None] = mapped_column(String(200))
-    postal_code: Mapped[str | None] = mapped_column(String(16))
-    city: Mapped[str | None] = mapped_column(String(100))
+    birth_date_quality: Mapped[BirthDateQuality | None] = mapped_column(
+        enum_column(BirthDateQuality), default=BirthDateQuality.EXACT
+    )
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    housing_situation: Mapped[HousingSituation | None] = mapped_column(
+        enum_column(HousingSituation), default=HousingSituation.FIXED_ADDRESS
+    )
+    address_care_of: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    address_line1: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    address_line2: Mapped[str | None] = mapped_column(String(TEXT_LENGTH))
+    postal_code: Mapped[str | None] = mapped_column(String(POSTAL_CODE_LENGTH))
+    city: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     language: Mapped[str] = mapped_column(String(8), default="fr")
-    search_name: Mapped[str] = mapped_column(String(201), default="")
-    name_key: Mapped[str | None] = mapped_column(String(201))
-    phone_key: Mapped[str | None] = mapped_column(String(32))
-    email_key: Mapped[str | None] = mapped_column(String(254))
+    search_name: Mapped[str] = mapped_column(String(SEARCH_NAME_LENGTH), default="")
+    name_key: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
+    email_key: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH))
     emergency_first_visit: Mapped[bool] = mapped_column(Boolean, default=False)
     # what the front desk recorded with the application and the workflow still needs (consents)
     application: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
     duplicate_match: Mapped[str | None] = mapped_column(String(32))
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    outcome_reason: Mapped[str | None] = mapped_column(String(500))
+    outcome_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
     waiting_for: Mapped[str | None] = mapped_column(String(32))
     task_token: Mapped[str | None] = mapped_column(TOKEN)
     execution_arn: Mapped[str | None] = mapped_column(ARN)
@@ -91,10 +115,10 @@ class EligibilityEvidence(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
     type: Mapped[EvidenceType] = mapped_column(enum_column(EvidenceType))
-    reference: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(REFERENCE_LENGTH))
     expires_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[EvidenceStatus] = mapped_column(enum_column(EvidenceStatus), default=EvidenceStatus.RECEIVED)
-    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    rejection_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
     recorded_by: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -12,6 +12,7 @@ from lambdas.shared.db.models import clients  # noqa: F401 - the table its forei
 from lambdas.shared.db.models.base import ID, Base, enum_column, new_id
 from lambdas.shared.db.types import JsonText, UtcDateTime, utcnow
 from lambdas.shared.domain import NotificationChannel, NotificationStatus
+from lambdas.shared.fields import DIGEST_LENGTH
 
 
 class Notification(Base):
@@ -50,11 +51,14 @@ class AuditEntry(Base):
 
 
 class IdempotencyRecord(Base):
-    """An ``Idempotency-Key`` already used: the same key and request give back the same entity."""
+    """An ``Idempotency-Key`` already used: the same key and request give back the same entity.
+
+    ``key`` is a digest of the route, the caller and their key: any key fits, compared exactly.
+    """
 
     __tablename__ = "idempotency_records"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(DIGEST_LENGTH), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,85 @@
+"""Erasure: the person's data leaves every record that holds it, at their request.
+
+The rows stay, anonymous, so the programme's counts stay true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ClientStatus
+from lambdas.shared.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Erasure:
+    client_id: str
+    erased: tuple[str, ...]  # the client and every application merged into it
+    waiting_token: str | None  # the callback the onboarding still waits on: the API ends it
+
+
+ERASED_NAME = "erased"
+
+
+def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
+    """Erase the person from every record that holds their data; keep the anonymous rows for the counts.
+
+    That is the client, every application merged into it, their consents, documents, queued
+    notifications and orders. The task token stays until the API has ended the waiting execution
+    (``forget_waiting_token``), so a repeated request can still end it.
+    """
+    client = uow.clients.lock(client_id)
+    if client is None:
+        raise NotFound("client", client_id)
+    records = [client, *uow.clients.merged_into(client_id)]
+    ids = tuple(record.id for record in records)
+    if any(record.status != ClientStatus.ERASED for record in records):
+        now = utcnow()
+        for record in records:
+            _erase_person(record, now)
+        uow.consents.withdraw_all(ids, now)
+        uow.evidence.forget(ids)
+        uow.notifications.cancel_pending(ids)
+        uow.orders.forget_prescriptions(ids)
+        uow.idempotency.forget_entities(ids)
+        uow.audit("client.erased", "client", client_id, merged_applications=list(ids[1:]))
+    return Erasure(client_id, ids, client.task_token)
+
+
+def _erase_person(client: Client, when: datetime) -> None:
+    for name in PERSONAL_COLUMNS:
+        setattr(client, name, None)
+    client.first_name = client.last_name = ERASED_NAME
+    client.search_name = ""
+    client.waiting_for = None
+    client.status, client.erased_at = ClientStatus.ERASED, when
+
+
+# Every column of a client that says something about the person (names are replaced, not nulled).
+PERSONAL_COLUMNS = (
+    "birth_date",
+    "birth_date_quality",
+    "housing_situation",
+    "phone",
+    "email",
+    "address_care_of",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "name_key",
+    "email_key",
+    "application",
+    "outcome_reason",
+)
+
+
+def forget_waiting_token(uow: UnitOfWork, client_id: str, token: str) -> None:
+    """The erased client's execution was told: nobody may answer it any more."""
+    client = uow.clients.lock(client_id)
+    if client is not None and client.task_token == token:
+        client.task_token = None
