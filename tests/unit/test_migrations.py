@@ -1,12 +1,20 @@
 """The migrations build exactly the models' schema, on SQLite and on MySQL."""
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
-from lambdas.migrations import SCRIPT_LOCATION, alembic_config, current_revision
+from lambdas.migrations import SCRIPT_LOCATION, alembic_config, current_revision, upgrade
 from lambdas.shared.db.models import all_models
+from lambdas.shared.fields import digest
+from lambdas.shared.normalize import email_key, name_key
+from tests.conftest import MYSQL_TEST_URL
 from tests.databases import ON_BOTH_DATABASES
 
 
@@ -42,3 +50,59 @@ def test_every_revision_file_is_in_the_chain() -> None:
     script = ScriptDirectory(str(SCRIPT_LOCATION))
     files = {path.stem.split("_")[0] for path in (SCRIPT_LOCATION / "versions").glob("*.py")}
     assert files == {revision.revision for revision in script.walk_revisions()}
+
+
+@pytest.fixture
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    """A database of its own, with no schema at all (the shared test database stays migrated)."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    server = make_url(MYSQL_TEST_URL)
+    admin = create_engine(server.set(database=None))
+    name = f"fondation_migration_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    engine = create_engine(server.set(database=name))
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE {name}")
+    admin.dispose()
+
+
+@pytest.mark.parametrize("empty_database", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True)
+def test_rows_written_before_0003_are_rewritten_to_the_forms_the_code_compares(empty_database: Engine) -> None:
+    # Given a database at 0002 holding a client and an idempotency key in their old forms
+    engine = empty_database
+    upgrade(engine, "0002")
+    key = "`key`" if engine.dialect.name == "mysql" else '"key"'
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO clients (id, status, first_name, last_name, phone, phone_key, email, email_key, name_key,"
+                " language, search_name, emergency_first_visit, created_by, created_at, updated_at, address_line1)"
+                " VALUES ('c-1', 'active', 'Amina', 'Diallo', '06 12 34 56 78', '0612345678', 'Amina@Example.org',"
+                " 'amina@example.org', 'amina|diallo', 'fr', 'diallo amina', 0, 'desk', '2026-01-01', '2026-01-01',"
+                " '12 rue des Lilas')"
+            )
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO idempotency_records ({key}, request_hash, entity_id, created_at)"  # noqa: S608
+                " VALUES ('POST /clients key desk k-1', 'h', 'c-1', '2026-01-01')"
+            )
+        )
+    # When it is migrated to the newest revision
+    upgrade(engine)
+    # Then the rows hold what the code now computes and compares
+    with engine.connect() as connection:
+        client = connection.execute(text("SELECT * FROM clients WHERE id = 'c-1'")).mappings().one()
+        keys = [row[0] for row in connection.execute(text(f"SELECT {key} FROM idempotency_records"))]  # noqa: S608
+    assert client["phone"] == "+33612345678"
+    assert client["name_key"] == name_key("Amina", "Diallo")
+    assert client["email_key"] == email_key("amina@example.org")
+    assert (client["birth_date_quality"], client["housing_situation"]) == ("exact", "fixed_address")
+    assert keys == [digest("POST /clients key desk k-1")]
