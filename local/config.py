@@ -13,10 +13,11 @@ DEFAULT_HOST = "127.0.0.1"
 
 # What a reachable local runtime gives away: neither endpoint has real authentication.
 EXPOSURE = (
-    "anyone who can reach {host} can read task tokens from execution histories and answer the callbacks "
-    "they belong to (a duplicate review, say, with no front-desk token and no audit entry), create and start "
-    "state machines that call the task functions directly (activating a client the eligibility check refused), "
-    "and call the API with any token this machine's issuer signed"
+    "Neither endpoint has real authentication: anyone who can reach {where} can read task tokens from "
+    "execution histories and answer the callbacks they belong to (a duplicate review, say, with no front-desk "
+    "token and no audit entry), create and start state machines that call the task functions directly "
+    "(activating a client the eligibility check refused), and call the API with any token this machine's "
+    "issuer signed."
 )
 
 
@@ -58,14 +59,24 @@ class LocalSettings:
         if is_loopback(self.host):
             return None
         shown = self.host or "every interface"
+        exposure = EXPOSURE.format(where=_reach(self.host))
         if not self.host_from_command_line:
             asked = self.host or "0.0.0.0"  # noqa: S104 - named in the message, not bound
             raise ExposureRefused(
-                f"refusing to listen on {shown} (LOCAL_HOST): it is not a loopback address, and "
-                f"{EXPOSURE.format(host=shown)}. Unset LOCAL_HOST to listen on {DEFAULT_HOST}, or, on a network "
-                f"you trust, ask for it on the command line: python -m local serve --host {asked}"
+                f"refusing to listen on {shown} (from LOCAL_HOST): it is not a loopback address.\n{exposure}\n"
+                f"Unset LOCAL_HOST to listen on {DEFAULT_HOST} only, or, on a network you trust, say so on the "
+                f"command line:\n  python -m local serve --host {asked}"
             )
-        return f"WARNING: listening on {shown}, not on loopback only: {EXPOSURE.format(host=shown)}."
+        return f"WARNING: listening on {shown}, not on loopback only. {exposure}"
+
+
+def _reach(host: str) -> str:
+    """Who can connect, in words: a wildcard address is every network the machine is on."""
+    try:
+        unspecified = not host or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        unspecified = False
+    return "this machine on any of its networks" if unspecified else host
 
 
 def is_loopback(host: str) -> bool:

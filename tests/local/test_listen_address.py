@@ -76,7 +76,7 @@ def test_serve_refuses_before_touching_anything(
 ) -> None:
     monkeypatch.setenv("LOCAL_HOST", EVERY_INTERFACE)
     assert main(["serve"]) == 2
-    assert "refusing to listen on 0.0.0.0 (LOCAL_HOST)" in capsys.readouterr().err
+    assert "refusing to listen on 0.0.0.0 (from LOCAL_HOST)" in capsys.readouterr().err
     assert not environment.exists()  # nothing created, no database migrated, nothing bound
 
 
