@@ -10,11 +10,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from infra.nag import acknowledge
 from infra.settings import StageSettings
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
+from lambdas.api.app import SECURITY_HEADERS  # importing the API declares its routes into ROUTES
 
 
 class Api(Construct):
@@ -118,22 +118,30 @@ class Api(Construct):
         return method
 
     def _add_gateway_responses(self) -> None:
-        """API Gateway's own answers in the API's error format (401 keeps the authorizer's message)."""
+        """API Gateway's own answers in the API's error format (401 keeps the authorizer's message),
+        all of them with the security headers the function puts on its own answers."""
         for name, response_type, (status, code, message), headers in (
             ("NoSuchRoute", apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, errors.NO_SUCH_ROUTE, {}),
             ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, errors.BAD_REQUEST_BODY, {}),
-            ("Throttled", apigateway.ResponseType.THROTTLED, errors.THROTTLED, {"Retry-After": "'1'"}),
+            ("Throttled", apigateway.ResponseType.THROTTLED, errors.THROTTLED, {"Retry-After": "1"}),
         ):
             self.rest_api.add_gateway_response(
                 name,
                 type=response_type,
                 status_code=str(status),
-                response_headers={
-                    "gatewayresponse.header.Content-Type": "'application/json'",
-                    **{f"gatewayresponse.header.{header}": value for header, value in headers.items()},
-                },
+                response_headers=_gateway_headers({"Content-Type": "application/json", **headers}),
                 templates={"application/json": json.dumps(errors.error_body(code, message))},
             )
+        for name, response_type in (
+            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX),
+        ):  # every other answer (401 included) keeps API Gateway's body, with the same headers
+            self.rest_api.add_gateway_response(name, type=response_type, response_headers=_gateway_headers({}))
+
+
+def _gateway_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Header values as a gateway response declares them: quoted literals (CDK adds the parameter prefix)."""
+    return {name: f"'{value}'" for name, value in {**headers, **SECURITY_HEADERS}.items()}
 
 
 def _path_parameters(resource: str) -> list[str]:

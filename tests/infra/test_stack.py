@@ -266,3 +266,11 @@ def test_api_gateway_answers_an_undeclared_route_as_the_local_gateway_does(
     assert (int(missing["StatusCode"]), json.loads(missing["ResponseTemplates"]["application/json"])) == NO_SUCH_ROUTE
     assert responses["THROTTLED"]["StatusCode"] == "429"
     assert responses["BAD_REQUEST_BODY"]["StatusCode"] == "400"
+    # every answer API Gateway gives by itself carries the headers the function's answers carry
+    from lambdas.api.app import SECURITY_HEADERS
+
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for response in responses.values():
+        for header, value in SECURITY_HEADERS.items():
+            assert response["ResponseParameters"][f"gatewayresponse.header.{header}"] == f"'{value}'"
+        assert all(name.count("gatewayresponse.") == 1 for name in response["ResponseParameters"])
