@@ -145,9 +145,9 @@ class StepFunctionsService:
 
     @operation(stateMachineArn=arn_string(required=True))
     def DeleteStateMachine(self, request: dict[str, Any]) -> dict[str, Any]:
-        machine_arn = request["stateMachineArn"]
-        _check_arn(machine_arn, "stateMachine")
-        self.store.delete_state_machine(machine_arn)
+        arn = request["stateMachineArn"]
+        _check_arn(arn, "stateMachine")
+        self.store.delete_state_machine(arn)
         return {}
 
     # --- executions -----------------------------------------------------------------------------------
@@ -246,11 +246,11 @@ class StepFunctionsService:
         includeExecutionData=boolean(),
     )
     def GetExecutionHistory(self, request: dict[str, Any]) -> dict[str, Any]:
-        execution = request["executionArn"]
-        self._execution(execution)
+        arn = request["executionArn"]
+        self._execution(arn)
         offset, limit = _offset(request), _max_results(request, default=100)
         include_data = request.get("includeExecutionData") is not False
-        events = self.store.events(execution, offset, limit + 1, request.get("reverseOrder") is True)
+        events = self.store.events(arn, offset, limit + 1, request.get("reverseOrder") is True)
         rendered = []
         for event in events[:limit]:
             item: dict[str, Any] = {
@@ -271,19 +271,19 @@ class StepFunctionsService:
 
     @operation(executionArn=arn_string(required=True), error=ERROR, cause=CAUSE)
     def StopExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        execution = request["executionArn"]
-        _check_arn(execution, "execution")
-        return {"stopDate": self.engine.stop_execution(execution, request.get("error"), request.get("cause"))}
+        arn = request["executionArn"]
+        _check_arn(arn, "execution")
+        return {"stopDate": self.engine.stop_execution(arn, request.get("error"), request.get("cause"))}
 
     @operation(executionArn=arn_string(required=True), clientToken=string(min_length=1, max_length=128))
     def RedriveExecution(self, request: dict[str, Any]) -> dict[str, Any]:
-        execution = request["executionArn"]
-        _check_arn(execution, "execution")
+        arn = request["executionArn"]
+        _check_arn(arn, "execution")
         client_token = request.get("clientToken")
-        key = (execution, client_token or "")
+        key = (arn, client_token or "")
         if client_token and key in self._redrive_tokens:
             return self._redrive_tokens[key]
-        response = {"redriveDate": self.engine.redrive_execution(execution)}
+        response = {"redriveDate": self.engine.redrive_execution(arn)}
         if client_token:
             self._redrive_tokens[key] = response
         return response
@@ -337,10 +337,10 @@ class StepFunctionsService:
         return {"redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": reason}
 
 
-def _check_arn(value: str, resource: str) -> None:
-    parts = value.split(":")
+def _check_arn(arn: str, resource: str) -> None:
+    parts = arn.split(":")
     if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"] or parts[5] != resource:
-        raise ServiceError("InvalidArn", f"Invalid Arn: '{value}'")
+        raise ServiceError("InvalidArn", f"Invalid Arn: '{arn}'")
 
 
 def _offset(request: dict[str, Any]) -> int:
@@ -349,10 +349,10 @@ def _offset(request: dict[str, Any]) -> int:
     if not token:
         return 0
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        offset = loads(base64.urlsafe_b64decode(token.encode()).decode())["offset"]
     except (ValueError, KeyError, TypeError, IndexError) as error:
         raise ServiceError("InvalidToken", f"Invalid Token: '{token}'") from error
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**63:  # SQLite's integers
         raise ServiceError("InvalidToken", f"Invalid Token: '{token}'")
     return offset
 

@@ -1,6 +1,7 @@
 """The Step Functions JSON API over real HTTP, through boto3 as any AWS client would use it, and
 refusing what AWS refuses in AWS's words, whatever the request."""
 
+import base64
 import http.client
 import json
 import re
@@ -211,6 +212,9 @@ ODD_VALUES = [  # of the right type or not, none of them may crash an operation;
     "arn:aws:states:us-east-1:000000000000:execution:m:e", "arn:aws:states:::", ":::::::", "AQ" + "x" * 3000, "{}",
     0, -1, 1, 1000, 1001, 10**30, 2.5, -0.0, 1e308, True, False, None,
     [], [1], [None], [{}], [{"key": 5}], {}, {"a": 1}, {"type": 5}, {"level": "LOUD"}, {"enabled": "yes"},
+    *(base64.urlsafe_b64encode(text).decode() for text in  # page tokens of every odd kind
+      (b"[" * 2000, b'{"offset": -1}', b'{"offset": "5"}', b'{"offset": 1e400}', b'{"offset": ' + b"9" * 30 + b"}",
+       b"\xff", b"[]", b"{}")),
 ]  # fmt: skip
 PYTHON_TEXT = re.compile(r"Traceback|\b[A-Z]\w*Error\b|object has no attribute|NoneType|object is not|\bint\(\)")
 WAIT = {"W": {"Type": "Wait", "Seconds": 100, "End": True}}
