@@ -18,7 +18,7 @@ from local.sfn import runtime
 from local.sfn.server import make_sfn_server
 from local.tokens import KeyPair
 
-BURST = 200
+BURST = 200  # the kernel caps the backlog at net.core.somaxconn: 4096 on Linux since 5.4
 CONNECT_TIMEOUT = 2.0  # on loopback a queued connection completes at once; a dropped SYN waits 1 s, then 3 s
 READ_TIMEOUT = 20.0
 HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
