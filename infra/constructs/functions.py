@@ -112,7 +112,10 @@ class Functions(Construct):
             timeout=300,
             memory=512,
             description="Alembic migrations, run when a deploy ships new code",
-            environment={"DB_ADMIN_SECRET_ARN": database.secret.secret_arn},  # type: ignore[union-attr]
+            environment={
+                "DB_ADMIN_SECRET_ARN": database.secret.secret_arn,  # type: ignore[union-attr]
+                "DEFAULT_PHONE_REGION": settings.default_phone_region,  # migration 0003 reads phones
+            },
             trigger_after=[database.cluster],
         )
         database.secret.grant_read(self.migrations)  # type: ignore[union-attr]

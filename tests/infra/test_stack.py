@@ -144,6 +144,16 @@ def test_only_the_api_may_start_executions_and_answer_tasks(synthesised: Synthes
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_the_functions_that_read_phone_numbers_know_the_stages_country(synthesised: Synthesised, stage: str) -> None:
+    from infra.settings import stage_settings
+
+    functions = _function_by_name(synthesised, stage)
+    for name in ("api", "migrations"):
+        environment = functions[f"fondation-{stage}-{name}"][1]["Properties"]["Environment"]["Variables"]
+        assert environment["DEFAULT_PHONE_REGION"] == stage_settings(stage).default_phone_region
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_every_method_but_health_has_the_cognito_authorizer(synthesised: Synthesised, stage: str) -> None:
     methods = synthesised.resources(stage, "AWS::ApiGateway::Method")
     resources = synthesised.resources(stage, "AWS::ApiGateway::Resource")
