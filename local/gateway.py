@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
+from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
 from lambdas.shared.config import api_settings
 from local.http import BadRequest, LocalRequestHandler, make_server
 from local.lambda_context import LambdaContext
@@ -37,11 +38,6 @@ UNAUTHORIZED = (401, {"message": "Unauthorized"})
 # API Gateway answers an undeclared route itself (the function never sees it), as the CDK app sets it up
 NO_SUCH_ROUTE = (errors.NO_SUCH_ROUTE[0], errors.error_body(*errors.NO_SUCH_ROUTE[1:]))
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
-# The preflight answer of the CDK app's API (infra/constructs/api.py: default_cors_preflight_options, a mock
-# integration on every resource), with the max age the API function's own CORS configuration sends.
-CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
-CORS_ALLOW_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
-CORS_MAX_AGE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -233,7 +229,7 @@ def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> Threadin
             try:
                 body = self.read_body()
             except BadRequest as error:
-                self.respond(*_json_response(400, {"message": str(error)}), f"{self.command} {self.path}")
+                self.respond(*_json_response(error.status, {"message": str(error)}), f"{self.command} {self.path}")
                 return
             status, headers, payload = gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]

@@ -15,8 +15,20 @@ from typing import Any
 LISTEN_BACKLOG = 1024
 
 
+# What API Gateway accepts at most; a longer body is refused before it is read into memory.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
 class BadRequest(Exception):
     """The request cannot be read (a malformed Content-Length): answered 400 before any routing."""
+
+    status = 400
+
+
+class PayloadTooLarge(BadRequest):
+    """The body is longer than API Gateway would take: answered 413 without reading it."""
+
+    status = 413
 
 
 class LocalRequestHandler(BaseHTTPRequestHandler):
@@ -37,6 +49,9 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body's end is unknown: the connection cannot be reused
             raise BadRequest(f"invalid Content-Length {header!r}")
         length = int(header)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the unread body is still on the connection
+            raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
         return self.rfile.read(length) if length else b""
 
     def respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, label: str) -> None:

@@ -1,6 +1,6 @@
 """Who may call what, written out by hand, and the callers the matrix tests try on every route.
 
-``WHO_MAY_CALL`` is the README's "Who may call what" table (DESIGN.md's matrix for today's routes),
+``WHO_MAY_CALL`` is the README's "Who may call what" table,
 typed in here on purpose rather than read from ``lambdas.api.access``: the tests compare the route
 declarations and the answers of the running API against it, so widening a route, or adding one
 without a row here, fails.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -14,7 +15,12 @@ from infra.nag import acknowledge
 from infra.settings import StageSettings
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
-from lambdas.api.app import SECURITY_HEADERS  # importing the API declares its routes into ROUTES
+from lambdas.api.app import (  # importing the API declares its routes into ROUTES
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    CORS_MAX_AGE_SECONDS,
+    SECURITY_HEADERS,
+)
 
 
 class Api(Construct):
@@ -34,8 +40,9 @@ class Api(Construct):
         cors = (
             apigateway.CorsOptions(
                 allow_origins=list(settings.allowed_origins),
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                allow_methods=list(CORS_ALLOW_METHODS),
+                max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
             )
             if settings.allowed_origins
             else None
@@ -112,7 +119,7 @@ class Api(Construct):
             options.update(authorizer=self.authorizer, authorization_type=apigateway.AuthorizationType.COGNITO)
         method = resource.add_method(route.method, integration, **options)
         if route.public:
-            reason = f"{route.method} {route.resource} is public by design (DESIGN.md's matrix): it reveals no data"
+            reason = f"{route.method} {route.resource} is public by design (the README's matrix): it reveals no data"
             acknowledge(method, "AwsSolutions-APIG4", reason)
             acknowledge(method, "AwsSolutions-COG4", reason)
         return method

@@ -1,4 +1,4 @@
-"""Who may call what: the groups of DESIGN.md's matrix, declared once per route.
+"""Who may call what: the groups of the README's matrix, declared once per route.
 
 Routes are declared with ``Routes.get/post/delete(resource, allow=...)``; that one declaration
 registers the Powertools route and its row in ``ROUTES``, which the handler's authorisation check,
@@ -29,7 +29,7 @@ class Group(StrEnum):
     LAB = "lab"
 
 
-# The rows of the matrix in DESIGN.md. An empty set means no token is needed.
+# The rows of the README's matrix. An empty set means no token is needed.
 PUBLIC: frozenset[Group] = frozenset()
 READ_RECORDS = frozenset({Group.FRONT_DESK, Group.MANAGERS})
 FRONT_DESK_WORK = frozenset({Group.FRONT_DESK})

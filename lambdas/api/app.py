@@ -43,6 +43,13 @@ def handle_get_openapi():  # a Response annotation would enter the schema
 ROUTERS = (health.routes, clients.routes, openapi)
 
 
+# What a browser may send cross-origin: the function, API Gateway's preflights (CDK) and the local
+# gateway all answer with these.
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_ALLOW_METHODS = ("GET", "POST", "DELETE", "OPTIONS")
+CORS_MAX_AGE_SECONDS = 600
+
+
 def _cors() -> CORSConfig | None:
     origins = api_settings().origins
     if not origins:
@@ -50,8 +57,8 @@ def _cors() -> CORSConfig | None:
     return CORSConfig(
         allow_origin=origins[0],
         extra_origins=origins[1:],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-        max_age=600,
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
     )
 
 

@@ -1,7 +1,7 @@
 """Onboarding applications as the front desk submits them, and the front desk's answers.
 
 The API's side of client onboarding: validated input, storing the application idempotently,
-claiming a waiting step's token for an answer, and erasure. The workflow's own steps are in
+claiming a waiting step's token for an answer. The workflow's own steps are in
 ``lambdas.shared.onboarding``.
 """
 
@@ -38,7 +38,6 @@ from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 
 MAX_AGE_YEARS = 120
-OPEN_STATUSES = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
 
 PHONE_PATTERN = r"^[0-9+()/ .-]*[0-9][0-9+()/ .-]*$"  # digits and the usual separators; validity is checked after
 
@@ -323,8 +322,3 @@ def record_documents(uow: UnitOfWork, client_id: str, documents: Documents, acto
     uow.evidence.add(evidence)
     uow.audit("client.documents_received", "client", client_id, evidence_id=evidence.id)
     return token, evidence.id
-
-
-def is_open(status: ClientStatus) -> bool:
-    """Whether the client's onboarding execution may still be running."""
-    return status in OPEN_STATUSES

@@ -1,7 +1,7 @@
 """ASL definitions parsed into typed states, with every JSONata expression compiled once.
 
 Whatever the engine does not run is refused here, when the definition is loaded, with a message that
-names the file, the state and the field (ASL-SEMANTICS §1, §3). Nothing is silently ignored.
+names the file, the state and the field. Nothing is silently ignored.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ _formatted_second: tuple[int, str] = (-1, "")  # the last whole second formatted
 
 
 def iso(timestamp: float) -> str:
-    """``2025-01-15T10:30:00.000Z``: the context object's time format (ASL-SEMANTICS §15)."""
+    """``2025-01-15T10:30:00.000Z``: the context object's time format."""
     global _formatted_second
     second, prefix = _formatted_second
     if second != int(timestamp):

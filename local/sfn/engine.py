@@ -3,8 +3,8 @@
 Each execution is a tree of runs (top level, Parallel branches, Map iterations). Worker threads move
 runs from state to state; every transition is committed to the store before the next one starts.
 Timers (Wait, retry back-off, task and heartbeat timeouts, the execution's own timeout) live in one
-heap served by a timer thread, on a clock tests can drive by hand. Section numbers (§) refer to
-``ASL-SEMANTICS.md``, which cites the AWS pages each behaviour comes from.
+heap served by a timer thread, on a clock tests can drive by hand. What it runs and
+refuses is listed in ``local/sfn/README.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """JSONata in ASL: ``{% ... %}`` templates, compiled once, evaluated with ``$states`` and variables.
 
 A string is an expression only when it starts with ``{%`` and ends with ``%}``; every other value is a
-literal (ASL-SEMANTICS §2). Objects and arrays are templates whose strings may be expressions.
+literal. Objects and arrays are templates whose strings may be expressions.
 Evaluation failures, and expressions that return nothing, are ``States.QueryEvaluationError``.
 """
 
@@ -40,7 +40,7 @@ class _Undefined:
 UNDEFINED = _Undefined()
 
 
-# --- the functions Step Functions adds to JSONata (ASL-SEMANTICS §12) -------------------------------
+# --- the functions Step Functions adds to JSONata -------------------------------
 
 
 def _partition(array: list[Any], size: float) -> list[list[Any]]:

@@ -1,7 +1,7 @@
 """Lambda functions run in-process: the real handlers, called as Lambda would call them.
 
 Payloads go through JSON both ways; an exception becomes the error named by its class, with
-Lambda's error document as the cause (ASL-SEMANTICS §13).
+Lambda's error document as the cause.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> Thre
             try:
                 status, response = handle(service, target, self.read_body())
             except BadRequest as error:
-                status, response = _error_response(ServiceError("SerializationException", str(error)))
+                response = _error_response(ServiceError("SerializationException", str(error)))[1]
+                status = error.status
             payload = json.dumps(response).encode()
             self.respond(status, [("Content-Type", CONTENT_TYPE)], payload, target.removeprefix(TARGET_PREFIX))
 

@@ -1,7 +1,7 @@
 """The callback pattern: .waitForTaskToken, SendTaskSuccess/Failure/Heartbeat, heartbeat and task timeouts.
 
 Pages: .../connect-to-resource.html#connect-wait-token, API_SendTaskSuccess/Failure/Heartbeat
-(ASL-SEMANTICS §14).
+.
 """
 
 import json

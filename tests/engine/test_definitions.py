@@ -1,4 +1,4 @@
-"""Loading refuses what the engine does not run, naming file, state and field (ASL-SEMANTICS §1 to §3).
+"""Loading refuses what the engine does not run, naming file, state and field.
 
 Expected behaviour from https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
 and .../transforming-data.html (JSONPath fields are not allowed in JSONata states).

@@ -1,7 +1,7 @@
 """Executions: names, idempotent start, stop, execution timeout, listing and history paging.
 
 Pages: API_StartExecution, API_StopExecution, API_DescribeExecution, API_ListExecutions,
-API_GetExecutionHistory, statemachine-structure.html (ASL-SEMANTICS §16, §18).
+API_GetExecutionHistory, statemachine-structure.html.
 """
 
 import json

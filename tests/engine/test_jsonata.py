@@ -1,7 +1,7 @@
 """JSONata in states: templates, $states, the context object, AWS's functions, evaluation errors.
 
 Expected results from https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html (JN),
-.../input-output-contextobject.html (CTX) and ASL-SEMANTICS §2, §4, §11, §12, §15.
+.../input-output-contextobject.html (CTX).
 """
 
 import hashlib

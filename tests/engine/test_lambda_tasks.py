@@ -1,6 +1,6 @@
 """Lambda tasks run in-process as the optimized integration runs them.
 
-Page: https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html (ASL-SEMANTICS §13).
+Page: https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html.
 """
 
 import json

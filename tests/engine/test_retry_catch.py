@@ -1,7 +1,7 @@
 """Retry and Catch (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
 
 Timings are checked on the manual clock: a retry happens when the clock reaches
-IntervalSeconds * BackoffRate^(n-1), capped by MaxDelaySeconds (ASL-SEMANTICS §9), never before.
+IntervalSeconds * BackoffRate^(n-1), capped by MaxDelaySeconds, never before.
 """
 
 import pytest
@@ -182,7 +182,7 @@ def test_task_failed_does_not_match_a_timeout(sfn: Sfn) -> None:
     assert sfn.result(arn).entered() == ["T", "Right"]
 
 
-# --- which names match (ASL-SEMANTICS §8, §10): exact, case-sensitive; States.ALL; States.TaskFailed ----------
+# --- which names match: exact, case-sensitive; States.ALL; States.TaskFailed ----------
 
 WRONG = {"Wrong": {"Type": "Succeed"}}
 

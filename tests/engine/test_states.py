@@ -1,7 +1,7 @@
 """Pass, Choice, Wait, Succeed, Fail, Parallel and Map as the state pages describe them.
 
 Pages: .../state-choice.html, state-wait.html, state-succeed.html, state-fail.html,
-state-parallel.html, state-map-inline.html, maprun-fail-threshold.html (ASL-SEMANTICS §7).
+state-parallel.html, state-map-inline.html, maprun-fail-threshold.html.
 """
 
 from datetime import UTC, datetime

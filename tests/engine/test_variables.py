@@ -1,6 +1,6 @@
 """Workflow variables with AWS's rules (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html).
 
-ASL-SEMANTICS §5, §6: Assign reads entry-time values, new values are visible from the next state,
+Assign reads entry-time values, new values are visible from the next state,
 inner scopes read outer variables, siblings never see each other's, a catcher may assign outer ones.
 """
 

@@ -284,3 +284,21 @@ def test_api_gateway_answers_an_undeclared_route_as_the_local_gateway_does(
         for header, value in SECURITY_HEADERS.items():
             assert response["ResponseParameters"][f"gatewayresponse.header.{header}"] == f"'{value}'"
         assert all(name.count("gatewayresponse.") == 1 for name in response["ResponseParameters"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_gateway_preflights_answer_as_the_function_and_the_local_gateway_do(
+    synthesised: Synthesised, stage: str
+) -> None:
+    from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
+
+    preflights = [
+        method["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+        for method in synthesised.resources(stage, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert preflights
+    for answer in preflights:
+        assert answer["method.response.header.Access-Control-Max-Age"] == f"'{CORS_MAX_AGE_SECONDS}'"
+        assert answer["method.response.header.Access-Control-Allow-Headers"] == f"'{','.join(CORS_ALLOW_HEADERS)}'"
+        assert answer["method.response.header.Access-Control-Allow-Methods"] == f"'{','.join(CORS_ALLOW_METHODS)}'"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from local.gateway import LocalApiGateway, make_http_server
+from local.http import MAX_BODY_BYTES
 from local.sfn import runtime
 from local.sfn.server import make_sfn_server
 from local.tokens import KeyPair
@@ -135,4 +136,19 @@ def test_an_unreadable_content_length_is_a_400_on_step_functions(sfn_server: Thr
     request = LIST_STATE_MACHINES.replace(b"Content-Length: 2", b"Content-Length: -1")
     status, raw = _exchange(sfn_server, request)
     assert status == 400
+    assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["__type"].endswith("#SerializationException")
+
+
+def test_a_body_longer_than_api_gateway_takes_is_a_413_without_being_read(api_server: ThreadingHTTPServer) -> None:
+    # only the headers are sent: the server must answer from Content-Length alone, not wait for 10 MB
+    request = f"POST /clients HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+    status, raw = _exchange(api_server, request)
+    assert status == 413
+    assert b"Connection: close" in raw.split(b"\r\n\r\n", 1)[0]
+
+
+def test_a_body_longer_than_the_limit_is_a_413_on_step_functions(sfn_server: ThreadingHTTPServer) -> None:
+    request = LIST_STATE_MACHINES.replace(b"Content-Length: 2", f"Content-Length: {MAX_BODY_BYTES + 1}".encode())
+    status, raw = _exchange(sfn_server, request)
+    assert status == 413
     assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["__type"].endswith("#SerializationException")
