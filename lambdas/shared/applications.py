@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
@@ -76,7 +76,27 @@ class Consents(_Input):
         return value
 
 
+def _absent(field: str) -> dict[str, Any]:
+    """JSON Schema: ``field`` is absent or null."""
+    return {"properties": {field: {"type": "null"}}}
+
+
+def _present(field: str, *, type_: str = "object") -> dict[str, Any]:
+    """JSON Schema: ``field`` is there and not null."""
+    return {"required": [field], "properties": {field: {"type": type_}}}
+
+
+def _when(field: str, values: tuple[str, ...]) -> dict[str, Any]:
+    """JSON Schema: ``field`` is given and is one of ``values``."""
+    return {"required": [field], "properties": {field: {"enum": list(values)}}}
+
+
 class Evidence(_Input):
+    # the rule of the validator below, as the OpenAPI document states it
+    model_config = ConfigDict(
+        json_schema_extra={"if": _when("type", ("none_yet",)), "else": _present("reference", type_="string")}
+    )
+
     type: EvidenceType
     reference: Reference | None = Field(None, validate_default=True, description="required unless type is none_yet")
     expires_on: date | None = None
@@ -98,12 +118,32 @@ class Documents(_Input):
     rejected_reason: Text | None = Field(None, description="set when the document was checked and refused")
 
 
+NO_BIRTH_DATE = tuple(quality.value for quality in BirthDateQuality if quality not in KNOWN_BIRTH_DATE)
+NO_ADDRESS = tuple(situation.value for situation in HousingSituation if situation not in WITH_ADDRESS)
+
+
 class Application(_Input):
     """What the front desk submits to onboard a person: everyone can be onboarded.
 
     A person may have no address, no phone, no email, or only an approximate birth date: such facts
     are recorded as values (``housing_situation``, ``birth_date_quality``), never guessed.
     """
+
+    # the rules of the validators below, as the OpenAPI document states them
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"if": _when("birth_date_quality", NO_BIRTH_DATE), "then": _absent("birth_date"),
+                 "else": _present("birth_date", type_="string")},
+                {"if": _when("housing_situation", NO_ADDRESS), "then": _absent("address"),
+                 "else": _present("address")},
+                {"if": _when("housing_situation", (HousingSituation.CARE_OF.value,)),
+                 "then": {"properties": {"address": {"required": ["care_of"],
+                                                     "properties": {"care_of": {"type": "string"}}}}},
+                 "else": {"properties": {"address": {"properties": {"care_of": {"type": "null"}}}}}},
+            ]
+        }
+    )  # fmt: skip
 
     first_name: Name
     last_name: Name
@@ -122,7 +162,9 @@ class Application(_Input):
         description="as written (06 12 34 56 78, +32 470 12 34 56): national numbers are read in the stage's "
         "country; stored as E.164. Optional: many people have no phone of their own",
     )
-    email: EmailStr | None = Field(None, description=f"optional; at most {EMAIL_LENGTH} characters")
+    email: EmailStr | None = Field(
+        None, description=f"optional; at most {EMAIL_LENGTH} characters", json_schema_extra={"maxLength": EMAIL_LENGTH}
+    )
     housing_situation: HousingSituation = Field(
         HousingSituation.FIXED_ADDRESS,
         description="fixed_address and care_of need an address; no_fixed_address and prefers_not_to_answer have none",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
@@ -40,6 +40,8 @@ class ApplicationAccepted(BaseModel):
 
 
 class Review(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     decision: ReviewDecision
 
 
