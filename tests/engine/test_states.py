@@ -118,12 +118,10 @@ def test_parallel_outputs_follow_branch_order_and_arguments_feed_every_branch(sf
     sfn.advance(5)
     result = sfn.result(arn)
     assert result.output == ["first", {"value": 42}]
-    assert result.types()[:4] == [
-        "ExecutionStarted",
-        "ParallelStateEntered",
-        "ParallelStateStarted",
-        "WaitStateEntered",
-    ]
+    types = result.types()
+    assert types[:3] == ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]
+    # the branches run at once: which one enters its first state first is not fixed
+    assert {"WaitStateEntered", "TaskStateEntered"} <= set(types[3:5])
 
 
 def test_a_failing_branch_fails_the_parallel_with_its_own_error_and_stops_the_others(sfn: Sfn) -> None:
