@@ -21,9 +21,11 @@ synth: $(VENV)/.installed-dev
 	$(PYTHON) -m infra.app
 	@ls cdk.out/*.template.json
 
+# ruff, and the layers between packages (pyproject.toml's [tool.importlinter] contracts).
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

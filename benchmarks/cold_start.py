@@ -29,9 +29,9 @@ GOAL = 0.15
 # function module → what it must not import at cold start (tests/unit/test_cold_start.py checks it too)
 FUNCTIONS = {
     "lambdas.tasks.client_onboarding": (
-        "aws_xray_sdk", "boto3", "lambdas.api", "lambdas.shared.applications", "lambdas.shared.clients",
+        "aws_xray_sdk", "boto3", "lambdas.api", "lambdas.shared.onboarding.intake", "lambdas.shared.onboarding.views",
     ),
-    "lambdas.api.app": ("aws_xray_sdk", "boto3", "lambdas.tasks", "lambdas.shared.onboarding"),
+    "lambdas.api.app": ("aws_xray_sdk", "boto3", "lambdas.tasks", "lambdas.shared.onboarding.steps"),
 }  # fmt: skip
 
 PROBE = """

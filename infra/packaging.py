@@ -40,9 +40,15 @@ def layer_directory() -> Path:
     return _built(BUILD / "layer" / digest, build)
 
 
+# The functions' packages: their code, and the workflow declarations their names come from.
+CODE_PACKAGES = ("lambdas", "workflows")
+
+
 def code_directory() -> Path:
-    """The functions' code: the ``lambdas`` package, compiled, and the RDS CA bundle when fetched."""
-    sources = sorted(path for path in (REPO / "lambdas").rglob("*") if path.is_file() and _is_source(path))
+    """The functions' code: ``CODE_PACKAGES``, compiled, and the RDS CA bundle when fetched."""
+    sources = sorted(
+        path for package in CODE_PACKAGES for path in (REPO / package).rglob("*") if path.is_file() and _is_source(path)
+    )
     bundle = [RDS_CA_BUNDLE] if RDS_CA_BUNDLE.exists() else []
     digest = hashlib.sha256()
     for path in [*sources, *bundle]:
@@ -50,7 +56,8 @@ def code_directory() -> Path:
         digest.update(path.read_bytes())
 
     def build(staging: Path) -> None:
-        shutil.copytree(REPO / "lambdas", staging / "lambdas", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for package in CODE_PACKAGES:
+            shutil.copytree(REPO / package, staging / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         if bundle:
             (staging / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
             shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)

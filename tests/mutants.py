@@ -100,10 +100,10 @@ MUTATIONS = (
         MATRIX,
         "a token for another app client is accepted",
     ),
-    # --- typo-tolerant duplicate matching (lambdas/shared/onboarding.py) ---
+    # --- typo-tolerant duplicate matching (lambdas/shared/onboarding/steps.py) ---
     Mutation(
         "similar-names-disabled",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         "def _similar_names(client: Client, candidate: Client) -> bool:\n",
         "def _similar_names(client: Client, candidate: Client) -> bool:\n    return False\n",
         MATCHING,
@@ -111,7 +111,7 @@ MUTATIONS = (
     ),
     Mutation(
         "two-substitutions-are-one-edit",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         "if len(differences) <= 1:",
         "if len(differences) <= 2:",
         MATCHING,
@@ -119,7 +119,7 @@ MUTATIONS = (
     ),
     Mutation(
         "no-transpositions",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         "return len(differences) == 2 and j == i + 1 and (first[i], first[j]) == (second[j], second[i])",
         "return False",
         MATCHING,
@@ -127,7 +127,7 @@ MUTATIONS = (
     ),
     Mutation(
         "transpositions-far-apart",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         "return len(differences) == 2 and j == i + 1 and",
         "return len(differences) == 2 and j > i and",
         MATCHING,
@@ -135,7 +135,7 @@ MUTATIONS = (
     ),
     Mutation(
         "typo-compared-only-in-place",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         'theirs = (_full_name(candidate), f"{fold(candidate.last_name)} {fold(candidate.first_name)}")',
         "theirs = (_full_name(candidate),)",
         MATCHING,
@@ -143,7 +143,7 @@ MUTATIONS = (
     ),
     Mutation(
         "no-minimum-name-length",
-        "lambdas/shared/onboarding.py",
+        "lambdas/shared/onboarding/steps.py",
         "return len(mine) >= 8 and any(len(name) >= 8 and _within_one_edit(mine, name) for name in theirs)",
         "return any(_within_one_edit(mine, name) for name in theirs)",
         MATCHING,

@@ -8,6 +8,7 @@ TASKS = "lambdas.tasks.client_onboarding"
 
 WORKFLOW = Workflow(
     name="client-onboarding",
+    entity="client",
     asl_path=Path(__file__).with_name("client_onboarding.asl.json"),
     tasks={
         "FindDuplicates": Task(f"{TASKS}.find_duplicates"),

@@ -29,8 +29,18 @@ class Task:
 @dataclass(frozen=True)
 class Workflow:
     name: str  # the state machine's name, and the prefix of its functions' names
+    entity: str  # what one execution is about: ``client`` → executions ``client-<id>``
     asl_path: Path
     tasks: Mapping[str, Task]
+
+    def execution_name(self, entity_id: str) -> str:
+        """Executions are findable by their entity's id: ``client-4f0c…``."""
+        return f"{self.entity}-{entity_id}"
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail says made the changes its tasks make."""
+        return f"workflow:{self.name}"
 
     def asl_text(self) -> str:
         return self.asl_path.read_text(encoding="utf-8")

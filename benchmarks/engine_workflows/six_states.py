@@ -4,6 +4,7 @@ from workflows import Task, Workflow
 
 WORKFLOW = Workflow(
     name="bench-six-states",
+    entity="run",
     asl_path=Path(__file__).with_name("six_states.asl.json"),
     tasks={"Trivial": Task("benchmarks.engine_workflows.handlers.trivial")},
 )

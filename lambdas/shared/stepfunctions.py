@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdas.shared.config import WorkflowSettings, workflow_settings
 from lambdas.shared.errors import Conflict, WorkflowUnavailable
+from workflows.declaration import Workflow
 
 CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
@@ -45,11 +46,12 @@ class Workflows:
         except BotoCoreError as error:  # no answer at all; an answer (ClientError) is for the caller
             raise WorkflowUnavailable(f"Step Functions is not reachable: {error}") from error
 
-    def start(self, workflow: str, name: str, payload: dict[str, Any]) -> str:
-        """Start ``name`` (ids only in ``payload``); starting it again is harmless: the same ARN comes back."""
+    def start(self, workflow: Workflow, entity_id: str, payload: dict[str, Any]) -> str:
+        """Start ``workflow``'s execution for ``entity_id`` (ids only in ``payload``); starting it again
+        is harmless: the same ARN comes back."""
         from botocore.exceptions import ClientError
 
-        machine = self._settings.arn(workflow)
+        machine, name = self._settings.arn(workflow.name), workflow.execution_name(entity_id)
         try:
             return self._call("start_execution", stateMachineArn=machine, name=name, input=json.dumps(payload))[
                 "executionArn"
@@ -68,7 +70,7 @@ class Workflows:
         except ClientError as error:
             if error.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
                 raise CallbackClosed(
-                    "the onboarding no longer waits for this answer (it timed out or stopped)"
+                    "the workflow no longer waits for this answer (it timed out or stopped)"
                 ) from error
             raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
 

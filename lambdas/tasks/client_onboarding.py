@@ -11,13 +11,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from lambdas.shared import onboarding
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import WaitingFor
 from lambdas.shared.errors import ClientErased, ClientIneligible, EvidenceMissing, SuspectedDuplicate
 from lambdas.shared.observability import task_handler
+from lambdas.shared.onboarding import steps as onboarding
+from workflows.client_onboarding import WORKFLOW
 
-ACTOR = "workflow:client-onboarding"
+ACTOR = WORKFLOW.actor
 
 
 class ClientStep(BaseModel):

@@ -136,7 +136,7 @@ def test_a_valid_definition_is_parsed_with_its_expressions_compiled() -> None:
 def _workflow(tmp_path: Path, text: str, tasks: dict) -> Workflow:
     path = tmp_path / "flow.asl.json"
     path.write_text(text)
-    return Workflow(name="flow", asl_path=path, tasks=tasks)
+    return Workflow(name="flow", entity="run", asl_path=path, tasks=tasks)
 
 
 def test_a_placeholder_without_a_task_is_refused(tmp_path: Path) -> None:

@@ -98,7 +98,9 @@ def test_a_new_workflow_declaration_adds_its_state_machine_and_functions(tmp_pat
     # Given a throwaway workflow, declared like the real ones (its ASL file and one task)
     asl = tmp_path / "throwaway.asl.json"
     shutil.copy(REPO / "tests" / "engine" / "workflows" / "hold_and_ask.asl.json", asl)
-    throwaway = Workflow("throwaway", asl, {"Ask": Task("tests.engine.handlers.remember_token", timeout_seconds=9)})
+    throwaway = Workflow(
+        "throwaway", "run", asl, {"Ask": Task("tests.engine.handlers.remember_token", timeout_seconds=9)}
+    )
     # When the app is synthesised with it
     synthesised = synthesise(tmp_path / "out", stages=["dev"], workflows=[*all_workflows(), throwaway])
     # Then its state machine and function exist, bound together, with no change under infra/
@@ -130,3 +132,20 @@ def test_the_rds_ca_bundle_ships_with_the_code_when_fetched(tmp_path: Path, monk
     assert all(v["DB_CA_BUNDLE"] == "/var/task/certs/rds-global-bundle.pem" for v in variables)
     (code,) = (tmp_path / "build" / "code").iterdir()
     assert (code / "certs" / "rds-global-bundle.pem").read_text() == bundle.read_text()
+
+
+def test_the_functions_code_holds_the_workflow_declarations_their_names_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import infra.packaging
+
+    monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
+    code = infra.packaging.code_directory()
+    assert (code / "workflows" / "client_onboarding.asl.json").is_file()
+    # the API function imports as Lambda would import it: from the code asset alone (and its libraries)
+    probe = "import lambdas.api.app, lambdas.tasks.client_onboarding"
+    environment = {"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, check=True)

@@ -4,10 +4,11 @@ import threading
 
 import pytest
 
-from lambdas.shared import applications as logic
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.onboarding import intake as logic
 from lambdas.shared.stepfunctions import workflows
 from tests.workflows.conftest import Onboarding, application
+from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
 pytestmark = [pytest.mark.mysql, pytest.mark.parametrize("database_url", ["mysql"], indirect=True)]
 
@@ -22,7 +23,7 @@ def test_concurrent_applications_for_one_person_end_with_one_client(onboarding: 
         start.wait()
         with UnitOfWork("front-desk") as uow:
             client_id = logic.receive_application(uow, logic.Application.model_validate(body), None, "desk").client_id
-        workflows().start("client-onboarding", f"client-{client_id}", {"client_id": client_id})
+        workflows().start(CLIENT_ONBOARDING, client_id, {"client_id": client_id})
         received.append(client_id)
 
     threads = [threading.Thread(target=submit, args=(body,)) for body in bodies]

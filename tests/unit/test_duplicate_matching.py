@@ -14,10 +14,10 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from lambdas.shared import onboarding
-from lambdas.shared.applications import Application, receive_application
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import DuplicateMatch
+from lambdas.shared.onboarding import steps as onboarding
+from lambdas.shared.onboarding.intake import Application, receive_application
 
 BIRTH_DATE = date(1961, 4, 2)
 SIMILAR = DuplicateMatch.SIMILAR_NAME_AND_BIRTH_DATE

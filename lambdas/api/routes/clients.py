@@ -10,16 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.errors import InvalidField
-from lambdas.shared import applications
-from lambdas.shared.clients import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
 from lambdas.shared.domain import ReviewDecision
 from lambdas.shared.erasure import erase_client, forget_waiting_token
 from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
+from lambdas.shared.onboarding import intake
+from lambdas.shared.onboarding.views import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
 from lambdas.shared.stepfunctions import workflows
+from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
 routes = Routes()
 
-WORKFLOW = "client-onboarding"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 ClientId = Annotated[str, Path(pattern=UUID_PATTERN, description="the client's id (a UUID)")]
 IdempotencyKey = Annotated[
@@ -69,24 +69,24 @@ def _status_url(client_id: str) -> str:
     responses={409: "this Idempotency-Key was already used for a different application"},
 )
 def handle_create_client(
-    application: Annotated[applications.Application, Body()], idempotency_key: IdempotencyKey = None
+    application: Annotated[intake.Application, Body()], idempotency_key: IdempotencyKey = None
 ) -> ApplicationAccepted:
     actor = current_caller(routes.router).sub
     try:
         received = _receive(application, idempotency_key, actor)
-    except applications.ConcurrentSubmission:  # the same application was being stored: it is there now
+    except intake.ConcurrentSubmission:  # the same application was being stored: it is there now
         received = _receive(application, idempotency_key, actor)
-    arn = workflows().start(WORKFLOW, f"client-{received.client_id}", {"client_id": received.client_id})
+    arn = workflows().start(CLIENT_ONBOARDING, received.client_id, {"client_id": received.client_id})
     with unit_of_work(routes.router) as uow:
-        applications.record_execution(uow, received.client_id, arn)
+        intake.record_execution(uow, received.client_id, arn)
     return ApplicationAccepted(
         client_id=received.client_id, execution_arn=arn, status_url=_status_url(received.client_id)
     )
 
 
-def _receive(application: applications.Application, key: str | None, actor: str) -> applications.Received:
+def _receive(application: intake.Application, key: str | None, actor: str) -> intake.Received:
     with unit_of_work(routes.router) as uow:
-        return applications.receive_application(uow, application, key, actor)
+        return intake.receive_application(uow, application, key, actor)
 
 
 @routes.get("/clients/{client_id}", allow=READ_RECORDS, summary="A client's record and onboarding status")
@@ -118,7 +118,7 @@ def handle_search_clients(
 def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        token = applications.record_review(uow, client_id, review.decision, actor)
+        token = intake.record_review(uow, client_id, review.decision, actor)
         workflows().resume(token, {"decision": review.decision})  # inside: a refused answer undoes the claim
     return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
 
@@ -130,10 +130,10 @@ def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body(
     summary="Record the proof of eligibility a client brought (resumes the onboarding)",
     responses={409: "the client is not waiting for documents (answered already, timed out, stopped)"},
 )
-def handle_add_documents(client_id: ClientId, documents: Annotated[applications.Documents, Body()]) -> AnswerAccepted:
+def handle_add_documents(client_id: ClientId, documents: Annotated[intake.Documents, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        token, evidence_id = applications.record_documents(uow, client_id, documents, actor)
+        token, evidence_id = intake.record_documents(uow, client_id, documents, actor)
         workflows().resume(token, {"evidence_id": evidence_id})
     return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
 

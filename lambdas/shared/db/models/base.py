@@ -46,6 +46,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class WaitsForPerson:
+    """A row a workflow can park on until a person answers (``lambdas.shared.waiting``)."""
+
+    waiting_for: Mapped[str | None] = mapped_column(String(32))
+    task_token: Mapped[str | None] = mapped_column(TOKEN)
+
+
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

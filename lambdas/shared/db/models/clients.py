@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lambdas.shared.db.models.base import ARN, ID, TOKEN, Base, Timestamps, enum_column, new_id
+from lambdas.shared.db.models.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
 from lambdas.shared.db.types import JsonText, UtcDateTime, utcnow
 from lambdas.shared.domain import (
     BirthDateQuality,
@@ -31,7 +31,7 @@ from lambdas.shared.fields import (
 )
 
 
-class Client(Timestamps, Base):
+class Client(WaitsForPerson, Timestamps, Base):
     """A person applying to, or enrolled in, the programme.
 
     The row exists from the moment the front desk submits the application (status ``pending``);
@@ -76,8 +76,6 @@ class Client(Timestamps, Base):
     duplicate_match: Mapped[str | None] = mapped_column(String(32))
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
-    waiting_for: Mapped[str | None] = mapped_column(String(32))
-    task_token: Mapped[str | None] = mapped_column(TOKEN)
     execution_arn: Mapped[str | None] = mapped_column(ARN)
     duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))

@@ -1,8 +1,7 @@
 """Onboarding applications as the front desk submits them, and the front desk's answers.
 
 The API's side of client onboarding: validated input, storing the application idempotently,
-claiming a waiting step's token for an answer. The workflow's own steps are in
-``lambdas.shared.onboarding``.
+claiming a waiting step's token for an answer. The workflow's own steps are in ``steps``.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
+from lambdas.shared import waiting
 from lambdas.shared.config import intake_settings
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client, EligibilityEvidence
@@ -32,7 +32,7 @@ from lambdas.shared.domain import (
     Language,
     WaitingFor,
 )
-from lambdas.shared.errors import Conflict, NotFound
+from lambdas.shared.errors import Conflict
 from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, Name, Reference, Text, digest
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
@@ -333,20 +333,10 @@ def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -
 # --- answers from the front desk ---------------------------------------------------------------
 
 
-class NotWaiting(Conflict):
-    """The application is not waiting for this answer."""
-
-
 def claim_wait(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor) -> str:
     """Take the task token of an application waiting for ``waiting_for``; a second answer finds none."""
     client = uow.clients.lock(client_id)
-    if client is None:
-        raise NotFound("client", client_id)
-    if client.waiting_for != waiting_for or client.task_token is None:
-        state = f"waiting for {client.waiting_for}" if client.waiting_for else f"{client.status}"
-        raise NotWaiting(f"client {client_id} is not waiting for {waiting_for.replace('_', ' ')} (it is {state})")
-    token = client.task_token
-    client.task_token = client.waiting_for = None
+    token = waiting.claim(client, "client", client_id, waiting_for)
     client.status = ClientStatus.PENDING
     return token
 

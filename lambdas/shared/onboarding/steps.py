@@ -1,4 +1,4 @@
-"""Client onboarding: every step of its workflow (the application itself is in ``applications``).
+"""Client onboarding: every step of its workflow (the application itself is in ``intake``).
 
 Each function does its work in the caller's unit of work and is safe to run twice with the same
 arguments (retries, redrives): it reads the current state and only moves it forward.
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from lambdas.shared import waiting
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client, ConsentRecord
 from lambdas.shared.db.models.records import Notification
@@ -122,7 +123,7 @@ def await_decision(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, tok
     client.status = (
         ClientStatus.AWAITING_REVIEW if waiting_for == WaitingFor.DUPLICATE_REVIEW else ClientStatus.AWAITING_DOCUMENTS
     )
-    client.waiting_for, client.task_token = waiting_for, token
+    waiting.park(client, waiting_for, token)
     uow.audit("client.waiting", "client", client_id, waiting_for=waiting_for)
 
 

@@ -1,0 +1,42 @@
+"""Waiting for a person: the one mechanism every workflow uses.
+
+A ``.waitForTaskToken`` task parks its entity: the task token goes on the entity's row, with what it
+waits for. The API route that records the person's answer claims the token under the row's lock —
+so a second answer finds none — and sends it back to Step Functions (``Workflows.resume``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from lambdas.shared.errors import Conflict, NotFound
+
+
+class Waiting(Protocol):
+    """A row that can wait for a person (``lambdas.shared.db.models.base.WaitsForPerson``)."""
+
+    id: str
+    status: str
+    waiting_for: str | None
+    task_token: str | None
+
+
+class NotWaiting(Conflict):
+    """The entity is not waiting for this answer."""
+
+
+def park(entity: Waiting, waiting_for: str, token: str) -> None:
+    entity.waiting_for, entity.task_token = waiting_for, token
+
+
+def claim(entity: Waiting | None, kind: str, entity_id: str, waiting_for: str) -> str:
+    """The token of ``entity`` (locked by the caller) waiting for ``waiting_for``, taken off the row;
+    404 when there is no such entity, 409 naming its state when it waits for something else or nothing."""
+    if entity is None:
+        raise NotFound(kind, entity_id)
+    if entity.waiting_for != waiting_for or entity.task_token is None:
+        where = f"waiting for {entity.waiting_for.replace('_', ' ')}" if entity.waiting_for else entity.status
+        raise NotWaiting(f"{kind} {entity_id} is not waiting for {waiting_for.replace('_', ' ')} (it is {where})")
+    token = entity.task_token
+    entity.task_token = entity.waiting_for = None
+    return token
