@@ -66,6 +66,13 @@ class WaitingFor(StrEnum):
     DOCUMENTS = "documents"
 
 
+# The client's status while its onboarding waits for each answer.
+WAITING_STATUS = {
+    WaitingFor.DUPLICATE_REVIEW: ClientStatus.AWAITING_REVIEW,
+    WaitingFor.DOCUMENTS: ClientStatus.AWAITING_DOCUMENTS,
+}
+
+
 class ConsentPurpose(StrEnum):
     DATA_PROCESSING = "data_processing"
     SMS = "sms"

@@ -89,7 +89,7 @@ def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if eligibility.outcome == "documents_missing":
         raise EvidenceMissing(f"client {step.client_id} has no proof of eligibility yet")
     if eligibility.outcome == "ineligible":
-        raise ClientIneligible(eligibility.reason or "ineligible")
+        raise ClientIneligible(eligibility.code or "ineligible")
     return {"client_id": step.client_id, "eligibility": eligibility.outcome}
 
 

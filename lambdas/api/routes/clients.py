@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.errors import InvalidField
-from lambdas.shared.domain import ReviewDecision
+from lambdas.shared import waiting
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
 from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
 from lambdas.shared.onboarding import intake
@@ -119,7 +121,11 @@ def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body(
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
         token = intake.record_review(uow, client_id, review.decision, actor)
-        workflows().resume(token, {"decision": review.decision})  # inside: a refused answer undoes the claim
+
+    def withdraw(uow: UnitOfWork, reopen: bool) -> None:
+        intake.withdraw_answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, token, reopen=reopen)
+
+    waiting.deliver(actor, token, {"decision": review.decision}, withdraw)
     return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
 
 
@@ -134,7 +140,11 @@ def handle_add_documents(client_id: ClientId, documents: Annotated[intake.Docume
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
         token, evidence_id = intake.record_documents(uow, client_id, documents, actor)
-        workflows().resume(token, {"evidence_id": evidence_id})
+
+    def withdraw(uow: UnitOfWork, reopen: bool) -> None:
+        intake.withdraw_answer(uow, client_id, WaitingFor.DOCUMENTS, token, reopen=reopen, evidence_id=evidence_id)
+
+    waiting.deliver(actor, token, {"evidence_id": evidence_id}, withdraw)
     return AnswerAccepted(client_id=client_id, status_url=_status_url(client_id))
 
 

@@ -104,6 +104,9 @@ class EvidenceRepository:
         )
         return self.session.scalars(query).first()
 
+    def remove(self, evidence_id: str) -> None:
+        self.session.execute(delete(EligibilityEvidence).where(EligibilityEvidence.id == evidence_id))
+
     def forget(self, client_ids: Collection[str]) -> None:
         """Keep that documents were received, not what they said."""
         self.session.execute(

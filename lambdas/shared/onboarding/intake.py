@@ -23,6 +23,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
     KNOWN_BIRTH_DATE,
+    WAITING_STATUS,
     WITH_ADDRESS,
     BirthDateQuality,
     ClientStatus,
@@ -354,3 +355,23 @@ def record_documents(uow: UnitOfWork, client_id: str, documents: Documents, acto
     uow.evidence.add(evidence)
     uow.audit("client.documents_received", "client", client_id, evidence_id=evidence.id)
     return token, evidence.id
+
+
+def withdraw_answer(
+    uow: UnitOfWork,
+    client_id: str,
+    waiting_for: WaitingFor,
+    token: str,
+    *,
+    reopen: bool,
+    evidence_id: str | None = None,
+) -> None:
+    """Take back an answer the execution never received: the documents it recorded, and — when the
+    execution still waits — the claim, so the answer can be given again."""
+    client = uow.clients.lock(client_id)
+    if evidence_id is not None:
+        uow.evidence.remove(evidence_id)
+    if reopen and client is not None and client.task_token is None and client.status == ClientStatus.PENDING:
+        waiting.park(client, waiting_for, token)
+        client.status = WAITING_STATUS[waiting_for]
+    uow.audit("client.answer_withdrawn", "client", client_id, waiting_for=waiting_for, reopened=reopen)

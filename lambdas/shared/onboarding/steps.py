@@ -18,6 +18,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
+    WAITING_STATUS,
     BirthDateQuality,
     ClientStatus,
     ConsentPurpose,
@@ -120,9 +121,7 @@ def _within_one_edit(first: str, second: str) -> bool:
 def await_decision(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, token: str) -> None:
     """Park the application until a person answers; the token is what the API resumes it with."""
     client = _open_client(uow, client_id)
-    client.status = (
-        ClientStatus.AWAITING_REVIEW if waiting_for == WaitingFor.DUPLICATE_REVIEW else ClientStatus.AWAITING_DOCUMENTS
-    )
+    client.status = WAITING_STATUS[waiting_for]
     waiting.park(client, waiting_for, token)
     uow.audit("client.waiting", "client", client_id, waiting_for=waiting_for)
 
@@ -215,11 +214,15 @@ def register_client(uow: UnitOfWork, client_id: str) -> None:
 @dataclass(frozen=True)
 class Eligibility:
     outcome: Literal["eligible", "documents_missing", "ineligible"]
-    reason: str | None = None
+    reason: str | None = None  # in words, for the client's record (it may quote a person's note)
+    code: Literal["evidence_rejected", "evidence_expired"] | None = None  # the only reason an execution sees
 
 
 def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None) -> Eligibility:
-    """Decide from the latest evidence; an ineligible client is recorded as such with the reason."""
+    """Decide from the latest evidence; an ineligible client is recorded as such with the reason.
+
+    The reason in words stays in the database (erasable); the execution gets its code only: a
+    rejection note is free text, and execution history cannot be erased."""
     client = _open_client(uow, client_id)
     evidence = uow.evidence.latest(client_id)
     today = today or date.today()
@@ -231,9 +234,9 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
         uow.audit("client.emergency_first_visit_allowed", "client", client_id)
         return Eligibility("eligible", reason)
     if evidence.status == EvidenceStatus.REJECTED:
-        reason = f"evidence rejected: {evidence.rejection_reason}"
+        reason, code = f"evidence rejected: {evidence.rejection_reason}", "evidence_rejected"
     elif evidence.expires_on is not None and evidence.expires_on < today:
-        reason = f"evidence expired on {evidence.expires_on.isoformat()}"
+        reason, code = f"evidence expired on {evidence.expires_on.isoformat()}", "evidence_expired"
     else:
         evidence.status = EvidenceStatus.ACCEPTED
         return Eligibility("eligible")
@@ -242,7 +245,7 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
     client.status, client.outcome_reason = ClientStatus.INELIGIBLE, reason
     client.waiting_for = client.task_token = None
     uow.audit("client.ineligible", "client", client_id, evidence_id=evidence.id, evidence_status=evidence.status)
-    return Eligibility("ineligible", reason)
+    return Eligibility("ineligible", reason, code)
 
 
 IN_PERSON = "in_person"
