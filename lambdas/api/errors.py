@@ -45,19 +45,29 @@ def error_response(
     )
 
 
+MAX_DETAILS = 20  # an answer names the first invalid fields, not all of a hostile body's thousands
+
+
+def invalid_request(details: list[dict[str, Any]]) -> Response:
+    """422 naming each invalid field (the first ``MAX_DETAILS`` of them)."""
+    shown = details[:MAX_DETAILS]
+    fields = ", ".join(detail["field"] for detail in shown) or "the request"
+    more = f" and {len(details) - len(shown)} more" if len(details) > len(shown) else ""
+    return error_response(422, "invalid_request", f"invalid value for {fields}{more}", shown)
+
+
 def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
 def register_error_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(RequestValidationError)
-    def invalid_request(error: RequestValidationError) -> Response:
+    def request_validation_failed(error: RequestValidationError) -> Response:
         details = [
-            {"field": _field_name(item.get("loc", ())), "message": item.get("msg", "invalid")}
+            {"field": _field_name(item.get("loc", ())), "message": str(item.get("msg", "invalid"))[:500]}
             for item in error.errors()
         ]
-        fields = ", ".join(detail["field"] for detail in details) or "the request"
-        return error_response(422, "invalid_request", f"invalid value for {fields}", details)
+        return invalid_request(details)
 
     @app.exception_handler(InvalidField)
     def invalid_field(error: InvalidField) -> Response:

@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from lambdas.api.errors import error_response
+from lambdas.api.errors import BAD_REQUEST_BODY, error_response, invalid_request
 
 MAX_BODY_BYTES = 1024 * 1024  # far above any form; API Gateway itself refuses more than 10 MB
 MAX_DEPTH = 32  # the deepest request model nests 3 levels
@@ -36,19 +36,21 @@ class _OutOfRange:
 
 def body_refusal(event: dict[str, Any]) -> Response | None:
     """Why the body cannot be read (400, 413, 415, 422), or None; a readable body is left decoded, as JSON."""
-    if str(event.get("httpMethod", "")).upper() not in METHODS_WITH_BODY or not event.get("body"):
+    if str(event.get("httpMethod", "")).upper() not in METHODS_WITH_BODY:
         return None
+    media_type = _header(event, "content-type").split(";")[0].strip().lower()
+    if media_type and media_type not in JSON_MEDIA_TYPES:
+        return _unsupported_media_type()
+    if not event.get("body"):
+        return None  # the route says whether it needs one (422 naming the body)
     try:
         raw = _raw_body(event)
     except (binascii.Error, ValueError):
         return _invalid_json("the body is not valid base64")
     if len(raw) > MAX_BODY_BYTES:
         return error_response(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-    media_type = _header(event, "content-type").split(";")[0].strip().lower()
-    if media_type not in JSON_MEDIA_TYPES:
-        return error_response(
-            415, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json"
-        )
+    if not media_type:
+        return _unsupported_media_type()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -63,12 +65,14 @@ def body_refusal(event: dict[str, Any]) -> Response | None:
         return _invalid_json(str(error))
     except json.JSONDecodeError as error:
         return _invalid_json(f"the body is not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    if not isinstance(document, dict):
+        return error_response(*BAD_REQUEST_BODY, [{"field": "body", "message": BAD_REQUEST_BODY[2]}])
     if _depth(document) > MAX_DEPTH:
         return _invalid_json(f"the body nests deeper than {MAX_DEPTH} levels")
     out_of_range = list(_numbers_out_of_range(document, "body"))
     if out_of_range:
         details = [{"field": field, "message": "number out of range"} for field in out_of_range]
-        return error_response(422, "invalid_request", f"number out of range in {', '.join(out_of_range)}", details)
+        return invalid_request(details)
     if event.get("isBase64Encoded"):
         event["body"], event["isBase64Encoded"] = text, False
     _set_header(event, "content-type", JSON_MEDIA_TYPES[0])  # the resolver knows only the lower-case form
@@ -94,6 +98,10 @@ def _set_header(event: dict[str, Any], name: str, value: str) -> None:
         for key in list(headers or {}):
             if key.lower() == name:
                 headers[key] = new
+
+
+def _unsupported_media_type() -> Response:
+    return error_response(415, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json")
 
 
 def _invalid_json(message: str) -> Response:

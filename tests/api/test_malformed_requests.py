@@ -138,3 +138,48 @@ def test_every_answer_is_kept_out_of_caches_and_type_sniffing(event) -> None:
     headers = {name.lower(): values for name, values in response["multiValueHeaders"].items()}
     assert headers["cache-control"] == ["no-store"]
     assert headers["x-content-type-options"] == ["nosniff"]
+
+
+@pytest.mark.parametrize("body", [b"[]", b'[{"first_name": "Amina"}]', b'"Amina"', b"42", b"null"])
+def test_a_body_that_is_not_an_object_is_a_400(body: bytes) -> None:
+    # Powertools would validate the first element of an array and drop the rest
+    status, answer = _post(body)
+    assert (status, answer["error"]) == (400, "invalid_request")
+    assert _clients() == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml"])
+def test_an_empty_body_declared_as_something_else_is_a_415(content_type: str) -> None:
+    status, answer = _post(b"", content_type)
+    assert (status, answer["error"]) == (415, "unsupported_media_type")
+
+
+def test_an_empty_json_body_is_a_422_naming_the_body() -> None:
+    status, answer = _post(b"")
+    assert status == 422
+    assert [detail["field"] for detail in answer["details"]] == ["body"]
+
+
+def test_an_answer_names_the_first_invalid_fields_not_thousands() -> None:
+    from lambdas.api.errors import MAX_DETAILS
+
+    body = json.dumps({f"extra_{index}": 1 for index in range(5000)}).encode()
+    status, answer = _post(body)
+    assert status == 422
+    assert len(answer["details"]) == MAX_DETAILS
+    assert "more" in answer["message"]
+    assert len(json.dumps(answer)) < 10_000
+
+
+def test_a_cursor_that_no_page_could_have_given_is_a_422() -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps(["\ud800", "x"]).encode()).decode().rstrip("=")
+    status, answer = call_api(api_event("GET", "/clients", query={"cursor": cursor}))
+    assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["query.cursor"])
+
+
+def test_an_invalid_document_type_is_named_in_plain_words(make_client) -> None:
+    client = make_client(status="awaiting_documents")
+    status, answer = _post(b'{"type": "none_yet", "reference": "x"}', path=f"/clients/{client.id}/documents")
+    assert status == 422
+    assert "'social_benefit_certificate'" in answer["details"][0]["message"]
+    assert "EvidenceType" not in answer["details"][0]["message"]

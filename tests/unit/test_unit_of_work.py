@@ -90,3 +90,19 @@ def test_a_refused_value_is_not_mistaken_for_an_outage(sessions: sessionmaker[Se
                 "('c1', 'bogus', 'a', 'b', 'fr', 'b a', 0, 's', '2026-01-01', '2026-01-01')"
             )
         )
+
+
+def test_a_full_disk_is_reported_as_database_unavailable(sessions: sessionmaker[Session]) -> None:
+    # a full disk is cured by freeing space, not by changing the request: retried, and a 503 at the API
+    with pytest.raises(DatabaseUnavailable):
+        _write_to_a_full_database(sessions)
+
+
+def _write_to_a_full_database(sessions: sessionmaker[Session]) -> None:
+    from sqlalchemy import text
+
+    with UnitOfWork("sub-1", sessions) as uow:
+        pages = uow.session.execute(text("PRAGMA page_count")).scalar_one()
+        uow.session.execute(text(f"PRAGMA max_page_count = {pages}"))  # this database is now full
+        uow.session.add(_client())
+        uow.audit("test.filled", "test", "t-1", padding="y" * 100_000)

@@ -24,10 +24,16 @@ from lambdas.shared.db.repositories import (
 )
 from lambdas.shared.errors import DatabaseUnavailable
 
-# MySQL/MariaDB error numbers that a retry can cure: lock wait timeout, deadlock, too many
-# connections, server shutting down, connection killed, and the client-side connection losses.
-TRANSIENT_MYSQL_ERRORS = {1040, 1053, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
-TRANSIENT_SQLITE_MESSAGES = ("database is locked", "unable to open database file", "disk i/o error")
+# MySQL/MariaDB error numbers that a retry can cure: disk full, table full, too many connections,
+# server shutting down, lock wait timeout, deadlock, connection killed, and the client-side
+# connection losses.
+TRANSIENT_MYSQL_ERRORS = {1021, 1040, 1053, 1114, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+TRANSIENT_SQLITE_MESSAGES = (
+    "database is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
 
 
 def is_transient(error: BaseException) -> bool:

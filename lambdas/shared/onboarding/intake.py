@@ -113,7 +113,7 @@ class Evidence(_Input):
 class Documents(_Input):
     """The evidence the front desk received for a client waiting for documents."""
 
-    type: Literal[EvidenceType.SOCIAL_BENEFIT_CERTIFICATE, EvidenceType.INCOME_STATEMENT, EvidenceType.REFERRAL_LETTER]
+    type: Literal["social_benefit_certificate", "income_statement", "referral_letter"]  # a document, not none_yet
     reference: Reference
     expires_on: date | None = None
     rejected_reason: Text | None = Field(None, description="set when the document was checked and refused")
@@ -322,7 +322,7 @@ def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -
     return EligibilityEvidence(
         id=new_id(),
         client_id=client_id,
-        type=evidence.type,
+        type=EvidenceType(evidence.type),
         reference=evidence.reference,
         expires_on=evidence.expires_on,
         status=EvidenceStatus.REJECTED if rejected_reason else EvidenceStatus.RECEIVED,

@@ -126,12 +126,20 @@ def _encode_cursor(search_name: str, client_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: no name holds one
+        return False
+    return True
+
+
 def _decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         search_name, client_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise InvalidCursor("cursor is not valid; use next_cursor from a previous page") from exc
-    if not isinstance(search_name, str) or not isinstance(client_id, str):
+    if not isinstance(search_name, str) or not isinstance(client_id, str) or not _encodable(search_name + client_id):
         raise InvalidCursor("cursor is not valid; use next_cursor from a previous page")
     return search_name, client_id
