@@ -26,7 +26,7 @@ from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
 from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
 from lambdas.shared.config import api_settings
-from local.http import BadRequest, LocalRequestHandler, make_server
+from local.http import BadRequest, LocalRequestHandler, make_server, path_only
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
 
@@ -229,12 +229,14 @@ def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> Threadin
             try:
                 body = self.read_body()
             except BadRequest as error:
-                self.respond(*_json_response(error.status, {"message": str(error)}), f"{self.command} {self.path}")
+                self.respond(
+                    *_json_response(error.status, {"message": str(error)}), f"{self.command} {path_only(self.path)}"
+                )
                 return
             status, headers, payload = gateway.handle(
                 self.command, self.path, list(self.headers.items()), body, self.client_address[0]
             )
-            self.respond(status, headers, payload, f"{self.command} {self.path}")
+            self.respond(status, headers, payload, f"{self.command} {path_only(self.path)}")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 

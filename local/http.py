@@ -1,14 +1,25 @@
 """What both local HTTP servers share: HTTP/1.1 keep-alive without Nagle delays, one log line a request,
-a listen backlog that absorbs a burst of connections, and IPv6 addresses as well as IPv4."""
+a listen backlog that absorbs a burst of connections, and IPv6 addresses as well as IPv4.
+
+Every answer, the servers' own errors included, is JSON with the API's security headers. Served on
+loopback, a server answers only requests addressed to a loopback name: a web page that rebinds its
+own domain to 127.0.0.1 cannot read task tokens from the Step Functions endpoint."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
+
+from lambdas.api.app import SECURITY_HEADERS
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+READ_TIMEOUT_SECONDS = 60  # a client that stops sending mid-request frees its thread after this
 
 # The stdlib's default of 5 resets most of a burst of simultaneous clients (a test suite, a load run);
 # the kernel caps it at net.core.somaxconn anyway.
@@ -34,6 +45,24 @@ class PayloadTooLarge(BadRequest):
 class LocalRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     log_prefix = "http"
+    sys_version = ""  # the Server header names the server, not the Python that runs it
+    timeout = READ_TIMEOUT_SECONDS
+    accepted_hosts: frozenset[str] | None = None  # set by make_server: None accepts any Host
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        host = _host_name(self.headers.get("Host", ""))
+        if self.accepted_hosts is not None and host not in self.accepted_hosts:
+            self.send_error(403, f"this server answers only requests to {', '.join(sorted(self.accepted_hosts))}")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own errors (a bad request line, an unknown method) as JSON, with the headers."""
+        self.close_connection = True
+        payload = json.dumps({"message": message or self.responses.get(code, ("error",))[0]}).encode()
+        self.respond(code, [("Content-Type", "application/json")], payload, f"{self.command} (refused)")
 
     def setup(self) -> None:
         super().setup()
@@ -56,7 +85,9 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, label: str) -> None:
         self.send_response(status)
-        for name, value in headers:
+        given = {name.lower() for name, _ in headers}
+        missing = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in given]
+        for name, value in [*headers, *missing]:
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
         if status in (204, 304) or status < 200:  # neither a body nor a Content-Length (RFC 9110)
@@ -66,7 +97,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command not in ("HEAD", None):
             self.wfile.write(payload)
         elapsed = (time.perf_counter() - self.started) * 1000
         print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
@@ -81,7 +112,27 @@ def make_server(host: str, port: int, handler: type[LocalRequestHandler]) -> Thr
         request_queue_size = LISTEN_BACKLOG
         daemon_threads = True
 
-    return Server((host, port), handler)
+    class Handler(handler):
+        accepted_hosts = LOOPBACK_NAMES | {host.lower()} if _is_loopback(host) else None
+
+    return Server((host, port), Handler)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _host_name(header: str) -> str:
+    """``127.0.0.1:3000`` → ``127.0.0.1``; ``[::1]:3000`` → ``::1``."""
+    return (urlsplit(f"//{header.strip()}").hostname or "").lower()
+
+
+def path_only(raw_path: str) -> str:
+    """What the request log shows of a path: never its query (searches carry names and phones)."""
+    return urlsplit(raw_path).path
 
 
 def base_url(host: str, port: int) -> str:

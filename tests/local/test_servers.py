@@ -126,7 +126,7 @@ def _exchange(server: ThreadingHTTPServer, request: bytes) -> tuple[int, bytes]:
 @pytest.mark.parametrize("length", ["-1", "abc", "1e3", "+5"])
 def test_an_unreadable_content_length_is_a_400_on_the_api(api_server: ThreadingHTTPServer, length: str) -> None:
     # "-1" would have the server read until the client hangs up: a thread stuck for good
-    request = f"POST /clients HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+    request = f"POST /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n\r\n".encode()
     status, raw = _exchange(api_server, request)
     assert status == 400
     assert json.loads(raw.split(b"\r\n\r\n", 1)[1]) == {"message": f"invalid Content-Length '{length}'"}
@@ -141,7 +141,7 @@ def test_an_unreadable_content_length_is_a_400_on_step_functions(sfn_server: Thr
 
 def test_a_body_longer_than_api_gateway_takes_is_a_413_without_being_read(api_server: ThreadingHTTPServer) -> None:
     # only the headers are sent: the server must answer from Content-Length alone, not wait for 10 MB
-    request = f"POST /clients HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+    request = f"POST /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
     status, raw = _exchange(api_server, request)
     assert status == 413
     assert b"Connection: close" in raw.split(b"\r\n\r\n", 1)[0]
@@ -152,3 +152,49 @@ def test_a_body_longer_than_the_limit_is_a_413_on_step_functions(sfn_server: Thr
     status, raw = _exchange(sfn_server, request)
     assert status == 413
     assert json.loads(raw.split(b"\r\n\r\n", 1)[1])["__type"].endswith("#SerializationException")
+
+
+def _raw(server: ThreadingHTTPServer, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    status, raw = _exchange(server, request)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = dict(line.split(": ", 1) for line in head.decode().splitlines() if ": " in line)
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # no token: the gateway's 401
+        b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # no such route: its 404
+        b"TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # no such method: the stdlib's 501
+        b"POST /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
+    ],
+    ids=["401", "404", "501", "400-length"],
+)
+def test_the_local_servers_own_answers_are_json_with_the_security_headers(
+    api_server: ThreadingHTTPServer, request_bytes: bytes
+) -> None:
+    status, headers, body = _raw(api_server, request_bytes)
+    assert status >= 400
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Type"] == "application/json"
+    assert "message" in json.loads(body)
+    assert "Python" not in headers["Server"]
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:3000", "127.0.0.1.nip.io", "10.0.0.1"])
+def test_a_request_addressed_to_another_name_is_refused(
+    api_server: ThreadingHTTPServer, sfn_server: ThreadingHTTPServer, host: str
+) -> None:
+    # a web page that rebinds its own domain to 127.0.0.1 sends its own name as Host
+    status, _, body = _raw(api_server, f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert status == 403
+    assert "localhost" in json.loads(body)["message"]
+    request = LIST_STATE_MACHINES.replace(b"Host: 127.0.0.1", f"Host: {host}".encode())
+    assert _exchange(sfn_server, request)[0] == 403
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000"])
+def test_loopback_names_are_answered(api_server: ThreadingHTTPServer, host: str) -> None:
+    assert _raw(api_server, f"GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())[0] == 200
