@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 NAME_LENGTH = 100  # first name, last name, city
 TEXT_LENGTH = 200  # address lines, care-of organisation, a document's rejection reason
@@ -30,16 +31,25 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# No control characters (NUL, ESC, line breaks, ...) anywhere, and something other than spaces.
-# The OpenAPI document publishes the rule as this pattern; the validator says it in words.
-_CONTROLS = r"\u0000-\u001f\u007f-\u009f"
-SINGLE_LINE = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
-_CONTROL = re.compile(f"[{_CONTROLS}]")
+# One line of text: no control characters (NUL, ESC, tabs, line breaks), no line or paragraph
+# separators, no bidirectional overrides (they make a name read as another); and at least one
+# character that shows (not only spaces, zero-width or other invisible characters). The OpenAPI
+# document publishes the rule as this pattern; the validators say it in words.
+_REFUSED = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = r"\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
+SINGLE_LINE = rf"^[^{_REFUSED}]*[^\s{_REFUSED}{_INVISIBLE}][^{_REFUSED}]*$"
+_REFUSED_CHARACTER = re.compile(f"[{_REFUSED}]")
+_VISIBLE_CHARACTER = re.compile(rf"[^\s{_REFUSED}{_INVISIBLE}]")
 
 
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must be one line of text: control characters (NUL, ESC, tabs, line breaks) are refused")
+def _one_line(value: str) -> str:
+    if _REFUSED_CHARACTER.search(value):
+        raise ValueError(
+            "must be one line of text: control characters (NUL, ESC, tabs, line breaks), line separators "
+            "and direction overrides are refused"
+        )
+    if not _VISIBLE_CHARACTER.search(value):
+        raise ValueError("must contain a visible character, not only spaces or invisible ones")
     return value
 
 
@@ -48,10 +58,22 @@ def single_line(max_length: int) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-        AfterValidator(_no_control_characters),
+        AfterValidator(_one_line),
         Field(json_schema_extra={"pattern": SINGLE_LINE}),
     ]
 
+
+def _iso_date(value: object) -> object:
+    """Dates are written ``YYYY-MM-DD``: not a timestamp, not ``02/04/1961`` (day or month first?)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("write the date as YYYY-MM-DD, e.g. 1961-04-02")
+    if not isinstance(value, str | date):
+        raise ValueError("write the date as a string YYYY-MM-DD, e.g. 1961-04-02")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 Name = single_line(NAME_LENGTH)
 Text = single_line(TEXT_LENGTH)

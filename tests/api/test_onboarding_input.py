@@ -38,6 +38,13 @@ def _stored() -> int:
         ({"phone": "+999 1234 5678"}, "body.phone"),
         ({"email": "a" * 250 + "@example.org"}, "body.email"),
         ({"first_name": "Amina\u0000"}, "body.first_name"),
+        ({"first_name": "Ab\u2028cd"}, "body.first_name"),
+        ({"first_name": "\u200b"}, "body.first_name"),
+        ({"first_name": "\ufeff "}, "body.first_name"),
+        ({"last_name": "Diallo\u202eollaid"}, "body.last_name"),
+        ({"birth_date": 0}, "body.birth_date"),
+        ({"birth_date": "1961-04-02T00:00:00Z"}, "body.birth_date"),
+        ({"email": "Amina <amina@example.org>"}, "body.email"),
         ({"last_name": "Dia\u001bllo"}, "body.last_name"),
         (
             {"address": {"line1": "12 rue\ndes Lilas", "postal_code": "93200", "city": "Saint-Denis"}},

@@ -44,6 +44,17 @@ def test_the_same_post_twice_gives_one_client_and_one_execution(onboarding: Onbo
     assert _count(Client) == 1
 
 
+def test_a_key_first_used_for_a_known_application_names_it_from_then_on(onboarding: Onboarding) -> None:
+    # the application was sent without a key, then again with one: the key now belongs to it
+    first = onboarding.submit(application())
+    keyed = onboarding.submit(application(), key="desk-2-0001")
+    assert keyed[1]["client_id"] == first[1]["client_id"]
+    # so the same key with another application is a conflict, not a second client
+    status, body = onboarding.submit(application(first_name="Paul", phone="+33611111111"), key="desk-2-0001")
+    assert (status, body["error"]) == (409, "conflict")
+    assert _count(Client) == 1
+
+
 def test_resubmitting_after_the_workflow_ended_returns_the_same_client(onboarding: Onboarding) -> None:
     client_id = onboarding.onboard()
     status, body = onboarding.submit(application())

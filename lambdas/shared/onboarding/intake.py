@@ -34,7 +34,7 @@ from lambdas.shared.domain import (
     WaitingFor,
 )
 from lambdas.shared.errors import Conflict
-from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, Name, Reference, Text, digest
+from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 
@@ -100,7 +100,7 @@ class Evidence(_Input):
 
     type: EvidenceType
     reference: Reference | None = Field(None, validate_default=True, description="required unless type is none_yet")
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
 
     @field_validator("reference")
     @classmethod
@@ -115,7 +115,7 @@ class Documents(_Input):
 
     type: Literal["social_benefit_certificate", "income_statement", "referral_letter"]  # a document, not none_yet
     reference: Reference
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
     rejected_reason: Text | None = Field(None, description="set when the document was checked and refused")
 
 
@@ -152,7 +152,7 @@ class Application(_Input):
         BirthDateQuality.EXACT,
         description="exact, approximate (about), year_only (only the year is known), unknown, prefers_not_to_answer",
     )
-    birth_date: date | None = Field(
+    birth_date: IsoDate | None = Field(
         None,
         validate_default=True,
         description="required when birth_date_quality is exact, approximate or year_only; absent otherwise. "
@@ -204,6 +204,13 @@ class Application(_Input):
             return to_e164(value, intake_settings().default_phone_region)
         except InvalidPhoneNumber as error:
             raise ValueError(str(error)) from None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _address_only(cls, value: object) -> object:
+        if isinstance(value, str) and ("<" in value or ">" in value):
+            raise ValueError("give the address alone (amina@example.org), without a name around it")
+        return value
 
     @field_validator("email")
     @classmethod
@@ -263,6 +270,8 @@ def receive_application(uow: UnitOfWork, application: Application, idempotency_k
         if record is not None:
             if record.request_hash != fingerprint:
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different application")
+            for unseen in keys[: keys.index(key)]:  # a new key for a known application names it from now on
+                uow.idempotency.claim(unseen, fingerprint, record.entity_id)
             return Received(record.entity_id, created=False)
     client_id = new_id()
     for key in keys:
