@@ -24,7 +24,11 @@ from lambdas.shared.observability import api_handler
 
 TITLE = "Fondation API"
 VERSION = "1.0.0"
-SECURITY_SCHEMES = {"cognito": HTTPBearer(description="a Cognito ID token (locally: .venv/bin/python -m local token --group front-desk)")}
+SECURITY_SCHEMES = {
+    "cognito": HTTPBearer(
+        description="a Cognito ID token (locally: .venv/bin/python -m local token --group front-desk)"
+    )
+}
 SWAGGER_PATH = "/docs"
 
 openapi = Routes()

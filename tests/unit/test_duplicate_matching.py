@@ -139,10 +139,23 @@ def test_a_near_miss_is_not_a_duplicate(
     assert finding is None
 
 
-def test_only_an_earlier_client_makes_an_application_a_duplicate(sessions: sessionmaker[Session]) -> None:
+def test_the_application_compared_second_is_the_duplicate(sessions: sessionmaker[Session]) -> None:
     # Given two applications for the same person, a typo apart
     first = submit(sessions, application("Amina", "Diallo"))
     second = submit(sessions, application("Amina", "Dialo"))
-    # Then the later one is the duplicate of the earlier, never the reverse
+    # Then the one compared second is the duplicate of the other, never the reverse
     assert find_duplicate(sessions, first) is None
     assert find_duplicate(sessions, second) == onboarding.DuplicateFinding(first, SIMILAR)
+    # and comparing again (a retried step) finds the same
+    assert find_duplicate(sessions, first) is None
+    assert find_duplicate(sessions, second) == onboarding.DuplicateFinding(first, SIMILAR)
+
+
+def test_an_application_stored_first_but_compared_second_is_the_duplicate(sessions: sessionmaker[Session]) -> None:
+    # Two front desks store the same person at the same moment; the first one's transaction is still
+    # committing while the second's workflow compares it with everyone it can see: nobody
+    stored_first = submit(sessions, application("Amina", "Diallo"))
+    stored_second = submit(sessions, application("Amina", "Dialo"))
+    assert find_duplicate(sessions, stored_second) is None
+    # When the first one's workflow compares it, the second one is there: one of the two is the duplicate
+    assert find_duplicate(sessions, stored_first) == onboarding.DuplicateFinding(stored_second, SIMILAR)

@@ -54,10 +54,11 @@ class ClientRepository:
         return list(self.session.scalars(query))
 
     def duplicate_candidates(self, client: Client) -> list[Client]:
-        """Clients created before ``client`` sharing its phone, email or birth year.
+        """Clients compared before ``client`` sharing its phone, email or birth year.
 
-        Only earlier ones: of two applications for the same person, the later one is the duplicate,
-        whichever workflow looks first. The whole birth year, since either date may be approximate.
+        Only those already compared: of two applications for the same person, the one compared second
+        is the duplicate, whichever was stored first (the comparisons run one at a time). The whole
+        birth year, since either date may be approximate.
         """
         same = [Client.phone == client.phone] if client.phone else []
         same += [Client.email_key == client.email_key] if client.email_key else []
@@ -71,8 +72,8 @@ class ClientRepository:
             .where(or_(*same))
             .where(Client.id != client.id)
             .where(Client.status.not_in(NOT_DUPLICABLE))
-            .where(tuple_(Client.created_at, Client.id) < tuple_(client.created_at, client.id))
-            .order_by(Client.created_at, Client.id)
+            .where(Client.duplicate_checked_at.is_not(None))
+            .order_by(Client.duplicate_checked_at, Client.id)
         )
         return list(self.session.scalars(query))
 

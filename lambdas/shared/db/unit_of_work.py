@@ -13,7 +13,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.engine import session_factory
-from lambdas.shared.db.models.records import AuditEntry
+from lambdas.shared.db.models.records import AuditEntry, NamedLock
 from lambdas.shared.db.repositories import (
     ClientRepository,
     ConsentRepository,
@@ -99,6 +99,17 @@ class UnitOfWork:
             self.session.close()
         if exc is not None and is_transient(exc):
             raise _unavailable(exc) from exc
+
+    def serialise(self, name: str) -> None:
+        """Until this unit of work ends, no other one that serialises on ``name`` runs (a row lock on
+        InnoDB; SQLite takes its one write lock at BEGIN anyway)."""
+        if self.session.get(NamedLock, name, with_for_update=True) is None:
+            try:  # the first time ever: a concurrent first one waits on the key, then finds it taken
+                with self.session.begin_nested():
+                    self.session.add(NamedLock(name=name))
+            except sa_exc.IntegrityError:
+                pass
+            self.session.get(NamedLock, name, with_for_update=True, populate_existing=True)
 
     def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
         self.session.add(

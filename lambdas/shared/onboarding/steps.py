@@ -50,11 +50,22 @@ class DuplicateFinding:
     match: DuplicateMatch
 
 
+DUPLICATE_CHECK = "duplicate-check"
+
+
 def find_duplicate(uow: UnitOfWork, client_id: str) -> DuplicateFinding | None:
-    """The earliest known client this application looks like, recorded on the application."""
+    """The first client this application looks like, recorded on the application.
+
+    Comparisons run one at a time, each against the applications compared before it: two
+    applications for one person stored at the same moment cannot miss each other.
+    """
+    uow.serialise(DUPLICATE_CHECK)
     client = _open_client(uow, client_id)
     if client.duplicate_of_id is not None:  # found on an earlier run of this step
         return DuplicateFinding(client.duplicate_of_id, DuplicateMatch(client.duplicate_match))
+    if client.duplicate_checked_at is not None:  # compared on an earlier run: nothing was found then
+        return None
+    client.duplicate_checked_at = utcnow()
     for candidate in uow.clients.duplicate_candidates(client):
         match = _match(client, candidate)
         if match is not None:

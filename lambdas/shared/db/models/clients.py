@@ -74,6 +74,8 @@ class Client(WaitsForPerson, Timestamps, Base):
     # what the front desk recorded with the application and the workflow still needs (consents)
     application: Mapped[dict[str, Any] | None] = mapped_column(JsonText)
     duplicate_match: Mapped[str | None] = mapped_column(String(32))
+    # when this application was compared with the others; only those compared before it count
+    duplicate_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     registered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
     execution_arn: Mapped[str | None] = mapped_column(ARN)

@@ -50,6 +50,14 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class NamedLock(Base):
+    """A row to lock so that one kind of work runs one at a time (``UnitOfWork.serialise``)."""
+
+    __tablename__ = "named_locks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class IdempotencyRecord(Base):
     """An ``Idempotency-Key`` already used: the same key and request give back the same entity.
 
