@@ -12,6 +12,7 @@ from sqlalchemy import text
 from lambdas.shared.config import DatabaseSettings
 from lambdas.shared.db import engine as engine_module
 from lambdas.shared.db.engine import TOKEN_REFRESH_SECONDS, IamTokenProvider, build_engine
+from tests.databases import ON_BOTH_DATABASES
 
 AURORA = {
     "DB_HOST": "fondation.cluster-abc.eu-west-3.rds.amazonaws.com",
@@ -131,3 +132,30 @@ def test_importing_the_handlers_builds_no_engine() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, env={"PATH": ""}, check=False
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+@ON_BOTH_DATABASES
+def test_a_database_error_never_quotes_the_values_it_was_given(database_url: str) -> None:
+    # the message of a refused statement is what ends up in logs and tracebacks: no row values in it
+    from sqlalchemy.exc import IntegrityError
+
+    from lambdas.shared.db.engine import get_engine
+
+    insert = text("INSERT INTO audit_log (id, actor, action, entity_type, entity_id, details, at) VALUES "
+                  "(1, 'Zélie Nakamura', 'a', 'client', 'c', '{}', '2026-01-01')")  # fmt: skip
+    with get_engine().begin() as connection:
+        connection.execute(insert)
+    with pytest.raises(IntegrityError) as raised, get_engine().begin() as connection:
+        connection.execute(text(str(insert).replace("'Zélie Nakamura'", ":actor")), {"actor": "Zélie Nakamura"})
+    assert "Zélie" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [AURORA, {"DATABASE_URL": "sqlite://"}, {"DATABASE_URL": "mysql+pymysql://root@127.0.0.1:3306/test"}],
+    ids=["aurora", "sqlite", "mysql-url"],
+)
+def test_every_engine_hides_statement_parameters(settings: dict[str, str]) -> None:
+    engine = build_engine(DatabaseSettings(**settings), token_provider=lambda: "token")
+    assert engine.hide_parameters
+    engine.dispose()
