@@ -164,7 +164,9 @@ class Application(_Input):
         "country; stored as E.164. Optional: many people have no phone of their own",
     )
     email: EmailStr | None = Field(
-        None, description=f"optional; at most {EMAIL_LENGTH} characters", json_schema_extra={"maxLength": EMAIL_LENGTH}
+        None,
+        description=f"optional; at most {EMAIL_LENGTH} characters, at a domain that can receive mail (not .test)",
+        json_schema_extra={"maxLength": EMAIL_LENGTH},
     )
     housing_situation: HousingSituation = Field(
         HousingSituation.FIXED_ADDRESS,
