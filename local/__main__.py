@@ -133,6 +133,7 @@ def serve(settings: LocalSettings) -> int:
     from lambdas.shared.config import state_machine_variable
     from lambdas.shared.db.engine import get_engine
     from local.gateway import LocalApiGateway, make_http_server
+    from local.seed import SITE_ID, STATIONS, seed
     from local.sfn import runtime
     from local.sfn.expressions import DefinitionError
     from local.sfn.server import make_sfn_server
@@ -141,6 +142,8 @@ def serve(settings: LocalSettings) -> int:
 
     print(f"migrating {_redacted(os.environ['DATABASE_URL'])} ...", file=sys.stderr, flush=True)
     upgrade(get_engine())
+    if seed():
+        print(f"configured the local site {SITE_ID} (its stations: {', '.join(STATIONS)})", file=sys.stderr)
     try:
         stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages)
     except (DefinitionError, DeclarationError) as error:

@@ -34,6 +34,7 @@ PUBLIC: frozenset[Group] = frozenset()
 READ_RECORDS = frozenset({Group.FRONT_DESK, Group.MANAGERS})
 FRONT_DESK_WORK = frozenset({Group.FRONT_DESK})
 ERASE_PERSONAL_DATA = frozenset({Group.MANAGERS})
+CONFIGURE_SITES = frozenset({Group.MANAGERS})
 POST_LAB_RESULT = frozenset({Group.FRONT_DESK, Group.LAB})
 READ_EXECUTIONS = frozenset({Group.MANAGERS, Group.OPS})
 OPERATE_EXECUTIONS = frozenset({Group.OPS})
@@ -73,6 +74,9 @@ class Routes:
 
     def post(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("POST", resource, allow=allow, **options)
+
+    def put(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
+        return self.route("PUT", resource, allow=allow, **options)
 
     def delete(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("DELETE", resource, allow=allow, **options)

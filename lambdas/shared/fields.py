@@ -24,6 +24,9 @@ REASON_LENGTH = 500  # why an application ended as it did (built from the fields
 IDEMPOTENCY_KEY_LENGTH = 200  # the Idempotency-Key header, as the caller sends it
 SEARCH_NAME_LENGTH = 201  # both folded names; folding can lengthen them (ß → ss), so it is truncated
 DIGEST_LENGTH = 64  # a SHA-256 in hex: exact-match keys of any length
+SLUG_LENGTH = 36  # the ids managers choose for sites, stations and counters: saint-denis, eye-exam
+PREFIX_LENGTH = 3  # a station's ticket prefix: A, E, FR
+TIMEZONE_LENGTH = 64  # an IANA time zone: Europe/Paris
 
 
 def digest(text: str) -> str:

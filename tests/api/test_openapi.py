@@ -29,6 +29,10 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/clients"): {202, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("POST", "/clients/{client_id}/duplicate-review"): {202, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("POST", "/clients/{client_id}/documents"): {202, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("GET", "/sites"): {200} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/sites/{site_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("PUT", "/sites/{site_id}"): {200, 404, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("PUT", "/sites/{site_id}/stations/{station_id}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
 }
 ERROR = {"$ref": "#/components/schemas/Error"}
 UNAUTHORIZED = {"$ref": "#/components/schemas/Unauthorized"}

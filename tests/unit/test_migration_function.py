@@ -53,7 +53,7 @@ def test_the_handler_migrates_a_real_server_twice_without_harm(monkeypatch: pyte
                 tables = {row[0] for row in connection.execute(text("SHOW TABLES"))}
                 grants = " ".join(row[0] for row in connection.execute(text(f"SHOW GRANTS FOR '{user}'@'%'")))
             admin.dispose()
-            assert {"clients", "tickets", "orders", "alembic_version"} <= tables
+            assert {"clients", "sites", "stations", "orders", "alembic_version"} <= tables
             assert "SELECT, INSERT, UPDATE, DELETE" in grants
             assert "ALTER" not in grants
             assert "CREATE" not in grants.split(" ON ")[-1]

@@ -38,10 +38,10 @@ def test_migrated_schema_has_no_drift_from_the_models(database_url: str) -> None
 def test_constraints_carry_conventional_names(database_url: str) -> None:
     engine = create_engine(database_url)
     inspector = inspect(engine)
-    unique_names = {constraint["name"] for constraint in inspector.get_unique_constraints("tickets")}
-    foreign_names = {constraint["name"] for constraint in inspector.get_foreign_keys("tickets")}
-    assert "uq_tickets_site_id_service_day_number" in unique_names
-    assert "fk_tickets_station_id_stations" in foreign_names
+    unique_names = {constraint["name"] for constraint in inspector.get_unique_constraints("stations")}
+    foreign_names = {constraint["name"] for constraint in inspector.get_foreign_keys("stations")}
+    assert "uq_stations_site_id_prefix" in unique_names
+    assert "fk_stations_site_id_sites" in foreign_names
     assert inspector.get_pk_constraint("clients")["name"] in ("pk_clients", None)  # SQLite does not name PKs
     engine.dispose()
 

@@ -1,6 +1,6 @@
 """Constraints that keep the data right whatever the code does."""
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -9,32 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.models.clients import ConsentRecord
 from lambdas.shared.db.models.orders import Order, Prescription
-from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.models.sites import Site, Station
-from lambdas.shared.domain import ConsentPurpose, NotificationChannel, StationKind
+from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 from tests.databases import ON_BOTH_DATABASES
 
 pytestmark = ON_BOTH_DATABASES
-
-
-def _site_with_station(session: Session) -> tuple[Site, Station]:
-    site = Site(code="SD", name="Saint-Denis")
-    station = Station(site=site, kind=StationKind.RECEPTION, name="Accueil")
-    session.add_all([site, station])
-    session.flush()
-    return site, station
-
-
-def test_ticket_numbers_are_unique_per_site_and_day(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as session:
-        site, station = _site_with_station(session)
-        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 26), number=1))
-    # Given ticket 1 exists; another day may reuse the number, the same day may not
-    with sessions.begin() as session:
-        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 27), number=1))
-    with pytest.raises(IntegrityError), sessions.begin() as session:
-        session.add(Ticket(site_id=site.id, station_id=station.id, service_day=date(2026, 11, 26), number=1))
 
 
 def test_one_consent_record_per_purpose(sessions: sessionmaker[Session], make_client) -> None:
@@ -87,7 +67,9 @@ def test_database_refuses_an_unknown_status(sessions: sessionmaker[Session], mak
 def test_database_refuses_an_axis_outside_0_to_180(sessions: sessionmaker[Session], make_client) -> None:
     client = make_client()
     with sessions.begin() as session:
-        site, _ = _site_with_station(session)
+        site = Site(id="saint-denis", name="Saint-Denis", configured_by="sub-1")
+        session.add(site)
+        session.flush()
         order = Order(client_id=client.id, site_id=site.id, created_by="sub-1")
         session.add(order)
     with (
@@ -101,7 +83,7 @@ def test_database_refuses_an_axis_outside_0_to_180(sessions: sessionmaker[Sessio
 
 def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(IntegrityError), sessions.begin() as session:
-        session.add(Station(site_id="00000000-0000-4000-8000-000000000000", kind=StationKind.RECEPTION, name="x"))
+        session.add(Station(site_id="nowhere", id="reception", name="x", prefix="A", configured_by="s"))
 
 
 def test_times_come_back_as_aware_utc(sessions: sessionmaker[Session], make_client) -> None:

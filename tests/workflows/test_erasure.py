@@ -109,7 +109,7 @@ def test_erasure_reaches_the_merged_application_the_documents_and_the_queued_wel
 def test_erasure_keeps_orders_for_the_counts_but_not_their_prescriptions(onboarding: Onboarding, sessions) -> None:
     client_id = onboarding.onboard(application(**AMINA))
     with sessions.begin() as session:
-        session.add(Site(id="site-1", code="SDN", name="Saint-Denis"))
+        session.add(Site(id="site-1", name="Saint-Denis", configured_by="test"))
         session.flush()
         session.add(Order(id="order-1", client_id=client_id, site_id="site-1", created_by="test",
                           lab_note="Mme Diallo prefers thin lenses"))  # fmt: skip

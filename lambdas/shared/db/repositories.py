@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityEvidence
 from lambdas.shared.db.models.records import IdempotencyRecord, Notification
+
+if TYPE_CHECKING:
+    from lambdas.shared.db.models.sites import Site
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
 # Clients a new application may duplicate: everyone but applications that went nowhere.
@@ -172,6 +176,33 @@ class IdempotencyRepository:
 
     def forget_entities(self, entity_ids: Collection[str]) -> None:
         self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.entity_id.in_(entity_ids)))
+
+
+class SiteRepository:
+    """Sites with their stations. The site tables are imported on first use: the onboarding
+    functions never map them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, site_id: str) -> Site | None:
+        from lambdas.shared.db.models.sites import Site
+
+        return self.session.get(Site, site_id)
+
+    def lock(self, site_id: str) -> Site | None:
+        """The site, its row locked until the transaction ends: its stations change one at a time."""
+        from lambdas.shared.db.models.sites import Site
+
+        return self.session.get(Site, site_id, with_for_update=True, populate_existing=True)
+
+    def add(self, site: Site) -> None:
+        self.session.add(site)
+
+    def all(self) -> list[Site]:
+        from lambdas.shared.db.models.sites import Site
+
+        return list(self.session.scalars(select(Site).order_by(Site.id)))
 
 
 class OrderRepository:

@@ -21,6 +21,7 @@ from lambdas.shared.db.repositories import (
     IdempotencyRepository,
     NotificationRepository,
     OrderRepository,
+    SiteRepository,
 )
 from lambdas.shared.errors import DatabaseUnavailable
 
@@ -65,6 +66,7 @@ class UnitOfWork:
     notifications: NotificationRepository
     idempotency: IdempotencyRepository
     orders: OrderRepository
+    sites: SiteRepository
 
     def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.actor = actor
@@ -78,6 +80,7 @@ class UnitOfWork:
         self.notifications = NotificationRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.orders = OrderRepository(self.session)
+        self.sites = SiteRepository(self.session)
         return self
 
     def __exit__(

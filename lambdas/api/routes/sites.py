@@ -1,0 +1,58 @@
+"""Sites and their stations: managers configure them, the front desk and managers read them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
+from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.errors import InvalidField
+from lambdas.shared.queue import sites
+from lambdas.shared.queue.sites import SiteView, StationView
+
+routes = Routes()
+
+SiteId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the site's id, e.g. saint-denis")]
+StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the station's id, e.g. eye-exam")]
+
+
+@routes.put(
+    "/sites/{site_id}",
+    allow=CONFIGURE_SITES,
+    summary="Create or replace a site's settings: hours, grace period, default journey",
+)
+def handle_configure_site(site_id: SiteId, settings: Annotated[sites.SiteSettings, Body()]) -> SiteView:
+    actor = current_caller(routes.router).sub
+    with unit_of_work(routes.router) as uow:
+        try:
+            return sites.configure_site(uow, site_id, settings, actor)
+        except sites.InvalidJourney as error:
+            raise InvalidField(error.field, str(error)) from error
+
+
+@routes.put(
+    "/sites/{site_id}/stations/{station_id}",
+    allow=CONFIGURE_SITES,
+    summary="Create or replace a station of a site: its name, ticket prefix and counters",
+    responses={409: "another station of the site has this prefix, or the site has its maximum of stations"},
+)
+def handle_configure_station(
+    site_id: SiteId, station_id: StationId, settings: Annotated[sites.StationSettings, Body()]
+) -> StationView:
+    actor = current_caller(routes.router).sub
+    with unit_of_work(routes.router) as uow:
+        return sites.configure_station(uow, site_id, station_id, settings, actor)
+
+
+@routes.get("/sites", allow=READ_RECORDS, summary="Every site, with its stations")
+def handle_list_sites() -> sites.SitePage:
+    with unit_of_work(routes.router) as uow:
+        return sites.list_sites(uow)
+
+
+@routes.get("/sites/{site_id}", allow=READ_RECORDS, summary="A site, with its stations")
+def handle_get_site(site_id: SiteId) -> SiteView:
+    with unit_of_work(routes.router) as uow:
+        return sites.get_site(uow, site_id)

@@ -1,0 +1,197 @@
+"""Sites and stations as managers configure them, and what the API shows of them.
+
+``PUT`` semantics: configuring a site or a station again replaces its settings; nothing else
+changes. A journey names stations the site already has.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import Conflict, NotFound
+from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name
+
+SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time")]
+MAX_STATIONS = 20
+
+
+class InvalidJourney(ValueError):
+    """A journey names a station the site does not have; ``field`` says which one."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteSettings(_Settings):
+    name: Name
+    timezone: Annotated[
+        str,
+        Field(
+            max_length=TIMEZONE_LENGTH,
+            description="an IANA time zone",
+            json_schema_extra={"enum": sorted(zone for zone in available_timezones() if len(zone) <= TIMEZONE_LENGTH)},
+        ),
+    ] = "Europe/Paris"
+    hours: dict[Weekday, tuple[ClockTime, ClockTime]] = Field(
+        default_factory=dict, description='opening and closing time per open day: {"mon": ["09:00", "17:30"]}'
+    )
+    grace_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        180, description="how long a called person has to reach the counter"
+    )
+    default_journey: Annotated[list[Slug], Field(max_length=MAX_STATIONS)] = Field(
+        default_factory=list,
+        description="the stations a ticket goes through, in order (stations of this site)",
+        json_schema_extra={"uniqueItems": True},
+    )
+    priority_streak: Annotated[int, Field(ge=1, le=20)] = Field(
+        3, description="at most this many priority tickets are called in a row while a normal ticket waits"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in _zones():
+            raise ValueError("not an IANA time zone (e.g. Europe/Paris, Africa/Dakar)")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _opens_before_closing(cls, value: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for day, (opens, closes) in value.items():
+            if opens >= closes:
+                raise ValueError(f"{day}: the site must open before it closes")
+        return value
+
+    @field_validator("default_journey")
+    @classmethod
+    def _each_station_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a station appears twice in the journey")
+        return value
+
+
+class StationSettings(_Settings):
+    name: Name
+    prefix: Annotated[str, Field(pattern=rf"^[A-Z]{{1,{PREFIX_LENGTH}}}$", description="ticket numbers: A001")]
+    counters: Annotated[list[Slug], Field(min_length=1, max_length=20)] = Field(
+        description="the desks that call this station's tickets", json_schema_extra={"uniqueItems": True}
+    )
+
+    @field_validator("counters")
+    @classmethod
+    def _each_counter_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a counter appears twice")
+        return value
+
+
+@cache
+def _zones() -> set[str]:
+    return available_timezones()
+
+
+class StationView(BaseModel):
+    station_id: str
+    name: str
+    prefix: str
+    counters: list[str]
+
+    @classmethod
+    def of(cls, station: Station) -> StationView:
+        return cls(station_id=station.id, name=station.name, prefix=station.prefix, counters=list(station.counters))
+
+
+class SiteView(BaseModel):
+    site_id: str
+    name: str
+    timezone: str
+    hours: dict[str, list[str]]
+    grace_seconds: int
+    default_journey: list[str]
+    priority_streak: int
+    stations: list[StationView]
+
+    @classmethod
+    def of(cls, site: Site) -> SiteView:
+        return cls(
+            site_id=site.id,
+            name=site.name,
+            timezone=site.timezone,
+            hours={day: list(times) for day, times in site.hours.items()},
+            grace_seconds=site.grace_seconds,
+            default_journey=list(site.default_journey),
+            priority_streak=site.priority_streak,
+            stations=[StationView.of(station) for station in site.stations],
+        )
+
+
+class SitePage(BaseModel):
+    items: list[SiteView]
+
+
+def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor: str) -> SiteView:
+    site = uow.sites.lock(site_id)
+    known = {station.id for station in site.stations} if site is not None else set()
+    for index, station_id in enumerate(settings.default_journey):
+        if station_id not in known:
+            raise InvalidJourney(
+                f"body.default_journey.{index}",
+                f"site {site_id} has no station {station_id}: PUT /sites/{site_id}/stations/{station_id} first",
+            )
+    if site is None:
+        site = Site(id=site_id, stations=[])
+        uow.sites.add(site)
+    values = settings.model_dump()
+    values["hours"] = {day: list(times) for day, times in settings.hours.items()}
+    for name, value in values.items():
+        setattr(site, name, value)
+    site.configured_by = actor
+    uow.audit("site.configured", "site", site_id, **{key: value for key, value in values.items() if key != "name"})
+    return SiteView.of(site)
+
+
+def configure_station(
+    uow: UnitOfWork, site_id: str, station_id: str, settings: StationSettings, actor: str
+) -> StationView:
+    site = uow.sites.lock(site_id)
+    if site is None:
+        raise NotFound("site", site_id)
+    stations = {station.id: station for station in site.stations}
+    taken = [other.id for other in site.stations if other.prefix == settings.prefix and other.id != station_id]
+    if taken:
+        raise Conflict(f"prefix {settings.prefix} is station {taken[0]}'s at site {site_id}: choose another")
+    if len(stations) >= MAX_STATIONS and station_id not in stations:
+        raise Conflict(f"site {site_id} has {MAX_STATIONS} stations already")
+    station = stations.get(station_id)
+    if station is None:
+        station = Station(site_id=site_id, id=station_id, position=len(stations))
+        site.stations.append(station)
+    station.name, station.prefix, station.counters = settings.name, settings.prefix, list(settings.counters)
+    station.configured_by = actor
+    uow.audit("station.configured", "site", site_id, station_id=station_id, prefix=settings.prefix)
+    return StationView.of(station)
+
+
+def get_site(uow: UnitOfWork, site_id: str) -> SiteView:
+    site = uow.sites.get(site_id)
+    if site is None:
+        raise NotFound("site", site_id)
+    return SiteView.of(site)
+
+
+def list_sites(uow: UnitOfWork) -> SitePage:
+    return SitePage(items=[SiteView.of(site) for site in uow.sites.all()])
