@@ -92,27 +92,25 @@ class EvidenceStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class StationKind(StrEnum):
-    RECEPTION = "reception"
-    EYE_EXAM = "eye_exam"
-    FRAME_FITTING = "frame_fitting"
-    PICKUP = "pickup"
-
-
 class TicketStatus(StrEnum):
-    WAITING = "waiting"
-    CALLED = "called"
+    WAITING = "waiting"  # for its station's call
+    CALLED = "called"  # to a counter, the grace period running
     SERVING = "serving"
     COMPLETED = "completed"
     NO_SHOW = "no_show"
-    EXPIRED = "expired"
+    EXPIRED = "expired"  # still there when the site closed
+    CANCELLED = "cancelled"  # the person left
 
 
 class TicketPriority(StrEnum):
+    """Why a ticket goes first (recorded with who set it and when)."""
+
     NONE = "none"
     DISABILITY = "disability"
     PREGNANCY = "pregnancy"
     ELDERLY = "elderly"
+    CHILD = "child"
+    MEDICAL = "medical"
 
 
 class FrameStatus(StrEnum):

@@ -29,7 +29,7 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
     """Erase the person from every record that holds their data; keep the anonymous rows for the counts.
 
     That is the client, every application merged into it, their consents, documents, queued
-    notifications and orders. The task token stays until the API has ended the waiting execution
+    notifications, tickets and orders. The task token stays until the API has ended the waiting execution
     (``forget_waiting_token``), so a repeated request can still end it.
     """
     client = uow.clients.lock(client_id)
@@ -45,6 +45,7 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
         uow.evidence.forget(ids)
         uow.notifications.cancel_pending(ids)
         uow.orders.forget_prescriptions(ids)
+        uow.queue.forget_people(ids)
         uow.idempotency.forget_entities(ids)
         uow.audit("client.erased", "client", client_id, merged_applications=list(ids[1:]))
     return Erasure(client_id, ids, client.task_token)

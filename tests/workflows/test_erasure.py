@@ -123,6 +123,23 @@ def test_erasure_keeps_orders_for_the_counts_but_not_their_prescriptions(onboard
         assert uow.session.execute(select(func.count()).select_from(Prescription)).scalar_one() == 0
 
 
+def test_erasure_keeps_tickets_for_the_counts_but_not_the_names_they_carry(onboarding: Onboarding) -> None:
+    from lambdas.shared.db.models.queue import Ticket
+    from lambdas.shared.queue.tickets import CheckIn, check_in
+    from local.seed import SITE_ID, seed
+
+    client_id = onboarding.onboard(application(**AMINA))
+    seed()
+    with UnitOfWork("desk") as uow:
+        # a ticket taken before she was known by her id, then linked to her
+        ticket_id = check_in(uow, SITE_ID, CheckIn(display_name="Amina D."), "desk").ticket_id
+        uow.session.get(Ticket, ticket_id).client_id = client_id
+    onboarding.erase(client_id)
+    with UnitOfWork("test") as uow:
+        ticket = uow.session.get(Ticket, ticket_id)
+        assert (ticket.client_id, ticket.display_name, ticket.number) == (client_id, None, 1)
+
+
 def test_a_redriven_execution_of_an_erased_client_ends_at_once_as_erased(onboarding: Onboarding) -> None:
     # Given an onboarding stopped by hand while it waited, and the client erased since
     client_id = onboarding.onboard(application(evidence=None))

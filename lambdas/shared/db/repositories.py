@@ -14,6 +14,7 @@ from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityE
 from lambdas.shared.db.models.records import IdempotencyRecord, Notification
 
 if TYPE_CHECKING:
+    from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
@@ -203,6 +204,45 @@ class SiteRepository:
         from lambdas.shared.db.models.sites import Site
 
         return list(self.session.scalars(select(Site).order_by(Site.id)))
+
+
+class QueueRepository:
+    """Tickets, their numbers and their events. The queue tables are imported on first use: the
+    onboarding functions never map them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_number(self, site_id: str, day: date, prefix: str) -> int:
+        """The next ticket number for ``prefix`` at the site on ``day``; the counter stays locked (and
+        the number taken) until the transaction ends, so numbers are unique and gapless."""
+        from lambdas.shared.db.models.queue import TicketCounter
+
+        key = (site_id, day, prefix)
+        counter = self.session.get(TicketCounter, key, with_for_update=True, populate_existing=True)
+        if counter is None:
+            try:  # the day's first ticket: a concurrent first one waits on the key, then finds it taken
+                with self.session.begin_nested():
+                    self.session.add(TicketCounter(site_id=site_id, service_day=day, prefix=prefix, last_number=0))
+            except IntegrityError:
+                pass
+            counter = self.session.get(TicketCounter, key, with_for_update=True, populate_existing=True)
+        assert counter is not None
+        counter.last_number += 1
+        return counter.last_number
+
+    def add(self, ticket: Ticket) -> None:
+        self.session.add(ticket)
+        self.session.flush()  # its id, for the events that name it
+
+    def record(self, event: QueueEvent) -> None:
+        self.session.add(event)
+
+    def forget_people(self, client_ids: Collection[str]) -> None:
+        """The tickets stay for the counts; the names they were called by go."""
+        from lambdas.shared.db.models.queue import Ticket
+
+        self.session.execute(update(Ticket).where(Ticket.client_id.in_(client_ids)).values(display_name=None))
 
 
 class OrderRepository:

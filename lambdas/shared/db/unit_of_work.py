@@ -21,6 +21,7 @@ from lambdas.shared.db.repositories import (
     IdempotencyRepository,
     NotificationRepository,
     OrderRepository,
+    QueueRepository,
     SiteRepository,
 )
 from lambdas.shared.errors import DatabaseUnavailable
@@ -67,6 +68,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     orders: OrderRepository
     sites: SiteRepository
+    queue: QueueRepository
 
     def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.actor = actor
@@ -81,6 +83,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.session)
         self.orders = OrderRepository(self.session)
         self.sites = SiteRepository(self.session)
+        self.queue = QueueRepository(self.session)
         return self
 
     def __exit__(

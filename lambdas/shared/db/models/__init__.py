@@ -9,7 +9,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-MODULES = ("clients", "sites", "orders", "records")
+MODULES = ("clients", "sites", "queue", "orders", "records")
 
 
 def all_models() -> MetaData:

@@ -1,0 +1,123 @@
+"""Checking a person in: a ticket number at once, unique and gapless per site, day and prefix.
+
+The number is taken from the site's counter for the day under its row lock, in the transaction that
+stores the ticket: two front desks checking people in at the same instant wait on each other for a
+moment, and a check-in that fails gives its number back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from lambdas.shared.db.models.queue import QueueEvent, Ticket
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ClientStatus, TicketPriority
+from lambdas.shared.errors import Conflict, NotFound
+from lambdas.shared.fields import Name
+from lambdas.shared.queue.sites import MAX_STATIONS, InvalidJourney, Slug
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class Priority(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: TicketPriority = Field(description="disability, pregnancy, elderly, child or medical")
+
+    @field_validator("reason")
+    @classmethod
+    def _a_reason(cls, value: TicketPriority) -> TicketPriority:
+        if value == TicketPriority.NONE:
+            raise ValueError("a priority needs its reason; leave priority out for a normal ticket")
+        return value
+
+
+class CheckIn(BaseModel):
+    """A person arriving at a site: an onboarded client, or a walk-in known by a name for the day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
+    display_name: Name | None = Field(None, description="for a walk-in not onboarded yet; never with client_id")
+    journey: Annotated[list[Slug], Field(min_length=1, max_length=MAX_STATIONS)] | None = Field(
+        None, description="the stations to go through, in order; the site's default journey otherwise"
+    )
+    priority: Priority | None = None
+    appointment_at: datetime | None = Field(None, description="when the person was booked, if they were")
+
+    @field_validator("display_name")
+    @classmethod
+    def _one_identity(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("client_id") is not None:
+            raise ValueError("give client_id or display_name, not both")
+        return value
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    ticket_id: str
+    number: str
+    station_id: str
+    service_day: date
+
+
+def service_day(timezone: str, now: datetime | None = None) -> date:
+    """The clinic day a check-in belongs to: the site's own date."""
+    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+
+
+def check_in(uow: UnitOfWork, site_id: str, request: CheckIn, actor: str) -> CheckedIn:
+    site = uow.sites.get(site_id)
+    if site is None:
+        raise NotFound("site", site_id)
+    stations = {station.id: station for station in site.stations}
+    journey = list(request.journey or site.default_journey)
+    if not journey:
+        raise Conflict(f"site {site_id} has no default journey: give one, or configure the site's")
+    for index, station_id in enumerate(journey):
+        if station_id not in stations:
+            raise InvalidJourney(f"body.journey.{index}", f"site {site_id} has no station {station_id}")
+    if request.client_id is not None:
+        client = uow.clients.get(request.client_id)
+        if client is None or client.status == ClientStatus.ERASED:
+            raise NotFound("client", request.client_id)
+    first = stations[journey[0]]
+    day = service_day(site.timezone)
+    number = uow.queue.next_number(site_id, day, first.prefix)
+    now = utcnow()
+    ticket = Ticket(
+        site_id=site_id,
+        service_day=day,
+        prefix=first.prefix,
+        number=number,
+        station_id=first.id,
+        journey=journey,
+        priority=request.priority.reason if request.priority else TicketPriority.NONE,
+        priority_set_by=actor if request.priority else None,
+        appointment_at=request.appointment_at,
+        client_id=request.client_id,
+        display_name=request.display_name,
+        checked_in_at=now,
+        queued_at=now,
+        checked_in_by=actor,
+    )
+    uow.queue.add(ticket)
+    details = {"priority": ticket.priority} if request.priority else {}
+    uow.queue.record(
+        QueueEvent(
+            ticket_id=ticket.id,
+            site_id=site_id,
+            station_id=first.id,
+            kind="checked_in",
+            actor=actor,
+            at=now,
+            details=details,
+        )
+    )
+    return CheckedIn(ticket.id, ticket.label, first.id, day)
