@@ -49,6 +49,7 @@ from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
 from local.tokens import KeyPair, issue_token
+from tests.workflows.conftest import application
 
 pytestmark = pytest.mark.contract
 
@@ -101,21 +102,6 @@ def _cases_for(method: str, path: str, caller: str) -> int:
     if _allowed(method, path, caller):
         return CASES_PER_OPERATION
     return math.ceil(CASES_PER_OPERATION * REFUSED_SHARE)
-
-
-def application(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "first_name": "Amina",
-        "last_name": "Diallo",
-        "birth_date": "1961-04-02",
-        "phone": "+33612345678",
-        "address": {"line1": "12 rue des Lilas", "postal_code": "93200", "city": "Saint-Denis"},
-        "language": "fr",
-        "consents": {"data_processing": True, "sms": True},
-        "evidence": {"type": "social_benefit_certificate", "reference": "CSS-2026-0042", "expires_on": "2030-06-30"},
-    }
-    body.update(changes)
-    return body
 
 
 @dataclass

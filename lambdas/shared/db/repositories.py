@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import delete, inspect, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityEvidence
 from lambdas.shared.db.models.records import IdempotencyRecord, Notification
+from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
 if TYPE_CHECKING:
     from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
-from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
+
+Row = TypeVar("Row")
 
 # Clients a new application may duplicate: everyone but applications that went nowhere.
 NOT_DUPLICABLE = (ClientStatus.MERGED, ClientStatus.ERASED, ClientStatus.EXPIRED)
+
+
+def lock_or_create(session: Session, row: Row) -> Row:
+    """The stored row with ``row``'s key, locked until the transaction ends; ``row`` itself is stored
+    first if there is none. A concurrent first one waits on the key, then finds it taken."""
+    key = inspect(row).mapper.primary_key_from_instance(row)
+    found = session.get(type(row), key, with_for_update=True, populate_existing=True)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        pass
+    found = session.get(type(row), key, with_for_update=True, populate_existing=True)
+    assert found is not None
+    return found
 
 
 def _contains(value: str) -> str:
@@ -218,16 +237,9 @@ class QueueRepository:
         the number taken) until the transaction ends, so numbers are unique and gapless."""
         from lambdas.shared.db.models.queue import TicketCounter
 
-        key = (site_id, day, prefix)
-        counter = self.session.get(TicketCounter, key, with_for_update=True, populate_existing=True)
-        if counter is None:
-            try:  # the day's first ticket: a concurrent first one waits on the key, then finds it taken
-                with self.session.begin_nested():
-                    self.session.add(TicketCounter(site_id=site_id, service_day=day, prefix=prefix, last_number=0))
-            except IntegrityError:
-                pass
-            counter = self.session.get(TicketCounter, key, with_for_update=True, populate_existing=True)
-        assert counter is not None
+        counter = lock_or_create(
+            self.session, TicketCounter(site_id=site_id, service_day=day, prefix=prefix, last_number=0)
+        )
         counter.last_number += 1
         return counter.last_number
 

@@ -23,6 +23,7 @@ from lambdas.shared.db.repositories import (
     OrderRepository,
     QueueRepository,
     SiteRepository,
+    lock_or_create,
 )
 from lambdas.shared.errors import DatabaseUnavailable
 
@@ -109,13 +110,7 @@ class UnitOfWork:
     def serialise(self, name: str) -> None:
         """Until this unit of work ends, no other one that serialises on ``name`` runs (a row lock on
         InnoDB; SQLite takes its one write lock at BEGIN anyway)."""
-        if self.session.get(NamedLock, name, with_for_update=True) is None:
-            try:  # the first time ever: a concurrent first one waits on the key, then finds it taken
-                with self.session.begin_nested():
-                    self.session.add(NamedLock(name=name))
-            except sa_exc.IntegrityError:
-                pass
-            self.session.get(NamedLock, name, with_for_update=True, populate_existing=True)
+        lock_or_create(self.session, NamedLock(name=name))
 
     def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
         self.session.add(
