@@ -250,6 +250,61 @@ class QueueRepository:
     def record(self, event: QueueEvent) -> None:
         self.session.add(event)
 
+    def next_to_call(self, site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Ticket | None:
+        """The first ticket waiting for its call at the station, locked; tickets other callers hold
+        are skipped. ``normal_first``: a normal ticket goes before priority ones this time."""
+        from sqlalchemy import case
+
+        from lambdas.shared.db.models.queue import Ticket
+        from lambdas.shared.domain import TicketPriority, TicketStatus
+
+        is_normal = Ticket.priority == TicketPriority.NONE
+        due = Ticket.appointment_at.is_not(None) & (Ticket.appointment_at <= now)
+        # recalled first; then priority, due appointments, the rest — or, when normal goes first this
+        # time, due appointments, the rest, then priority
+        rank = case(
+            (Ticket.recalled, 0),
+            (~is_normal, 3 if normal_first else 1),
+            (due, 1 if normal_first else 2),
+            else_=2 if normal_first else 3,
+        )
+        query = (
+            select(Ticket)
+            .where(Ticket.site_id == site_id, Ticket.station_id == station_id)
+            .where(Ticket.status == TicketStatus.WAITING, Ticket.waiting_for == "call")
+            .order_by(rank, Ticket.checked_in_at, Ticket.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return self.session.scalars(query).first()
+
+    def priority_streak(self, site_id: str, station_id: str) -> int:
+        """How many priority tickets were called in a row, the last ones, at the station — while a
+        normal ticket waited (otherwise the streak harms nobody and does not count)."""
+        from lambdas.shared.db.models.queue import QueueEvent, Ticket
+        from lambdas.shared.domain import TicketPriority, TicketStatus
+
+        waiting_normal = select(Ticket.id).where(
+            Ticket.site_id == site_id,
+            Ticket.station_id == station_id,
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.priority == TicketPriority.NONE,
+        )
+        if self.session.scalars(waiting_normal.limit(1)).first() is None:
+            return 0
+        calls = self.session.scalars(
+            select(QueueEvent)
+            .where(QueueEvent.site_id == site_id, QueueEvent.station_id == station_id, QueueEvent.kind == "called")
+            .order_by(QueueEvent.id.desc())
+            .limit(50)
+        )
+        streak = 0
+        for call in calls:
+            if call.details.get("priority", TicketPriority.NONE) == TicketPriority.NONE:
+                break
+            streak += 1
+        return streak
+
     def forget_people(self, client_ids: Collection[str]) -> None:
         """The tickets stay for the counts; the names they were called by go."""
         from lambdas.shared.db.models.queue import Ticket

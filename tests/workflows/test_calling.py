@@ -1,0 +1,98 @@
+"""Call-next: recalled first, then priority (with no starvation of normal tickets), then due
+appointments, then first come first served; a counter of another station is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from lambdas.shared import waiting
+from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import Conflict, NotFound
+from lambdas.shared.queue.calling import AWAITING_CALL, call_next
+from lambdas.shared.queue.sites import configure_site
+from lambdas.shared.queue.tickets import CheckIn, check_in
+from local.seed import SITE, SITE_ID, STATIONS, seed
+from tests.databases import ON_BOTH_DATABASES
+
+
+@pytest.fixture
+def site(database_url: str) -> str:
+    seed()
+    return SITE_ID
+
+
+def arrive(**request) -> str:
+    """A person checks in and their workflow parks the ticket, waiting for its call."""
+    with UnitOfWork("desk-1") as uow:
+        ticket_id = check_in(uow, SITE_ID, CheckIn(**request), "desk-1").ticket_id
+        waiting.park(uow.session.get(Ticket, ticket_id), AWAITING_CALL, f"token-{ticket_id}")
+    return ticket_id
+
+
+def call(counter: str = "desk-1") -> str | None:
+    with UnitOfWork(counter) as uow:
+        called = call_next(uow, SITE_ID, "reception", counter, counter)
+    return called.ticket_id if called else None
+
+
+@ON_BOTH_DATABASES
+def test_first_come_first_served_and_nobody_twice(site: str) -> None:
+    first, second = arrive(), arrive()
+    assert [call(), call(), call()] == [first, second, None]
+
+
+@ON_BOTH_DATABASES
+def test_the_call_takes_the_tickets_token_and_records_the_counter(site: str) -> None:
+    ticket_id = arrive()
+    with UnitOfWork("desk-2") as uow:
+        called = call_next(uow, SITE_ID, "reception", "desk-2", "desk-2")
+    assert (called.number, called.counter, called.token) == ("A001", "desk-2", f"token-{ticket_id}")
+    with UnitOfWork("test") as uow:
+        ticket = uow.session.get(Ticket, ticket_id)
+        assert (ticket.status, ticket.called_by_counter, ticket.task_token) == ("called", "desk-2", None)
+
+
+@ON_BOTH_DATABASES
+def test_priority_goes_first_but_never_starves_a_normal_ticket(site: str) -> None:
+    with UnitOfWork("manager") as uow:  # at most 2 priority calls in a row while someone normal waits
+        configure_site(uow, SITE_ID, SITE.model_copy(update={"priority_streak": 2, "default_journey": list(STATIONS)}),
+                       "manager")  # fmt: skip
+    normal = arrive()
+    urgent = [arrive(priority={"reason": reason}) for reason in ("pregnancy", "disability", "elderly")]
+    assert [call(), call(), call(), call()] == [urgent[0], urgent[1], normal, urgent[2]]
+
+
+@ON_BOTH_DATABASES
+def test_a_due_appointment_goes_before_walk_ins_and_a_later_one_does_not(site: str) -> None:
+    walk_in = arrive()
+    later = arrive(appointment_at=(utcnow() + timedelta(hours=2)).isoformat())
+    due = arrive(appointment_at=(utcnow() - timedelta(minutes=5)).isoformat())
+    assert [call(), call(), call()] == [due, walk_in, later]
+
+
+@ON_BOTH_DATABASES
+def test_a_recalled_ticket_goes_to_the_front(site: str) -> None:
+    first, second = arrive(), arrive()
+    with UnitOfWork("test") as uow:
+        uow.session.get(Ticket, second).recalled = True
+    assert [call(), call()] == [second, first]
+
+
+@ON_BOTH_DATABASES
+def test_a_ticket_not_yet_waiting_for_its_call_is_not_called(site: str) -> None:
+    with UnitOfWork("desk-1") as uow:
+        check_in(uow, SITE_ID, CheckIn(), "desk-1")  # its workflow has not parked it yet
+    assert call() is None
+
+
+@ON_BOTH_DATABASES
+def test_only_the_stations_own_counters_call(site: str) -> None:
+    arrive()
+    with pytest.raises(Conflict, match="no counter room-1"), UnitOfWork("x") as uow:
+        call_next(uow, SITE_ID, "reception", "room-1", "x")
+    with pytest.raises(NotFound), UnitOfWork("x") as uow:
+        call_next(uow, SITE_ID, "x-ray", "desk-1", "x")
