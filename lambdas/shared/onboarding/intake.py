@@ -6,7 +6,6 @@ claiming a waiting step's token for an answer. The workflow's own steps are in `
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -241,7 +240,7 @@ class Application(_Input):
     def fingerprint(self) -> str:
         """The same application gives the same fingerprint, whatever the JSON key order."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return digest(canonical)
 
 
 # --- receiving the application -------------------------------------------------------------------------
