@@ -42,14 +42,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from lambdas.api.app import handler, openapi_document
-from lambdas.shared.config import state_machine_variable
 from lambdas.shared.stepfunctions import reset_workflows
 from local.gateway import LocalApiGateway, make_http_server
 from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
 from local.tokens import KeyPair, issue_token
-from tests.workflows.conftest import application
+from tests.workflows.conftest import application, point_the_api_at
 
 pytestmark = pytest.mark.contract
 
@@ -127,12 +126,7 @@ def running_api(database_url: str, token_keys: KeyPair, tmp_path: Path, monkeypa
     api = make_http_server("127.0.0.1", 0, LocalApiGateway(handler, token_keys))
     for server in (sfn, api):
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{sfn.server_address[1]}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    for machine in service.store.state_machines():
-        monkeypatch.setenv(state_machine_variable(machine["name"]), machine["arn"])
-    reset_workflows()
+    point_the_api_at(service, sfn, monkeypatch)
     running = RunningApi(
         base_url=f"http://127.0.0.1:{api.server_address[1]}",
         session=requests.Session(),

@@ -104,6 +104,16 @@ class Onboarding:
         return self.service.ListExecutions({"stateMachineArn": arn})["executions"]
 
 
+def point_the_api_at(service: StepFunctionsService, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API function's Step Functions client talks to this local endpoint, as CDK would wire it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    for machine in service.store.state_machines():
+        monkeypatch.setenv(state_machine_variable(machine["name"]), machine["arn"])
+    reset_workflows()
+
+
 @pytest.fixture
 def onboarding(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Onboarding]:
     clock = ManualClock(start=time.time())
@@ -111,12 +121,7 @@ def onboarding(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     service.engine.start()
     server = make_sfn_server("127.0.0.1", 0, service)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    for machine in service.store.state_machines():
-        monkeypatch.setenv(state_machine_variable(machine["name"]), machine["arn"])
-    reset_workflows()
+    point_the_api_at(service, server, monkeypatch)
     yield Onboarding(service, clock)
     server.shutdown()
     service.engine.shutdown()
