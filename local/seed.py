@@ -12,7 +12,7 @@ ACTOR = "local:seed"
 SITE = SiteSettings(
     name="Saint-Denis",
     timezone="Europe/Paris",
-    hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ("00:00", "23:59")),
+    hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ("00:00", "24:00")),
     grace_seconds=180,
 )
 STATIONS = {

@@ -36,6 +36,19 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/clients/{client_id}/duplicate-review"): frozenset({FRONT_DESK}),
     ("POST", "/clients/{client_id}/documents"): frozenset({FRONT_DESK}),
     ("DELETE", "/clients/{client_id}"): frozenset({MANAGERS}),
+    ("POST", "/sites/{site_id}/tickets"): frozenset({FRONT_DESK}),
+    ("GET", "/sites/{site_id}/tickets"): frozenset({FRONT_DESK, MANAGERS}),
+    ("GET", "/tickets/{ticket_id}"): frozenset({FRONT_DESK, MANAGERS}),
+    ("POST", "/sites/{site_id}/stations/{station_id}/call-next"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/call"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/arrived"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/recall"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/no-show"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/complete"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/transfer"): frozenset({FRONT_DESK}),
+    ("POST", "/tickets/{ticket_id}/cancel"): frozenset({FRONT_DESK}),
+    ("GET", "/sites/{site_id}/board"): frozenset({FRONT_DESK, MANAGERS, OPS, LAB}),
+    ("GET", "/sites/{site_id}/statistics"): frozenset({MANAGERS}),
 }
 
 

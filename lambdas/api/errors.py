@@ -12,8 +12,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from lambdas.shared.errors import Conflict, DatabaseUnavailable, NotFound, WorkflowUnavailable
+from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, NotFound, WorkflowUnavailable
 from lambdas.shared.observability import error_summary, logger
+
+__all__ = ["InvalidField", "error_body", "error_response", "invalid_request", "register_error_handlers"]
 
 # What API Gateway answers by itself, in the same format: the CDK app configures these gateway
 # responses, and the local gateway gives the first one (an undeclared route).
@@ -24,14 +26,6 @@ THROTTLED = (429, "throttled", "too many requests; try again in a moment")
 
 def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": code, "message": message, "details": details or []}
-
-
-class InvalidField(ValueError):
-    """Input the schema accepts but the domain does not (a cursor, a date in the future, ...)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def error_response(

@@ -18,8 +18,25 @@ class NotFound(DomainError):
         self.entity_id = entity_id
 
 
+class InvalidField(DomainError):
+    """Input the schema accepts but the domain does not (a station the site lacks, a cursor …);
+    ``field`` names it as a 422 answer does: ``body.journey.1``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(DomainError):
     """The change is impossible in the entity's current state (HTTP 409)."""
+
+
+class IdempotencyKeyReused(Conflict):
+    """The Idempotency-Key was used for a different request."""
+
+
+class ConcurrentSubmission(Exception):
+    """Another request with the same key is being stored right now: look it up again."""
 
 
 class DatabaseUnavailable(Exception):
@@ -44,3 +61,11 @@ class ClientErased(DomainError):
 
 class WorkflowUnavailable(Exception):
     """Step Functions could not be reached: the request may be retried as it is."""
+
+
+class TicketEnded(DomainError):
+    """The ticket's day is over (completed, no-show, expired, cancelled); the message is its status."""
+
+
+class AnsweredAlready(DomainError):
+    """What the workflow was about to wait for has happened already: it goes straight on."""

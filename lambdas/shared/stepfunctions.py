@@ -61,6 +61,10 @@ class Workflows:
                 return execution_arn(machine, name)
             raise WorkflowUnavailable(f"Step Functions refused to start {name}: {error}") from error
 
+    def execution_arn(self, workflow: Workflow, entity_id: str) -> str:
+        """The ARN ``start`` gives ``entity_id``'s execution, known before it starts."""
+        return execution_arn(self._settings.arn(workflow.name), workflow.execution_name(entity_id))
+
     def resume(self, token: str, output: dict[str, Any]) -> None:
         """Answer a waiting task; a closed one is a conflict, not an outage."""
         from botocore.exceptions import ClientError

@@ -33,7 +33,21 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/sites/{site_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
     ("PUT", "/sites/{site_id}"): {200, 404, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("PUT", "/sites/{site_id}/stations/{station_id}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("POST", "/sites/{site_id}/tickets"): {201, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("GET", "/sites/{site_id}/tickets"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/tickets/{ticket_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("POST", "/sites/{site_id}/stations/{station_id}/call-next"): {200, 204, 404, 422}
+    | WITH_BODY
+    | ANYWHERE
+    | AUTHENTICATED,
+    **{
+        ("POST", f"/tickets/{{ticket_id}}/{action}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED
+        for action in ("call", "arrived", "recall", "no-show", "complete", "transfer", "cancel")
+    },
+    ("GET", "/sites/{site_id}/board"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/sites/{site_id}/statistics"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
 }
+SUCCESS = {200, 201, 202, 204}
 ERROR = {"$ref": "#/components/schemas/Error"}
 UNAUTHORIZED = {"$ref": "#/components/schemas/Unauthorized"}
 
@@ -74,7 +88,7 @@ def test_every_error_answer_has_the_api_error_schema_and_401_api_gateways() -> N
     document = _document()
     for (method, resource), statuses in DOCUMENTED_STATUSES.items():
         responses = _operation(document, method, resource)["responses"]
-        for status in statuses - {200, 202}:
+        for status in statuses - SUCCESS:
             schema = responses[str(status)]["content"]["application/json"]["schema"]
             assert schema == (UNAUTHORIZED if status == 401 else ERROR), f"{method} {resource} {status}"
             assert responses[str(status)]["description"]

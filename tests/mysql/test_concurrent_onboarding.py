@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import ConcurrentSubmission
 from lambdas.shared.onboarding import intake as logic
 from lambdas.shared.stepfunctions import workflows
 from tests.workflows.conftest import Onboarding, application
@@ -56,7 +57,7 @@ def test_identical_applications_at_the_same_moment_store_one_client(database_url
                 with UnitOfWork("front-desk") as uow:
                     received.append(logic.receive_application(uow, application_in, "same-key", "desk").client_id)
                 return
-            except logic.ConcurrentSubmission:
+            except ConcurrentSubmission:
                 continue
 
     threads = [threading.Thread(target=submit) for _ in range(4)]

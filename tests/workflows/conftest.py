@@ -3,6 +3,7 @@ port, the engine on a manual clock running the real ASL and task handlers, one d
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +13,16 @@ from typing import Any
 
 import pytest
 
+from sqlalchemy import select
+
 from lambdas.shared.config import state_machine_variable
+from lambdas.shared.db.models.queue import QueueEvent
+from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.stepfunctions import reset_workflows
 from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
+from local.seed import SITE_ID, seed
 from local.sfn.service import StepFunctionsService
 from tests.events import api_event, call_api
 
@@ -114,15 +120,107 @@ def point_the_api_at(service: StepFunctionsService, server: Any, monkeypatch: py
     reset_workflows()
 
 
+@dataclass
+class Queue:
+    """The queue of the local site (``local.seed``) as the front desk works it, over the API."""
+
+    service: StepFunctionsService
+    clock: ManualClock
+
+    def check_in(self, site_id: str = SITE_ID, key: str | None = None, **body: Any) -> dict[str, Any]:
+        """Check a person in and let the workflow park the ticket; the 201 answer."""
+        status, answer = self.post(f"/sites/{site_id}/tickets", body, headers={"Idempotency-Key": key} if key else None)
+        assert status == 201, answer
+        return answer
+
+    def call_next(self, station_id: str = "reception", counter: str = "desk-1") -> tuple[int, Any]:
+        return self.post(f"/sites/{SITE_ID}/stations/{station_id}/call-next", {"counter": counter})
+
+    def act(self, ticket_id: str, action: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """POST /tickets/{id}/{action}: call, arrived, recall, no-show, complete, transfer, cancel."""
+        return self.post(f"/tickets/{ticket_id}/{action}", body)
+
+    def serve(self, ticket_id: str, station_id: str, counter: str, **completion: Any) -> dict[str, Any]:
+        """Call the ticket to ``counter`` (it must be next), see the person arrive, complete the service."""
+        status, called = self.call_next(station_id, counter)
+        assert (status, called["ticket_id"]) == (200, ticket_id), called
+        for action, body in (("arrived", None), ("complete", completion)):
+            status, answer = self.act(ticket_id, action, body)
+            assert status == 200, answer
+        return answer
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        answer = call_api(api_event("POST", path, body=body, headers=headers))
+        self.settle()
+        return answer
+
+    def ticket(self, ticket_id: str) -> dict[str, Any]:
+        status, body = call_api(api_event("GET", f"/tickets/{ticket_id}"))
+        assert status == 200, body
+        return body
+
+    def events(self, ticket_id: str) -> list[tuple[str, str]]:
+        """(kind, station) of the ticket's queue events, in order."""
+        with UnitOfWork("test") as uow:
+            query = select(QueueEvent).filter_by(ticket_id=ticket_id).order_by(QueueEvent.id)
+            return [(event.kind, event.station_id) for event in uow.session.scalars(query)]
+
+    def settle(self) -> None:
+        assert self.service.engine.wait_idle(30), "the engine did not settle"
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.settle()
+
+    def arn(self, ticket_id: str) -> str:
+        return f"arn:aws:states:us-east-1:000000000000:execution:queue-progression:ticket-{ticket_id}"
+
+    def execution(self, ticket_id: str) -> dict[str, Any]:
+        return self.service.DescribeExecution({"executionArn": self.arn(ticket_id)})
+
+    def outcome(self, ticket_id: str) -> str | None:
+        """The ended execution's outcome; None while it runs."""
+        execution = self.execution(ticket_id)
+        if execution["status"] == "RUNNING":
+            return None
+        assert execution["status"] == "SUCCEEDED", execution
+        return json.loads(execution["output"])["outcome"]
+
+    def history(self, ticket_id: str) -> list[dict[str, Any]]:
+        return self.service.GetExecutionHistory({"executionArn": self.arn(ticket_id), "maxResults": 1000})["events"]
+
+    def entered(self, ticket_id: str) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history(ticket_id)
+            if event["type"].endswith("StateEntered")
+        ]
+
+
 @pytest.fixture
-def onboarding(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Onboarding]:
+def local_step_functions(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[StepFunctionsService, ManualClock]]:
+    """The engine on a manual clock, its API on a free port, the API function pointed at it."""
     clock = ManualClock(start=time.time())
     service = runtime.build(tmp_path / "sfn", clock=clock)
     service.engine.start()
     server = make_sfn_server("127.0.0.1", 0, service)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     point_the_api_at(service, server, monkeypatch)
-    yield Onboarding(service, clock)
+    yield service, clock
     server.shutdown()
     service.engine.shutdown()
     reset_workflows()
+
+
+@pytest.fixture
+def onboarding(local_step_functions: tuple[StepFunctionsService, ManualClock]) -> Onboarding:
+    return Onboarding(*local_step_functions)
+
+
+@pytest.fixture
+def queue(local_step_functions: tuple[StepFunctionsService, ManualClock]) -> Queue:
+    """The local site seeded, open all day: a queue to check people into."""
+    seed()
+    return Queue(*local_step_functions)

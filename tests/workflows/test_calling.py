@@ -11,8 +11,8 @@ from lambdas.shared import waiting
 from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import Conflict, NotFound
-from lambdas.shared.queue.calling import AWAITING_CALL, call_next
+from lambdas.shared.errors import InvalidField, NotFound
+from lambdas.shared.queue.calling import call_next
 from lambdas.shared.queue.sites import configure_site
 from lambdas.shared.queue.tickets import CheckIn, check_in
 from local.seed import SITE, SITE_ID, STATIONS, seed
@@ -29,7 +29,7 @@ def arrive(**request) -> str:
     """A person checks in and their workflow parks the ticket, waiting for its call."""
     with UnitOfWork("desk-1") as uow:
         ticket_id = check_in(uow, SITE_ID, CheckIn(**request), "desk-1").ticket_id
-        waiting.park(uow.session.get(Ticket, ticket_id), AWAITING_CALL, f"token-{ticket_id}")
+        waiting.park(uow.session.get(Ticket, ticket_id), "call", f"token-{ticket_id}")
     return ticket_id
 
 
@@ -50,7 +50,7 @@ def test_the_call_takes_the_tickets_token_and_records_the_counter(site: str) -> 
     ticket_id = arrive()
     with UnitOfWork("desk-2") as uow:
         called = call_next(uow, SITE_ID, "reception", "desk-2", "desk-2")
-    assert (called.number, called.counter, called.token) == ("A001", "desk-2", f"token-{ticket_id}")
+    assert (called.ticket_id, called.token) == (ticket_id, f"token-{ticket_id}")
     with UnitOfWork("test") as uow:
         ticket = uow.session.get(Ticket, ticket_id)
         assert (ticket.status, ticket.called_by_counter, ticket.task_token) == ("called", "desk-2", None)
@@ -83,16 +83,18 @@ def test_a_recalled_ticket_goes_to_the_front(site: str) -> None:
 
 
 @ON_BOTH_DATABASES
-def test_a_ticket_not_yet_waiting_for_its_call_is_not_called(site: str) -> None:
+def test_a_ticket_is_called_before_its_workflow_waits_for_the_call(site: str) -> None:
     with UnitOfWork("desk-1") as uow:
-        check_in(uow, SITE_ID, CheckIn(), "desk-1")  # its workflow has not parked it yet
-    assert call() is None
+        ticket_id = check_in(uow, SITE_ID, CheckIn(), "desk-1").ticket_id  # its workflow has not parked it yet
+    with UnitOfWork("desk-1") as uow:
+        called = call_next(uow, SITE_ID, "reception", "desk-1", "desk-1")
+    assert (called.ticket_id, called.token) == (ticket_id, None)  # the workflow finds it called
 
 
 @ON_BOTH_DATABASES
 def test_only_the_stations_own_counters_call(site: str) -> None:
     arrive()
-    with pytest.raises(Conflict, match="no counter room-1"), UnitOfWork("x") as uow:
+    with pytest.raises(InvalidField, match="no counter room-1"), UnitOfWork("x") as uow:
         call_next(uow, SITE_ID, "reception", "room-1", "x")
     with pytest.raises(NotFound), UnitOfWork("x") as uow:
         call_next(uow, SITE_ID, "x-ray", "desk-1", "x")

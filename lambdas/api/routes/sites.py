@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
-from lambdas.api.errors import InvalidField
 from lambdas.shared.queue import sites
 from lambdas.shared.queue.sites import SiteView, StationView
 
@@ -26,10 +25,7 @@ StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the sta
 def handle_configure_site(site_id: SiteId, settings: Annotated[sites.SiteSettings, Body()]) -> SiteView:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        try:
-            return sites.configure_site(uow, site_id, settings, actor)
-        except sites.InvalidJourney as error:
-            raise InvalidField(error.field, str(error)) from error
+        return sites.configure_site(uow, site_id, settings, actor)
 
 
 @routes.put(

@@ -15,6 +15,8 @@ from lambdas.shared.db.models.records import IdempotencyRecord, Notification
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
 
@@ -247,12 +249,49 @@ class QueueRepository:
         self.session.add(ticket)
         self.session.flush()  # its id, for the events that name it
 
+    def get(self, ticket_id: str) -> Ticket | None:
+        from lambdas.shared.db.models.queue import Ticket
+
+        return self.session.get(Ticket, ticket_id)
+
+    def lock(self, ticket_id: str) -> Ticket | None:
+        """The ticket, its row locked until the transaction ends: one action at a time."""
+        from lambdas.shared.db.models.queue import Ticket
+
+        return self.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+
+    def last_event_id(self, ticket_id: str) -> int:
+        from sqlalchemy import func
+
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = select(func.max(QueueEvent.id)).where(QueueEvent.ticket_id == ticket_id)
+        return self.session.execute(query).scalar_one() or 0
+
+    def forget_events_after(self, ticket_id: str, event_id: int) -> None:
+        """The events of an action that was taken back: it never happened."""
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        self.session.execute(delete(QueueEvent).where(QueueEvent.ticket_id == ticket_id, QueueEvent.id > event_id))
+
     def record(self, event: QueueEvent) -> None:
         self.session.add(event)
 
     def next_to_call(self, site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Ticket | None:
         """The first ticket waiting for its call at the station, locked; tickets other callers hold
         are skipped. ``normal_first``: a normal ticket goes before priority ones this time."""
+        query = self._waiting(site_id, station_id, now, normal_first=normal_first)
+        return self.session.scalars(query.limit(1).with_for_update(skip_locked=True)).first()
+
+    def waiting_order(self, site_id: str, station_id: str, now: datetime) -> list[str]:
+        """The ids of the tickets waiting at the station, in the order they will be called."""
+        from lambdas.shared.db.models.queue import Ticket
+
+        query = self._waiting(site_id, station_id, now, normal_first=False).with_only_columns(Ticket.id)
+        return list(self.session.scalars(query))
+
+    @staticmethod
+    def _waiting(site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Select[tuple[Ticket]]:
         from sqlalchemy import case
 
         from lambdas.shared.db.models.queue import Ticket
@@ -268,15 +307,12 @@ class QueueRepository:
             (due, 1 if normal_first else 2),
             else_=2 if normal_first else 3,
         )
-        query = (
+        return (
             select(Ticket)
             .where(Ticket.site_id == site_id, Ticket.station_id == station_id)
-            .where(Ticket.status == TicketStatus.WAITING, Ticket.waiting_for == "call")
+            .where(Ticket.status == TicketStatus.WAITING)
             .order_by(rank, Ticket.checked_in_at, Ticket.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
         )
-        return self.session.scalars(query).first()
 
     def priority_streak(self, site_id: str, station_id: str) -> int:
         """How many priority tickets were called in a row, the last ones, at the station — while a
@@ -304,6 +340,97 @@ class QueueRepository:
                 break
             streak += 1
         return streak
+
+    def of_day(
+        self, site_id: str, day: date, status: str | None, station_id: str | None, *, limit: int | None
+    ) -> list[Ticket]:
+        from lambdas.shared.db.models.queue import Ticket
+
+        query = select(Ticket).where(Ticket.site_id == site_id, Ticket.service_day == day)
+        if status is not None:
+            query = query.where(Ticket.status == status)
+        if station_id is not None:
+            query = query.where(Ticket.station_id == station_id)
+        return list(self.session.scalars(query.order_by(Ticket.checked_in_at, Ticket.id).limit(limit)))
+
+    def service_seconds(self, site_id: str, station_id: str, day: date) -> list[int]:
+        """How long each service at the station lasted on ``day``."""
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = self._of_day(site_id, day).where(QueueEvent.station_id == station_id, QueueEvent.kind == "served")
+        return [seconds for seconds in self.session.scalars(query.with_only_columns(QueueEvent.seconds)) if seconds]
+
+    def counters_calling(self, site_id: str, station_id: str, since: datetime) -> int:
+        """How many counters called someone at the station since ``since``."""
+        from sqlalchemy import distinct, func
+
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = select(func.count(distinct(QueueEvent.counter))).where(
+            QueueEvent.site_id == site_id,
+            QueueEvent.station_id == station_id,
+            QueueEvent.kind == "called",
+            QueueEvent.at >= since,
+        )
+        return self.session.execute(query).scalar_one()
+
+    def event_counts(self, site_id: str, day: date) -> dict[str, dict[str, int]]:
+        """{station: {kind: how many}} for the tickets of ``day``."""
+        from sqlalchemy import func
+
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = (
+            self._of_day(site_id, day)
+            .with_only_columns(QueueEvent.station_id, QueueEvent.kind, func.count())
+            .group_by(QueueEvent.station_id, QueueEvent.kind)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for station_id, kind, count in self.session.execute(query):
+            counts.setdefault(station_id, {})[kind] = count
+        return counts
+
+    def served_per_counter(self, site_id: str, day: date) -> dict[str, dict[str, int]]:
+        """{station: {counter: services}} for the tickets of ``day``."""
+        from sqlalchemy import func
+
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = (
+            self._of_day(site_id, day)
+            .where(QueueEvent.kind == "served", QueueEvent.counter.is_not(None))
+            .with_only_columns(QueueEvent.station_id, QueueEvent.counter, func.count())
+            .group_by(QueueEvent.station_id, QueueEvent.counter)
+        )
+        served: dict[str, dict[str, int]] = {}
+        for station_id, counter, count in self.session.execute(query):
+            served.setdefault(station_id, {})[counter] = count
+        return served
+
+    def durations(self, site_id: str, day: date) -> dict[tuple[str, str], list[int]]:
+        """{(station, "called" | "served"): seconds waited or served} for the tickets of ``day``."""
+        from lambdas.shared.db.models.queue import QueueEvent
+
+        query = (
+            self._of_day(site_id, day)
+            .where(QueueEvent.kind.in_(("called", "served")), QueueEvent.seconds.is_not(None))
+            .with_only_columns(QueueEvent.station_id, QueueEvent.kind, QueueEvent.seconds)
+        )
+        durations: dict[tuple[str, str], list[int]] = {}
+        for station_id, kind, seconds in self.session.execute(query):
+            durations.setdefault((station_id, kind), []).append(seconds)
+        return durations
+
+    @staticmethod
+    def _of_day(site_id: str, day: date) -> Select[tuple[QueueEvent]]:
+        """The events of the tickets of a site's clinic day."""
+        from lambdas.shared.db.models.queue import QueueEvent, Ticket
+
+        return (
+            select(QueueEvent)
+            .join(Ticket, Ticket.id == QueueEvent.ticket_id)
+            .where(Ticket.site_id == site_id, Ticket.service_day == day)
+        )
 
     def forget_people(self, client_ids: Collection[str]) -> None:
         """The tickets stay for the counts; the names they were called by go."""

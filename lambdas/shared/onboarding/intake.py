@@ -32,7 +32,7 @@ from lambdas.shared.domain import (
     Language,
     WaitingFor,
 )
-from lambdas.shared.errors import Conflict
+from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused
 from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
@@ -250,14 +250,6 @@ class Application(_Input):
 class Received:
     client_id: str
     created: bool
-
-
-class IdempotencyKeyReused(Conflict):
-    """The Idempotency-Key was used for a different application."""
-
-
-class ConcurrentSubmission(Exception):
-    """Another request is storing the same application right now: look it up again."""
 
 
 def receive_application(uow: UnitOfWork, application: Application, idempotency_key: str | None, actor: str) -> Received:

@@ -6,30 +6,27 @@ changes. A journey names stations the site already has.
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdas.shared.db.models.sites import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import Conflict, NotFound
+from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name
 
 SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time")]
+MIDNIGHT = "24:00"  # a closing time: the end of the day
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ClockTime = Annotated[
+    str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", description="HH:MM, local time; 24:00 is midnight")
+]
 MAX_STATIONS = 20
-
-
-class InvalidJourney(ValueError):
-    """A journey names a station the site does not have; ``field`` says which one."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class _Settings(BaseModel):
@@ -59,6 +56,9 @@ class SiteSettings(_Settings):
     )
     priority_streak: Annotated[int, Field(ge=1, le=20)] = Field(
         3, description="at most this many priority tickets are called in a row while a normal ticket waits"
+    )
+    service_minutes: Annotated[int, Field(ge=1, le=240)] = Field(
+        8, description="a service's length for the wait estimate, until the day has measured its own"
     )
 
     @field_validator("timezone")
@@ -105,6 +105,17 @@ def _zones() -> frozenset[str]:
     return frozenset(zone for zone in available_timezones() if len(zone) <= TIMEZONE_LENGTH)
 
 
+def closing_time(site: Site, now: datetime) -> datetime | None:
+    """When the site closes today (its own day, in its time zone); None when it is closed now."""
+    local = now.astimezone(ZoneInfo(site.timezone))
+    hours = site.hours.get(WEEKDAYS[local.weekday()])
+    if not hours:
+        return None
+    day = local.date() + timedelta(days=1) if hours[1] == MIDNIGHT else local.date()
+    closes = datetime.combine(day, time.fromisoformat("00:00" if hours[1] == MIDNIGHT else hours[1]), local.tzinfo)
+    return closes if local < closes else None
+
+
 class StationView(BaseModel):
     station_id: str
     name: str
@@ -124,6 +135,7 @@ class SiteView(BaseModel):
     grace_seconds: int
     default_journey: list[str]
     priority_streak: int
+    service_minutes: int
     stations: list[StationView]
 
     @classmethod
@@ -136,6 +148,7 @@ class SiteView(BaseModel):
             grace_seconds=site.grace_seconds,
             default_journey=list(site.default_journey),
             priority_streak=site.priority_streak,
+            service_minutes=site.service_minutes,
             stations=[StationView.of(station) for station in site.stations],
         )
 
@@ -149,7 +162,7 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
     known = {station.id for station in site.stations} if site is not None else set()
     for index, station_id in enumerate(settings.default_journey):
         if station_id not in known:
-            raise InvalidJourney(
+            raise InvalidField(
                 f"body.default_journey.{index}",
                 f"site {site_id} has no station {station_id}: PUT /sites/{site_id}/stations/{station_id} first",
             )

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from lambdas.shared.db.models.queue import QueueEvent, Ticket
+from lambdas.shared.db.models.base import new_id
+from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority
-from lambdas.shared.errors import Conflict, NotFound
-from lambdas.shared.fields import Name
-from lambdas.shared.queue.sites import MAX_STATIONS, InvalidJourney, Slug
+from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField, NotFound
+from lambdas.shared.fields import Name, digest
+from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time
+from lambdas.shared.queue.steps import record
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -65,6 +67,7 @@ class CheckedIn:
     number: str
     station_id: str
     service_day: date
+    created: bool = True  # False: the Idempotency-Key's first check-in, given back
 
 
 def service_day(timezone: str, now: datetime | None = None) -> date:
@@ -72,7 +75,26 @@ def service_day(timezone: str, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
-def check_in(uow: UnitOfWork, site_id: str, request: CheckIn, actor: str) -> CheckedIn:
+def _hours(hours: dict[str, list[str]]) -> str:
+    return ", ".join(f"{day} {opens}-{closes}" for day, (opens, closes) in hours.items()) or "none set"
+
+
+def check_in(
+    uow: UnitOfWork, site_id: str, request: CheckIn, actor: str, idempotency_key: str | None = None
+) -> CheckedIn:
+    """A new ticket — or, for an Idempotency-Key seen before with the same request, that one's."""
+    ticket_id = new_id()
+    if idempotency_key is not None:
+        # a key is the caller's; digests make any key fit its column and compare exactly
+        key = digest(f"POST /sites/{site_id}/tickets key {actor} {idempotency_key}")
+        fingerprint = digest(request.model_dump_json())
+        earlier = uow.idempotency.get(key)
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different check-in")
+            return _checked_in(uow.queue.get(earlier.entity_id), created=False)
+        if not uow.idempotency.claim(key, fingerprint, ticket_id):
+            raise ConcurrentSubmission(key)
     site = uow.sites.get(site_id)
     if site is None:
         raise NotFound("site", site_id)
@@ -82,16 +104,19 @@ def check_in(uow: UnitOfWork, site_id: str, request: CheckIn, actor: str) -> Che
         raise Conflict(f"site {site_id} has no default journey: give one, or configure the site's")
     for index, station_id in enumerate(journey):
         if station_id not in stations:
-            raise InvalidJourney(f"body.journey.{index}", f"site {site_id} has no station {station_id}")
+            raise InvalidField(f"body.journey.{index}", f"site {site_id} has no station {station_id}")
     if request.client_id is not None:
         client = uow.clients.get(request.client_id)
         if client is None or client.status == ClientStatus.ERASED:
             raise NotFound("client", request.client_id)
-    first = stations[journey[0]]
-    day = service_day(site.timezone)
-    number = uow.queue.next_number(site_id, day, first.prefix)
     now = utcnow()
+    if closing_time(site, now) is None:
+        raise Conflict(f"site {site_id} is closed now (its hours: {_hours(site.hours)})")
+    first = stations[journey[0]]
+    day = service_day(site.timezone, now)
+    number = uow.queue.next_number(site_id, day, first.prefix)
     ticket = Ticket(
+        id=ticket_id,
         site_id=site_id,
         service_day=day,
         prefix=first.prefix,
@@ -108,16 +133,14 @@ def check_in(uow: UnitOfWork, site_id: str, request: CheckIn, actor: str) -> Che
         checked_in_by=actor,
     )
     uow.queue.add(ticket)
-    details = {"priority": ticket.priority} if request.priority else {}
-    uow.queue.record(
-        QueueEvent(
-            ticket_id=ticket.id,
-            site_id=site_id,
-            station_id=first.id,
-            kind="checked_in",
-            actor=actor,
-            at=now,
-            details=details,
-        )
-    )
-    return CheckedIn(ticket.id, ticket.label, first.id, day)
+    record(uow, ticket, "checked_in", actor, **({"priority": ticket.priority} if request.priority else {}))
+    return _checked_in(ticket, created=True)
+
+
+def _checked_in(ticket: Ticket, *, created: bool) -> CheckedIn:
+    return CheckedIn(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, created)
+
+
+def record_execution(uow: UnitOfWork, ticket_id: str, execution_arn: str) -> None:
+    """Remember which execution follows the ticket (GET /tickets/{id}, the console)."""
+    uow.queue.get(ticket_id).execution_arn = execution_arn

@@ -66,7 +66,7 @@ class Ticket(WaitsForPerson, Timestamps, Base):
     called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     called_by_counter: Mapped[str | None] = mapped_column(String(SLUG_LENGTH))
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
-    served_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    served_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # arrived at the counter
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checked_in_by: Mapped[str] = mapped_column(String(128))
     execution_arn: Mapped[str | None] = mapped_column(ARN)
@@ -82,7 +82,11 @@ class QueueEvent(Base):
     estimates are computed from these rows, never from execution history."""
 
     __tablename__ = "queue_events"
-    __table_args__ = (Index(None, "site_id", "at"), Index(None, "ticket_id"))
+    __table_args__ = (
+        Index(None, "site_id", "at"),
+        Index(None, "ticket_id"),
+        Index(None, "site_id", "station_id", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
@@ -92,4 +96,5 @@ class QueueEvent(Base):
     counter: Mapped[str | None] = mapped_column(String(SLUG_LENGTH))
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seconds: Mapped[int | None] = mapped_column(Integer)  # called: waited at the station; served: served
     details: Mapped[dict[str, Any]] = mapped_column(JsonText, default=dict)

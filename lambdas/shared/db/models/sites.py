@@ -28,6 +28,8 @@ class Site(Timestamps, Base):
     default_journey: Mapped[list[str]] = mapped_column(JsonText, default=list)  # station ids, in order
     # at most this many priority tickets are called in a row while a normal ticket waits (no starvation)
     priority_streak: Mapped[int] = mapped_column(Integer, default=3)
+    # a service's length for the wait estimate, until the day has served enough people to measure it
+    service_minutes: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
     configured_by: Mapped[str] = mapped_column(String(128))
 
     stations: Mapped[list[Station]] = relationship(back_populates="site", order_by="Station.position")

@@ -1,0 +1,192 @@
+"""What staff do to a ticket: call it, see the person arrive, recall, mark a no-show, complete a
+service, transfer, cancel.
+
+Each action changes the ticket's row under its lock, records its event, and takes the token of the
+workflow's wait if one is parked: the route commits, then wakes the execution with it, and the
+workflow reads where the ticket is now (``steps``). If Step Functions cannot be reached, the action
+is taken back (``take_back``) so the request can be repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.models.sites import Station
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import TicketStatus
+from lambdas.shared.errors import Conflict, InvalidField, NotFound
+from lambdas.shared.queue.sites import MAX_STATIONS
+from lambdas.shared.queue.steps import end, record, requeue
+
+# what an action changes, and so what taking it back restores
+_RESTORED = (
+    "status",
+    "station_id",
+    "journey",
+    "journey_index",
+    "recalled",
+    "queued_at",
+    "called_at",
+    "called_by_counter",
+    "served_at",
+    "ended_at",
+    "waiting_for",
+    "task_token",
+)
+ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
+
+
+@dataclass
+class Action:
+    """An action done on a ticket, not yet told to its workflow."""
+
+    ticket_id: str
+    status: TicketStatus  # the ticket's status after it
+    token: str | None  # the parked wait it answers, if the workflow was waiting
+    before: dict[str, Any]
+    last_event_id: int  # the events after it are the action's
+
+
+def begin(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatus, ...]) -> tuple[Ticket, Action]:
+    """The ticket, locked, if ``verb`` is possible in its status (409 naming the status otherwise)."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    if ticket.status not in allowed:
+        can = " or ".join(str(status) for status in allowed)
+        raise Conflict(f"ticket {ticket.label} is {ticket.status}: only a {can} ticket can be {verb}")
+    before = {name: getattr(ticket, name) for name in _RESTORED}
+    before["journey"] = list(ticket.journey)
+    return ticket, Action(ticket.id, ticket.status, None, before, uow.queue.last_event_id(ticket.id))
+
+
+def finish(ticket: Ticket, action: Action) -> Action:
+    """Take the parked token, if any: the route answers it once this unit of work has committed."""
+    action.token, action.status = ticket.task_token, ticket.status
+    ticket.task_token = ticket.waiting_for = None
+    return action
+
+
+def take_back(uow: UnitOfWork, action: Action) -> None:
+    """Undo an action its workflow never heard of — unless the ticket moved on since (the workflow
+    found the change by itself)."""
+    ticket = uow.queue.lock(action.ticket_id)
+    if ticket is None or ticket.status != action.status or ticket.task_token is not None:
+        return
+    for name, value in action.before.items():
+        setattr(ticket, name, value)
+    uow.queue.forget_events_after(ticket.id, action.last_event_id)
+    uow.audit("ticket.action_taken_back", "ticket", ticket.id, status=ticket.status)
+
+
+# --- the actions ---------------------------------------------------------------------------------------
+
+
+def check_counter(station: Station, counter: str) -> None:
+    if counter not in station.counters:
+        raise InvalidField(
+            "body.counter",
+            f"station {station.id} has no counter {counter} (its counters: {', '.join(station.counters)})",
+        )
+
+
+def call(uow: UnitOfWork, ticket: Ticket, action: Action, counter: str, actor: str) -> Action:
+    """Call a waiting ticket (``begin`` locked it) to ``counter`` of its station."""
+    check_counter(
+        next(each for each in uow.sites.get(ticket.site_id).stations if each.id == ticket.station_id), counter
+    )
+    now = utcnow()
+    ticket.status, ticket.called_at, ticket.called_by_counter = TicketStatus.CALLED, now, counter
+    # a recalled person's wait was counted at their first call
+    waited = None if ticket.recalled else int((now - ticket.queued_at).total_seconds())
+    record(uow, ticket, "called", actor, seconds=waited, priority=ticket.priority, recalled=ticket.recalled)
+    return finish(ticket, action)
+
+
+def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> Action:
+    ticket, action = begin(uow, ticket_id, "called", (TicketStatus.WAITING,))
+    return call(uow, ticket, action, counter, actor)
+
+
+def arrived(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+    ticket, action = begin(uow, ticket_id, "marked arrived", (TicketStatus.CALLED,))
+    ticket.status, ticket.served_at = TicketStatus.SERVING, utcnow()
+    record(uow, ticket, "arrived", actor)
+    return finish(ticket, action)
+
+
+def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+    """The called person is not there yet: back to the front of the station's queue. A second miss
+    is a no-show."""
+    ticket, action = begin(uow, ticket_id, "recalled", (TicketStatus.CALLED,))
+    requeue(uow, ticket, "recalled", actor)
+    return finish(ticket, action)
+
+
+def no_show(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+    ticket, action = begin(uow, ticket_id, "marked a no-show", (TicketStatus.WAITING, TicketStatus.CALLED))
+    end(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor)
+    return finish(ticket, action)
+
+
+def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+    """The person left."""
+    ticket, action = begin(uow, ticket_id, "cancelled", ACTIVE)
+    end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status)
+    return finish(ticket, action)
+
+
+def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: str) -> Action:
+    """The service at this station is over: on to the next station of the journey (or
+    ``next_station``), or, at the journey's end, the ticket's day is complete."""
+    ticket, action = begin(uow, ticket_id, "completed", (TicketStatus.SERVING,))
+    _served(uow, ticket, actor)
+    if next_station is not None:
+        _route_to(uow, ticket, next_station, "body.next_station")
+    if ticket.journey_index + 1 >= len(ticket.journey):
+        end(uow, ticket, TicketStatus.COMPLETED, "completed", actor)
+    else:
+        _move_on(ticket)
+    return finish(ticket, action)
+
+
+def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> Action:
+    """Send the ticket to another station now, wherever it is in its current one."""
+    ticket, action = begin(uow, ticket_id, "transferred", ACTIVE)
+    if station_id == ticket.station_id:
+        raise Conflict(f"ticket {ticket.label} is at station {station_id} already")
+    if ticket.status == TicketStatus.SERVING:
+        _served(uow, ticket, actor)
+    _route_to(uow, ticket, station_id, "body.station_id")
+    record(uow, ticket, "transferred", actor, to=station_id)
+    _move_on(ticket)
+    return finish(ticket, action)
+
+
+def _served(uow: UnitOfWork, ticket: Ticket, actor: str) -> None:
+    served = int((utcnow() - ticket.served_at).total_seconds()) if ticket.served_at else None
+    record(uow, ticket, "served", actor, seconds=served)
+
+
+def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str) -> None:
+    """Make ``station_id`` the ticket's next station: the stations of the journey before it are
+    skipped; one that is not in the rest of the journey is visited, then the journey goes on."""
+    site = uow.sites.get(ticket.site_id)
+    if station_id not in {station.id for station in site.stations}:
+        raise InvalidField(field_name, f"site {ticket.site_id} has no station {station_id}")
+    done, rest = ticket.journey[: ticket.journey_index + 1], ticket.journey[ticket.journey_index + 1 :]
+    rest = rest[rest.index(station_id) :] if station_id in rest else [station_id, *rest]
+    if len(done) + len(rest) > 2 * MAX_STATIONS:
+        raise Conflict(f"ticket {ticket.label} has been through {len(done)} stations today: check it in again")
+    ticket.journey = done + rest
+
+
+def _move_on(ticket: Ticket) -> None:
+    """Into the queue of the next station of its journey, keeping its check-in time (fairness)."""
+    ticket.journey_index += 1
+    ticket.station_id = ticket.journey[ticket.journey_index]
+    ticket.status, ticket.recalled, ticket.queued_at = TicketStatus.WAITING, False, utcnow()
+    ticket.called_at = ticket.called_by_counter = ticket.served_at = None

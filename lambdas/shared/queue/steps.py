@@ -1,0 +1,117 @@
+"""Queue progression: every step of a ticket's workflow (check-in is in ``tickets``, staff actions
+in ``desk``).
+
+The ticket's row is the truth; the workflow follows it. Staff actions change the row and wake the
+waiting execution; each step reads the row and goes on from wherever the ticket is, so an action
+taken before the workflow started waiting for it is not lost, and every step is safe to run twice.
+A ticket's wait maps to its status: it waits for its ``call`` while waiting, for its ``arrival``
+once called, for its ``service_end`` while served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lambdas.shared import waiting
+from lambdas.shared.db.models.queue import QueueEvent, Ticket
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import TicketStatus
+from lambdas.shared.errors import AnsweredAlready, NotFound, TicketEnded
+from lambdas.shared.queue.sites import closing_time
+
+AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "service_end": TicketStatus.SERVING}
+ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EXPIRED, TicketStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Station:
+    closes_in: int  # seconds until the site closes: the longest the ticket waits for its call
+    grace_seconds: int  # to reach the counter once called
+
+
+def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
+    """The ticket, locked; ``TicketEnded`` (its status the message) when its day is over."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    if ticket.status in ENDED:
+        raise TicketEnded(ticket.status)
+    return ticket
+
+
+def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) -> Station:
+    """The timeouts of the ticket's waits at its station, from the site's hours: a ticket still
+    waiting at closing time expires."""
+    ticket = open_ticket(uow, ticket_id)
+    site = uow.sites.get(ticket.site_id)
+    now = now or utcnow()
+    closes = closing_time(site, now)
+    closes_in = int((closes - now).total_seconds()) if closes is not None else 0
+    return Station(closes_in=max(1, closes_in), grace_seconds=max(1, site.grace_seconds))
+
+
+def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> None:
+    """Park the workflow on the ticket until staff act — unless they already have."""
+    ticket = open_ticket(uow, ticket_id)
+    if ticket.status != AWAITED_IN[waiting_for]:
+        raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
+    waiting.park(ticket, waiting_for, token)
+
+
+def miss_call(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
+    """The called person did not come in time: back to the front of the station's queue once, then
+    a no-show (returned: the ticket's day is over). Nothing to do if staff answered at the last
+    moment (the token is no longer parked)."""
+    ticket = open_ticket(uow, ticket_id)
+    if ticket.waiting_for != "arrival":
+        return None
+    ticket.task_token = ticket.waiting_for = None
+    if ticket.recalled:
+        end(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor, automatic=True)
+        return ticket.status
+    requeue(uow, ticket, "recalled", actor, automatic=True)
+    return None
+
+
+def expire(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
+    """The site closed while the ticket waited: its day is over (``expired`` returned). Nothing to do
+    if staff answered at the last moment (the token is no longer parked): the workflow goes on."""
+    ticket = open_ticket(uow, ticket_id)
+    if ticket.waiting_for is None:
+        return None
+    ticket.task_token = ticket.waiting_for = None
+    end(uow, ticket, TicketStatus.EXPIRED, "expired", actor)
+    return ticket.status
+
+
+# --- transitions, shared with the staff's actions ------------------------------------------------------
+
+
+def record(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> QueueEvent:
+    event = QueueEvent(
+        ticket_id=ticket.id,
+        site_id=ticket.site_id,
+        station_id=ticket.station_id,
+        kind=kind,
+        counter=ticket.called_by_counter,
+        actor=actor,
+        at=utcnow(),
+        seconds=details.pop("seconds", None),
+        details=details,
+    )
+    uow.queue.record(event)
+    return event
+
+
+def requeue(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> None:
+    """Back to its station's queue, ahead of everyone (``recalled``), for a person who missed a call."""
+    record(uow, ticket, kind, actor, **details)
+    ticket.status, ticket.recalled = TicketStatus.WAITING, True
+    ticket.called_at = ticket.called_by_counter = None
+
+
+def end(uow: UnitOfWork, ticket: Ticket, status: TicketStatus, kind: str, actor: str, **details: object) -> None:
+    ticket.status, ticket.ended_at = status, utcnow()
+    record(uow, ticket, kind, actor, **details)

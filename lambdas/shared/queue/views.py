@@ -1,0 +1,267 @@
+"""Reading the queue: a ticket with its place in line, a site's tickets, the "now calling" board,
+and the day's statistics — all from the tickets and their events, never from execution history.
+
+The wait estimate is the classic one: the people ahead times the median length of a service at the
+station today (the site's ``service_minutes`` until five have been served) divided by the counters calling
+there (those that called in the last half hour; all of the station's counters before any did).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import TicketPriority, TicketStatus
+from lambdas.shared.errors import NotFound
+from lambdas.shared.queue.tickets import service_day
+
+MEASURED_AFTER = 5  # services, before the day's own median replaces the site's service_minutes
+ACTIVE_WITHIN = timedelta(minutes=30)  # a counter that called this recently is calling
+MAX_TICKETS = 1000  # in one answer: more than a site sees in a day
+
+
+class TicketView(BaseModel):
+    ticket_id: str
+    number: str = Field(description="what the person and the board see: A007")
+    site_id: str
+    service_day: date
+    status: TicketStatus
+    station_id: str = Field(description="where the ticket is now")
+    journey: list[str]
+    journey_index: int = Field(description="the position of station_id in the journey")
+    priority: TicketPriority
+    priority_set_by: str | None
+    appointment_at: datetime | None
+    client_id: str | None
+    display_name: str | None = Field(description="a walk-in's name for the day; none once erased")
+    checked_in_at: datetime
+    queued_at: datetime = Field(description="when it joined its current station's queue")
+    called_at: datetime | None
+    counter: str | None = Field(description="the counter it was called to")
+    recalled: bool = Field(description="it missed a call at this station once")
+    served_at: datetime | None = Field(description="when the person reached the counter")
+    ended_at: datetime | None
+    position: int | None = Field(description="its place in its station's queue (1 is next), while it waits")
+    estimated_wait_minutes: int | None = Field(description="while it waits; see the README for how")
+    execution_arn: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket, place: Place | None = None) -> TicketView:
+        return cls(
+            ticket_id=ticket.id,
+            number=ticket.label,
+            site_id=ticket.site_id,
+            service_day=ticket.service_day,
+            status=ticket.status,
+            station_id=ticket.station_id,
+            journey=list(ticket.journey),
+            journey_index=ticket.journey_index,
+            priority=ticket.priority,
+            priority_set_by=ticket.priority_set_by,
+            appointment_at=ticket.appointment_at,
+            client_id=ticket.client_id,
+            display_name=ticket.display_name,
+            checked_in_at=ticket.checked_in_at,
+            queued_at=ticket.queued_at,
+            called_at=ticket.called_at,
+            counter=ticket.called_by_counter,
+            recalled=ticket.recalled,
+            served_at=ticket.served_at,
+            ended_at=ticket.ended_at,
+            position=place.position if place else None,
+            estimated_wait_minutes=place.minutes if place else None,
+            execution_arn=ticket.execution_arn,
+        )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketView]
+    more: bool = Field(description=f"more tickets match than the {MAX_TICKETS} shown: narrow the filters")
+
+
+@dataclass(frozen=True)
+class Place:
+    position: int
+    minutes: int
+
+
+@dataclass
+class _Line:
+    """A station's queue now: who waits, in calling order, and how fast it moves."""
+
+    order: list[str]
+    minutes_per_person: float  # the median service ÷ the counters calling
+    called: list[Ticket] = field(default_factory=list)
+
+    def place(self, ticket_id: str) -> Place | None:
+        if ticket_id not in self.order:
+            return None
+        ahead = self.order.index(ticket_id)
+        return Place(ahead + 1, self.minutes(ahead))
+
+    def minutes(self, people: int) -> int:
+        return math.ceil(people * self.minutes_per_person)
+
+
+def line(uow: UnitOfWork, site: Site, station: Station, now: datetime | None = None) -> _Line:
+    now = now or utcnow()
+    day = service_day(site.timezone, now)
+    served = uow.queue.service_seconds(site.id, station.id, day)
+    median_minutes = statistics.median(served) / 60 if len(served) >= MEASURED_AFTER else site.service_minutes
+    counters = uow.queue.counters_calling(site.id, station.id, now - ACTIVE_WITHIN) or len(station.counters)
+    order = uow.queue.waiting_order(site.id, station.id, now)
+    return _Line(order, median_minutes / max(1, counters))
+
+
+def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketView:
+    ticket = uow.queue.get(ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    return TicketView.of(ticket, _place(uow, ticket))
+
+
+def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
+    if ticket.status != TicketStatus.WAITING:
+        return None
+    site = uow.sites.get(ticket.site_id)
+    station = next(each for each in site.stations if each.id == ticket.station_id)
+    return line(uow, site, station).place(ticket.id)
+
+
+def list_tickets(
+    uow: UnitOfWork, site_id: str, day: date | None, status: TicketStatus | None, station_id: str | None
+) -> TicketPage:
+    site = _site(uow, site_id)
+    day = day or service_day(site.timezone)
+    tickets = uow.queue.of_day(site_id, day, status, station_id, limit=MAX_TICKETS + 1)
+    lines = {station.id: line(uow, site, station) for station in site.stations}
+    items = [TicketView.of(ticket, lines[ticket.station_id].place(ticket.id)) for ticket in tickets[:MAX_TICKETS]]
+    return TicketPage(items=items, more=len(tickets) > MAX_TICKETS)
+
+
+def _site(uow: UnitOfWork, site_id: str) -> Site:
+    site = uow.sites.get(site_id)
+    if site is None:
+        raise NotFound("site", site_id)
+    return site
+
+
+# --- the board -------------------------------------------------------------------------------------------
+
+
+class NowCalling(BaseModel):
+    number: str
+    counter: str
+
+
+class BoardStation(BaseModel):
+    station_id: str
+    name: str
+    now_calling: list[NowCalling] = Field(description="the numbers called and not yet at the counter")
+    waiting: int
+    estimated_wait_minutes: int = Field(description="for someone joining this station's queue now")
+
+
+class Board(BaseModel):
+    site_id: str
+    name: str
+    stations: list[BoardStation]
+
+
+def board(uow: UnitOfWork, site_id: str) -> Board:
+    """What the waiting room's screen shows: numbers and counters, never names."""
+    site = _site(uow, site_id)
+    called: dict[str, list[NowCalling]] = defaultdict(list)
+    for ticket in uow.queue.of_day(site_id, service_day(site.timezone), TicketStatus.CALLED, None, limit=None):
+        called[ticket.station_id].append(NowCalling(number=ticket.label, counter=ticket.called_by_counter or ""))
+    stations = []
+    for station in site.stations:
+        queue = line(uow, site, station)
+        stations.append(
+            BoardStation(
+                station_id=station.id,
+                name=station.name,
+                now_calling=called[station.id],
+                waiting=len(queue.order),
+                estimated_wait_minutes=queue.minutes(len(queue.order)),
+            )
+        )
+    return Board(site_id=site.id, name=site.name, stations=stations)
+
+
+# --- statistics ----------------------------------------------------------------------------------------
+
+
+class Minutes(BaseModel):
+    median: float | None
+    p90: float | None = Field(description="nine in ten took at most this long")
+
+    @classmethod
+    def of(cls, seconds: list[int]) -> Minutes:
+        if not seconds:
+            return cls(median=None, p90=None)
+        ordered = sorted(seconds)
+        p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]  # nearest rank
+        return cls(median=round(statistics.median(ordered) / 60, 1), p90=round(p90 / 60, 1))
+
+
+class CounterStatistics(BaseModel):
+    counter: str
+    served: int
+
+
+class StationStatistics(BaseModel):
+    station_id: str
+    name: str
+    checked_in: int = Field(description="tickets whose journey started here")
+    served: int
+    no_shows: int
+    cancelled: int
+    expired: int
+    wait_minutes: Minutes = Field(description="from joining the station's queue to the first call")
+    service_minutes: Minutes = Field(description="from reaching the counter to the end of the service")
+    counters: list[CounterStatistics]
+
+
+class Statistics(BaseModel):
+    site_id: str
+    day: date
+    stations: list[StationStatistics]
+
+
+def day_statistics(uow: UnitOfWork, site_id: str, day: date | None) -> Statistics:
+    site = _site(uow, site_id)
+    day = day or service_day(site.timezone)
+    counts = uow.queue.event_counts(site_id, day)
+    per_counter = uow.queue.served_per_counter(site_id, day)
+    durations = uow.queue.durations(site_id, day)
+    stations = []
+    for station in site.stations:
+        count = counts.get(station.id, {})
+        stations.append(
+            StationStatistics(
+                station_id=station.id,
+                name=station.name,
+                checked_in=count.get("checked_in", 0),
+                served=count.get("served", 0),
+                no_shows=count.get("no_show", 0),
+                cancelled=count.get("cancelled", 0),
+                expired=count.get("expired", 0),
+                wait_minutes=Minutes.of(durations.get((station.id, "called"), [])),
+                service_minutes=Minutes.of(durations.get((station.id, "served"), [])),
+                counters=[
+                    CounterStatistics(counter=counter, served=served)
+                    for counter, served in sorted(per_counter.get(station.id, {}).items())
+                ],
+            )
+        )
+    return Statistics(site_id=site_id, day=day, stations=stations)

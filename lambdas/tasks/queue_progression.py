@@ -1,0 +1,67 @@
+"""The queue progression workflow's tasks: one small handler each, ids in and out.
+
+A ticket whose day is over raises ``TicketEnded`` (its status the message), and a wait that staff
+answered before the workflow reached it raises ``AnsweredAlready``: the ASL catches both by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import TicketEnded
+from lambdas.shared.observability import task_handler
+from lambdas.shared.queue import steps
+from workflows.queue_progression import WORKFLOW
+
+ACTOR = WORKFLOW.actor
+
+
+class TicketStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: str
+    execution: str | None = None  # the execution ARN: the logs' correlation id
+
+
+class WaitStep(TicketStep):
+    waiting_for: Literal["call", "arrival", "service_end"]
+    token: str
+
+
+@task_handler
+def enter_station(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = TicketStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        station = steps.enter_station(uow, step.ticket_id)
+    return {"ticket_id": step.ticket_id, "closes_in": station.closes_in, "grace_seconds": station.grace_seconds}
+
+
+@task_handler
+def await_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = WaitStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        steps.await_ticket(uow, step.ticket_id, step.waiting_for, step.token)
+    return {"ticket_id": step.ticket_id, "waiting_for": step.waiting_for}
+
+
+@task_handler
+def miss_call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = TicketStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        ended = steps.miss_call(uow, step.ticket_id, ACTOR)
+    if ended is not None:  # raised once the no-show is committed
+        raise TicketEnded(ended)
+    return {"ticket_id": step.ticket_id}
+
+
+@task_handler
+def expire_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = TicketStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        ended = steps.expire(uow, step.ticket_id, ACTOR)
+    if ended is not None:  # raised once the expiry is committed
+        raise TicketEnded(ended)
+    return {"ticket_id": step.ticket_id}
