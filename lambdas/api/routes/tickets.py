@@ -198,10 +198,11 @@ def handle_no_show(ticket_id: TicketId) -> TicketView:
     summary="The service is over: on to the next station of the journey (or next_station), or done",
     responses={409: WRONG_STATE},
 )
-def handle_complete(ticket_id: TicketId, completion: Annotated[Completion, Body()]) -> TicketView:
+def handle_complete(ticket_id: TicketId, completion: Annotated[Completion | None, Body()] = None) -> TicketView:
     actor = current_caller(routes.router).sub
+    next_station = completion.next_station if completion else None
     with unit_of_work(routes.router) as uow:
-        action = desk.complete(uow, ticket_id, completion.next_station, actor)
+        action = desk.complete(uow, ticket_id, next_station, actor)
     return _wake(actor, action, "completed")
 
 

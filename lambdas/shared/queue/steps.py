@@ -113,5 +113,6 @@ def requeue(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: o
 
 
 def end(uow: UnitOfWork, ticket: Ticket, status: TicketStatus, kind: str, actor: str, **details: object) -> None:
-    ticket.status, ticket.ended_at = status, utcnow()
+    """The ticket's day is over. A walk-in's name was for calling them: it goes now."""
+    ticket.status, ticket.ended_at, ticket.display_name = status, utcnow(), None
     record(uow, ticket, kind, actor, **details)
