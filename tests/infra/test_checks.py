@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -21,11 +23,35 @@ from workflows import Task, Workflow, all_workflows
 REPO = Path(__file__).resolve().parents[2]
 
 
+# cfn-lint's state machine schema wants a number where the States Language lets a JSONata machine
+# write an expression (a Task's TimeoutSeconds and HeartbeatSeconds); the engine checks the value at run time
+JSONATA_TIMEOUT = re.compile(r"^'\{%.*%\}' is not of type 'number'( at |$)")
+JSONATA_TIMEOUT_FIELDS = ("TimeoutSeconds", "HeartbeatSeconds")
+
+
+def _cfn_lint_false_positive(match: Any) -> bool:
+    return (
+        match.rule.id == "E3601"
+        and bool(JSONATA_TIMEOUT.match(match.message))
+        and match.path_string.rsplit("/", 1)[-1] in JSONATA_TIMEOUT_FIELDS
+    )
+
+
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_cfn_lint_finds_no_error(synthesised: Synthesised, stage: str) -> None:
     matches = lint(json.dumps(synthesised.templates[stage]), config=ManualArgs(regions=[STAGES[stage].region]))
-    errors = [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.id.startswith("E")]
+    errors = [
+        f"{m.rule.id} {m.message} ({m.path_string})"
+        for m in matches
+        if m.rule.id.startswith("E") and not _cfn_lint_false_positive(m)
+    ]
     assert errors == []
+    skipped = [m for m in matches if _cfn_lint_false_positive(m)]
+    assert {m.path_string.split("/States/")[1] for m in skipped} <= {  # only the queue's timeouts from site hours
+        "AwaitCall/TimeoutSeconds",
+        "AwaitArrival/TimeoutSeconds",
+        "AwaitServiceEnd/TimeoutSeconds",
+    }
 
 
 def test_aws_solutions_checks_leave_no_finding_unacknowledged(synthesised: Synthesised) -> None:
