@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.content_types import APPLICATION_JSON
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -129,9 +130,14 @@ def handle_list_tickets(
     "/sites/{site_id}/stations/{station_id}/call-next",
     allow=FRONT_DESK_WORK,
     summary="Call the next person to a counter: recalled, priority (never starving others), appointments, first come",
-    responses={204: {"description": "nobody is waiting at this station"}},
+    responses={
+        # the return annotation admits the 204's empty body (Powertools validates every answer against
+        # it); the document still says a 200 is a ticket, a 204 nothing
+        200: {"description": "the ticket called", "content": {APPLICATION_JSON: {"model": TicketView}}},
+        204: {"description": "nobody is waiting at this station", "content": {}},
+    },
 )
-def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView:
+def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView | None:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
         action = calling.call_next(uow, site_id, station_id, call.counter, actor)

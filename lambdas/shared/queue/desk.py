@@ -157,7 +157,7 @@ def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> Ac
     """Send the ticket to another station now, wherever it is in its current one."""
     ticket, action = begin(uow, ticket_id, "transferred", ACTIVE)
     if station_id == ticket.station_id:
-        raise Conflict(f"ticket {ticket.label} is at station {station_id} already")
+        raise Conflict(f"ticket {ticket.label} is {ticket.status} at station {station_id} already")
     if ticket.status == TicketStatus.SERVING:
         _served(uow, ticket, actor)
     _route_to(uow, ticket, station_id, "body.station_id")
@@ -180,7 +180,7 @@ def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str)
     done, rest = ticket.journey[: ticket.journey_index + 1], ticket.journey[ticket.journey_index + 1 :]
     rest = rest[rest.index(station_id) :] if station_id in rest else [station_id, *rest]
     if len(done) + len(rest) > 2 * MAX_STATIONS:
-        raise Conflict(f"ticket {ticket.label} has been through {len(done)} stations today: check it in again")
+        raise Conflict(f"ticket {ticket.label} is {ticket.status} after {len(done)} stations today: check it in again")
     ticket.journey = done + rest
 
 

@@ -8,11 +8,20 @@ moment, and a check-in that fails gives its number back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.queue import Ticket
@@ -40,6 +49,27 @@ class Priority(BaseModel):
         return value
 
 
+def _a_written_time(value: object) -> object:
+    """A time is written as text (``2026-05-04T09:30:00+02:00``), not as a number of seconds."""
+    if not isinstance(value, str | datetime):
+        raise ValueError(
+            "write the time as a string YYYY-MM-DDTHH:MM:SS with its offset, e.g. 2026-05-04T09:30:00+02:00"
+        )
+    return value
+
+
+def _storable(value: datetime) -> datetime:
+    """A time the column can hold: it is stored in UTC, which 9999-12-31T23:00:00-05:00 is not in."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once in UTC") from None
+    return value
+
+
+AppointmentTime = Annotated[AwareDatetime, BeforeValidator(_a_written_time), AfterValidator(_storable)]
+
+
 class CheckIn(BaseModel):
     """A person arriving at a site: an onboarded client, or a walk-in known by a name for the day."""
 
@@ -47,11 +77,19 @@ class CheckIn(BaseModel):
 
     client_id: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
     display_name: Name | None = Field(None, description="for a walk-in not onboarded yet; never with client_id")
-    journey: Annotated[list[Slug], Field(min_length=1, max_length=MAX_STATIONS)] | None = Field(
-        None, description="the stations to go through, in order; the site's default journey otherwise"
-    )
+    journey: (
+        Annotated[list[Slug], Field(min_length=1, max_length=MAX_STATIONS, json_schema_extra={"uniqueItems": True})]
+        | None
+    ) = Field(None, description="the stations to go through, in order; the site's default journey otherwise")
     priority: Priority | None = None
-    appointment_at: datetime | None = Field(None, description="when the person was booked, if they were")
+    appointment_at: AppointmentTime | None = Field(None, description="when the person was booked, if they were")
+
+    @field_validator("journey")
+    @classmethod
+    def _each_station_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("a station appears twice in the journey")
+        return value
 
     @field_validator("display_name")
     @classmethod
