@@ -115,12 +115,26 @@ def contract(schema: OpenAPI) -> OpenAPI:
                 for status, response in sorted(operation.responses.items(), key=lambda answer: int(answer[0]))
                 if not _refers_to_powertools_errors(response)
             }
+            _optional_body_is_left_out(operation)
     schemas = schema.components.schemas if schema.components else None
     for name in POWERTOOLS_ERROR_SCHEMAS:
         (schemas or {}).pop(name, None)
     if _refers_to_powertools_errors(schema):
         raise AssertionError("the OpenAPI document still refers to Powertools' error schemas")
     return schema
+
+
+def _optional_body_is_left_out(operation: Any) -> None:
+    """An optional body (``Body() = None``) is sent or left out, never sent as ``null``: every body
+    is a JSON object (``lambdas.api.requests``). Powertools documents it as "the model or null"."""
+    body = operation.requestBody
+    if body is None or body.required:
+        return
+    for media in (body.content or {}).values():
+        variants = (media.schema_.anyOf or []) if media.schema_ is not None else []
+        objects = [variant for variant in variants if getattr(variant, "type", None) != "null"]
+        if len(objects) == 1 and len(variants) == 2:
+            media.schema_ = objects[0]
 
 
 def _refers_to_powertools_errors(part: Any) -> bool:

@@ -1,1 +1,2 @@
-from tests.workflows.conftest import onboarding  # noqa: F401 - the same in-process onboarding fixture
+# the same in-process workflow fixtures as tests/workflows
+from tests.workflows.conftest import local_step_functions, onboarding  # noqa: F401
