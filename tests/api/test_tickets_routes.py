@@ -111,13 +111,18 @@ def test_a_refused_check_in_names_its_field_and_takes_no_number(body: dict[str, 
     assert (status, answer["number"]) == (201, "A001"), answer
 
 
-def test_a_client_who_is_unknown_or_erased_is_not_found(make_client: Callable[..., Client]) -> None:
+def test_a_client_who_is_unknown_or_erased_is_a_422_naming_the_field(make_client: Callable[..., Client]) -> None:
     erased = make_client(status="erased")
     for client_id in (FAKE_ID, erased.id):
         status, answer = post(TICKETS, {"client_id": client_id})
+        message = f"no client {client_id}: onboard them, or give a display_name"
         assert (status, answer) == (
-            404,
-            {"error": "not_found", "message": f"client {client_id} not found", "details": []},
+            422,
+            {
+                "error": "invalid_request",
+                "message": message,
+                "details": [{"field": "body.client_id", "message": message}],
+            },
         )
     assert stored() == NOTHING
     active = make_client(first_name="Fatou")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import Conflict, InvalidField, NotFound
+from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.queue.tickets import CheckIn, check_in
 from local.seed import SITE_ID, seed
 from tests.databases import ON_BOTH_DATABASES
@@ -56,7 +56,7 @@ def test_a_priority_is_recorded_with_who_set_it(site: str) -> None:
     ("request_body", "error"),
     [
         ({"journey": ["reception", "x-ray"]}, InvalidField),
-        ({"client_id": "00000000-0000-4000-8000-000000000000"}, NotFound),
+        ({"client_id": "00000000-0000-4000-8000-000000000000"}, InvalidField),
     ],
 )
 def test_a_check_in_that_fails_takes_no_number(site: str, request_body: dict, error: type) -> None:

@@ -146,7 +146,7 @@ def check_in(
     if request.client_id is not None:
         client = uow.clients.get(request.client_id)
         if client is None or client.status == ClientStatus.ERASED:
-            raise NotFound("client", request.client_id)
+            raise InvalidField("body.client_id", f"no client {request.client_id}: onboard them, or give a display_name")
     now = utcnow()
     if closing_time(site, now) is None:
         raise Conflict(f"site {site_id} is closed now (its hours: {_hours(site.hours)})")
