@@ -15,6 +15,11 @@ from local.config import ExposureRefused, LocalSettings
 from local.files import is_private, make_private_directory, make_private_file
 from local.http import base_url
 
+# Two cores are the common laptop (and CI machine): a request spends much of its time waiting for the
+# database and Step Functions, so a container more than cores keeps both busy.
+DEFAULT_API_WORKERS = 3
+LOCAL_DOCS = "lambdas.api.app.enable_local_docs"  # each container serves Swagger UI, as this process declares it
+
 # What the AWS CLI and boto3 need to talk to the local Step Functions: any credentials will do.
 AWS_CLI_VARIABLES = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -28,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the address both servers listen on (default: LOCAL_HOST, else 127.0.0.1). Only this option may name "
         "an address other than loopback, which exposes the task tokens and the task functions to the network",
     )
+    serve_command.add_argument(
+        "--api-workers",
+        type=int,
+        default=DEFAULT_API_WORKERS,
+        metavar="N",
+        help="API function containers: worker processes that each run one request at a time, as Lambda scales "
+        f"(default: {DEFAULT_API_WORKERS}); 0 runs the function in this process, one request at a time (a debugger "
+        "stops there)",
+    )
     token = commands.add_parser("token", help="print a Cognito-shaped ID token signed by the local issuer")
     token.add_argument("--group", action="append", required=True, help="a Cognito group; repeat for several")
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
@@ -36,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "token":
         return print_token(LocalSettings.from_env(), args.group, args.user, args.ttl)
-    return serve(LocalSettings.from_env(host=args.host))
+    if args.api_workers < 0:
+        parser.error("--api-workers must be 0 or more")
+    return serve(LocalSettings.from_env(host=args.host), api_workers=args.api_workers)
 
 
 def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int) -> int:
@@ -114,7 +130,7 @@ def sqlite_file(database_url: str) -> Path | None:
     return Path(url.database)
 
 
-def serve(settings: LocalSettings) -> int:
+def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> int:
     try:
         warning = settings.check_listen_host()
     except ExposureRefused as refusal:
@@ -132,6 +148,7 @@ def serve(settings: LocalSettings) -> int:
     from lambdas.migrations import upgrade
     from lambdas.shared.config import state_machine_variable
     from lambdas.shared.db.engine import get_engine
+    from local.containers import ContainerFailed, ContainerPool
     from local.gateway import LocalApiGateway, make_http_server
     from local.seed import SITE_ID, STATIONS, seed
     from local.sfn import runtime
@@ -153,15 +170,25 @@ def serve(settings: LocalSettings) -> int:
         os.environ.setdefault(state_machine_variable(machine["name"]), machine["arn"])
     enable_local_docs()
     keys = KeyPair.load_or_create(settings.state_dir / "keys")
+    containers = None
+    if api_workers > 0:  # started once the environment is complete: each container reads it at its cold start
+        try:
+            containers = ContainerPool("lambdas.api.app.handler", api_workers, prepare_path=LOCAL_DOCS)
+        except ContainerFailed as error:
+            print(f"cannot start the API function: {error}", file=sys.stderr)
+            return 1
+        print(f"the API function runs in {api_workers} containers, one request at a time each", file=sys.stderr)
     try:
         sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
-        api = make_http_server(settings.host, settings.api_port, LocalApiGateway(handler, keys))
+        api = make_http_server(settings.host, settings.api_port, LocalApiGateway(containers or handler, keys))
     except OSError as error:
         print(
             f"cannot listen on {settings.host} ({error.strerror}): another `make dev` running? "
             "Choose other ports with LOCAL_API_PORT and LOCAL_SFN_PORT.",
             file=sys.stderr,
         )
+        if containers is not None:
+            containers.close()
         return 1
     stepfunctions.engine.start()
 
@@ -188,6 +215,8 @@ def serve(settings: LocalSettings) -> int:
     )
     stop.wait()
     api.shutdown()
+    if containers is not None:
+        containers.close()
     sfn.shutdown()
     stepfunctions.engine.shutdown()
     print("stopped", file=sys.stderr)

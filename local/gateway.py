@@ -9,6 +9,7 @@ API, it answers CORS preflights itself, without a token, when ``ALLOWED_ORIGINS`
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import sys
@@ -26,6 +27,7 @@ from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
 from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
 from lambdas.shared.config import api_settings
+from local.containers import ContainerPool
 from local.http import BadRequest, LocalRequestHandler, make_server, path_only
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
@@ -139,11 +141,13 @@ def bearer_token(headers: list[tuple[str, str]]) -> str | None:
 
 
 class LocalApiGateway:
-    """Routes, authorises and invokes; one handler call at a time, as in one warm Lambda container."""
+    """Routes, authorises and invokes the API function as Lambda would: one request at a time per
+    container. ``handler`` is the function itself, called in this process (one warm container), or a
+    ``ContainerPool`` of worker processes, as many requests at once as it has containers."""
 
     def __init__(
         self,
-        handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+        handler: Callable[[dict[str, Any], Any], dict[str, Any]] | ContainerPool,
         keys: KeyPair,
         origins: Sequence[str] | None = None,
     ) -> None:
@@ -152,7 +156,9 @@ class LocalApiGateway:
         self._keys = keys
         self._routes = RouteTable(ROUTES)
         self._origins = tuple(api_settings().origins if origins is None else origins)
-        self._container = threading.Lock()  # the Powertools resolver holds the current event globally
+        # in this process, one call at a time: the Powertools resolver holds the current event globally;
+        # a pool sends each event to a container of its own
+        self._container = contextlib.nullcontext() if isinstance(handler, ContainerPool) else threading.Lock()
 
     def handle(
         self, method: str, raw_path: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
