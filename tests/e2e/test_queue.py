@@ -34,7 +34,9 @@ def test_a_ticket_goes_through_two_stations_and_the_board_and_statistics_show_it
     assert local_runtime.request("PUT", f"/sites/{site}", token=manager, body=settings)[0] == 200
 
     # When a person is checked in
-    status, ticket = local_runtime.request("POST", f"/sites/{site}/tickets", token=desk, body={"display_name": "Zainab"})
+    status, ticket = local_runtime.request(
+        "POST", f"/sites/{site}/tickets", token=desk, body={"display_name": "Zainab"}
+    )
     assert status == 201, ticket
     assert (ticket["number"], ticket["position"], ticket["status_url"]) == (
         "A001",

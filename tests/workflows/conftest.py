@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sqlalchemy import select
 
 from lambdas.shared.config import state_machine_variable
 from lambdas.shared.db.models.queue import QueueEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.stepfunctions import reset_workflows
+from local.seed import SITE_ID, seed
 from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
-from local.seed import SITE_ID, seed
 from local.sfn.service import StepFunctionsService
 from tests.events import api_event, call_api
 
