@@ -109,8 +109,8 @@ def closing_time(site: Site, now: datetime) -> datetime | None:
     """When the site closes today (its own day, in its time zone); None when it is closed now."""
     local = now.astimezone(ZoneInfo(site.timezone))
     hours = site.hours.get(WEEKDAYS[local.weekday()])
-    if not hours:
-        return None
+    if not hours or local < datetime.combine(local.date(), time.fromisoformat(hours[0]), local.tzinfo):
+        return None  # closed today, or not open yet
     day = local.date() + timedelta(days=1) if hours[1] == MIDNIGHT else local.date()
     closes = datetime.combine(day, time.fromisoformat("00:00" if hours[1] == MIDNIGHT else hours[1]), local.tzinfo)
     return closes if local < closes else None
