@@ -14,7 +14,7 @@ from lambdas.shared import stepfunctions
 from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.models.records import IdempotencyRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.queue.tickets import service_day
+from lambdas.shared.queue.sites import service_day
 from local.seed import SITE_ID, seed
 from tests.events import api_event, call_api
 from workflows.declaration import Workflow

@@ -85,28 +85,28 @@ def handle_check_in(
     except ConcurrentSubmission:  # the same key was being stored: its ticket is there now
         checked = _check_in(site_id, request, actor, idempotency_key)
     # a ticket is there even if this fails (503): repeating with the same Idempotency-Key starts it
-    arn = workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
+    workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
+    return checked
+
+
+def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | None) -> CheckedIn:
+    """The ticket and its place in line, from one transaction."""
+
+    def execution_arn(ticket_id: str) -> str:
+        return workflows().execution_arn(QUEUE_PROGRESSION, ticket_id)
+
     with unit_of_work(routes.router) as uow:
-        ticket = views.get_ticket(uow, checked.ticket_id)
+        checked = tickets.check_in(uow, site_id, request, actor, key, execution_arn)
+    place = checked.place
     return CheckedIn(
         ticket_id=checked.ticket_id,
         number=checked.number,
         station_id=checked.station_id,
-        position=ticket.position,
-        estimated_wait_minutes=ticket.estimated_wait_minutes,
-        execution_arn=arn,
+        position=place.position if place else None,
+        estimated_wait_minutes=place.minutes if place else None,
+        execution_arn=checked.execution_arn or execution_arn(checked.ticket_id),
         status_url=f"/tickets/{checked.ticket_id}",
     )
-
-
-def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | None) -> tickets.CheckedIn:
-    with unit_of_work(routes.router) as uow:
-        checked = tickets.check_in(uow, site_id, request, actor, key)
-        if checked.created:
-            tickets.record_execution(
-                uow, checked.ticket_id, workflows().execution_arn(QUEUE_PROGRESSION, checked.ticket_id)
-            )
-        return checked
 
 
 @routes.get("/tickets/{ticket_id}", allow=READ_RECORDS, summary="A ticket: where it is, its place in line")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, inspect, or_, select, tuple_, update
+from sqlalchemy import delete, func, inspect, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -227,6 +227,36 @@ class SiteRepository:
         return list(self.session.scalars(select(Site).order_by(Site.id)))
 
 
+# The calling order at a station, by class (ties go by check-in time): recalled tickets, priority
+# ones, appointments whose time has come, everyone else. When a normal ticket goes first this time
+# (no starvation), priority tickets go last instead.
+RECALLED, PRIORITY, DUE, OTHERS = 0, 1, 2, 3
+
+
+def call_rank(recalled: bool, priority: str, appointment_at: datetime | None, now: datetime) -> int:
+    """One ticket's class, as ``_call_rank`` computes it in SQL."""
+    from lambdas.shared.domain import TicketPriority
+
+    if recalled:
+        return RECALLED
+    if priority != TicketPriority.NONE:
+        return PRIORITY
+    return DUE if appointment_at is not None and appointment_at <= now else OTHERS
+
+
+def _call_rank(ticket: Any, now: datetime, *, normal_first: bool) -> Any:
+    """Every ticket's class in SQL (``ticket`` is the Ticket entity)."""
+    from sqlalchemy import case
+
+    from lambdas.shared.domain import TicketPriority
+
+    is_normal = ticket.priority == TicketPriority.NONE
+    due = ticket.appointment_at.is_not(None) & (ticket.appointment_at <= now)
+    if normal_first:
+        return case((ticket.recalled, RECALLED), (~is_normal, OTHERS + 1), (due, DUE), else_=OTHERS)
+    return case((ticket.recalled, RECALLED), (~is_normal, PRIORITY), (due, DUE), else_=OTHERS)
+
+
 class QueueRepository:
     """Tickets, their numbers and their events. The queue tables are imported on first use: the
     onboarding functions never map them."""
@@ -261,8 +291,6 @@ class QueueRepository:
         return self.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
 
     def last_event_id(self, ticket_id: str) -> int:
-        from sqlalchemy import func
-
         from lambdas.shared.db.models.queue import QueueEvent
 
         query = select(func.max(QueueEvent.id)).where(QueueEvent.ticket_id == ticket_id)
@@ -290,28 +318,36 @@ class QueueRepository:
         query = self._waiting(site_id, station_id, now, normal_first=False).with_only_columns(Ticket.id)
         return list(self.session.scalars(query))
 
+    def ahead_of(self, ticket: Ticket, now: datetime) -> int:
+        """How many tickets waiting at ``ticket``'s station will be called before it. ``ticket`` may be
+        one about to be stored: counted before its number is taken, it holds no lock for this."""
+        from lambdas.shared.db.models.queue import Ticket
+        from lambdas.shared.domain import TicketStatus
+
+        rank = call_rank(bool(ticket.recalled), ticket.priority, ticket.appointment_at, now)
+        theirs = _call_rank(Ticket, now, normal_first=False)
+        earlier = (Ticket.checked_in_at < ticket.checked_in_at) | (
+            (Ticket.checked_in_at == ticket.checked_in_at) & (Ticket.id < ticket.id)
+        )
+        query = select(func.count(Ticket.id)).where(
+            Ticket.site_id == ticket.site_id,
+            Ticket.station_id == ticket.station_id,
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.id != ticket.id,
+            (theirs < rank) | ((theirs == rank) & earlier),
+        )
+        return self.session.execute(query).scalar_one()
+
     @staticmethod
     def _waiting(site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Select[tuple[Ticket]]:
-        from sqlalchemy import case
-
         from lambdas.shared.db.models.queue import Ticket
-        from lambdas.shared.domain import TicketPriority, TicketStatus
+        from lambdas.shared.domain import TicketStatus
 
-        is_normal = Ticket.priority == TicketPriority.NONE
-        due = Ticket.appointment_at.is_not(None) & (Ticket.appointment_at <= now)
-        # recalled first; then priority, due appointments, the rest — or, when normal goes first this
-        # time, due appointments, the rest, then priority
-        rank = case(
-            (Ticket.recalled, 0),
-            (~is_normal, 3 if normal_first else 1),
-            (due, 1 if normal_first else 2),
-            else_=2 if normal_first else 3,
-        )
         return (
             select(Ticket)
             .where(Ticket.site_id == site_id, Ticket.station_id == station_id)
             .where(Ticket.status == TicketStatus.WAITING)
-            .order_by(rank, Ticket.checked_in_at, Ticket.id)
+            .order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.checked_in_at, Ticket.id)
         )
 
     def priority_streak(self, site_id: str, station_id: str) -> int:
@@ -362,7 +398,7 @@ class QueueRepository:
 
     def counters_calling(self, site_id: str, station_id: str, since: datetime) -> int:
         """How many counters called someone at the station since ``since``."""
-        from sqlalchemy import distinct, func
+        from sqlalchemy import distinct
 
         from lambdas.shared.db.models.queue import QueueEvent
 
@@ -376,8 +412,6 @@ class QueueRepository:
 
     def event_counts(self, site_id: str, day: date) -> dict[str, dict[str, int]]:
         """{station: {kind: how many}} for the tickets of ``day``."""
-        from sqlalchemy import func
-
         from lambdas.shared.db.models.queue import QueueEvent
 
         query = (
@@ -392,8 +426,6 @@ class QueueRepository:
 
     def served_per_counter(self, site_id: str, day: date) -> dict[str, dict[str, int]]:
         """{station: {counter: services}} for the tickets of ``day``."""
-        from sqlalchemy import func
-
         from lambdas.shared.db.models.queue import QueueEvent
 
         query = (

@@ -6,7 +6,7 @@ changes. A journey names stations the site already has.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, available_timezones
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name
@@ -103,6 +104,11 @@ class StationSettings(_Settings):
 def _zones() -> frozenset[str]:
     """The IANA zones, read on first use (reading them costs a cold start some 30 ms)."""
     return frozenset(zone for zone in available_timezones() if len(zone) <= TIMEZONE_LENGTH)
+
+
+def service_day(timezone: str, now: datetime | None = None) -> date:
+    """The clinic day a check-in belongs to: the site's own date."""
+    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
 def closing_time(site: Site, now: datetime) -> datetime | None:

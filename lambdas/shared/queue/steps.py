@@ -31,9 +31,9 @@ class Station:
     grace_seconds: int  # to reach the counter once called
 
 
-def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
-    """The ticket, locked; ``TicketEnded`` (its status the message) when its day is over."""
-    ticket = uow.queue.lock(ticket_id)
+def open_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
+    """The ticket, locked unless only read; ``TicketEnded`` (its status the message) when its day is over."""
+    ticket = uow.queue.lock(ticket_id) if lock else uow.queue.get(ticket_id)
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     if ticket.status in ENDED:
@@ -44,7 +44,7 @@ def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
 def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) -> Station:
     """The timeouts of the ticket's waits at its station, from the site's hours: a ticket still
     waiting at closing time expires."""
-    ticket = open_ticket(uow, ticket_id)
+    ticket = open_ticket(uow, ticket_id, lock=False)
     site = uow.sites.get(ticket.site_id)
     now = now or utcnow()
     closes = closing_time(site, now)

@@ -7,10 +7,10 @@ moment, and a check-in that fails gives its number back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -27,10 +27,12 @@ from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import ClientStatus, TicketPriority
+from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField, NotFound
 from lambdas.shared.fields import Name, digest
-from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time
+from lambdas.shared.queue import estimate
+from lambdas.shared.queue.estimate import Place
+from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
 from lambdas.shared.queue.steps import record
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -103,14 +105,14 @@ class CheckIn(BaseModel):
 class CheckedIn:
     ticket_id: str
     number: str
-    station_id: str
+    station_id: str  # the journey's first
     service_day: date
-    created: bool = True  # False: the Idempotency-Key's first check-in, given back
+    execution_arn: str | None
+    place: Place | None  # while it waits
 
-
-def service_day(timezone: str, now: datetime | None = None) -> date:
-    """The clinic day a check-in belongs to: the site's own date."""
-    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    @classmethod
+    def of(cls, ticket: Ticket, place: Place | None) -> CheckedIn:
+        return cls(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, ticket.execution_arn, place)
 
 
 def _hours(hours: dict[str, list[str]]) -> str:
@@ -118,9 +120,15 @@ def _hours(hours: dict[str, list[str]]) -> str:
 
 
 def check_in(
-    uow: UnitOfWork, site_id: str, request: CheckIn, actor: str, idempotency_key: str | None = None
+    uow: UnitOfWork,
+    site_id: str,
+    request: CheckIn,
+    actor: str,
+    idempotency_key: str | None = None,
+    execution_arn: Callable[[str], str] | None = None,
 ) -> CheckedIn:
-    """A new ticket — or, for an Idempotency-Key seen before with the same request, that one's."""
+    """A new ticket — or, for an Idempotency-Key seen before with the same request, that one.
+    ``execution_arn`` names the execution that will follow a ticket, from its id."""
     ticket_id = new_id()
     if idempotency_key is not None:
         # a key is the caller's; digests make any key fit its column and compare exactly
@@ -130,7 +138,11 @@ def check_in(
         if earlier is not None:
             if earlier.request_hash != fingerprint:
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different check-in")
-            return _checked_in(uow.queue.get(earlier.entity_id), created=False)
+            ticket = uow.queue.get(earlier.entity_id)
+            waiting = ticket.status == TicketStatus.WAITING
+            return CheckedIn.of(
+                ticket, estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
+            )
         if not uow.idempotency.claim(key, fingerprint, ticket_id):
             raise ConcurrentSubmission(key)
     site = uow.sites.get(site_id)
@@ -152,13 +164,11 @@ def check_in(
         raise Conflict(f"site {site_id} is closed now (its hours: {_hours(site.hours)})")
     first = stations[journey[0]]
     day = service_day(site.timezone, now)
-    number = uow.queue.next_number(site_id, day, first.prefix)
     ticket = Ticket(
         id=ticket_id,
         site_id=site_id,
         service_day=day,
         prefix=first.prefix,
-        number=number,
         station_id=first.id,
         journey=journey,
         priority=request.priority.reason if request.priority else TicketPriority.NONE,
@@ -169,16 +179,10 @@ def check_in(
         checked_in_at=now,
         queued_at=now,
         checked_in_by=actor,
+        execution_arn=execution_arn(ticket_id) if execution_arn else None,
     )
+    place = estimate.place(uow, site, ticket, now)  # before the number's lock: it is held for as little as can be
+    ticket.number = uow.queue.next_number(site_id, day, first.prefix)
     uow.queue.add(ticket)
     record(uow, ticket, "checked_in", actor, **({"priority": ticket.priority} if request.priority else {}))
-    return _checked_in(ticket, created=True)
-
-
-def _checked_in(ticket: Ticket, *, created: bool) -> CheckedIn:
-    return CheckedIn(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, created)
-
-
-def record_execution(uow: UnitOfWork, ticket_id: str, execution_arn: str) -> None:
-    """Remember which execution follows the ticket (GET /tickets/{id}, the console)."""
-    uow.queue.get(ticket_id).execution_arn = execution_arn
+    return CheckedIn.of(ticket, place)

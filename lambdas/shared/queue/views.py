@@ -1,18 +1,13 @@
 """Reading the queue: a ticket with its place in line, a site's tickets, the "now calling" board,
-and the day's statistics — all from the tickets and their events, never from execution history.
-
-The wait estimate is the classic one: the people ahead times the median length of a service at the
-station today (the site's ``service_minutes`` until five have been served) divided by the counters calling
-there (those that called in the last half hour; all of the station's counters before any did).
-"""
+and the day's statistics — all from the tickets and their events, never from execution history."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -22,10 +17,10 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.errors import NotFound
-from lambdas.shared.queue.tickets import service_day
+from lambdas.shared.queue import estimate
+from lambdas.shared.queue.estimate import Place, minutes, pace
+from lambdas.shared.queue.sites import service_day
 
-MEASURED_AFTER = 5  # services, before the day's own median replaces the site's service_minutes
-ACTIVE_WITHIN = timedelta(minutes=30)  # a counter that called this recently is calling
 MAX_TICKETS = 1000  # in one answer: more than a site sees in a day
 
 
@@ -89,37 +84,28 @@ class TicketPage(BaseModel):
 
 
 @dataclass(frozen=True)
-class Place:
-    position: int
-    minutes: int
-
-
-@dataclass
 class _Line:
     """A station's queue now: who waits, in calling order, and how fast it moves."""
 
     order: list[str]
-    minutes_per_person: float  # the median service ÷ the counters calling
-    called: list[Ticket] = field(default_factory=list)
+    minutes_per_person: float
 
     def place(self, ticket_id: str) -> Place | None:
         if ticket_id not in self.order:
             return None
         ahead = self.order.index(ticket_id)
-        return Place(ahead + 1, self.minutes(ahead))
-
-    def minutes(self, people: int) -> int:
-        return math.ceil(people * self.minutes_per_person)
+        return Place(ahead + 1, minutes(ahead, self.minutes_per_person))
 
 
 def line(uow: UnitOfWork, site: Site, station: Station, now: datetime | None = None) -> _Line:
     now = now or utcnow()
-    day = service_day(site.timezone, now)
-    served = uow.queue.service_seconds(site.id, station.id, day)
-    median_minutes = statistics.median(served) / 60 if len(served) >= MEASURED_AFTER else site.service_minutes
-    counters = uow.queue.counters_calling(site.id, station.id, now - ACTIVE_WITHIN) or len(station.counters)
-    order = uow.queue.waiting_order(site.id, station.id, now)
-    return _Line(order, median_minutes / max(1, counters))
+    return _Line(uow.queue.waiting_order(site.id, station.id, now), pace(uow, site, station, now))
+
+
+def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
+    if ticket.status != TicketStatus.WAITING:
+        return None
+    return estimate.place(uow, uow.sites.get(ticket.site_id), ticket, utcnow())
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketView:
@@ -127,14 +113,6 @@ def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketView:
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     return TicketView.of(ticket, _place(uow, ticket))
-
-
-def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
-    if ticket.status != TicketStatus.WAITING:
-        return None
-    site = uow.sites.get(ticket.site_id)
-    station = next(each for each in site.stations if each.id == ticket.station_id)
-    return line(uow, site, station).place(ticket.id)
 
 
 def list_tickets(
@@ -192,7 +170,7 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
                 name=station.name,
                 now_calling=called[station.id],
                 waiting=len(queue.order),
-                estimated_wait_minutes=queue.minutes(len(queue.order)),
+                estimated_wait_minutes=minutes(len(queue.order), queue.minutes_per_person),
             )
         )
     return Board(site_id=site.id, name=site.name, stations=stations)

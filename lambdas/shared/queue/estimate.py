@@ -1,0 +1,46 @@
+"""The wait estimate, the classic way: the people ahead in the station's calling order, times the
+median length of a service there today (the site's ``service_minutes`` until five services are
+measured), divided by the counters calling there (those that called in the last half hour; all of
+the station's counters before any did), rounded up to the minute.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.queue.sites import service_day
+
+MEASURED_AFTER = 5  # services, before the day's own median replaces the site's service_minutes
+ACTIVE_WITHIN = timedelta(minutes=30)  # a counter that called this recently is calling
+
+
+@dataclass(frozen=True)
+class Place:
+    position: int  # 1 is next
+    minutes: int
+
+
+def pace(uow: UnitOfWork, site: Site, station: Station, now: datetime) -> float:
+    """Minutes of waiting per person ahead at the station."""
+    served = uow.queue.service_seconds(site.id, station.id, service_day(site.timezone, now))
+    median_minutes = statistics.median(served) / 60 if len(served) >= MEASURED_AFTER else site.service_minutes
+    counters = uow.queue.counters_calling(site.id, station.id, now - ACTIVE_WITHIN) or len(station.counters)
+    return median_minutes / max(1, counters)
+
+
+def minutes(people: int, minutes_per_person: float) -> int:
+    return math.ceil(people * minutes_per_person)
+
+
+def place(uow: UnitOfWork, site: Site, ticket: Ticket, now: datetime) -> Place:
+    """``ticket``'s place at its station (it need not be stored yet): counted, not listed, as a
+    station's queue may be long."""
+    station = next(each for each in site.stations if each.id == ticket.station_id)
+    ahead = uow.queue.ahead_of(ticket, now)
+    return Place(ahead + 1, minutes(ahead, pace(uow, site, station, now)))
