@@ -38,6 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MATRIX = ("tests/api/test_auth_matrix.py",)
 MATCHING = ("tests/unit/test_duplicate_matching.py",)
 RETRY_CATCH = ("tests/engine/test_retry_catch.py",)
+QUEUE = ("tests/workflows/test_queue_progression.py", "tests/workflows/test_queue_reliability.py")
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,60 @@ MUTATIONS = (
         "            .where(tuple_(Client.created_at, Client.id) < tuple_(client.created_at, client.id))",
         MATCHING,
         "only applications stored earlier count, whatever was compared first",
+    ),
+    # --- the queue (lambdas/shared/queue, its repository and workflow) ---
+    Mutation(
+        "priority-streak-unbounded",
+        "lambdas/shared/queue/calling.py",
+        "normal_first = uow.queue.priority_streak(site_id, station_id) >= site.priority_streak",
+        "normal_first = False",
+        QUEUE,
+        "priority tickets may starve a normal one",
+    ),
+    Mutation(
+        "call-order-ignores-check-in-time",
+        "lambdas/shared/db/repositories.py",
+        ".order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.checked_in_at, Ticket.id)",
+        ".order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.queued_at.desc(), Ticket.id)",
+        QUEUE,
+        "the last to join a station's queue is called first",
+    ),
+    Mutation(
+        "second-miss-recalled-again",
+        "lambdas/shared/queue/steps.py",
+        "    if ticket.recalled:\n        end(uow, ticket, TicketStatus.NO_SHOW",
+        "    if False:\n        end(uow, ticket, TicketStatus.NO_SHOW",
+        QUEUE,
+        "a person who never comes is recalled forever, never a no-show",
+    ),
+    Mutation(
+        "wait-parked-whatever-the-status",
+        "lambdas/shared/queue/steps.py",
+        "    if ticket.status != AWAITED_IN[waiting_for]:",
+        "    if False:",
+        QUEUE,
+        "an action taken before the workflow waits for it leaves the workflow waiting forever",
+    ),
+    Mutation(
+        "action-never-taken-back",
+        "lambdas/shared/queue/desk.py",
+        "    if ticket is None or ticket.status != action.status or ticket.task_token is not None:\n        return",
+        "    return",
+        QUEUE,
+        "an action Step Functions never heard of stays half done after its 503",
+    ),
+    Mutation(
+        "number-read-without-its-lock",
+        "lambdas/shared/db/repositories.py",
+        "        counter = lock_or_create(\n"
+        "            self.session, TicketCounter(site_id=site_id, service_day=day, prefix=prefix, last_number=0)\n"
+        "        )",
+        "        counter = self.session.get(TicketCounter, (site_id, day, prefix)) or TicketCounter(\n"
+        "            site_id=site_id, service_day=day, prefix=prefix, last_number=0\n"
+        "        )\n"
+        "        self.session.add(counter)",
+        ("tests/mysql/test_concurrent_check_in.py",),
+        "two check-ins at the same instant take the same number",
     ),
 )
 
