@@ -26,7 +26,7 @@ class StageSettings:
     password_min_length: int
     # alarms
     failed_executions_alarm: int  # failed executions in 5 minutes that page ops
-    lambda_errors_alarm: int
+    lambda_errors_alarm: int  # a function's unexpected errors in 5 minutes (any error of the API and migrations)
     alarm_email: str | None = None
     # intake
     default_phone_region: str = "FR"  # the country whose national numbers the front desk types

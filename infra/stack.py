@@ -49,14 +49,14 @@ class FondationStack(Stack):
             )
             acknowledge_executions(functions.api.role, flows.names[name])  # type: ignore[arg-type]
         api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool)
-        all_functions = [task.function for task in functions.tasks] + [functions.api, functions.migrations]
         ops = Ops(
             self,
             "Ops",
             settings=settings,
             state_machines=flows.state_machines,
             state_machine_names=flows.names,
-            functions=all_functions,
+            tasks=[task.function for task in functions.tasks],
+            others=[functions.api, functions.migrations],
             cluster=database.cluster,
         )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)

@@ -14,11 +14,26 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.constructs.functions import METRICS_NAMESPACE
 from infra.constructs.workflows import acknowledge_executions, execution_arns
 from infra.nag import acknowledge
 from infra.settings import StageSettings
+from lambdas.shared.observability import UNEXPECTED_ERRORS
 
 PERIOD = Duration.minutes(5)
+
+
+def unexpected_errors(function: lambda_.Function, label: str | None = None) -> cloudwatch.Metric:
+    """The errors nobody planned that ``function`` counted itself (``lambdas.shared.observability``);
+    Powertools names the service dimension after the function."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=UNEXPECTED_ERRORS,
+        dimensions_map={"service": function.function_name},
+        statistic="Sum",
+        period=PERIOD,
+        label=label,
+    )
 
 
 class Ops(Construct):
@@ -30,9 +45,13 @@ class Ops(Construct):
         settings: StageSettings,
         state_machines: dict[str, sfn.StateMachine],
         state_machine_names: dict[str, str],
-        functions: list[lambda_.Function],
+        tasks: list[lambda_.Function],
+        others: list[lambda_.Function],
         cluster: rds.DatabaseCluster,
     ) -> None:
+        """``tasks``: the workflows' functions, whose business outcomes are errors to Lambda (the
+        workflows catch them by name): what pages for them is an error nobody planned, counted by
+        the function itself. ``others``' every error pages."""
         super().__init__(scope, construct_id)
         self.policy = self._operator_policy(settings, state_machines, state_machine_names)
         key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, description="Encrypts the alarm topic")
@@ -46,11 +65,13 @@ class Ops(Construct):
         for name, machine in state_machines.items():
             self._alarm(f"{name}-failed", machine.metric_failed(period=PERIOD), settings.failed_executions_alarm)
             self._alarm(f"{name}-timed-out", machine.metric_timed_out(period=PERIOD), 1)
-        for function in functions:
+        for function in [*tasks, *others]:
+            self._alarm(f"{function.node.id}-unexpected", unexpected_errors(function), settings.lambda_errors_alarm)
+        for function in others:
             self._alarm(
                 f"{function.node.id}-errors", function.metric_errors(period=PERIOD), settings.lambda_errors_alarm
             )
-        self.dashboard = self._dashboard(settings, state_machines, functions, cluster)
+        self.dashboard = self._dashboard(settings, state_machines, [*tasks, *others], cluster)
 
     def _operator_policy(
         self, settings: StageSettings, machines: dict[str, sfn.StateMachine], names: dict[str, str]
@@ -121,10 +142,17 @@ class Ops(Construct):
             )
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Lambda errors",
+                title="Unexpected errors",
+                width=12,
+                left=[unexpected_errors(fn, label=fn.node.id) for fn in functions],
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda errors (a task's include the business outcomes its workflow catches)",
                 width=12,
                 left=[fn.metric_errors(period=PERIOD, label=fn.node.id) for fn in functions],
             ),
+        )
+        dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Lambda duration (p90)",
                 width=12,

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, NotFound, WorkflowUnavailable
-from lambdas.shared.observability import error_summary, logger
+from lambdas.shared.observability import count_unexpected_error, error_summary, logger
 
 __all__ = ["InvalidField", "error_body", "error_response", "invalid_request", "register_error_handlers"]
 
@@ -90,6 +90,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
         logger.error("unhandled error", extra=error_summary(error))
+        count_unexpected_error()
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
 
     @app.not_found

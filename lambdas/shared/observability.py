@@ -28,6 +28,17 @@ OUR_CODE = Path(__file__).resolve().parents[1]  # lambdas/: the frames worth nam
 logger = Logger()
 metrics = Metrics()
 
+# What pages on-call: an error nobody planned. A task that raises a business outcome (a duplicate, a
+# ticket whose day is over) counts in Lambda's own Errors metric too, so Errors cannot be the alarm.
+UNEXPECTED_ERRORS = "UnexpectedErrors"
+
+
+def count_unexpected_error() -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=UNEXPECTED_ERRORS, unit=MetricUnit.Count, value=1)
+
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -95,6 +106,7 @@ def _without_personal_data(handler: Handler) -> Handler:
         except Exception as error:
             summary = error_summary(error)
             logger.error("task failed unexpectedly", extra=summary)
+            count_unexpected_error()
             raise UnexpectedError(
                 f"{summary['error_type']} at {', '.join(summary['raised_at'][-1:])}; details in the function's log"
             ) from None

@@ -258,8 +258,31 @@ def test_ops_get_a_policy_a_dashboard_and_alarms(synthesised: Synthesised, stage
     assert synthesised.resources(stage, "AWS::CloudWatch::Dashboard")
     alarms = synthesised.resources(stage, "AWS::CloudWatch::Alarm").values()
     metrics = {alarm["Properties"]["MetricName"] for alarm in alarms}
-    assert {"ExecutionsFailed", "ExecutionsTimedOut", "Errors"} <= metrics
+    assert {"ExecutionsFailed", "ExecutionsTimedOut", "Errors", "UnexpectedErrors"} <= metrics
     assert all(alarm["Properties"]["AlarmActions"] for alarm in alarms)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_business_outcome_pages_nobody_but_an_unexpected_error_does(synthesised: Synthesised, stage: str) -> None:
+    # A task raises a ticket's end or a duplicate for its workflow to catch: Lambda counts it in Errors
+    functions = synthesised.resources(stage, "AWS::Lambda::Function")
+    tasks = {key for key, function in functions.items() if ".tasks." in function["Properties"]["Handler"]}
+    assert tasks
+    alarms = synthesised.resources(stage, "AWS::CloudWatch::Alarm").values()
+
+    def alarmed(metric: str) -> set[str]:
+        return {
+            dimension["Value"]["Ref"]
+            for alarm in alarms
+            if alarm["Properties"]["MetricName"] == metric
+            for dimension in alarm["Properties"]["Dimensions"]
+            if dimension["Name"] in ("FunctionName", "service")
+        }
+
+    assert not alarmed("Errors") & tasks  # Lambda's Errors pages for the API and migrations only
+    assert tasks <= alarmed("UnexpectedErrors")  # what a task counts itself: an error nobody planned
+    assert alarmed("Errors")
+    assert alarmed("Errors") <= alarmed("UnexpectedErrors")
 
 
 @pytest.mark.parametrize("stage", STAGES)
