@@ -209,24 +209,26 @@ def test_a_transfer_from_a_counter_keeps_the_check_in_time(queue: Queue) -> None
     assert queue.act(awa["ticket_id"], "arrived")[0] == 200
     # When the counter sends Awa straight to frame fitting
     status, view = queue.act(awa["ticket_id"], "transfer", {"station_id": "frame-fitting"})
-    # Then she waits there (the eye exam skipped), ahead of Binta: her check-in time counts
+    # Then she waits there, ahead of Binta: her check-in time counts; the eye exam comes after
     assert status == 200, view
     assert (view["status"], view["station_id"], view["journey"]) == (
-        "waiting", "frame-fitting", ["reception", "frame-fitting"],
+        "waiting", "frame-fitting", ["reception", "frame-fitting", "eye-exam"],
     )  # fmt: skip
     assert view["checked_in_at"] == queue.ticket(awa["ticket_id"])["checked_in_at"]
     assert (view["position"], queue.ticket(binta)["position"]) == (1, 2)
     assert details(awa["ticket_id"], "transferred") == [{"to": "frame-fitting"}]
-    # and she is served there and done
-    assert queue.serve(awa["ticket_id"], "frame-fitting", "fitting-1")["status"] == "completed"
+    # and she is served there, then at the eye exam, and done
+    assert queue.serve(awa["ticket_id"], "frame-fitting", "fitting-1")["station_id"] == "eye-exam"
+    assert queue.serve(awa["ticket_id"], "eye-exam", "room-1")["status"] == "completed"
     assert queue.outcome(awa["ticket_id"]) == "completed"
     assert queue.events(awa["ticket_id"]) == [
         ("checked_in", "reception"), ("called", "reception"), ("arrived", "reception"), ("served", "reception"),
         ("transferred", "reception"),
         ("called", "frame-fitting"), ("arrived", "frame-fitting"), ("served", "frame-fitting"),
-        ("completed", "frame-fitting"),
+        ("called", "eye-exam"), ("arrived", "eye-exam"), ("served", "eye-exam"),
+        ("completed", "eye-exam"),
     ]  # fmt: skip
-    assert queue.entered(awa["ticket_id"]) == [*PER_STATION * 2, "EnterStation", "Ended"]
+    assert queue.entered(awa["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "Ended"]
 
 
 def test_a_waiting_ticket_transferred_waits_at_the_other_station(queue: Queue) -> None:

@@ -56,7 +56,8 @@ def begin(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatu
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     if ticket.status not in allowed:
-        can = " or ".join(str(status) for status in allowed)
+        *others, last = (str(status) for status in allowed)
+        can = f"{', '.join(others)} or {last}" if others else last
         raise Conflict(f"ticket {ticket.label} is {ticket.status}: only a {can} ticket can be {verb}")
     before = {name: getattr(ticket, name) for name in _RESTORED}
     before["journey"] = list(ticket.journey)
@@ -145,7 +146,7 @@ def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: s
     ticket, action = begin(uow, ticket_id, "completed", (TicketStatus.SERVING,))
     _served(uow, ticket, actor)
     if next_station is not None:
-        _route_to(uow, ticket, next_station, "body.next_station")
+        _route_to(uow, ticket, next_station, "body.next_station", skip=True)
     if ticket.journey_index + 1 >= len(ticket.journey):
         end(uow, ticket, TicketStatus.COMPLETED, "completed", actor)
     else:
@@ -160,7 +161,7 @@ def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> Ac
         raise Conflict(f"ticket {ticket.label} is {ticket.status} at station {station_id} already")
     if ticket.status == TicketStatus.SERVING:
         _served(uow, ticket, actor)
-    _route_to(uow, ticket, station_id, "body.station_id")
+    _route_to(uow, ticket, station_id, "body.station_id", skip=False)
     record(uow, ticket, "transferred", actor, to=station_id)
     _move_on(ticket)
     return finish(ticket, action)
@@ -171,14 +172,18 @@ def _served(uow: UnitOfWork, ticket: Ticket, actor: str) -> None:
     record(uow, ticket, "served", actor, seconds=served)
 
 
-def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str) -> None:
-    """Make ``station_id`` the ticket's next station: the stations of the journey before it are
-    skipped; one that is not in the rest of the journey is visited, then the journey goes on."""
+def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str, *, skip: bool) -> None:
+    """Make ``station_id`` the ticket's next station. ``skip``: the stations of the journey before it
+    are skipped (a completion's ``next_station``); otherwise it is visited now and the rest of the
+    journey follows, none of it lost (a transfer)."""
     site = uow.sites.get(ticket.site_id)
     if station_id not in {station.id for station in site.stations}:
         raise InvalidField(field_name, f"site {ticket.site_id} has no station {station_id}")
     done, rest = ticket.journey[: ticket.journey_index + 1], ticket.journey[ticket.journey_index + 1 :]
-    rest = rest[rest.index(station_id) :] if station_id in rest else [station_id, *rest]
+    if skip and station_id in rest:
+        rest = rest[rest.index(station_id) :]
+    else:
+        rest = [station_id, *(other for other in rest if other != station_id)]
     if len(done) + len(rest) > 2 * MAX_STATIONS:
         raise Conflict(f"ticket {ticket.label} is {ticket.status} after {len(done)} stations today: check it in again")
     ticket.journey = done + rest
