@@ -300,7 +300,7 @@ MUTATIONS = (
     Mutation(
         "priority-streak-unbounded",
         "lambdas/shared/queue/calling.py",
-        "normal_first = uow.queue.priority_streak(site_id, station_id) >= site.priority_streak",
+        "normal_first = uow.queue.priority_streak(site_id, station_id, day) >= site.priority_streak",
         "normal_first = False",
         QUEUE,
         "priority tickets may starve a normal one",

@@ -97,9 +97,9 @@ def test_the_board_shows_numbers_counters_and_waits_never_who(make_client: Calla
     check_in(display_name="Binta Kane")
     still_waiting = check_in(display_name="Coumba Ba")
     direct = check_in(display_name="Eve Ndiaye", journey=["eye-exam"])
-    call_next("reception", "desk-2")  # Moussa, A001
-    call_next("reception", "desk-1")  # the client, A002
-    done(call_next("reception", "desk-1")["ticket_id"], "arrived")  # Binta, A003: at the counter, not called
+    done(call_next("reception", "desk-1")["ticket_id"], "arrived")  # Moussa, A001: at the counter, not called
+    call_next("reception", "desk-2")  # the client, A002
+    call_next("reception", "desk-1")  # Binta, A003
     status, board = get(BOARD)
     assert status == 200, board
     assert board == {
@@ -109,7 +109,7 @@ def test_the_board_shows_numbers_counters_and_waits_never_who(make_client: Calla
             {
                 "station_id": "reception",
                 "name": "Accueil",
-                "now_calling": [{"number": "A001", "counter": "desk-2"}, {"number": "A002", "counter": "desk-1"}],
+                "now_calling": [{"number": "A002", "counter": "desk-2"}, {"number": "A003", "counter": "desk-1"}],
                 "waiting": 1,
                 "estimated_wait_minutes": 4,  # 1 person, 8 minutes each, 2 counters calling
             },

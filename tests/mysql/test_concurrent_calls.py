@@ -11,6 +11,7 @@ import pytest
 from lambdas.shared.db.models.sites import Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import DatabaseUnavailable
+from lambdas.shared.queue import desk
 from lambdas.shared.queue.calling import call_next
 from local.seed import SITE_ID, seed
 from tests.workflows.test_calling import arrive
@@ -41,6 +42,8 @@ def test_twenty_counters_calling_at_once_call_every_ticket_exactly_once(database
                 continue
             if called is None:
                 return
+            with UnitOfWork(name) as uow:  # the person comes: the counter may call the next one
+                desk.arrived(uow, called.ticket_id, name)
             with lock:
                 calls.append((len(calls), called.ticket_id))
                 if len(calls) == WAITING // 2 and not urgent:  # a priority ticket arrives mid-storm

@@ -11,7 +11,8 @@ from lambdas.shared import waiting
 from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import InvalidField, NotFound
+from lambdas.shared.errors import Conflict, InvalidField, NotFound
+from lambdas.shared.queue import desk
 from lambdas.shared.queue.calling import call_next
 from lambdas.shared.queue.sites import configure_site
 from lambdas.shared.queue.tickets import CheckIn, check_in
@@ -34,9 +35,14 @@ def arrive(**request) -> str:
 
 
 def call(counter: str = "desk-1") -> str | None:
+    """Call-next at reception; the person called comes to the counter, which may then call again."""
     with UnitOfWork(counter) as uow:
         called = call_next(uow, SITE_ID, "reception", counter, counter)
-    return called.ticket_id if called else None
+    if called is None:
+        return None
+    with UnitOfWork(counter) as uow:
+        desk.arrived(uow, called.ticket_id, counter)
+    return called.ticket_id
 
 
 @ON_BOTH_DATABASES
@@ -98,3 +104,33 @@ def test_only_the_stations_own_counters_call(site: str) -> None:
         call_next(uow, SITE_ID, "reception", "room-1", "x")
     with pytest.raises(NotFound), UnitOfWork("x") as uow:
         call_next(uow, SITE_ID, "x-ray", "desk-1", "x")
+
+
+@ON_BOTH_DATABASES
+def test_a_counter_calls_one_person_at_a_time(site: str) -> None:
+    # Given a counter that called someone who has not come yet
+    first, second = arrive(), arrive()
+    with UnitOfWork("desk-1") as uow:
+        assert call_next(uow, SITE_ID, "reception", "desk-1", "desk-1").ticket_id == first
+    # When it calls again (a double click), by call-next or by number
+    with pytest.raises(Conflict, match="counter desk-1 has called A001 already"), UnitOfWork("desk-1") as uow:
+        call_next(uow, SITE_ID, "reception", "desk-1", "desk-1")
+    with pytest.raises(Conflict, match="counter desk-1 has called A001 already"), UnitOfWork("desk-1") as uow:
+        desk.call_ticket(uow, second, "desk-1", "desk-1")
+    # Then nobody else was called; another counter calls the next one, and desk-1 may call once A001 came
+    assert call("desk-2") == second
+    with UnitOfWork("desk-1") as uow:
+        desk.arrived(uow, first, "desk-1")
+    assert call("desk-1") is None
+
+
+@ON_BOTH_DATABASES
+def test_a_ticket_left_waiting_from_another_day_is_not_todays_queue(site: str) -> None:
+    stale = arrive()
+    with UnitOfWork("test") as uow:
+        ticket = uow.session.get(Ticket, stale)
+        ticket.service_day -= timedelta(days=1)
+    today = arrive()
+    with UnitOfWork("test") as uow:
+        assert uow.queue.ahead_of(uow.session.get(Ticket, today), utcnow()) == 0
+    assert [call(), call()] == [today, None]

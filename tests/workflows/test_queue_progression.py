@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lambdas.shared.db.models.queue import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.queue.sites import WEEKDAYS, configure_site
+from lambdas.shared.queue.sites import WEEKDAYS, configure_site, configure_station
 from local.seed import SITE, SITE_ID, STATIONS
 from tests.databases import ON_BOTH_DATABASES
 from tests.workflows.conftest import Queue
@@ -45,6 +45,13 @@ def queue(queue: Queue) -> Queue:
 
 def check_in(queue: Queue, **body: Any) -> str:
     return queue.check_in(**body)["ticket_id"]
+
+
+def four_counters_at_reception() -> None:
+    """Each call below from a counter of its own: a counter calls one person at a time."""
+    with UnitOfWork("manager") as uow:
+        station = STATIONS["reception"].model_copy(update={"counters": ["desk-1", "desk-2", "desk-3", "desk-4"]})
+        configure_station(uow, SITE_ID, "reception", station, "manager")
 
 
 def called(queue: Queue, station_id: str = "reception", counter: str = "desk-1") -> str:
@@ -96,8 +103,9 @@ def test_priority_goes_first_but_never_more_than_the_streak_while_a_normal_ticke
     configure(priority_streak=2)
     normal = check_in(queue, display_name="Awa")
     urgent = [check_in(queue, priority={"reason": reason}) for reason in ("pregnancy", "disability", "elderly")]
-    # When the counters call four times
-    calls = [called(queue, counter=counter) for counter in ("desk-1", "desk-2", "desk-1", "desk-2")]
+    # When four counters call
+    four_counters_at_reception()
+    calls = [called(queue, counter=counter) for counter in ("desk-1", "desk-2", "desk-3", "desk-4")]
     # Then two priority tickets, the normal one, then the last priority one
     assert calls == [urgent[0], urgent[1], normal, urgent[2]]
     assert [details(ticket, "called")[0]["priority"] for ticket in calls] == [
@@ -116,8 +124,9 @@ def test_a_due_appointment_goes_before_walk_ins_and_a_later_one_does_not(queue: 
     later = check_in(queue, appointment_at=(now + timedelta(hours=2)).isoformat())
     due = check_in(queue, appointment_at=(now - timedelta(minutes=5)).isoformat())
     assert [queue.ticket(ticket)["position"] for ticket in (due, walk_in, later)] == [1, 2, 3]
-    assert [called(queue), called(queue), called(queue)] == [due, walk_in, later]
-    assert queue.call_next() == (204, None)
+    four_counters_at_reception()
+    assert [called(queue, counter=f"desk-{n}") for n in (1, 2, 3)] == [due, walk_in, later]
+    assert queue.call_next(counter="desk-4") == (204, None)
 
 
 # --- a called person who does not come ------------------------------------------------------------------

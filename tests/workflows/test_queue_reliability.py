@@ -370,3 +370,41 @@ def test_an_action_step_functions_never_hears_of_is_taken_back_and_can_be_repeat
     assert queue.events(ticket)[-1] == ("served", "reception")
     assert queue.entered(ticket) == [*PER_STATION, *PER_STATION[:2]]
     assert parked(ticket)[0] == "call"
+
+
+def test_a_cancellation_step_functions_never_hears_of_gives_the_walk_ins_name_back(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step_functions = StepFunctions(monkeypatch)
+    ticket = queue.check_in(display_name="Mariam Koné")["ticket_id"]
+    step_functions.cut()
+    status, answer = queue.act(ticket, "cancel")
+    assert (status, answer["error"]) == (503, "unavailable")
+    assert (queue.ticket(ticket)["status"], queue.ticket(ticket)["display_name"]) == ("waiting", "Mariam Koné")
+
+
+def test_a_check_in_whose_workflow_cannot_start_is_cancelled_and_can_be_repeated(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Step Functions out of reach
+    step_functions = StepFunctions(monkeypatch)
+    step_functions.cut()
+    # When a person is checked in, with a key or without
+    for key in ("desk-1-0001", None):
+        headers = {"Idempotency-Key": key} if key else None
+        status, answer = queue.post(f"/sites/{SITE_ID}/tickets", {"display_name": "Awa"}, headers=headers)
+        assert (status, answer["error"]) == (503, "unavailable")
+    # Then no ticket waits without a workflow to follow it: both are cancelled, their names gone
+    with UnitOfWork("test") as uow:
+        orphans = list(uow.session.scalars(select(Ticket).order_by(Ticket.number)))
+        assert [(t.label, t.status, t.display_name) for t in orphans] == [
+            ("A001", "cancelled", None),
+            ("A002", "cancelled", None),
+        ]
+    assert queue.call_next() == (204, None)
+    # And once it is back, the same request (the same key included) checks the person in
+    step_functions.restore()
+    ticket = queue.check_in(key="desk-1-0001", display_name="Awa")
+    assert (ticket["number"], ticket["position"]) == ("A003", 1)
+    assert queue.ticket(ticket["ticket_id"])["status"] == "waiting"
+    assert parked(ticket["ticket_id"])[0] == "call"

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import ANY_GROUP, FRONT_DESK_WORK, READ_RECORDS, READ_STATISTICS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.routes.sites import SiteId, StationId
 from lambdas.shared import waiting
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
-from lambdas.shared.errors import ConcurrentSubmission
+from lambdas.shared.errors import ConcurrentSubmission, WorkflowUnavailable
 from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
@@ -74,7 +75,15 @@ class Transfer(BaseModel):
     allow=FRONT_DESK_WORK,
     status_code=201,
     summary="Check a person in: a ticket number at once (starts the queue-progression workflow)",
-    responses={409: "the site is closed now, has no default journey, or the Idempotency-Key was used for another"},
+    responses={
+        409: "the site is closed now, has no default journey, or the Idempotency-Key was used for another",
+        503: {
+            "description": "the database or Step Functions cannot be reached (unavailable): the ticket, if one was "
+            "numbered, is cancelled; repeat the request",
+            "content": {"application/json": {"model": Error}},
+            "headers": RETRY_AFTER,
+        },
+    },
 )
 def handle_check_in(
     site_id: SiteId, request: Annotated[tickets.CheckIn, Body()], idempotency_key: IdempotencyKey = None
@@ -84,8 +93,13 @@ def handle_check_in(
         checked = _check_in(site_id, request, actor, idempotency_key)
     except ConcurrentSubmission:  # the same key was being stored: its ticket is there now
         checked = _check_in(site_id, request, actor, idempotency_key)
-    # a ticket is there even if this fails (503): repeating with the same Idempotency-Key starts it
-    workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
+    try:
+        workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
+    except WorkflowUnavailable:
+        # no ticket waits without a workflow to follow it (none would call, expire or forget it)
+        with unit_of_work(routes.router) as uow:
+            tickets.withdraw_check_in(uow, checked.ticket_id, actor)
+        raise
     return checked
 
 

@@ -305,18 +305,34 @@ class QueueRepository:
     def record(self, event: QueueEvent) -> None:
         self.session.add(event)
 
-    def next_to_call(self, site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Ticket | None:
+    def next_to_call(
+        self, site_id: str, station_id: str, day: date, now: datetime, *, normal_first: bool
+    ) -> Ticket | None:
         """The first ticket waiting for its call at the station, locked; tickets other callers hold
         are skipped. ``normal_first``: a normal ticket goes before priority ones this time."""
-        query = self._waiting(site_id, station_id, now, normal_first=normal_first)
+        query = self._waiting(site_id, station_id, day, now, normal_first=normal_first)
         return self.session.scalars(query.limit(1).with_for_update(skip_locked=True)).first()
 
-    def waiting_order(self, site_id: str, station_id: str, now: datetime) -> list[str]:
+    def waiting_order(self, site_id: str, station_id: str, day: date, now: datetime) -> list[str]:
         """The ids of the tickets waiting at the station, in the order they will be called."""
         from lambdas.shared.db.models.queue import Ticket
 
-        query = self._waiting(site_id, station_id, now, normal_first=False).with_only_columns(Ticket.id)
+        query = self._waiting(site_id, station_id, day, now, normal_first=False).with_only_columns(Ticket.id)
         return list(self.session.scalars(query))
+
+    def called_to(self, site_id: str, station_id: str, day: date, counter: str) -> Ticket | None:
+        """The ticket ``counter`` called and that has not come yet, if any."""
+        from lambdas.shared.db.models.queue import Ticket
+        from lambdas.shared.domain import TicketStatus
+
+        query = select(Ticket).where(
+            Ticket.site_id == site_id,
+            Ticket.station_id == station_id,
+            Ticket.service_day == day,
+            Ticket.status == TicketStatus.CALLED,
+            Ticket.called_by_counter == counter,
+        )
+        return self.session.scalars(query.limit(1)).first()
 
     def ahead_of(self, ticket: Ticket, now: datetime) -> int:
         """How many tickets waiting at ``ticket``'s station will be called before it. ``ticket`` may be
@@ -332,6 +348,7 @@ class QueueRepository:
         query = select(func.count(Ticket.id)).where(
             Ticket.site_id == ticket.site_id,
             Ticket.station_id == ticket.station_id,
+            Ticket.service_day == ticket.service_day,
             Ticket.status == TicketStatus.WAITING,
             Ticket.id != ticket.id,
             (theirs < rank) | ((theirs == rank) & earlier),
@@ -339,18 +356,21 @@ class QueueRepository:
         return self.session.execute(query).scalar_one()
 
     @staticmethod
-    def _waiting(site_id: str, station_id: str, now: datetime, *, normal_first: bool) -> Select[tuple[Ticket]]:
+    def _waiting(
+        site_id: str, station_id: str, day: date, now: datetime, *, normal_first: bool
+    ) -> Select[tuple[Ticket]]:
+        """The tickets of the clinic day waiting at the station, in calling order."""
         from lambdas.shared.db.models.queue import Ticket
         from lambdas.shared.domain import TicketStatus
 
         return (
             select(Ticket)
-            .where(Ticket.site_id == site_id, Ticket.station_id == station_id)
+            .where(Ticket.site_id == site_id, Ticket.station_id == station_id, Ticket.service_day == day)
             .where(Ticket.status == TicketStatus.WAITING)
             .order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.checked_in_at, Ticket.id)
         )
 
-    def priority_streak(self, site_id: str, station_id: str) -> int:
+    def priority_streak(self, site_id: str, station_id: str, day: date) -> int:
         """How many priority tickets were called in a row, the last ones, at the station — while a
         normal ticket waited (otherwise the streak harms nobody and does not count)."""
         from lambdas.shared.db.models.queue import QueueEvent, Ticket
@@ -359,6 +379,7 @@ class QueueRepository:
         waiting_normal = select(Ticket.id).where(
             Ticket.site_id == site_id,
             Ticket.station_id == station_id,
+            Ticket.service_day == day,
             Ticket.status == TicketStatus.WAITING,
             Ticket.priority == TicketPriority.NONE,
         )

@@ -14,6 +14,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import NotFound
 from lambdas.shared.queue import desk
+from lambdas.shared.queue.sites import service_day
 
 
 def call_next(uow: UnitOfWork, site_id: str, station_id: str, counter: str, actor: str) -> desk.Action | None:
@@ -22,9 +23,11 @@ def call_next(uow: UnitOfWork, site_id: str, station_id: str, counter: str, acto
     station = next((each for each in site.stations if each.id == station_id), None) if site else None
     if site is None or station is None:
         raise NotFound("station", f"{site_id}/{station_id}")
-    desk.check_counter(station, counter)
-    normal_first = uow.queue.priority_streak(site_id, station_id) >= site.priority_streak
-    ticket = uow.queue.next_to_call(site_id, station_id, utcnow(), normal_first=normal_first)
+    desk.free_counter(uow, station, counter)
+    now = utcnow()
+    day = service_day(site.timezone, now)
+    normal_first = uow.queue.priority_streak(site_id, station_id, day) >= site.priority_streak
+    ticket = uow.queue.next_to_call(site_id, station_id, day, now, normal_first=normal_first)
     if ticket is None:
         return None
     ticket, action = desk.begin(uow, ticket.id, "called", (TicketStatus.WAITING,))

@@ -18,7 +18,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
-from lambdas.shared.queue.sites import MAX_STATIONS
+from lambdas.shared.queue.sites import MAX_STATIONS, service_day
 from lambdas.shared.queue.steps import end, record, requeue
 
 # what an action changes, and so what taking it back restores
@@ -33,6 +33,7 @@ _RESTORED = (
     "called_by_counter",
     "served_at",
     "ended_at",
+    "display_name",  # a walk-in's, gone when the ticket ends
     "waiting_for",
     "task_token",
 )
@@ -86,19 +87,26 @@ def take_back(uow: UnitOfWork, action: Action) -> None:
 # --- the actions ---------------------------------------------------------------------------------------
 
 
-def check_counter(station: Station, counter: str) -> None:
+def free_counter(uow: UnitOfWork, station: Station, counter: str) -> None:
+    """``counter`` of ``station`` may call someone: it is one of the station's, and the person it
+    called last has come (or was recalled, or is a no-show) — a double click calls nobody twice.
+    Calls from one counter go one at a time until the transaction ends."""
     if counter not in station.counters:
         raise InvalidField(
             "body.counter",
             f"station {station.id} has no counter {counter} (its counters: {', '.join(station.counters)})",
         )
+    uow.serialise(f"call {station.site_id}/{station.id}/{counter}"[:64])
+    called = uow.queue.called_to(station.site_id, station.id, service_day(station.site.timezone), counter)
+    if called is not None:
+        raise Conflict(
+            f"counter {counter} has called {called.label} already: mark them arrived, recall them or mark a "
+            "no-show first"
+        )
 
 
 def call(uow: UnitOfWork, ticket: Ticket, action: Action, counter: str, actor: str) -> Action:
-    """Call a waiting ticket (``begin`` locked it) to ``counter`` of its station."""
-    check_counter(
-        next(each for each in uow.sites.get(ticket.site_id).stations if each.id == ticket.station_id), counter
-    )
+    """Call a waiting ticket (``begin`` locked it) to ``counter`` (``free_counter`` checked it)."""
     now = utcnow()
     ticket.status, ticket.called_at, ticket.called_by_counter = TicketStatus.CALLED, now, counter
     # a recalled person's wait was counted at their first call
@@ -108,7 +116,16 @@ def call(uow: UnitOfWork, ticket: Ticket, action: Action, counter: str, actor: s
 
 
 def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> Action:
+    found = uow.queue.get(ticket_id)
+    if found is None:
+        raise NotFound("ticket", ticket_id)
+    # the counter first, as call-next takes it: two calls never wait on each other's locks
+    free_counter(
+        uow, next(each for each in uow.sites.get(found.site_id).stations if each.id == found.station_id), counter
+    )
     ticket, action = begin(uow, ticket_id, "called", (TicketStatus.WAITING,))
+    if ticket.station_id != found.station_id:  # transferred meanwhile
+        raise Conflict(f"ticket {ticket.label} moved to station {ticket.station_id}: call it from there")
     return call(uow, ticket, action, counter, actor)
 
 

@@ -33,7 +33,7 @@ from lambdas.shared.fields import Name, digest
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
 from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
-from lambdas.shared.queue.steps import record
+from lambdas.shared.queue.steps import end, record
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -186,3 +186,13 @@ def check_in(
     uow.queue.add(ticket)
     record(uow, ticket, "checked_in", actor, **({"priority": ticket.priority} if request.priority else {}))
     return CheckedIn.of(ticket, place)
+
+
+def withdraw_check_in(uow: UnitOfWork, ticket_id: str, actor: str) -> None:
+    """The ticket's workflow could not start: the ticket is cancelled (its number stays taken: the
+    numbers are gapless) and its Idempotency-Key forgotten, so that repeating the request checks the
+    person in anew."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is not None and ticket.status == TicketStatus.WAITING:
+        end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, reason="workflow_unavailable")
+    uow.idempotency.forget_entities([ticket_id])

@@ -99,7 +99,8 @@ class _Line:
 
 def line(uow: UnitOfWork, site: Site, station: Station, now: datetime | None = None) -> _Line:
     now = now or utcnow()
-    return _Line(uow.queue.waiting_order(site.id, station.id, now), pace(uow, site, station, now))
+    order = uow.queue.waiting_order(site.id, station.id, service_day(site.timezone, now), now)
+    return _Line(order, pace(uow, site, station, now))
 
 
 def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
