@@ -56,6 +56,7 @@ def test_iam_path_connects_with_the_token_as_password_over_verified_tls(
     assert isinstance(seen["ssl"], ssl.SSLContext)
     assert seen["ssl"].verify_mode == ssl.CERT_REQUIRED
     assert seen["ssl"].check_hostname is True
+    assert (seen["connect_timeout"], seen["read_timeout"], seen["write_timeout"]) == (5, 10, 10)
 
 
 def test_iam_token_is_generated_by_rds_for_the_cluster_user() -> None:
@@ -159,3 +160,30 @@ def test_every_engine_hides_statement_parameters(settings: dict[str, str]) -> No
     engine = build_engine(DatabaseSettings(**settings), token_provider=lambda: "token")
     assert engine.hide_parameters
     engine.dispose()
+
+
+def test_a_server_that_never_answers_is_unavailable_in_seconds_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a "database" that takes connections and says nothing
+    import socket
+    import time
+
+    from lambdas.shared.db import engine as engines
+    from lambdas.shared.db.unit_of_work import UnitOfWork
+    from lambdas.shared.errors import DatabaseUnavailable
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    for name in ("connect_timeout", "read_timeout"):
+        monkeypatch.setitem(engines.MYSQL_TIMEOUTS, name, 1)
+    monkeypatch.setenv("DATABASE_URL", f"mysql+pymysql://app@127.0.0.1:{silent.getsockname()[1]}/fondation")
+    engines.dispose_engine()
+    try:
+        # When a unit of work reads, Then it is a DatabaseUnavailable within the driver's timeout
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable), UnitOfWork("test") as uow:
+            uow.sites.get("saint-denis")
+        assert time.monotonic() - started < 5
+    finally:
+        engines.dispose_engine()
+        silent.close()

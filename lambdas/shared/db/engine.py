@@ -58,6 +58,12 @@ class IamTokenProvider:
         )
 
 
+# A server that takes the connection and never answers must not hold a request (API Gateway gives up
+# at 29 s) or a task (30 s) past its time: the driver gives up first, and the error is a
+# DatabaseUnavailable like any lost connection (503 with Retry-After; a task's retry).
+MYSQL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10}
+
+
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     """Verified TLS: Aurora refuses IAM authentication over a plain connection."""
     return ssl.create_default_context(cafile=ca_bundle)
@@ -77,7 +83,7 @@ def build_engine(settings: DatabaseSettings, token_provider: Callable[[], str] |
     engine = create_engine(
         url,
         hide_parameters=True,
-        connect_args={"ssl": tls_context(settings.ca_bundle)},
+        connect_args={"ssl": tls_context(settings.ca_bundle), **MYSQL_TIMEOUTS},
         isolation_level="READ COMMITTED",
         pool_size=1,
         max_overflow=2,
@@ -98,7 +104,9 @@ def _url_engine(url: str) -> Engine:
         engine = create_engine(url, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, hide_parameters=True, isolation_level="READ COMMITTED", pool_pre_ping=True)
+    return create_engine(
+        url, hide_parameters=True, isolation_level="READ COMMITTED", pool_pre_ping=True, connect_args=MYSQL_TIMEOUTS
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
