@@ -4,8 +4,9 @@ them: each refusal is the API's error naming its field (or the ticket's status),
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -150,11 +151,21 @@ def test_a_display_name_loses_its_surrounding_spaces() -> None:
     assert ticket(check_in(display_name="  Awa Diallo \u00a0")["ticket_id"])["display_name"] == "Awa Diallo"
 
 
-def test_an_appointment_keeps_its_instant() -> None:
-    checked = check_in(appointment_at="2026-05-04T09:30:00+02:00", priority={"reason": "elderly"})
+def test_an_appointment_keeps_its_instant_and_is_today() -> None:
+    # an instant of the site's clinic day, written with another offset than the site's
+    paris = datetime.now(ZoneInfo("Europe/Paris"))
+    noon_in_paris = datetime.combine(paris.date(), time(12, 0), ZoneInfo("Europe/Paris"))
+    written = noon_in_paris.astimezone(timezone(timedelta(hours=-3))).isoformat()
+    checked = check_in(appointment_at=written, priority={"reason": "elderly"})
     read = ticket(checked["ticket_id"])
-    assert read["appointment_at"] == "2026-05-04T07:30:00Z"
+    assert datetime.fromisoformat(read["appointment_at"]) == noon_in_paris
+    assert read["appointment_at"].endswith("Z")
     assert (read["priority"], read["priority_set_by"]) == ("elderly", subject_of("tester"))
+    # an appointment of another day (a year-one "appointment" would jump every queue) is refused
+    year_one = datetime(1, 1, 2, tzinfo=UTC)
+    for other_day in (noon_in_paris - timedelta(days=1), noon_in_paris + timedelta(days=1), year_one):
+        status, answer = post(TICKETS, {"appointment_at": other_day.isoformat()})
+        assert (status, fields(answer)) == (422, ["body.appointment_at"]), answer
 
 
 def test_a_site_that_does_not_exist_is_404() -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,13 @@ class Onboarding:
     def executions(self) -> list[dict[str, Any]]:
         arn = "arn:aws:states:us-east-1:000000000000:stateMachine:client-onboarding"
         return self.service.ListExecutions({"stateMachineArn": arn})["executions"]
+
+
+def midday_zone() -> str:
+    """An ``Etc/GMT±N`` zone where it is between noon and one o'clock now: a site there stays in
+    today's clinic day for hours either way, whatever the hour the tests run."""
+    offset = 12 - datetime.now(UTC).hour  # hours ahead of UTC: -11 to 12
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"  # POSIX signs: Etc/GMT-3 is UTC+3
 
 
 def point_the_api_at(service: StepFunctionsService, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:

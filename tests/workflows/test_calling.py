@@ -18,6 +18,7 @@ from lambdas.shared.queue.sites import configure_site
 from lambdas.shared.queue.tickets import CheckIn, check_in
 from local.seed import SITE, SITE_ID, STATIONS, seed
 from tests.databases import ON_BOTH_DATABASES
+from tests.workflows.conftest import midday_zone
 
 
 @pytest.fixture
@@ -74,6 +75,9 @@ def test_priority_goes_first_but_never_starves_a_normal_ticket(site: str) -> Non
 
 @ON_BOTH_DATABASES
 def test_a_due_appointment_goes_before_walk_ins_and_a_later_one_does_not(site: str) -> None:
+    with UnitOfWork("manager") as uow:  # appointments are of the site's clinic day: one far from midnight
+        update = {"timezone": midday_zone(), "default_journey": list(STATIONS)}
+        configure_site(uow, SITE_ID, SITE.model_copy(update=update), "manager")
     walk_in = arrive()
     later = arrive(appointment_at=(utcnow() + timedelta(hours=2)).isoformat())
     due = arrive(appointment_at=(utcnow() - timedelta(minutes=5)).isoformat())

@@ -15,18 +15,12 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import WEEKDAYS, configure_site, configure_station
 from local.seed import SITE, SITE_ID, STATIONS
 from tests.databases import ON_BOTH_DATABASES
-from tests.workflows.conftest import Queue
+from tests.workflows.conftest import Queue, midday_zone
 
 pytestmark = ON_BOTH_DATABASES
 
 PER_STATION = ["EnterStation", "AwaitCall", "AwaitArrival", "AwaitServiceEnd"]  # a station's happy path
 GRACE = SITE.grace_seconds
-
-
-def midday_zone() -> str:
-    """An ``Etc/GMT±N`` zone where it is between noon and one o'clock now."""
-    offset = 12 - datetime.now(UTC).hour  # hours ahead of UTC: -11 to 12
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"  # POSIX signs: Etc/GMT-3 is UTC+3
 
 
 def configure(**changes: Any) -> None:

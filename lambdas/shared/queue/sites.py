@@ -100,10 +100,18 @@ class StationSettings(_Settings):
         return value
 
 
+HOST_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def _zones() -> frozenset[str]:
-    """The IANA zones, read on first use (reading them costs a cold start some 30 ms)."""
-    return frozenset(zone for zone in available_timezones() if len(zone) <= TIMEZONE_LENGTH)
+    """The IANA zones, read on first use (reading them costs a cold start some 30 ms) — but for the
+    names that mean the host's own zone or none (``localtime``, ``Factory``…), which differ by machine."""
+    return frozenset(
+        zone
+        for zone in available_timezones()
+        if len(zone) <= TIMEZONE_LENGTH and zone not in HOST_ZONES and not zone.startswith(("posix/", "right/"))
+    )
 
 
 def service_day(timezone: str, now: datetime | None = None) -> date:

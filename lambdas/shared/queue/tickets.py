@@ -164,6 +164,10 @@ def check_in(
         raise Conflict(f"site {site_id} is closed now (its hours: {_hours(site.hours)})")
     first = stations[journey[0]]
     day = service_day(site.timezone, now)
+    if request.appointment_at is not None and service_day(site.timezone, request.appointment_at) != day:
+        raise InvalidField(
+            "body.appointment_at", f"an appointment today at site {site_id}: {day.isoformat()}, in {site.timezone}"
+        )
     ticket = Ticket(
         id=ticket_id,
         site_id=site_id,
