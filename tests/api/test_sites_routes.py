@@ -82,6 +82,9 @@ def test_a_station_needs_its_site() -> None:
     [
         ("/sites/Saint Denis", SITE, "path.site_id"),
         ("/sites/saint-denis", {**SITE, "timezone": "Paris"}, "body.timezone"),
+        # the host's own zone, or none: they mean another zone on another machine
+        ("/sites/saint-denis", {**SITE, "timezone": "localtime"}, "body.timezone"),
+        ("/sites/saint-denis", {**SITE, "timezone": "Factory"}, "body.timezone"),
         ("/sites/saint-denis", {**SITE, "hours": {"mon": ["17:30", "09:00"]}}, "body.hours"),
         ("/sites/saint-denis", {**SITE, "hours": {"lundi": ["09:00", "17:30"]}}, "body.hours.lundi.[key]"),
         ("/sites/saint-denis", {**SITE, "hours": {"mon": ["9h", "17h"]}}, "body.hours.mon.0"),
