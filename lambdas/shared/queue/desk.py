@@ -18,6 +18,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
+from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
 from lambdas.shared.queue.steps import end, record, requeue
 
@@ -96,7 +97,7 @@ def free_counter(uow: UnitOfWork, station: Station, counter: str) -> None:
             "body.counter",
             f"station {station.id} has no counter {counter} (its counters: {', '.join(station.counters)})",
         )
-    uow.serialise(f"call {station.site_id}/{station.id}/{counter}"[:64])
+    uow.serialise(digest(f"call {station.site_id}/{station.id}/{counter}"))  # ids of any length, 64 characters
     called = uow.queue.called_to(station.site_id, station.id, service_day(station.site.timezone), counter)
     if called is not None:
         raise Conflict(
@@ -137,8 +138,8 @@ def arrived(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
 
 
 def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
-    """The called person is not there yet: back to the front of the station's queue. A second miss
-    is a no-show."""
+    """The called person is not there yet: back to the front of the station's queue, as after a
+    first missed call (the grace period missed after that is a no-show)."""
     ticket, action = begin(uow, ticket_id, "recalled", (TicketStatus.CALLED,))
     requeue(uow, ticket, "recalled", actor)
     return finish(ticket, action)
