@@ -87,20 +87,22 @@ class TicketPage(BaseModel):
 class _Line:
     """A station's queue now: who waits, in calling order, and how fast it moves."""
 
-    order: list[str]
+    ahead: dict[str, int]  # each waiting ticket's number of people ahead
     minutes_per_person: float
 
+    @property
+    def waiting(self) -> int:
+        return len(self.ahead)
+
     def place(self, ticket_id: str) -> Place | None:
-        if ticket_id not in self.order:
-            return None
-        ahead = self.order.index(ticket_id)
-        return Place(ahead + 1, minutes(ahead, self.minutes_per_person))
+        ahead = self.ahead.get(ticket_id)
+        return None if ahead is None else Place(ahead + 1, minutes(ahead, self.minutes_per_person))
 
 
 def line(uow: UnitOfWork, site: Site, station: Station, now: datetime | None = None) -> _Line:
     now = now or utcnow()
     order = uow.queue.waiting_order(site.id, station.id, service_day(site.timezone, now), now)
-    return _Line(order, pace(uow, site, station, now))
+    return _Line({ticket_id: ahead for ahead, ticket_id in enumerate(order)}, pace(uow, site, station, now))
 
 
 def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
@@ -170,8 +172,8 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
                 station_id=station.id,
                 name=station.name,
                 now_calling=called[station.id],
-                waiting=len(queue.order),
-                estimated_wait_minutes=minutes(len(queue.order), queue.minutes_per_person),
+                waiting=queue.waiting,
+                estimated_wait_minutes=minutes(queue.waiting, queue.minutes_per_person),
             )
         )
     return Board(site_id=site.id, name=site.name, stations=stations)
