@@ -39,7 +39,9 @@ def digest(text: str) -> str:
 # character that shows (not only spaces, zero-width or other invisible characters). The OpenAPI
 # document publishes the rule as this pattern; the validators say it in words.
 _REFUSED = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_INVISIBLE = r"\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
+# soft hyphen, zero-width and joiner characters, and the letters that draw nothing (Hangul fillers,
+# the braille blank, the Mongolian vowel separator, the combining grapheme joiner)
+_INVISIBLE = r"\u00ad\u034f\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0"
 SINGLE_LINE = rf"^[^{_REFUSED}]*[^\s{_REFUSED}{_INVISIBLE}][^{_REFUSED}]*$"
 _REFUSED_CHARACTER = re.compile(f"[{_REFUSED}]")
 _VISIBLE_CHARACTER = re.compile(rf"[^\s{_REFUSED}{_INVISIBLE}]")

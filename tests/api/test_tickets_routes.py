@@ -91,6 +91,8 @@ REFUSED_CHECK_INS = [
     ({"display_name": ""}, "body.display_name"),
     ({"display_name": "   "}, "body.display_name"),
     ({"display_name": "\u200b"}, "body.display_name"),
+    ({"display_name": "\u3164\u3164"}, "body.display_name"),  # Hangul fillers: a name that draws nothing
+    ({"display_name": "\u2800"}, "body.display_name"),  # the braille blank
     ({"display_name": "Awa\nDiallo"}, "body.display_name"),
     ({"display_name": "Awa\rDiallo"}, "body.display_name"),
     ({"display_name": "Awa\tDiallo"}, "body.display_name"),
