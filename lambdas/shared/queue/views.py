@@ -16,7 +16,7 @@ from lambdas.shared.db.models.sites import Site, Station
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
-from lambdas.shared.errors import NotFound
+from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place, minutes, pace
 from lambdas.shared.queue.sites import service_day
@@ -122,6 +122,8 @@ def list_tickets(
     uow: UnitOfWork, site_id: str, day: date | None, status: TicketStatus | None, station_id: str | None
 ) -> TicketPage:
     site = _site(uow, site_id)
+    if station_id is not None and station_id not in {station.id for station in site.stations}:
+        raise InvalidField("query.station_id", f"site {site_id} has no station {station_id}")
     day = day or service_day(site.timezone)
     tickets = uow.queue.of_day(site_id, day, status, station_id, limit=MAX_TICKETS + 1)
     lines = {station.id: line(uow, site, station) for station in site.stations}
