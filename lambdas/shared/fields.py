@@ -29,6 +29,9 @@ PREFIX_LENGTH = 3  # a station's ticket prefix: A, E, FR
 TIMEZONE_LENGTH = 64  # an IANA time zone: Europe/Paris
 
 
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # the ids this API makes
+
+
 def digest(text: str) -> str:
     """A fixed-length, case-sensitive key for ``text`` (MySQL compares strings ignoring case)."""
     return hashlib.sha256(text.encode()).hexdigest()

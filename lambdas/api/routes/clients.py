@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.errors import InvalidField
+from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared import waiting
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
-from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
 from lambdas.shared.stepfunctions import workflows
@@ -22,17 +22,8 @@ from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
 routes = Routes()
 
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-ClientId = Annotated[str, Path(pattern=UUID_PATTERN, description="the client's id (a UUID)")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="idempotency-key",
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_LENGTH,
-        description="a key of your choice: the same key and application give back the first answer",
-    ),
-]
+ClientId = uuid_id("client")
+IdempotencyKey = idempotency_key("application give back the first answer")
 
 
 class ApplicationAccepted(BaseModel):

@@ -8,37 +8,28 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.content_types import APPLICATION_JSON
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import ANY_GROUP, FRONT_DESK_WORK, READ_RECORDS, READ_STATISTICS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.openapi import RETRY_AFTER, Error
+from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.api.routes.sites import SiteId, StationId
 from lambdas.shared import waiting
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import ConcurrentSubmission, WorkflowUnavailable
-from lambdas.shared.fields import IDEMPOTENCY_KEY_LENGTH
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
-from lambdas.shared.queue.tickets import UUID_PATTERN
 from lambdas.shared.queue.views import TicketView
 from lambdas.shared.stepfunctions import CallbackClosed, workflows
 from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
 routes = Routes()
 
-TicketId = Annotated[str, Path(pattern=UUID_PATTERN, description="the ticket's id (a UUID)")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="idempotency-key",
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_LENGTH,
-        description="a key of your choice: the same key and check-in give back the first ticket",
-    ),
-]
+TicketId = uuid_id("ticket")
+IdempotencyKey = idempotency_key("check-in give back the first ticket")
 WRONG_STATE = "the ticket's status does not allow this action (the message names it)"
 
 

@@ -29,13 +29,11 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField, NotFound
-from lambdas.shared.fields import Name, digest
+from lambdas.shared.fields import UUID_PATTERN, Name, digest
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
 from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
 from lambdas.shared.queue.steps import end, record
-
-UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class Priority(BaseModel):
