@@ -4,6 +4,7 @@ port, the engine on a manual clock running the real ASL and task handlers, one d
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -108,6 +109,22 @@ class Onboarding:
     def executions(self) -> list[dict[str, Any]]:
         arn = "arn:aws:states:us-east-1:000000000000:stateMachine:client-onboarding"
         return self.service.ListExecutions({"stateMachineArn": arn})["executions"]
+
+
+class StepFunctions:
+    """Cuts the API off from Step Functions (nothing listens on the port it is sent to), and back."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        self._reachable = os.environ["AWS_ENDPOINT_URL_SFN"]
+
+    def cut(self) -> None:
+        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")
+        reset_workflows()
+
+    def restore(self) -> None:
+        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", self._reachable)
+        reset_workflows()
 
 
 def midday_zone() -> str:

@@ -3,15 +3,12 @@ lost and nothing is half-written, whether Step Functions is unreachable or no lo
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import func, select
 
 from lambdas.shared.db.models.clients import EligibilityEvidence
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.stepfunctions import reset_workflows
-from tests.workflows.conftest import Onboarding, application
+from tests.workflows.conftest import Onboarding, StepFunctions, application
 
 DOCUMENTS = {"type": "income_statement", "reference": "AVIS-2025-77"}
 
@@ -20,22 +17,6 @@ def _evidence(client_id: str) -> int:
     with UnitOfWork("test") as uow:
         query = select(func.count()).select_from(EligibilityEvidence).filter_by(client_id=client_id)
         return uow.session.execute(query).scalar_one()
-
-
-class StepFunctions:
-    """Cuts the API off from Step Functions (nothing listens on the port it is sent to), and back."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self._monkeypatch = monkeypatch
-        self._reachable = os.environ["AWS_ENDPOINT_URL_SFN"]
-
-    def cut(self) -> None:
-        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")
-        reset_workflows()
-
-    def restore(self) -> None:
-        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", self._reachable)
-        reset_workflows()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the workflow waits for it is not lost, and an action Step Functions never heard 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -22,13 +21,12 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import AnsweredAlready, DatabaseUnavailable, DomainError, TicketEnded
 from lambdas.shared.queue import desk
 from lambdas.shared.queue.tickets import CheckIn, check_in
-from lambdas.shared.stepfunctions import reset_workflows
 from lambdas.tasks import queue_progression as tasks
 from local.seed import SITE_ID, seed
 from local.sfn.service import StepFunctionsService
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api, lambda_context
-from tests.workflows.conftest import Queue
+from tests.workflows.conftest import Queue, StepFunctions
 from tests.workflows.test_queue_progression import GRACE, PER_STATION, called, configure, parked
 from workflows.queue_progression import WORKFLOW
 
@@ -323,22 +321,6 @@ def test_a_call_and_an_arrival_before_the_workflow_waits_for_them_are_not_lost(
 
 
 # --- Step Functions unreachable ---------------------------------------------------------------------------
-
-
-class StepFunctions:
-    """Cuts the API off from Step Functions (nothing listens on the port it is sent to), and back."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self._monkeypatch = monkeypatch
-        self._reachable = os.environ["AWS_ENDPOINT_URL_SFN"]
-
-    def cut(self) -> None:
-        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")
-        reset_workflows()
-
-    def restore(self) -> None:
-        self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", self._reachable)
-        reset_workflows()
 
 
 def test_an_action_step_functions_never_hears_of_is_taken_back_and_can_be_repeated(
