@@ -30,6 +30,7 @@ class NotWaiting(Conflict):
 
 
 def park(entity: Waiting, waiting_for: str, token: str) -> None:
+    """The token on the loaded row (``QueueRepository.park`` does it in one statement, unread)."""
     entity.waiting_for, entity.task_token = waiting_for, token
 
 

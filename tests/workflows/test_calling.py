@@ -12,7 +12,7 @@ from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
-from lambdas.shared.queue import desk
+from lambdas.shared.queue import desk, estimate
 from lambdas.shared.queue.calling import call_next
 from lambdas.shared.queue.sites import configure_site
 from lambdas.shared.queue.tickets import CheckIn, check_in
@@ -136,5 +136,5 @@ def test_a_ticket_left_waiting_from_another_day_is_not_todays_queue(site: str) -
         ticket.service_day -= timedelta(days=1)
     today = arrive()
     with UnitOfWork("test") as uow:
-        assert uow.queue.ahead_of(uow.session.get(Ticket, today), utcnow()) == 0
+        assert estimate.place(uow, uow.sites.get(SITE_ID), uow.session.get(Ticket, today), utcnow()).position == 1
     assert [call(), call()] == [today, None]

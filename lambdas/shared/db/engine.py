@@ -63,6 +63,10 @@ class IamTokenProvider:
 # DatabaseUnavailable like any lost connection (503 with Retry-After; a task's retry).
 MYSQL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10}
 
+# Every session and connection ends its own transaction (commit or rollback) before handing its
+# connection back, so the pool's own ROLLBACK on return would be one more round trip for nothing.
+MYSQL_POOL = {"pool_pre_ping": True, "pool_reset_on_return": None}
+
 
 def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
     """Verified TLS: Aurora refuses IAM authentication over a plain connection."""
@@ -87,8 +91,8 @@ def build_engine(settings: DatabaseSettings, token_provider: Callable[[], str] |
         isolation_level="READ COMMITTED",
         pool_size=1,
         max_overflow=2,
-        pool_pre_ping=True,
         pool_recycle=TOKEN_REFRESH_SECONDS,
+        **MYSQL_POOL,
     )
     tokens = token_provider or IamTokenProvider(settings)
 
@@ -105,7 +109,7 @@ def _url_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(
-        url, hide_parameters=True, isolation_level="READ COMMITTED", pool_pre_ping=True, connect_args=MYSQL_TIMEOUTS
+        url, hide_parameters=True, isolation_level="READ COMMITTED", connect_args=MYSQL_TIMEOUTS, **MYSQL_POOL
     )
 
 

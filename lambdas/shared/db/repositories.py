@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import delete, func, inspect, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityEvidence
 from lambdas.shared.db.models.records import IdempotencyRecord, Notification
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy import Select
+    from sqlalchemy import Row, Select
 
     from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
@@ -46,6 +48,13 @@ def lock_or_create(session: Session, row: Row) -> Row:
 def _contains(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class StationFigures:
+    served_seconds: list[int]  # how long each service there lasted
+    counters_calling: int
+    ahead: int | None  # people ahead of the ticket asked about
 
 
 class ClientRepository:
@@ -208,9 +217,10 @@ class SiteRepository:
         self.session = session
 
     def get(self, site_id: str) -> Site | None:
+        """The site and its stations, in one query."""
         from lambdas.shared.db.models.sites import Site
 
-        return self.session.get(Site, site_id)
+        return self.session.get(Site, site_id, options=[joinedload(Site.stations)])
 
     def lock(self, site_id: str) -> Site | None:
         """The site, its row locked until the transaction ends: its stations change one at a time."""
@@ -257,6 +267,50 @@ def _call_rank(ticket: Any, now: datetime, *, normal_first: bool) -> Any:
     return case((ticket.recalled, RECALLED), (~is_normal, PRIORITY), (due, DUE), else_=OTHERS)
 
 
+@functools.cache
+def _station_figures(*, ahead: bool) -> Select[Any]:
+    """``QueueRepository.station_figures``'s statement, built once: it is the busiest route's
+    costliest to build, and only its values change (bound by name at each execution)."""
+    from sqlalchemy import bindparam, distinct, true
+
+    from lambdas.shared.db.models.queue import QueueEvent, Ticket
+    from lambdas.shared.domain import TicketStatus
+
+    site_id, station_id, day, now = (bindparam(name) for name in ("site_id", "station_id", "day", "now"))
+    calling = select(func.count(distinct(QueueEvent.counter))).where(
+        QueueEvent.site_id == site_id,
+        QueueEvent.station_id == station_id,
+        QueueEvent.kind == "called",
+        QueueEvent.at >= bindparam("calling_since"),
+    )
+    counts = [calling.scalar_subquery().label("calling")]
+    if ahead:
+        rank, checked_in_at, ticket_id = bindparam("rank"), bindparam("checked_in_at"), bindparam("ticket_id")
+        theirs = _call_rank(Ticket, now, normal_first=False)
+        earlier = (Ticket.checked_in_at < checked_in_at) | (
+            (Ticket.checked_in_at == checked_in_at) & (Ticket.id < ticket_id)
+        )
+        before = select(func.count(Ticket.id)).where(
+            Ticket.site_id == site_id,
+            Ticket.station_id == station_id,
+            Ticket.service_day == day,
+            Ticket.status == TicketStatus.WAITING,
+            Ticket.id != ticket_id,
+            (theirs < rank) | ((theirs == rank) & earlier),
+        )
+        counts.append(before.scalar_subquery().label("ahead"))
+    one_row = select(*counts).subquery()
+    served = (
+        select(QueueEvent.seconds)
+        .join(Ticket, Ticket.id == QueueEvent.ticket_id)
+        .where(Ticket.site_id == site_id, Ticket.service_day == day)
+        .where(QueueEvent.station_id == station_id, QueueEvent.kind == "served", QueueEvent.seconds.is_not(None))
+        .subquery()
+    )
+    # one row of counts beside every service's length (and once, with none, before the first)
+    return select(one_row, served.c.seconds).select_from(one_row.outerjoin(served, true()))
+
+
 class QueueRepository:
     """Tickets, their numbers and their events. The queue tables are imported on first use: the
     onboarding functions never map them."""
@@ -266,10 +320,27 @@ class QueueRepository:
 
     def next_number(self, site_id: str, day: date, prefix: str) -> int:
         """The next ticket number for ``prefix`` at the site on ``day``; the counter stays locked (and
-        the number taken) until the transaction ends, so numbers are unique and gapless."""
+        the number taken) until the transaction ends, so numbers are unique and gapless.
+
+        The busiest statement of a clinic day, so one round trip once the day's counter exists: the
+        row is incremented where it is read (MySQL hands the new value back through
+        ``LAST_INSERT_ID(expr)``, SQLite through ``RETURNING``)."""
         from lambdas.shared.db.models.queue import TicketCounter
 
-        counter = lock_or_create(
+        counters = TicketCounter.__table__
+        key = (counters.c.site_id == site_id, counters.c.service_day == day, counters.c.prefix == prefix)
+        connection = self.session.connection()
+        if connection.dialect.name == "mysql":
+            bumped = update(counters).where(*key).values(last_number=func.last_insert_id(counters.c.last_number + 1))
+            result = connection.execute(bumped)
+            if result.rowcount:
+                return int(result.lastrowid)
+        else:
+            bumped = update(counters).where(*key).values(last_number=counters.c.last_number + 1)
+            number = connection.execute(bumped.returning(counters.c.last_number)).scalar()
+            if number is not None:
+                return number
+        counter = lock_or_create(  # the day's first ticket with this prefix
             self.session, TicketCounter(site_id=site_id, service_day=day, prefix=prefix, last_number=0)
         )
         counter.last_number += 1
@@ -283,6 +354,33 @@ class QueueRepository:
         from lambdas.shared.db.models.queue import Ticket
 
         return self.session.get(Ticket, ticket_id)
+
+    def station_entry(self, ticket_id: str) -> Row[tuple[str, str, dict[str, list[str]], int]] | None:
+        """What entering a station reads, in one query of plain columns: the ticket's ``status``, its
+        site's ``timezone``, ``hours`` and ``grace_seconds``."""
+        from lambdas.shared.db.models.queue import Ticket
+        from lambdas.shared.db.models.sites import Site
+
+        query = (
+            select(Ticket.status, Site.timezone, Site.hours, Site.grace_seconds)
+            .join(Site, Site.id == Ticket.site_id)
+            .where(Ticket.id == ticket_id)
+        )
+        return self.session.execute(query).first()
+
+    def park(self, ticket_id: str, status: str, waiting_for: str, token: str) -> bool:
+        """``waiting.park`` in one statement, for the ticket still in ``status`` (the one that waits for
+        this), read nowhere: the busiest wait needs no round trip to load the row. False, nothing
+        written, otherwise — and when the row holds this token already (a task run twice)."""
+        from lambdas.shared.db.models.queue import Ticket
+
+        parked = self.session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.status == status, Ticket.task_token.is_distinct_from(token))
+            .values(waiting_for=waiting_for, task_token=token)
+            .execution_options(synchronize_session=False)
+        )
+        return parked.rowcount == 1
 
     def lock(self, ticket_id: str) -> Ticket | None:
         """The ticket, its row locked until the transaction ends: one action at a time."""
@@ -333,27 +431,6 @@ class QueueRepository:
             Ticket.called_by_counter == counter,
         )
         return self.session.scalars(query.limit(1)).first()
-
-    def ahead_of(self, ticket: Ticket, now: datetime) -> int:
-        """How many tickets waiting at ``ticket``'s station will be called before it. ``ticket`` may be
-        one about to be stored: counted before its number is taken, it holds no lock for this."""
-        from lambdas.shared.db.models.queue import Ticket
-        from lambdas.shared.domain import TicketStatus
-
-        rank = call_rank(bool(ticket.recalled), ticket.priority, ticket.appointment_at, now)
-        theirs = _call_rank(Ticket, now, normal_first=False)
-        earlier = (Ticket.checked_in_at < ticket.checked_in_at) | (
-            (Ticket.checked_in_at == ticket.checked_in_at) & (Ticket.id < ticket.id)
-        )
-        query = select(func.count(Ticket.id)).where(
-            Ticket.site_id == ticket.site_id,
-            Ticket.station_id == ticket.station_id,
-            Ticket.service_day == ticket.service_day,
-            Ticket.status == TicketStatus.WAITING,
-            Ticket.id != ticket.id,
-            (theirs < rank) | ((theirs == rank) & earlier),
-        )
-        return self.session.execute(query).scalar_one()
 
     @staticmethod
     def _waiting(
@@ -410,26 +487,35 @@ class QueueRepository:
             query = query.where(Ticket.station_id == station_id)
         return list(self.session.scalars(query.order_by(Ticket.checked_in_at, Ticket.id).limit(limit)))
 
-    def service_seconds(self, site_id: str, station_id: str, day: date) -> list[int]:
-        """How long each service at the station lasted on ``day``."""
-        from lambdas.shared.db.models.queue import QueueEvent
-
-        query = self._of_day(site_id, day).where(QueueEvent.station_id == station_id, QueueEvent.kind == "served")
-        return [seconds for seconds in self.session.scalars(query.with_only_columns(QueueEvent.seconds)) if seconds]
-
-    def counters_calling(self, site_id: str, station_id: str, since: datetime) -> int:
-        """How many counters called someone at the station since ``since``."""
-        from sqlalchemy import distinct
-
-        from lambdas.shared.db.models.queue import QueueEvent
-
-        query = select(func.count(distinct(QueueEvent.counter))).where(
-            QueueEvent.site_id == site_id,
-            QueueEvent.station_id == station_id,
-            QueueEvent.kind == "called",
-            QueueEvent.at >= since,
+    def station_figures(
+        self,
+        site_id: str,
+        station_id: str,
+        day: date,
+        now: datetime,
+        calling_since: datetime,
+        ahead_of: Ticket | None = None,
+    ) -> StationFigures:
+        """What a wait estimate at the station needs, in one round trip: each service's length on
+        ``day``, how many counters called since ``calling_since``, and how many tickets waiting there
+        will be called before ``ahead_of`` now (which may be a ticket about to be stored: counted
+        before its number is taken, it holds no lock for this)."""
+        values: dict[str, Any] = {
+            "site_id": site_id,
+            "station_id": station_id,
+            "day": day,
+            "now": now,
+            "calling_since": calling_since,
+        }
+        if ahead_of is not None:
+            rank = call_rank(bool(ahead_of.recalled), ahead_of.priority, ahead_of.appointment_at, now)
+            values |= {"rank": rank, "checked_in_at": ahead_of.checked_in_at, "ticket_id": ahead_of.id}
+        rows = self.session.execute(_station_figures(ahead=ahead_of is not None), values).all()
+        return StationFigures(
+            served_seconds=[row.seconds for row in rows if row.seconds],
+            counters_calling=rows[0].calling,
+            ahead=rows[0].ahead if ahead_of is not None else None,
         )
-        return self.session.execute(query).scalar_one()
 
     def event_counts(self, site_id: str, day: date) -> dict[str, dict[str, int]]:
         """{station: {kind: how many}} for the tickets of ``day``."""

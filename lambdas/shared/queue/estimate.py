@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.repositories import StationFigures
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
 
@@ -28,10 +29,7 @@ class Place:
 
 def pace(uow: UnitOfWork, site: Site, station: Station, now: datetime) -> float:
     """Minutes of waiting per person ahead at the station."""
-    served = uow.queue.service_seconds(site.id, station.id, service_day(site.timezone, now))
-    median_minutes = statistics.median(served) / 60 if len(served) >= MEASURED_AFTER else site.service_minutes
-    counters = uow.queue.counters_calling(site.id, station.id, now - ACTIVE_WITHIN) or len(station.counters)
-    return median_minutes / max(1, counters)
+    return _minutes_per_person(site, station, _figures(uow, site, station, now))
 
 
 def minutes(people: int, minutes_per_person: float) -> int:
@@ -42,5 +40,19 @@ def place(uow: UnitOfWork, site: Site, ticket: Ticket, now: datetime) -> Place:
     """``ticket``'s place at its station (it need not be stored yet): counted, not listed, as a
     station's queue may be long."""
     station = next(each for each in site.stations if each.id == ticket.station_id)
-    ahead = uow.queue.ahead_of(ticket, now)
-    return Place(ahead + 1, minutes(ahead, pace(uow, site, station, now)))
+    figures = _figures(uow, site, station, now, ahead_of=ticket)
+    assert figures.ahead is not None
+    return Place(figures.ahead + 1, minutes(figures.ahead, _minutes_per_person(site, station, figures)))
+
+
+def _figures(
+    uow: UnitOfWork, site: Site, station: Station, now: datetime, ahead_of: Ticket | None = None
+) -> StationFigures:
+    day = service_day(site.timezone, now)
+    return uow.queue.station_figures(site.id, station.id, day, now, now - ACTIVE_WITHIN, ahead_of)
+
+
+def _minutes_per_person(site: Site, station: Station, figures: StationFigures) -> float:
+    served = figures.served_seconds
+    median_minutes = statistics.median(served) / 60 if len(served) >= MEASURED_AFTER else site.service_minutes
+    return median_minutes / max(1, figures.counters_calling or len(station.counters))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -119,7 +119,14 @@ def service_day(timezone: str, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
-def closing_time(site: Site, now: datetime) -> datetime | None:
+class Hours(Protocol):
+    """What the opening hours need of a site: a ``Site``, or a row of just these columns."""
+
+    timezone: str
+    hours: dict[str, list[str]]
+
+
+def closing_time(site: Hours, now: datetime) -> datetime | None:
     """When the site closes today (its own day, in its time zone); None when it is closed now."""
     local = now.astimezone(ZoneInfo(site.timezone))
     hours = site.hours.get(WEEKDAYS[local.weekday()])

@@ -31,9 +31,9 @@ class Station:
     grace_seconds: int  # to reach the counter once called
 
 
-def open_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
-    """The ticket, locked unless only read; ``TicketEnded`` (its status the message) when its day is over."""
-    ticket = uow.queue.lock(ticket_id) if lock else uow.queue.get(ticket_id)
+def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
+    """The ticket, locked; ``TicketEnded`` (its status the message) when its day is over."""
+    ticket = uow.queue.lock(ticket_id)
     if ticket is None:
         raise NotFound("ticket", ticket_id)
     if ticket.status in ENDED:
@@ -44,20 +44,25 @@ def open_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket
 def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) -> Station:
     """The timeouts of the ticket's waits at its station, from the site's hours: a ticket still
     waiting at closing time expires."""
-    ticket = open_ticket(uow, ticket_id, lock=False)
-    site = uow.sites.get(ticket.site_id)
+    entry = uow.queue.station_entry(ticket_id)
+    if entry is None:
+        raise NotFound("ticket", ticket_id)
+    if entry.status in ENDED:
+        raise TicketEnded(entry.status)
     now = now or utcnow()
-    closes = closing_time(site, now)
+    closes = closing_time(entry, now)
     closes_in = int((closes - now).total_seconds()) if closes is not None else 0
-    return Station(closes_in=max(1, closes_in), grace_seconds=max(1, site.grace_seconds))
+    return Station(closes_in=max(1, closes_in), grace_seconds=max(1, entry.grace_seconds))
 
 
 def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> None:
     """Park the workflow on the ticket until staff act — unless they already have."""
+    if uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
+        return
     ticket = open_ticket(uow, ticket_id)
     if ticket.status != AWAITED_IN[waiting_for]:
         raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
-    waiting.park(ticket, waiting_for, token)
+    waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
 
 
 def miss_call(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
