@@ -1,0 +1,1 @@
+"""Order fulfilment: a pair of glasses from a validated prescription to the client's hands."""

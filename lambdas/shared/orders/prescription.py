@@ -1,0 +1,179 @@
+"""A lens prescription as an optician writes it (the fields of HL7 FHIR's VisionPrescription), and
+the rules an order's prescription must meet before a lab makes anything from it.
+
+The request models only read the values (numbers, dates, words); ``problems`` applies the rules
+that need the stage's limits, the lens type or today's date, and names the field of each problem.
+Powers are kept as decimals: 0.25 D steps are exact, and a float's 0.1 never is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lambdas.shared.fields import IsoDate, Name
+
+QUARTER = Decimal("0.25")  # dioptres: sphere, cylinder, addition, prism
+HALF_MM = Decimal("0.5")  # millimetres: pupillary distances and heights
+
+# decimals that fit their columns (a value out of range is refused by ``problems``, never truncated)
+Dioptres = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False)]
+Millimetres = Annotated[Decimal, Field(max_digits=4, decimal_places=1, allow_inf_nan=False)]
+
+
+class LensType(StrEnum):
+    SINGLE_VISION = "single_vision"
+    BIFOCAL = "bifocal"
+    PROGRESSIVE = "progressive"
+
+    @property
+    def multifocal(self) -> bool:
+        return self is not LensType.SINGLE_VISION
+
+
+class LensMaterial(StrEnum):
+    STANDARD = "standard"  # CR-39
+    POLYCARBONATE = "polycarbonate"
+    HIGH_INDEX = "high_index"
+
+
+class Coating(StrEnum):
+    ANTI_REFLECTIVE = "anti_reflective"
+    SCRATCH_RESISTANT = "scratch_resistant"
+    UV = "uv"
+    PHOTOCHROMIC = "photochromic"
+
+
+class PrismBase(StrEnum):
+    IN = "in"
+    OUT = "out"
+    UP = "up"
+    DOWN = "down"
+
+
+class Lens(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: LensType
+    material: LensMaterial = LensMaterial.STANDARD
+    coatings: list[Coating] = Field(default_factory=list, max_length=len(Coating))
+
+
+class Prism(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Dioptres = Field(description="prism dioptres, in 0.25 steps")
+    base: PrismBase
+
+
+class Eye(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sphere: Dioptres = Field(description="dioptres, in 0.25 steps")
+    cylinder: Dioptres | None = Field(None, description="dioptres, in 0.25 steps; minus or plus form")
+    axis: int | None = Field(None, description="degrees 1 to 180: required with a cylinder, absent without")
+    add: Dioptres | None = Field(None, description="near addition, 0.75 to 3.50 in 0.25 steps")
+    prism: Prism | None = None
+
+    @property
+    def has_cylinder(self) -> bool:
+        return self.cylinder is not None and self.cylinder != 0
+
+
+class PerEye(BaseModel):
+    """Monocular measurements in millimetres."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    right: Millimetres
+    left: Millimetres
+
+
+class Prescription(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    right: Eye
+    left: Eye
+    pd: PerEye = Field(description="monocular pupillary distances, 20 to 40 mm each")
+    heights: PerEye | None = Field(None, description="segment or fitting heights: bifocal and progressive lenses")
+    prescriber: Name = Field(description="who wrote it")
+    written_on: IsoDate = Field(description="the date it was written (YYYY-MM-DD)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a stage accepts (its settings): the largest powers and the oldest prescription."""
+
+    sphere: Decimal = Decimal(20)
+    cylinder: Decimal = Decimal(6)
+    max_age: timedelta = timedelta(days=730)
+
+
+ADDITION = (Decimal("0.75"), Decimal("3.50"))
+PD = (Decimal(20), Decimal(40))
+HEIGHT = (Decimal(10), Decimal(40))
+PRISM = (QUARTER, Decimal(10))
+AXIS = (1, 180)
+
+Problem = tuple[str, str]  # (field, message)
+
+
+def problems(rx: Prescription, lens: Lens, limits: Limits, today: date, at: str = "body") -> list[Problem]:
+    """Every rule ``rx`` breaks for a ``lens`` order today, each with the field it names (under ``at``)."""
+    found: list[Problem] = []
+    where = f"{at}.prescription"
+    for side in ("right", "left"):
+        found += _eye_problems(getattr(rx, side), limits, f"{where}.{side}")
+        found += _in_range(getattr(rx.pd, side), PD, HALF_MM, f"{where}.pd.{side}", "mm")
+        if rx.heights is not None:
+            found += _in_range(getattr(rx.heights, side), HEIGHT, HALF_MM, f"{where}.heights.{side}", "mm")
+    if lens.type.multifocal:
+        if rx.heights is None:
+            found.append((f"{where}.heights", f"{lens.type} lenses need the segment or fitting height of each eye"))
+        for side in ("right", "left"):
+            if getattr(rx, side).add is None:
+                found.append((f"{where}.{side}.add", f"{lens.type} lenses need a near addition for each eye"))
+    if rx.written_on > today:
+        found.append((f"{where}.written_on", f"a prescription is written on or before today ({today.isoformat()})"))
+    elif rx.written_on < today - limits.max_age:
+        oldest = (today - limits.max_age).isoformat()
+        found.append((f"{where}.written_on", f"the prescription is too old: written on {oldest} or later, please"))
+    if len(set(lens.coatings)) != len(lens.coatings):
+        found.append((f"{at}.lens.coatings", "name each coating once"))
+    return found
+
+
+def _eye_problems(eye: Eye, limits: Limits, where: str) -> list[Problem]:
+    found = _in_range(eye.sphere, (-limits.sphere, limits.sphere), QUARTER, f"{where}.sphere", "D")
+    if eye.cylinder is not None:
+        found += _in_range(eye.cylinder, (-limits.cylinder, limits.cylinder), QUARTER, f"{where}.cylinder", "D")
+    if eye.has_cylinder:
+        if eye.axis is None:
+            found.append((f"{where}.axis", "a cylinder needs its axis, a whole number of degrees from 1 to 180"))
+        elif not AXIS[0] <= eye.axis <= AXIS[1]:
+            found.append((f"{where}.axis", "the axis is a whole number of degrees from 1 to 180"))
+    elif eye.axis is not None:
+        found.append((f"{where}.axis", "an axis goes with a cylinder: leave it out when there is none"))
+    if eye.add is not None:
+        found += _in_range(eye.add, ADDITION, QUARTER, f"{where}.add", "D")
+    if eye.prism is not None:
+        found += _in_range(eye.prism.amount, PRISM, QUARTER, f"{where}.prism.amount", "Δ")
+    return found
+
+
+def _in_range(value: Decimal, bounds: tuple[Decimal, Decimal], step: Decimal, field: str, unit: str) -> list[Problem]:
+    low, high = bounds
+    if not low <= value <= high:
+        return [(field, f"must be from {_shown(low, unit)} to {_shown(high, unit)}")]
+    if value % step:
+        return [(field, f"must be in steps of {step} {unit}")]
+    return []
+
+
+def _shown(value: Decimal, unit: str) -> str:
+    return f"{value:.1f} {unit}" if unit == "mm" else f"{value:+.2f} {unit}"
