@@ -113,28 +113,37 @@ class TicketPriority(StrEnum):
     MEDICAL = "medical"
 
 
-class FrameStatus(StrEnum):
-    AVAILABLE = "available"
-    RESERVED = "reserved"
-    DELIVERED = "delivered"
-    RETIRED = "retired"
-
-
-class ReservationStatus(StrEnum):
-    ACTIVE = "active"
-    RELEASED = "released"
-    FULFILLED = "fulfilled"
+class FrameKind(StrEnum):
+    DONATED = "donated"
+    NEW = "new"
 
 
 class OrderStatus(StrEnum):
+    """Where an order is; each waiting status is one wait of its workflow."""
+
     RECEIVED = "received"
+    AWAITING_FRAME = "awaiting_frame"  # none of its SKU in stock: waits for a restock or another frame
     FRAME_RESERVED = "frame_reserved"
-    SUBMITTED_TO_LAB = "submitted_to_lab"
-    LAB_REJECTED = "lab_rejected"
-    QUALITY_CHECK = "quality_check"
-    READY = "ready"
+    AT_LAB = "at_lab"  # waits for the lab's result
+    REMAKE = "remake"  # failed its quality check: goes back to the lab
+    QUALITY_CHECK = "quality_check"  # the lab shipped it: waits for the check
+    READY = "ready"  # waits for its pickup
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    LAB_REJECTED = "lab_rejected"
+    QC_FAILED = "qc_failed"  # a third failed check: a manager decides
+    UNCOLLECTED = "uncollected"
+
+
+ORDER_ENDED = frozenset(
+    {
+        OrderStatus.DELIVERED,
+        OrderStatus.CANCELLED,
+        OrderStatus.LAB_REJECTED,
+        OrderStatus.QC_FAILED,
+        OrderStatus.UNCOLLECTED,
+    }
+)
 
 
 class NotificationChannel(StrEnum):

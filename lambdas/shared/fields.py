@@ -27,6 +27,7 @@ DIGEST_LENGTH = 64  # a SHA-256 in hex: exact-match keys of any length
 SLUG_LENGTH = 36  # the ids managers choose for sites, stations and counters: saint-denis, eye-exam
 PREFIX_LENGTH = 3  # a station's ticket prefix: A, E, FR
 TIMEZONE_LENGTH = 64  # an IANA time zone: Europe/Paris
+SKU_LENGTH = 64  # a frame model's stock-keeping unit, as the site labels its shelf
 
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # the ids this API makes

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.models.clients import ConsentRecord
-from lambdas.shared.db.models.orders import Order, Prescription
+from lambdas.shared.db.models.orders import FrameStock
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.models.sites import Site, Station
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
@@ -64,21 +64,20 @@ def test_database_refuses_an_unknown_status(sessions: sessionmaker[Session], mak
         session.execute(text("UPDATE clients SET status = 'bogus' WHERE id = :id"), {"id": client.id})
 
 
-def test_database_refuses_an_axis_outside_0_to_180(sessions: sessionmaker[Session], make_client) -> None:
-    client = make_client()
+def test_database_refuses_a_negative_stock(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        site = Site(id="saint-denis", name="Saint-Denis", configured_by="sub-1")
-        session.add(site)
+        session.add(Site(id="saint-denis", name="Saint-Denis", configured_by="sub-1"))
         session.flush()
-        order = Order(client_id=client.id, site_id=site.id, created_by="sub-1")
-        session.add(order)
+        session.add(
+            FrameStock(
+                site_id="saint-denis", sku="RAY-01", description="x", kind="donated", quantity=1, configured_by="s"
+            )
+        )
     with (
         pytest.raises((IntegrityError, OperationalError), match=r"(?i)constraint"),
         sessions.begin() as session,
     ):
-        session.add(
-            Prescription(order_id=order.id, right_sphere=-1, right_axis=200, right_pd=31, left_sphere=-1, left_pd=31)
-        )
+        session.execute(text("UPDATE frame_stock SET quantity = quantity - 2"))
 
 
 def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -111,15 +110,16 @@ def test_erasure_keeps_orders_for_the_counts_but_not_their_prescriptions(onboard
     with sessions.begin() as session:
         session.add(Site(id="site-1", name="Saint-Denis", configured_by="test"))
         session.flush()
-        session.add(Order(id="order-1", client_id=client_id, site_id="site-1", created_by="test",
-                          lab_note="Mme Diallo prefers thin lenses"))  # fmt: skip
-        session.add(Prescription(order_id="order-1", right_sphere=Decimal("-2.25"), right_pd=Decimal("31.5"),
-                                 left_sphere=Decimal("-1.75"), left_pd=Decimal("31.0"), prescribed_by="Dr Martin",
-                                 prescribed_on=date(2026, 3, 1)))  # fmt: skip
+        session.add(Prescription(id="rx-1", client_id=client_id, version=1, rx={"right": {"sphere": "-2.25"}},
+                                 prescriber="Dr Martin", written_on=date(2026, 3, 1), recorded_by="test"))  # fmt: skip
+        session.flush()
+        session.add(Order(id="order-1", client_id=client_id, site_id="site-1", prescription_id="rx-1",
+                          frame_sku="RAY-01", lens={"type": "single_vision"}, created_by="test",
+                          reason="Mme Diallo prefers thin lenses"))  # fmt: skip
     onboarding.erase(client_id)
     with UnitOfWork("test") as uow:
         order = uow.session.get(Order, "order-1")
-        assert (order.client_id, order.lab_note) == (client_id, None)
+        assert (order.client_id, order.prescription_id, order.reason) == (client_id, None, None)
         assert uow.session.execute(select(func.count()).select_from(Prescription)).scalar_one() == 0
 
 

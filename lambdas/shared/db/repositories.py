@@ -17,8 +17,10 @@ from lambdas.shared.db.models.records import IdempotencyRecord, Notification
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy import Row, Select
+    from sqlalchemy import Row as ResultRow
+    from sqlalchemy import Select
 
+    from lambdas.shared.db.models.orders import FrameStock
     from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
 
@@ -209,6 +211,53 @@ class IdempotencyRepository:
         self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.entity_id.in_(entity_ids)))
 
 
+class FrameRepository:
+    """A site's frames by SKU. Counts change in one statement each: never a lost update."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, site_id: str, sku: str) -> FrameStock | None:
+        from lambdas.shared.db.models.orders import FrameStock
+
+        return self.session.get(FrameStock, (site_id, sku), populate_existing=True)
+
+    def lock_or_create(self, site_id: str, sku: str, description: str, kind: str, actor: str) -> FrameStock:
+        from lambdas.shared.db.models.orders import FrameStock
+
+        row = FrameStock(site_id=site_id, sku=sku, description=description, kind=kind, quantity=0, configured_by=actor)
+        return lock_or_create(self.session, row)
+
+    def of_site(self, site_id: str) -> list[FrameStock]:
+        from lambdas.shared.db.models.orders import FrameStock
+
+        return list(
+            self.session.scalars(select(FrameStock).where(FrameStock.site_id == site_id).order_by(FrameStock.sku))
+        )
+
+    def add(self, site_id: str, sku: str, quantity: int) -> bool:
+        """``quantity`` more (fewer, when negative); False when the site has no such SKU."""
+        return self._change(site_id, sku, quantity, at_least=None)
+
+    def take_one(self, site_id: str, sku: str) -> bool:
+        """One fewer, if one is left: False when none is (or there is no such SKU)."""
+        return self._change(site_id, sku, -1, at_least=1)
+
+    def _change(self, site_id: str, sku: str, by: int, at_least: int | None) -> bool:
+        from lambdas.shared.db.models.orders import FrameStock
+
+        where = [FrameStock.site_id == site_id, FrameStock.sku == sku]
+        if at_least is not None:
+            where.append(FrameStock.quantity >= at_least)
+        changed = self.session.execute(
+            update(FrameStock)
+            .where(*where)
+            .values(quantity=FrameStock.quantity + by)
+            .execution_options(synchronize_session=False)
+        )
+        return changed.rowcount == 1
+
+
 class SiteRepository:
     """Sites with their stations. The site tables are imported on first use: the onboarding
     functions never map them."""
@@ -355,7 +404,7 @@ class QueueRepository:
 
         return self.session.get(Ticket, ticket_id)
 
-    def station_entry(self, ticket_id: str) -> Row[tuple[str, str, dict[str, list[str]], int]] | None:
+    def station_entry(self, ticket_id: str) -> ResultRow[tuple[str, str, dict[str, list[str]], int]] | None:
         """What entering a station reads, in one query of plain columns: the ticket's ``status``, its
         site's ``timezone``, ``hours`` and ``grace_seconds``."""
         from lambdas.shared.db.models.queue import Ticket
@@ -583,10 +632,11 @@ class OrderRepository:
         self.session = session
 
     def forget_prescriptions(self, client_ids: Collection[str]) -> None:
-        """The orders stay for the counts; their prescriptions (health data) and notes go."""
+        """The orders stay for the counts; their prescriptions (health data) and reasons go."""
         # imported here: only erasure needs the order tables, the onboarding tasks never map them
         from lambdas.shared.db.models.orders import Order, Prescription
 
-        orders = select(Order.id).where(Order.client_id.in_(client_ids))
-        self.session.execute(delete(Prescription).where(Prescription.order_id.in_(orders)))
-        self.session.execute(update(Order).where(Order.client_id.in_(client_ids)).values(lab_note=None))
+        self.session.execute(
+            update(Order).where(Order.client_id.in_(client_ids)).values(prescription_id=None, reason=None)
+        )
+        self.session.execute(delete(Prescription).where(Prescription.client_id.in_(client_ids)))

@@ -18,6 +18,7 @@ from lambdas.shared.db.repositories import (
     ClientRepository,
     ConsentRepository,
     EvidenceRepository,
+    FrameRepository,
     IdempotencyRepository,
     NotificationRepository,
     OrderRepository,
@@ -65,6 +66,7 @@ class UnitOfWork:
     clients: ClientRepository
     evidence: EvidenceRepository
     consents: ConsentRepository
+    frames: FrameRepository
     notifications: NotificationRepository
     idempotency: IdempotencyRepository
     orders: OrderRepository
@@ -80,6 +82,7 @@ class UnitOfWork:
         self.clients = ClientRepository(self.session)
         self.evidence = EvidenceRepository(self.session)
         self.consents = ConsentRepository(self.session)
+        self.frames = FrameRepository(self.session)
         self.notifications = NotificationRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.orders = OrderRepository(self.session)

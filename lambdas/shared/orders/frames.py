@@ -1,0 +1,87 @@
+"""A site's frames, by SKU: donated or new, how many are on the shelf.
+
+The count only ever changes in one statement (``quantity = quantity ± n``, the decrement only where
+one is left), so concurrent reservations, releases and restocks never lose an update and the stock
+never goes below zero — the database refuses it too.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lambdas.shared.db.models.orders import FrameStock
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import FrameKind
+from lambdas.shared.errors import NotFound
+from lambdas.shared.fields import SKU_LENGTH, Text
+
+SKU_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{SKU_LENGTH - 1}}}$"
+MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
+
+
+class FrameSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Text = Field(description="what the front desk sees: model, colour, size")
+    kind: FrameKind = Field(description="donated or new")
+    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="how many are on the shelf now")
+
+
+class Restock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="how many arrived")
+
+
+class FrameView(BaseModel):
+    site_id: str
+    sku: str
+    description: str
+    kind: FrameKind
+    quantity: int
+
+    @classmethod
+    def of(cls, stock: FrameStock) -> FrameView:
+        return cls(
+            site_id=stock.site_id,
+            sku=stock.sku,
+            description=stock.description,
+            kind=stock.kind,
+            quantity=stock.quantity,
+        )
+
+
+class FramePage(BaseModel):
+    items: list[FrameView]
+
+
+def set_stock(uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, actor: str) -> FrameView:
+    """Create or replace the SKU's description, kind and count."""
+    if uow.sites.get(site_id) is None:
+        raise NotFound("site", site_id)
+    stock = uow.frames.lock_or_create(site_id, sku, settings.description, settings.kind, actor)
+    stock.description, stock.kind, stock.quantity, stock.configured_by = (
+        settings.description,
+        settings.kind,
+        settings.quantity,
+        actor,
+    )
+    uow.audit("frames.set", "frame_stock", f"{site_id}/{sku}", quantity=settings.quantity)
+    uow.session.flush()
+    return FrameView.of(stock)
+
+
+def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) -> FrameView:
+    """``quantity`` more on the shelf."""
+    if not uow.frames.add(site_id, sku, quantity):
+        raise NotFound("frame", f"{sku} at site {site_id}")
+    uow.audit("frames.restocked", "frame_stock", f"{site_id}/{sku}", quantity=quantity)
+    stock = uow.frames.get(site_id, sku)
+    assert stock is not None
+    return FrameView.of(stock)
+
+
+def list_frames(uow: UnitOfWork, site_id: str) -> FramePage:
+    if uow.sites.get(site_id) is None:
+        raise NotFound("site", site_id)
+    return FramePage(items=[FrameView.of(stock) for stock in uow.frames.of_site(site_id)])
