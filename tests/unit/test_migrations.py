@@ -112,11 +112,17 @@ def test_rows_written_before_0003_are_rewritten_to_the_forms_the_code_compares(e
 def test_0008_replaces_the_first_schemas_order_tables_only_while_they_are_empty(empty_database: Engine) -> None:
     upgrade(empty_database, "0007")
     with empty_database.begin() as connection:
-        connection.execute(text("INSERT INTO sites (id, name, timezone, hours, grace_seconds, default_journey, "
-                                "priority_streak, service_minutes, configured_by, created_at, updated_at) VALUES "
-                                "('s', 'S', 'Europe/Paris', '{}', 180, '[]', 3, 8, 'x', '2026-01-01', '2026-01-01')"))  # fmt: skip
-        connection.execute(text("INSERT INTO frames (id, site_id, reference, model, status, donated_at) "
-                                "VALUES ('f', 's', 'R-1', 'Model', 'available', '2026-01-01')"))  # fmt: skip
+        site = (
+            "INSERT INTO sites (id, name, timezone, hours, grace_seconds, default_journey, priority_streak, "
+            "service_minutes, configured_by, created_at, updated_at) "
+            "VALUES ('s', 'S', 'Europe/Paris', '{}', 180, '[]', 3, 8, 'x', '2026-01-01', '2026-01-01')"
+        )
+        connection.execute(text(site))
+        frame = (
+            "INSERT INTO frames (id, site_id, reference, model, status, donated_at) "
+            "VALUES ('f', 's', 'R-1', 'Model', 'available', '2026-01-01')"
+        )
+        connection.execute(text(frame))
     # a stage where someone wrote a frame keeps it: the migration stops and says where
     with pytest.raises(RuntimeError, match="table frames holds rows"):
         upgrade(empty_database)
