@@ -51,6 +51,15 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/tickets/{ticket_id}/transfer"): frozenset({FRONT_DESK}),
     ("POST", "/tickets/{ticket_id}/cancel"): frozenset({FRONT_DESK}),
     ("GET", "/sites/{site_id}/board"): frozenset({FRONT_DESK, MANAGERS, OPS, LAB}),
+    ("POST", "/orders"): frozenset({FRONT_DESK}),
+    ("GET", "/orders"): frozenset({FRONT_DESK, MANAGERS}),
+    ("GET", "/orders/{order_id}"): frozenset({FRONT_DESK, MANAGERS}),
+    ("POST", "/orders/{order_id}/frame"): frozenset({FRONT_DESK}),
+    ("POST", "/orders/{order_id}/lab-result"): frozenset({FRONT_DESK}),
+    ("POST", "/orders/{order_id}/quality-check"): frozenset({FRONT_DESK}),
+    ("POST", "/orders/{order_id}/pickup"): frozenset({FRONT_DESK}),
+    ("POST", "/orders/{order_id}/cancel"): frozenset({FRONT_DESK}),
+    ("POST", "/lab/orders/{order_id}/result"): frozenset({FRONT_DESK, LAB}),
     ("GET", "/sites/{site_id}/statistics"): frozenset({MANAGERS}),
 }
 

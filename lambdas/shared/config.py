@@ -7,6 +7,7 @@ Logic never reads ``os.environ``: it asks for a settings model.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cache
 from typing import Self
 
@@ -75,6 +76,15 @@ class IntakeSettings(_EnvSettings):
     )
 
 
+class OrderSettings(_EnvSettings):
+    """The programme's rules for orders: per-stage settings (CDK sets them from the stage's settings)."""
+
+    max_sphere: Decimal = Field(Decimal(20), alias="ORDER_MAX_SPHERE", gt=0, le=30, description="dioptres")
+    max_cylinder: Decimal = Field(Decimal(6), alias="ORDER_MAX_CYLINDER", gt=0, le=10, description="dioptres")
+    prescription_max_age_days: int = Field(730, alias="PRESCRIPTION_MAX_AGE_DAYS", gt=0)
+    lab_timeout_days: int = Field(30, alias="LAB_TIMEOUT_DAYS", gt=0, description="from the first submission")
+
+
 class WorkflowSettings(_EnvSettings):
     """The state machines the API starts: ``STATE_MACHINE_ARN_<NAME>`` per workflow (set by CDK)."""
 
@@ -121,6 +131,11 @@ def api_settings() -> ApiSettings:
 @cache
 def intake_settings() -> IntakeSettings:
     return IntakeSettings.from_env()
+
+
+@cache
+def order_settings() -> OrderSettings:
+    return OrderSettings.from_env()
 
 
 @cache

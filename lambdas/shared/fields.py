@@ -28,6 +28,7 @@ SLUG_LENGTH = 36  # the ids managers choose for sites, stations and counters: sa
 PREFIX_LENGTH = 3  # a station's ticket prefix: A, E, FR
 TIMEZONE_LENGTH = 64  # an IANA time zone: Europe/Paris
 SKU_LENGTH = 64  # a frame model's stock-keeping unit, as the site labels its shelf
+SKU_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{SKU_LENGTH - 1}}}$"
 
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # the ids this API makes

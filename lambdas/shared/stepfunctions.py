@@ -78,6 +78,17 @@ class Workflows:
                 ) from error
             raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
 
+    def heartbeat(self, token: str) -> None:
+        """News of progress for a waiting task: its heartbeat clock starts again."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("send_task_heartbeat", taskToken=token)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
+                raise CallbackClosed("the workflow no longer waits (it timed out or stopped)") from error
+            raise WorkflowUnavailable(f"Step Functions refused the heartbeat: {error}") from error
+
     def fail(self, token: str, error: str, cause: str) -> bool:
         """Answer a waiting task with ``error`` (its ASL catches it by name); False when it no longer waits."""
         from botocore.exceptions import ClientError

@@ -48,6 +48,14 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
         for action in ("call", "arrived", "recall", "no-show", "complete", "transfer", "cancel")
     },
     ("GET", "/sites/{site_id}/board"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("POST", "/orders"): {202, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("GET", "/orders"): {200, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/orders/{order_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    **{
+        ("POST", f"/orders/{{order_id}}/{action}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED
+        for action in ("frame", "lab-result", "quality-check", "pickup", "cancel")
+    },
+    ("POST", "/lab/orders/{order_id}/result"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites/{site_id}/statistics"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
 }
 SUCCESS = {200, 201, 202, 204}

@@ -69,6 +69,23 @@ BEYOND_JSON_SCHEMA: list[tuple[str, str, re.Pattern[str]]] = [
     ("/sites/{site_id}", "body.hours", re.compile(r"must open before it closes")),
     # a journey names the site's own stations: what exists is state, not schema
     ("/sites/{site_id}", "body.default_journey", re.compile(r"has no station")),
+    # an order names what exists: an onboarded client, a site, one of its frames
+    ("/orders", "body.client_id", re.compile(r"^no client")),
+    ("/orders", "body.site_id", re.compile(r"^no site")),
+    ("/orders", "body.frame_sku", re.compile(r"has no frame")),
+    # the programme's limits are the stage's settings; the rest ties one field to another, or to today
+    *(
+        ("/orders", f"body.prescription.{side}.{field}", reason)
+        for side in ("right", "left")
+        for field, reason in (
+            ("sphere", re.compile(r"^must be from")),
+            ("cylinder", re.compile(r"^must be from")),
+            ("axis", re.compile(r"cylinder")),
+            ("add", re.compile(r"lenses need a near addition")),
+        )
+    ),
+    ("/orders", "body.prescription.heights", re.compile(r"lenses need the segment or fitting height")),
+    ("/orders", "body.prescription.written_on", re.compile(r"on or before today|too old")),
 ]
 NEGATIVE_SHARE = 1 / 3  # of each operation's cases; the rest are valid for the document
 

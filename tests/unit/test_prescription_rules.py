@@ -37,7 +37,12 @@ def rx(**changes: Any) -> dict[str, Any]:
 
 
 def found(body: dict[str, Any], lens: str = "single_vision", limits: Limits = PROGRAMME) -> list[str]:
-    return [field for field, _ in problems(Prescription.model_validate(body), Lens(type=lens), limits, TODAY)]
+    """The fields refused: by the request model (what the document states) or by ``problems``."""
+    try:
+        rx = Prescription.model_validate(body)
+    except ValidationError as refused:
+        return ["body.prescription." + ".".join(str(part) for part in error["loc"]) for error in refused.errors()]
+    return [field for field, _ in problems(rx, Lens(type=lens), limits, TODAY)]
 
 
 def test_a_valid_prescription_has_no_problem() -> None:

@@ -248,3 +248,131 @@ def queue(local_step_functions: tuple[StepFunctionsService, ManualClock]) -> Que
     """The local site seeded, open all day: a queue to check people into."""
     seed()
     return Queue(*local_step_functions)
+
+
+@dataclass
+class Orders:
+    """Orders of glasses for one active client at the local site, over the API; the engine on a manual clock."""
+
+    service: StepFunctionsService
+    clock: ManualClock
+    client_id: str
+
+    def stock(self, sku: str = "RAY-01", quantity: int = 1) -> None:
+        body = {"description": "Acetate, black, 52-18", "kind": "donated", "quantity": quantity}
+        status, answer = call_api(api_event("PUT", f"/sites/{SITE_ID}/frames/{sku}", body=body, groups=("managers",)))
+        assert status == 200, answer
+        self.settle()
+
+    def restock(self, sku: str = "RAY-01", quantity: int = 1) -> None:
+        path = f"/sites/{SITE_ID}/frames/{sku}/restock"
+        status, answer = call_api(api_event("POST", path, body={"quantity": quantity}, groups=("managers",)))
+        assert status == 200, answer
+        self.settle()
+
+    def on_shelf(self, sku: str = "RAY-01") -> int:
+        status, page = call_api(api_event("GET", f"/sites/{SITE_ID}/frames"))
+        assert status == 200, page
+        return next(item["quantity"] for item in page["items"] if item["sku"] == sku)
+
+    def create(self, key: str | None = None, **changes: Any) -> str:
+        status, accepted = self.submit(key, **changes)
+        assert status == 202, accepted
+        return accepted["order_id"]
+
+    def submit(self, key: str | None = None, **changes: Any) -> tuple[int, Any]:
+        headers = {"Idempotency-Key": key} if key else None
+        answer = call_api(api_event("POST", "/orders", body=order_body(self.client_id, **changes), headers=headers))
+        self.settle()
+        return answer
+
+    def act(self, order_id: str, action: str, body: Any = None) -> tuple[int, Any]:
+        """POST /orders/{id}/{action}: frame, lab-result, quality-check, pickup, cancel."""
+        answer = call_api(api_event("POST", f"/orders/{order_id}/{action}", body=body))
+        self.settle()
+        return answer
+
+    def lab(self, order_id: str, status: str, **body: Any) -> dict[str, Any]:
+        code, answer = self.act(order_id, "lab-result", {"status": status, **body})
+        assert code == 200, answer
+        return answer
+
+    def check(self, order_id: str, right: dict[str, Any], left: dict[str, Any], **more: Any) -> dict[str, Any]:
+        code, answer = self.act(order_id, "quality-check", {"right": right, "left": left, **more})
+        assert code == 200, answer
+        return answer
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        status, body = call_api(api_event("GET", f"/orders/{order_id}"))
+        assert status == 200, body
+        return body
+
+    def status(self, order_id: str) -> str:
+        return self.order(order_id)["status"]
+
+    def events(self, order_id: str) -> list[str]:
+        return [event["kind"] for event in self.order(order_id)["events"]]
+
+    def settle(self) -> None:
+        assert self.service.engine.wait_idle(30), "the engine did not settle"
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.settle()
+
+    def arn(self, order_id: str) -> str:
+        return f"arn:aws:states:us-east-1:000000000000:execution:order-fulfilment:order-{order_id}"
+
+    def execution(self, order_id: str) -> dict[str, Any]:
+        return self.service.DescribeExecution({"executionArn": self.arn(order_id)})
+
+    def outcome(self, order_id: str) -> str | None:
+        execution = self.execution(order_id)
+        if execution["status"] == "RUNNING":
+            return None
+        assert execution["status"] == "SUCCEEDED", execution
+        return json.loads(execution["output"])["outcome"]
+
+    def history(self, order_id: str) -> list[dict[str, Any]]:
+        return self.service.GetExecutionHistory({"executionArn": self.arn(order_id), "maxResults": 1000})["events"]
+
+    def entered(self, order_id: str) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history(order_id)
+            if event["type"].endswith("StateEntered")
+        ]
+
+
+def order_body(client_id: str, **changes: Any) -> dict[str, Any]:
+    """A valid single-vision order for ``client_id``; ``changes`` replace top-level fields."""
+    body: dict[str, Any] = {
+        "client_id": client_id,
+        "site_id": SITE_ID,
+        "frame_sku": "RAY-01",
+        "lens": {"type": "single_vision"},
+        "prescription": {
+            "right": {"sphere": "-2.25", "cylinder": "-0.50", "axis": 90},
+            "left": {"sphere": "-2.00"},
+            "pd": {"right": "31.5", "left": "32"},
+            "prescriber": "Dr Camille Roux",
+            "written_on": datetime.now(UTC).date().isoformat(),
+        },
+    }
+    body.update(changes)
+    return body
+
+
+# what the lensmeter reads on glasses made exactly to ``order_body``'s prescription
+EXACT = ({"sphere": "-2.25", "cylinder": "-0.50", "axis": 90}, {"sphere": "-2.00"})
+
+
+@pytest.fixture
+def orders(local_step_functions: tuple[StepFunctionsService, ManualClock]) -> Orders:
+    """The local site seeded, an active client, one frame RAY-01 on the shelf."""
+    seed()
+    service, clock = local_step_functions
+    client_id = Onboarding(service, clock).onboard()
+    desk = Orders(service, clock, client_id)
+    desk.stock()
+    return desk

@@ -9,34 +9,39 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.routes.sites import SiteId
-from lambdas.shared.orders import frames
+from lambdas.shared.fields import SKU_PATTERN
+from lambdas.shared.orders import desk, frames
 from lambdas.shared.orders.frames import FramePage, FrameView
 
 routes = Routes()
 
-Sku = Annotated[str, Path(pattern=frames.SKU_PATTERN, description="the frame model's SKU, e.g. RAY-2140-52")]
+Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SKU, e.g. RAY-2140-52")]
 
 
 @routes.put(
     "/sites/{site_id}/frames/{sku}",
     allow=CONFIGURE_SITES,
-    summary="Create or replace a site's stock of one frame model: its description, kind and count",
+    summary="Set a site's stock of one frame model: description, kind, count (orders waiting for it take theirs)",
 )
 def handle_set_frames(site_id: SiteId, sku: Sku, settings: Annotated[frames.FrameSettings, Body()]) -> FrameView:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        return frames.set_stock(uow, site_id, sku, settings, actor)
+        frame, answers = frames.set_stock(uow, site_id, sku, settings, actor)
+    desk.tell_workflow(actor, answers)
+    return frame
 
 
 @routes.post(
     "/sites/{site_id}/frames/{sku}/restock",
     allow=CONFIGURE_SITES,
-    summary="Add frames of one model to a site's stock",
+    summary="Add frames of one model to a site's stock: orders waiting for it take theirs, oldest first",
 )
 def handle_restock(site_id: SiteId, sku: Sku, restock: Annotated[frames.Restock, Body()]) -> FrameView:
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
-        return frames.restock(uow, site_id, sku, restock.quantity, actor)
+        frame, answers = frames.restock(uow, site_id, sku, restock.quantity, actor)
+    desk.tell_workflow(actor, answers)
+    return frame
 
 
 @routes.get(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Row as ResultRow
     from sqlalchemy import Select
 
-    from lambdas.shared.db.models.orders import FrameStock
+    from lambdas.shared.db.models.orders import FrameStock, LabSubmission, Order, OrderEvent, Prescription
     from lambdas.shared.db.models.queue import QueueEvent, Ticket
     from lambdas.shared.db.models.sites import Site
 
@@ -628,8 +628,105 @@ class QueueRepository:
 
 
 class OrderRepository:
+    """Orders, their prescriptions, events and lab submissions. The order tables are imported on
+    first use: the onboarding and queue functions never map them."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def get(self, order_id: str) -> Order | None:
+        from lambdas.shared.db.models.orders import Order
+
+        return self.session.get(Order, order_id)
+
+    def lock(self, order_id: str) -> Order | None:
+        """The order, its row locked until the transaction ends: one change at a time."""
+        from lambdas.shared.db.models.orders import Order
+
+        return self.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def prescription(self, prescription_id: str | None) -> Prescription | None:
+        from lambdas.shared.db.models.orders import Prescription
+
+        return None if prescription_id is None else self.session.get(Prescription, prescription_id)
+
+    def next_prescription_version(self, client_id: str) -> int:
+        """The client's next version number (the caller holds the client's row lock)."""
+        from lambdas.shared.db.models.orders import Prescription
+
+        query = select(func.max(Prescription.version)).where(Prescription.client_id == client_id)
+        return (self.session.execute(query).scalar_one() or 0) + 1
+
+    def park(self, order_id: str, status: str, waiting_for: str, token: str) -> bool:
+        """``waiting.park`` in one statement, for the order still in ``status`` (see ``QueueRepository.park``)."""
+        from lambdas.shared.db.models.orders import Order
+
+        parked = self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == status, Order.task_token.is_distinct_from(token))
+            .values(waiting_for=waiting_for, task_token=token)
+            .execution_options(synchronize_session=False)
+        )
+        return parked.rowcount == 1
+
+    def forget_token(self, order_id: str, token: str) -> None:
+        """The answered wait's token off the row — unless another wait has parked since."""
+        from lambdas.shared.db.models.orders import Order
+
+        self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.task_token == token)
+            .values(waiting_for=None, task_token=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    def awaiting_frame(self, site_id: str, sku: str, limit: int) -> list[Order]:
+        """The orders waiting for this frame, oldest first, locked (the others skip them)."""
+        from lambdas.shared.db.models.orders import Order
+        from lambdas.shared.domain import OrderStatus
+
+        query = (
+            select(Order)
+            .where(Order.site_id == site_id, Order.frame_sku == sku, Order.status == OrderStatus.AWAITING_FRAME)
+            .order_by(Order.created_at, Order.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(query))
+
+    def record(self, event: OrderEvent) -> None:
+        self.session.add(event)
+
+    def events(self, order_id: str) -> list[OrderEvent]:
+        from lambdas.shared.db.models.orders import OrderEvent
+
+        query = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        return list(self.session.scalars(query))
+
+    def count_events(self, order_id: str, kind: str) -> int:
+        from lambdas.shared.db.models.orders import OrderEvent
+
+        query = select(func.count()).where(OrderEvent.order_id == order_id, OrderEvent.kind == kind)
+        return self.session.execute(query).scalar_one()
+
+    def submission(self, order_id: str, attempt: int) -> LabSubmission | None:
+        from lambdas.shared.db.models.orders import LabSubmission
+
+        return self.session.get(LabSubmission, (order_id, attempt))
+
+    def search(self, client_id: str | None, status: str | None, limit: int) -> list[Order]:
+        from lambdas.shared.db.models.orders import Order
+
+        query = select(Order)
+        if client_id is not None:
+            query = query.where(Order.client_id == client_id)
+        if status is not None:
+            query = query.where(Order.status == status)
+        return list(self.session.scalars(query.order_by(Order.created_at.desc(), Order.id).limit(limit)))
 
     def forget_prescriptions(self, client_ids: Collection[str]) -> None:
         """The orders stay for the counts; their prescriptions (health data) and reasons go."""

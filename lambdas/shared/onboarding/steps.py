@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from lambdas.shared import waiting
+from lambdas.shared import notify, waiting
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client, ConsentRecord
-from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
@@ -275,31 +274,10 @@ def activate_client(uow: UnitOfWork, client_id: str) -> Activation:
     in the audit trail, and nothing is sent.
     """
     client = _open_client(uow, client_id)
-    consents = uow.consents.of(client_id)
-    sms = consents.get(ConsentPurpose.SMS)
-    channel = (
-        NotificationChannel.SMS
-        if client.phone and sms is not None and sms.granted and sms.withdrawn_at is None
-        else NotificationChannel.EMAIL
-        if client.email
-        else None
-    )
     if client.status != ClientStatus.ACTIVE:
         client.status, client.waiting_for, client.task_token = ClientStatus.ACTIVE, None, None
         uow.audit("client.activated", "client", client_id)
-        if channel is None:
+        if notify.channel_for(uow, client) is None:
             uow.audit("client.welcomed_in_person", "client", client_id)
-    dedup_key = f"welcome:{client_id}"
-    if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
-        uow.notifications.add(
-            Notification(
-                id=new_id(),
-                dedup_key=dedup_key,
-                client_id=client_id,
-                channel=channel,
-                template="welcome",
-                language=client.language,
-                payload={"client_id": client_id},
-            )
-        )
+    channel = notify.queue_message(uow, client, "welcome", f"welcome:{client_id}", {"client_id": client_id})
     return Activation(client_id, channel or IN_PERSON)

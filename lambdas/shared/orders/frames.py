@@ -13,9 +13,9 @@ from lambdas.shared.db.models.orders import FrameStock
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
 from lambdas.shared.errors import NotFound
-from lambdas.shared.fields import SKU_LENGTH, Text
+from lambdas.shared.fields import Text
+from lambdas.shared.orders.desk import Answer, serve_waiting_orders
 
-SKU_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{SKU_LENGTH - 1}}}$"
 MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
 
 
@@ -55,8 +55,10 @@ class FramePage(BaseModel):
     items: list[FrameView]
 
 
-def set_stock(uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, actor: str) -> FrameView:
-    """Create or replace the SKU's description, kind and count."""
+def set_stock(
+    uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, actor: str
+) -> tuple[FrameView, list[Answer]]:
+    """Create or replace the SKU's description, kind and count; the orders waiting for it take theirs."""
     if uow.sites.get(site_id) is None:
         raise NotFound("site", site_id)
     stock = uow.frames.lock_or_create(site_id, sku, settings.description, settings.kind, actor)
@@ -68,17 +70,19 @@ def set_stock(uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, 
     )
     uow.audit("frames.set", "frame_stock", f"{site_id}/{sku}", quantity=settings.quantity)
     uow.session.flush()
-    return FrameView.of(stock)
+    answers = serve_waiting_orders(uow, site_id, sku, actor)
+    return FrameView.of(uow.frames.get(site_id, sku) or stock), answers
 
 
-def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) -> FrameView:
-    """``quantity`` more on the shelf."""
+def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) -> tuple[FrameView, list[Answer]]:
+    """``quantity`` more on the shelf; the orders waiting for it take theirs, oldest first."""
     if not uow.frames.add(site_id, sku, quantity):
         raise NotFound("frame", f"{sku} at site {site_id}")
     uow.audit("frames.restocked", "frame_stock", f"{site_id}/{sku}", quantity=quantity)
+    answers = serve_waiting_orders(uow, site_id, sku, actor)
     stock = uow.frames.get(site_id, sku)
     assert stock is not None
-    return FrameView.of(stock)
+    return FrameView.of(stock), answers
 
 
 def list_frames(uow: UnitOfWork, site_id: str) -> FramePage:

@@ -12,18 +12,34 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from lambdas.shared.fields import IsoDate, Name
 
 QUARTER = Decimal("0.25")  # dioptres: sphere, cylinder, addition, prism
 HALF_MM = Decimal("0.5")  # millimetres: pupillary distances and heights
 
-# decimals that fit their columns (a value out of range is refused by ``problems``, never truncated)
-Dioptres = Annotated[Decimal, Field(max_digits=5, decimal_places=2, allow_inf_nan=False)]
-Millimetres = Annotated[Decimal, Field(max_digits=4, decimal_places=1, allow_inf_nan=False)]
+
+def measure(low: str, high: str, step: str, unit: str) -> Any:
+    """A JSON number from ``low`` to ``high`` in steps of ``step`` (read exactly: 0.25 D is 0.25, never
+    0.2500001). The document says the same; the stage's narrower limits are checked by ``problems``."""
+    bounds = {"ge": Decimal(low), "le": Decimal(high), "multiple_of": Decimal(step)}
+    schema = {"type": "number", "minimum": float(low), "maximum": float(high), "multipleOf": float(step)}
+    return Annotated[
+        Decimal,
+        Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds),
+        WithJsonSchema(schema),
+    ]
+
+
+Sphere = measure("-30", "30", "0.25", "dioptres")
+Cylinder = measure("-10", "10", "0.25", "dioptres, minus or plus form")
+Addition = measure("0.75", "3.50", "0.25", "dioptres")
+PrismAmount = measure("0.25", "10", "0.25", "prism dioptres")
+PupillaryDistance = measure("20", "40", "0.5", "millimetres")
+Height = measure("10", "40", "0.5", "millimetres")
 
 
 class LensType(StrEnum):
@@ -61,23 +77,25 @@ class Lens(BaseModel):
 
     type: LensType
     material: LensMaterial = LensMaterial.STANDARD
-    coatings: list[Coating] = Field(default_factory=list, max_length=len(Coating))
+    coatings: list[Coating] = Field(
+        default_factory=list, max_length=len(Coating), json_schema_extra={"uniqueItems": True}, description="each once"
+    )
 
 
 class Prism(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: Dioptres = Field(description="prism dioptres, in 0.25 steps")
+    amount: PrismAmount
     base: PrismBase
 
 
 class Eye(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sphere: Dioptres = Field(description="dioptres, in 0.25 steps")
-    cylinder: Dioptres | None = Field(None, description="dioptres, in 0.25 steps; minus or plus form")
-    axis: int | None = Field(None, description="degrees 1 to 180: required with a cylinder, absent without")
-    add: Dioptres | None = Field(None, description="near addition, 0.75 to 3.50 in 0.25 steps")
+    sphere: Sphere = Field(description="dioptres, in 0.25 steps, within the programme's limit (±20 by default)")
+    cylinder: Cylinder | None = Field(None, description="dioptres, in 0.25 steps, within the programme's limit (±6)")
+    axis: int | None = Field(None, ge=1, le=180, description="degrees: required with a cylinder, absent without")
+    add: Addition | None = Field(None, description="the near addition: required for bifocal and progressive lenses")
     prism: Prism | None = None
 
     @property
@@ -85,13 +103,18 @@ class Eye(BaseModel):
         return self.cylinder is not None and self.cylinder != 0
 
 
-class PerEye(BaseModel):
-    """Monocular measurements in millimetres."""
-
+class PupillaryDistances(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    right: Millimetres
-    left: Millimetres
+    right: PupillaryDistance
+    left: PupillaryDistance
+
+
+class Heights(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    right: Height
+    left: Height
 
 
 class Prescription(BaseModel):
@@ -99,10 +122,14 @@ class Prescription(BaseModel):
 
     right: Eye
     left: Eye
-    pd: PerEye = Field(description="monocular pupillary distances, 20 to 40 mm each")
-    heights: PerEye | None = Field(None, description="segment or fitting heights: bifocal and progressive lenses")
+    pd: PupillaryDistances = Field(description="monocular pupillary distances")
+    heights: Heights | None = Field(
+        None, description="segment or fitting heights: required for bifocal and progressive"
+    )
     prescriber: Name = Field(description="who wrote it")
-    written_on: IsoDate = Field(description="the date it was written (YYYY-MM-DD)")
+    written_on: IsoDate = Field(
+        description="the date it was written (YYYY-MM-DD): today or within the programme's limit"
+    )
 
 
 @dataclass(frozen=True)

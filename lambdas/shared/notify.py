@@ -1,0 +1,39 @@
+"""Queuing a message to a client in the outbox: by SMS with their consent, else by email, in their
+language; nothing for a person with neither. Queuing is idempotent: one message per ``dedup_key``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.shared.db.models.base import new_id
+from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ConsentPurpose, NotificationChannel
+
+
+def channel_for(uow: UnitOfWork, client: Client) -> NotificationChannel | None:
+    sms = uow.consents.of(client.id).get(ConsentPurpose.SMS)
+    if client.phone and sms is not None and sms.granted and sms.withdrawn_at is None:
+        return NotificationChannel.SMS
+    return NotificationChannel.EMAIL if client.email else None
+
+
+def queue_message(
+    uow: UnitOfWork, client: Client, template: str, dedup_key: str, payload: dict[str, Any]
+) -> NotificationChannel | None:
+    """The channel the message goes by (queued once, whatever the retries); None: no way to reach them."""
+    channel = channel_for(uow, client)
+    if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
+        uow.notifications.add(
+            Notification(
+                id=new_id(),
+                dedup_key=dedup_key,
+                client_id=client.id,
+                channel=channel,
+                template=template,
+                language=client.language,
+                payload=payload,
+            )
+        )
+    return channel

@@ -1,0 +1,243 @@
+"""What the front desk and the lab do to an order: choose another frame, report the lab's progress
+and result, check the finished lenses, hand the glasses over, cancel; and restocks, which serve the
+orders waiting for a frame, oldest first.
+
+Each action changes the order's row under its lock and gives the token of the wait it answers
+(``Answer``); the route commits, then wakes the workflow with the order's status, then takes the
+token off the row (``tell_workflow``). The row is the truth, so an answer is never taken back: if
+Step Functions cannot be reached, the token stays on the row and the workflow is told by the next
+answer, or finds the status when its wait times out (every wait of an order has a timeout whose
+step reads the row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from lambdas.shared import notify
+from lambdas.shared.db.models.orders import Order
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import OrderStatus
+from lambdas.shared.errors import Conflict, InvalidField, WorkflowUnavailable
+from lambdas.shared.fields import SKU_PATTERN, Text
+from lambdas.shared.observability import logger
+from lambdas.shared.orders import tolerances
+from lambdas.shared.orders.prescription import Prescription
+from lambdas.shared.orders.steps import end, open_order, record, reserve
+from lambdas.shared.orders.tolerances import Deviation, Measured
+from lambdas.shared.stepfunctions import CallbackClosed, workflows
+
+MAX_REMAKES = 2
+LAB_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+
+
+@dataclass
+class Answer:
+    """An action done on an order: its status after it, and the wait it answers, if one was parked."""
+
+    order_id: str
+    status: OrderStatus
+    token: str | None = None
+    heartbeat: bool = False  # news of progress: the wait goes on
+    deviations: list[Deviation] = field(default_factory=list)
+
+
+def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus, ...]) -> Order:
+    order = open_order(uow, order_id)
+    if order.status not in allowed:
+        can = " or ".join(str(status) for status in allowed)
+        raise Conflict(f"order {order_id} is {order.status}: only an order that is {can} can be {verb}")
+    return order
+
+
+def _answer(order: Order, deviations: list[Deviation] | None = None) -> Answer:
+    return Answer(order.id, order.status, order.task_token, deviations=deviations or [])
+
+
+class FrameChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frame_sku: str = Field(pattern=SKU_PATTERN, description="another of the site's frames, in stock")
+
+
+def choose_frame(uow: UnitOfWork, order_id: str, choice: FrameChoice, actor: str) -> Answer:
+    order = _begin(uow, order_id, "given another frame", (OrderStatus.AWAITING_FRAME,))
+    stock = uow.frames.get(order.site_id, choice.frame_sku)
+    if stock is None:
+        raise InvalidField("body.frame_sku", f"site {order.site_id} has no frame {choice.frame_sku}")
+    previous, order.frame_sku = order.frame_sku, choice.frame_sku
+    if not reserve(uow, order, actor):
+        raise Conflict(f"frame {choice.frame_sku} is out of stock too at site {order.site_id}")
+    record(uow, order, "frame_changed", actor, previous=previous, sku=choice.frame_sku)
+    return _answer(order)
+
+
+def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) -> list[Answer]:
+    """After a restock: the orders waiting for this frame take one each, oldest first, while any is left."""
+    stock = uow.frames.get(site_id, sku)
+    waiting = uow.orders.awaiting_frame(site_id, sku, limit=stock.quantity if stock else 0)
+    return [_answer(order) for order in waiting if reserve(uow, order, actor)]
+
+
+class LabResult(BaseModel):
+    # a rejection needs its reason: the document says so too
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "rejected"}}},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        },
+    )
+
+    status: Literal["in_production", "shipped", "rejected"]
+    lab_reference: str | None = Field(None, pattern=LAB_REFERENCE_PATTERN, description="the lab's own reference")
+    reason: Text | None = Field(None, description="why the lab rejected it (required then)")
+    expected_on: date | None = Field(None, description="when the lab expects to ship it (YYYY-MM-DD)")
+
+
+def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) -> Answer:
+    if result.status == "rejected" and result.reason is None:
+        raise InvalidField("body.reason", "a rejection needs its reason")
+    order = _begin(uow, order_id, "given a lab result", (OrderStatus.AT_LAB,))
+    order.lab_status = result.status
+    order.lab_reference = result.lab_reference or order.lab_reference
+    order.lab_expected_on = result.expected_on or order.lab_expected_on
+    record(uow, order, f"lab_{result.status}", actor, attempt=order.lab_attempt)
+    if result.status == "in_production":
+        return Answer(order.id, order.status, order.task_token, heartbeat=True)
+    if result.status == "shipped":
+        order.status = OrderStatus.QUALITY_CHECK
+    else:
+        end(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
+    return _answer(order)
+
+
+def _to_the_hundredth(value: object) -> object:
+    """A lensmeter reading to 0.01 D (a float's 2.2500000001 is 2.25); anything else is left to refuse."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= 30:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    return value
+
+
+Reading = Annotated[
+    Decimal,
+    BeforeValidator(_to_the_hundredth),
+    Field(ge=-30, le=30, allow_inf_nan=False, description="dioptres, as read (to 0.01)"),
+    WithJsonSchema({"type": "number", "minimum": -30, "maximum": 30}),
+]
+
+
+class MeasuredLens(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sphere: Reading
+    cylinder: Reading = Decimal(0)
+    axis: int | None = Field(None, ge=0, le=180, description="degrees, read where there is a cylinder")
+    add: Reading | None = None
+
+
+class QualityCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    right: MeasuredLens = Field(description="what the lensmeter reads, in either cylinder form")
+    left: MeasuredLens
+    lenses_mounted: bool = Field(True, description="the lenses are fitted in the site's frame")
+
+
+def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: str) -> Answer:
+    """The ANSI Z80.1 tolerances: the glasses are ready, or go back to the lab (at most twice), or a
+    manager decides (``qc_failed``)."""
+    order = _begin(uow, order_id, "checked", (OrderStatus.QUALITY_CHECK,))
+    version = uow.orders.prescription(order.prescription_id)
+    if version is None:
+        raise Conflict(f"order {order_id} has no prescription any more (the client's data was erased)")
+    rx = Prescription.model_validate({**version.rx, "prescriber": version.prescriber, "written_on": version.written_on})
+    deviations = [
+        *_named("right", tolerances.deviations(rx.right, Measured(**check.right.model_dump()))),
+        *_named("left", tolerances.deviations(rx.left, Measured(**check.left.model_dump()))),
+    ]
+    failed = [deviation.field for deviation in deviations]
+    record(uow, order, "quality_checked", actor, attempt=order.lab_attempt, failed=failed)
+    if not deviations:
+        order.status, order.ready_at, order.lenses_mounted = OrderStatus.READY, utcnow(), check.lenses_mounted
+        client = uow.clients.get(order.client_id)
+        channel = notify.queue_message(
+            uow, client, "glasses_ready", f"glasses_ready:{order.id}", {"order_id": order.id}
+        )
+        record(uow, order, "ready", actor, channel=channel)
+    elif order.lab_attempt <= MAX_REMAKES:
+        order.status, order.reason = OrderStatus.REMAKE, f"outside tolerance: {', '.join(failed)}"
+    else:
+        end(uow, order, OrderStatus.QC_FAILED, actor, reason=f"outside tolerance: {', '.join(failed)}")
+    return _answer(order, deviations)
+
+
+def _named(side: str, deviations: list[Deviation]) -> list[Deviation]:
+    return [Deviation(f"{side}.{d.field}", d.ordered, d.measured, d.tolerance) for d in deviations]
+
+
+def pickup(uow: UnitOfWork, order_id: str, actor: str) -> Answer:
+    order = _begin(uow, order_id, "handed over", (OrderStatus.READY,))
+    end(uow, order, OrderStatus.DELIVERED, actor)
+    return _answer(order)
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text = Field(description="why: the client moved away, changed their mind …")
+
+
+WAITING = (
+    OrderStatus.RECEIVED,
+    OrderStatus.AWAITING_FRAME,
+    OrderStatus.FRAME_RESERVED,
+    OrderStatus.AT_LAB,
+    OrderStatus.REMAKE,
+    OrderStatus.QUALITY_CHECK,
+    OrderStatus.READY,
+)
+
+
+def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: str) -> Answer:
+    """In any state but an ended one: the wait stops, the frame is released by the stock's rule
+    (back on the shelf before the lab started; kept and recorded once the lab has it)."""
+    order = _begin(uow, order_id, "cancelled", WAITING)
+    if order.lab_started_at is not None:
+        record(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)
+    end(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
+    return _answer(order)
+
+
+def told(uow: UnitOfWork, answer: Answer) -> None:
+    """The workflow has the answer: its token leaves the row (unless a new wait parked since)."""
+    if answer.token is not None and not answer.heartbeat:
+        uow.orders.forget_token(answer.order_id, answer.token)
+
+
+def tell_workflow(actor: str, answers: list[Answer]) -> None:
+    """After the commit: each answered workflow woken with the order's status (news of progress as a
+    heartbeat), then the token off the row."""
+    for answer in answers:
+        if answer.token is None:
+            continue
+        try:
+            if answer.heartbeat:
+                workflows().heartbeat(answer.token)
+            else:
+                workflows().resume(answer.token, {"status": answer.status})
+        except CallbackClosed:
+            pass  # the wait is over (it timed out): its step read the row
+        except WorkflowUnavailable:
+            logger.warning("order's workflow not told; it will be at the next answer or when its wait times out",
+                           extra={"order_id": answer.order_id})  # fmt: skip
+            continue
+        with UnitOfWork(actor) as uow:
+            told(uow, answer)

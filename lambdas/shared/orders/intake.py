@@ -1,0 +1,117 @@
+"""Creating an order: an active client, a site's frame, a lens, and the prescription it is made from
+— stored as a new version of the client's prescription, never changed afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lambdas.shared.config import order_settings
+from lambdas.shared.db.models.base import new_id
+from lambdas.shared.db.models.orders import Order, Prescription
+from lambdas.shared.db.types import utcnow
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import ClientStatus, OrderStatus
+from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField
+from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN, digest
+from lambdas.shared.orders import prescription
+from lambdas.shared.orders.steps import end, record
+from lambdas.shared.queue.sites import SLUG_PATTERN
+
+
+class CreateOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(pattern=UUID_PATTERN, description="an active client")
+    site_id: str = Field(pattern=SLUG_PATTERN, description="the site that fits and hands over the glasses")
+    frame_sku: str = Field(pattern=SKU_PATTERN, description="one of the site's frames")
+    lens: prescription.Lens
+    prescription: prescription.Prescription
+
+
+@dataclass(frozen=True)
+class Created:
+    order_id: str
+    execution_arn: str | None
+
+
+def limits() -> prescription.Limits:
+    settings = order_settings()
+    return prescription.Limits(
+        sphere=settings.max_sphere,
+        cylinder=settings.max_cylinder,
+        max_age=timedelta(days=settings.prescription_max_age_days),
+    )
+
+
+def create_order(
+    uow: UnitOfWork,
+    request: CreateOrder,
+    actor: str,
+    idempotency_key: str | None = None,
+    execution_arn: Callable[[str], str] | None = None,
+) -> Created:
+    """A new order — or, for an Idempotency-Key seen before with the same request, that one."""
+    order_id = new_id()
+    if idempotency_key is not None:
+        key = digest(f"POST /orders key {actor} {idempotency_key}")
+        fingerprint = digest(request.model_dump_json())
+        earlier = uow.idempotency.get(key)
+        if earlier is not None:
+            if earlier.request_hash != fingerprint:
+                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different order")
+            found = uow.orders.get(earlier.entity_id)
+            return Created(earlier.entity_id, found.execution_arn if found else None)
+        if not uow.idempotency.claim(key, fingerprint, order_id):
+            raise ConcurrentSubmission(key)
+    client = uow.clients.lock(request.client_id)  # its prescription versions are numbered one at a time
+    if client is None or client.status == ClientStatus.ERASED:
+        raise InvalidField("body.client_id", f"no client {request.client_id}")
+    if client.status != ClientStatus.ACTIVE:
+        raise Conflict(f"client {request.client_id} is {client.status}: only an active client can order glasses")
+    if uow.sites.get(request.site_id) is None:
+        raise InvalidField("body.site_id", f"no site {request.site_id}")
+    if uow.frames.get(request.site_id, request.frame_sku) is None:
+        raise InvalidField("body.frame_sku", f"site {request.site_id} has no frame {request.frame_sku}")
+    now = utcnow()
+    problems = prescription.problems(request.prescription, request.lens, limits(), now.date())
+    if problems:
+        field, message = problems[0]
+        raise InvalidField(field, message)
+    rx = request.prescription
+    version = Prescription(
+        id=new_id(),
+        client_id=client.id,
+        version=uow.orders.next_prescription_version(client.id),
+        rx=rx.model_dump(mode="json", exclude={"prescriber", "written_on"}, exclude_none=True),
+        prescriber=rx.prescriber,
+        written_on=rx.written_on,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    uow.orders.add(version)
+    order = Order(
+        id=order_id,
+        client_id=client.id,
+        site_id=request.site_id,
+        prescription_id=version.id,
+        frame_sku=request.frame_sku,
+        lens=request.lens.model_dump(mode="json"),
+        created_by=actor,
+        execution_arn=execution_arn(order_id) if execution_arn else None,
+    )
+    uow.orders.add(order)
+    record(uow, order, "created", actor, prescription_version=version.version)
+    return Created(order.id, order.execution_arn)
+
+
+def withdraw_order(uow: UnitOfWork, order_id: str, actor: str) -> None:
+    """The order's workflow could not start: the order is cancelled (the client can order again) and
+    its Idempotency-Key forgotten, so that repeating the request orders anew."""
+    order = uow.orders.lock(order_id)
+    if order is not None and order.status == OrderStatus.RECEIVED:
+        end(uow, order, OrderStatus.CANCELLED, actor, reason="workflow_unavailable")
+    uow.idempotency.forget_entities([order_id])

@@ -1,0 +1,69 @@
+"""The order fulfilment workflow's tasks: one small handler each, ids in, the order's status out.
+
+A wait that a person answered before the workflow reached it raises ``AnsweredAlready`` (the
+order's status its message): the ASL catches it by name and goes where the status says.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.observability import task_handler
+from lambdas.shared.orders import steps
+from workflows.order_fulfilment import WORKFLOW
+
+ACTOR = WORKFLOW.actor
+Wait = Literal["frame", "lab_result", "quality_check", "pickup"]
+
+
+class OrderStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str
+    execution: str | None = None  # the execution ARN: the logs' correlation id
+
+
+class WaitStep(OrderStep):
+    waiting_for: Wait
+    token: str
+
+
+class TimeoutStep(OrderStep):
+    waited_for: Wait
+
+
+def _answer(step: steps.Step) -> dict[str, Any]:
+    """The status, and the lab's wait (null unless the order is at the lab)."""
+    return {"status": step.status, "timeout_seconds": step.timeout_seconds, "heartbeat_seconds": step.heartbeat_seconds}
+
+
+@task_handler
+def reserve_frame(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = OrderStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        return _answer(steps.reserve_frame(uow, step.order_id, ACTOR))
+
+
+@task_handler
+def await_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = WaitStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        steps.await_order(uow, step.order_id, step.waiting_for, step.token)
+    return {"order_id": step.order_id, "waiting_for": step.waiting_for}
+
+
+@task_handler
+def submit_to_lab(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = OrderStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        return _answer(steps.submit_to_lab(uow, step.order_id, ACTOR))
+
+
+@task_handler
+def order_timed_out(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = TimeoutStep.model_validate(event)
+    with UnitOfWork(ACTOR) as uow:
+        return _answer(steps.timed_out(uow, step.order_id, step.waited_for, ACTOR))

@@ -1,0 +1,234 @@
+"""Order fulfilment end to end in the local engine, with the real handlers, on a manual clock: from
+a prescription to glasses in the client's hands, and every way an order can end."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from lambdas.shared.db.models.orders import LabSubmission, Order
+from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from tests.databases import ON_BOTH_DATABASES
+from tests.workflows.conftest import EXACT, Orders
+
+pytestmark = ON_BOTH_DATABASES
+
+DAY = 24 * 3600
+WEEK = 7 * DAY
+# ReserveFrame, Route, SubmitToLab, Route, AwaitLab, Route, AwaitQualityCheck, Route, AwaitPickup, Route, Ended
+HAPPY_PATH = 11
+
+
+def submissions(order_id: str) -> int:
+    with UnitOfWork("test") as uow:
+        query = select(func.count()).select_from(LabSubmission).where(LabSubmission.order_id == order_id)
+        return uow.session.execute(query).scalar_one()
+
+
+def messages(template: str) -> list[dict]:
+    with UnitOfWork("test") as uow:
+        query = select(Notification).where(Notification.template == template).order_by(Notification.created_at)
+        return [notification.payload for notification in uow.session.scalars(query)]
+
+
+def to_quality_check(orders: Orders) -> str:
+    order_id = orders.create()
+    orders.lab(order_id, "shipped", lab_reference="LAB-778")
+    assert orders.status(order_id) == "quality_check"
+    return order_id
+
+
+def test_an_order_from_prescription_to_pickup(orders: Orders) -> None:
+    order_id = orders.create()
+    # the frame is taken from the shelf and the lens order handed to the lab
+    assert (orders.status(order_id), orders.on_shelf(), submissions(order_id)) == ("at_lab", 0, 1)
+    assert orders.order(order_id)["waiting_for"] == "lab_result"
+    # the lab's progress is news, not an answer: the order keeps waiting
+    assert orders.lab(order_id, "in_production", expected_on="2026-12-20")["status"] == "at_lab"
+    assert orders.order(order_id)["lab_expected_on"] == "2026-12-20"
+    assert orders.lab(order_id, "shipped", lab_reference="LAB-778")["status"] == "quality_check"
+    right, left = EXACT
+    checked = orders.check(order_id, right, left)
+    assert (checked["status"], checked["deviations"]) == ("ready", [])
+    assert messages("glasses_ready") == [{"order_id": order_id}]  # the client has SMS consent
+    status, answer = orders.act(order_id, "pickup")
+    assert (status, answer["status"]) == (200, "delivered")
+    assert orders.outcome(order_id) == "delivered"
+    assert orders.on_shelf() == 0
+    assert orders.events(order_id) == [
+        "created", "frame_reserved", "submitted_to_lab", "lab_in_production", "lab_shipped", "quality_checked",
+        "ready", "delivered"]  # fmt: skip
+    assert len(orders.entered(order_id)) == HAPPY_PATH
+    assert orders.order(order_id)["waiting_for"] is None
+
+
+def test_out_of_stock_waits_for_a_restock_then_goes_on(orders: Orders) -> None:
+    first = orders.create()
+    second = orders.create()
+    assert (orders.status(first), orders.status(second)) == ("at_lab", "awaiting_frame")
+    assert orders.order(second)["waiting_for"] == "frame"
+    orders.restock(quantity=2)
+    assert orders.status(second) == "at_lab"
+    assert orders.on_shelf() == 1  # one of the two went to the waiting order
+
+
+def test_another_frame_for_an_order_waiting_for_one(orders: Orders) -> None:
+    orders.create()
+    waiting = orders.create()
+    orders.stock("OAK-02", quantity=0)
+    status, answer = orders.act(waiting, "frame", {"frame_sku": "OAK-02"})
+    assert (status, orders.status(waiting)) == (409, "awaiting_frame"), answer  # out of stock too
+    orders.restock("OAK-02")
+    assert orders.status(waiting) == "awaiting_frame"  # it waits for RAY-01, not OAK-02
+    status, answer = orders.act(waiting, "frame", {"frame_sku": "OAK-02"})
+    assert (status, answer["status"], orders.status(waiting)) == (200, "frame_reserved", "at_lab")
+    assert orders.on_shelf("OAK-02") == 0
+
+
+def test_no_frame_within_two_weeks_cancels_the_order(orders: Orders) -> None:
+    orders.create()
+    waiting = orders.create()
+    orders.advance(14 * DAY + 1)
+    assert orders.outcome(waiting) == "cancelled"
+    assert orders.order(waiting)["reason"] == "no_frame"
+    orders.restock()
+    assert orders.on_shelf() == 1  # the cancelled order takes none
+
+
+def test_a_lab_rejection_puts_the_frame_back(orders: Orders) -> None:
+    order_id = orders.create()
+    status, answer = orders.act(order_id, "lab-result", {"status": "rejected"})
+    assert (status, answer["details"][0]["field"]) == (422, "body.reason")
+    orders.lab(order_id, "rejected", reason="prism too strong for this frame")
+    assert orders.outcome(order_id) == "lab_rejected"
+    assert orders.on_shelf() == 1
+    assert orders.events(order_id)[-2:] == ["frame_released", "lab_rejected"]
+
+
+def test_a_silent_lab_is_escalated_and_the_order_keeps_waiting(orders: Orders) -> None:
+    order_id = orders.create()
+    orders.advance(3 * DAY + 1)  # no news within the heartbeat
+    assert orders.events(order_id)[-1] == "escalated"
+    assert orders.order(order_id)["events"][-1]["details"] == {"why": "lab_silent"}
+    assert (orders.status(order_id), orders.order(order_id)["waiting_for"]) == ("at_lab", "lab_result")
+    orders.lab(order_id, "in_production")  # heartbeats reach the new wait
+    orders.advance(2 * DAY)
+    assert orders.events(order_id).count("escalated") == 1
+    assert orders.lab(order_id, "shipped")["status"] == "quality_check"
+
+
+def test_a_lab_past_its_overall_time_is_escalated_and_cancelled(orders: Orders) -> None:
+    order_id = orders.create()
+    with UnitOfWork("test") as uow:  # the lab has had the order for a month
+        started = uow.session.get(Order, order_id).lab_started_at
+        uow.session.execute(
+            update(Order).where(Order.id == order_id).values(lab_started_at=started - timedelta(days=30))
+        )
+    orders.advance(3 * DAY + 1)
+    assert orders.outcome(order_id) == "cancelled"
+    order = orders.order(order_id)
+    assert (order["reason"], order["events"][-3]["details"]) == ("lab_overdue", {"why": "lab_overdue"})
+    assert orders.events(order_id)[-2:] == ["frame_kept", "cancelled"]  # the lab has it: not back on the shelf
+    assert orders.on_shelf() == 0
+
+
+def test_a_failed_quality_check_is_remade_then_passes(orders: Orders) -> None:
+    order_id = to_quality_check(orders)
+    right, left = EXACT
+    failed = orders.check(order_id, {**right, "sphere": "-2.50"}, left)
+    assert failed["status"] == "remake"
+    assert failed["deviations"] == [
+        {"field": "right.sphere", "ordered": "-2.25", "measured": "-2.50", "tolerance": "0.13"}
+    ]
+    assert (orders.status(order_id), submissions(order_id)) == ("at_lab", 2)
+    orders.lab(order_id, "shipped")
+    assert orders.check(order_id, right, left)["status"] == "ready"
+    assert orders.order(order_id)["lab_attempt"] == 2
+
+
+def test_a_third_failed_check_is_for_a_manager(orders: Orders) -> None:
+    order_id = to_quality_check(orders)
+    right, left = EXACT
+    wrong = {**left, "sphere": "-1.00"}
+    for _remake in (1, 2):
+        assert orders.check(order_id, right, wrong)["status"] == "remake"
+        orders.lab(order_id, "shipped")
+    assert orders.check(order_id, right, wrong)["status"] == "qc_failed"
+    assert orders.outcome(order_id) == "qc_failed"
+    assert submissions(order_id) == 3
+
+
+def test_reminders_then_pickup(orders: Orders) -> None:
+    order_id = to_quality_check(orders)
+    orders.check(order_id, *EXACT)
+    orders.advance(WEEK + 1)
+    orders.advance(WEEK + 1)
+    assert [message["reminder"] for message in messages("pickup_reminder")] == [1, 2]
+    assert orders.act(order_id, "pickup")[1]["status"] == "delivered"
+    assert orders.outcome(order_id) == "delivered"
+
+
+@pytest.mark.parametrize(("mounted", "back_on_shelf"), [(True, 0), (False, 1)])
+def test_reminders_then_uncollected(orders: Orders, mounted: bool, back_on_shelf: int) -> None:
+    order_id = to_quality_check(orders)
+    orders.check(order_id, *EXACT, lenses_mounted=mounted)
+    for _ in range(4):
+        orders.advance(WEEK + 1)
+    assert [message["reminder"] for message in messages("pickup_reminder")] == [1, 2, 3]
+    assert orders.outcome(order_id) == "uncollected"
+    assert orders.on_shelf() == back_on_shelf  # a fitted frame never goes back
+
+
+@pytest.mark.parametrize(
+    ("where", "back_on_shelf"),
+    [("awaiting_frame", 0), ("at_lab", 0), ("quality_check", 0), ("ready", 0)],
+)
+def test_a_cancellation_in_each_wait_ends_it_and_compensates_once(
+    orders: Orders, where: str, back_on_shelf: int
+) -> None:
+    orders.create()  # holds the one frame: a second order waits for one
+    order_id = orders.create() if where == "awaiting_frame" else None
+    if order_id is None:
+        orders.restock()
+        order_id = orders.create()
+        if where in ("quality_check", "ready"):
+            orders.lab(order_id, "shipped")
+        if where == "ready":
+            orders.check(order_id, *EXACT)
+    assert orders.status(order_id) == where
+    status, answer = orders.act(order_id, "cancel", {"reason": "moved to another town"})
+    assert (status, answer["status"]) == (200, "cancelled"), answer
+    assert orders.outcome(order_id) == "cancelled"
+    assert orders.on_shelf() == back_on_shelf  # after the lab started the frame stays with the order
+    status, answer = orders.act(order_id, "cancel", {"reason": "again"})
+    assert status == 409, answer
+    assert orders.on_shelf() == back_on_shelf
+
+
+def test_a_cancellation_before_the_lab_puts_the_frame_back(orders: Orders) -> None:
+    orders.create()
+    waiting = orders.create()
+    orders.restock()  # the waiting order takes it and goes to the lab
+    assert orders.on_shelf() == 0
+    first_reserved = orders.create()  # none left: waits
+    assert orders.status(first_reserved) == "awaiting_frame"
+    with UnitOfWork("test") as uow:  # a frame for it, but the workflow has not submitted it yet
+        order = uow.orders.lock(first_reserved)
+        order.frame_reserved, order.status = True, "frame_reserved"
+    status, _ = orders.act(first_reserved, "cancel", {"reason": "changed her mind"})
+    assert (status, orders.outcome(first_reserved)) == (200, "cancelled")
+    assert orders.on_shelf() == 1
+    assert orders.status(waiting) == "at_lab"
+
+
+def test_no_prescription_value_name_or_contact_in_the_execution(orders: Orders) -> None:
+    order_id = to_quality_check(orders)
+    orders.check(order_id, *EXACT)
+    orders.act(order_id, "pickup")
+    recorded = json.dumps([orders.execution(order_id), orders.history(order_id)])
+    for secret in ("-2.25", "-0.50", "31.5", "Camille", "Roux", "Amina", "Diallo", "+33612345678", "moved"):
+        assert secret not in recorded
