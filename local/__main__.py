@@ -24,6 +24,13 @@ LOCAL_DOCS = "lambdas.api.app.enable_local_docs"  # each container serves Swagge
 AWS_CLI_VARIABLES = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+def machine_clients() -> dict[str, frozenset[str]]:
+    """The user pool's machine clients and their scopes, as the CDK app creates them."""
+    from lambdas.api.access import LAB_CLIENT
+
+    return {"lab": LAB_CLIENT}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,13 +49,20 @@ def main(argv: list[str] | None = None) -> int:
         f"(default: {DEFAULT_API_WORKERS}); 0 runs the function in this process, one request at a time (a debugger "
         "stops there)",
     )
-    token = commands.add_parser("token", help="print a Cognito-shaped ID token signed by the local issuer")
-    token.add_argument("--group", action="append", required=True, help="a Cognito group; repeat for several")
+    token = commands.add_parser(
+        "token",
+        help="print a token signed by the local issuer: a person's ID token, or a machine client's access token",
+    )
+    kind = token.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--group", action="append", help="a Cognito group (an ID token); repeat for several")
+    kind.add_argument("--client", choices=sorted(machine_clients()), help="a machine client (an access token)")
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)")
     args = parser.parse_args(argv)
 
     if args.command == "token":
+        if args.client:
+            return print_access_token(LocalSettings.from_env(), args.client, args.ttl)
         return print_token(LocalSettings.from_env(), args.group, args.user, args.ttl)
     if args.api_workers < 0:
         parser.error("--api-workers must be 0 or more")
@@ -69,6 +83,18 @@ def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int)
         return 2
     keys = KeyPair.load_or_create(settings.state_dir / "keys")
     print(issue_token(keys, groups, user, ttl))
+    return 0
+
+
+def print_access_token(settings: LocalSettings, client: str, ttl: int) -> int:
+    """What the user pool's client-credentials flow gives the client, with its scopes."""
+    from local.tokens import KeyPair, issue_access_token
+
+    if ttl <= 0:
+        print("--ttl must be a positive number of seconds", file=sys.stderr)
+        return 2
+    keys = KeyPair.load_or_create(settings.state_dir / "keys")
+    print(issue_access_token(keys, client, sorted(machine_clients()[client]), ttl))
     return 0
 
 

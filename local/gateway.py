@@ -30,7 +30,7 @@ from lambdas.shared.config import api_settings
 from local.containers import ContainerPool
 from local.http import BadRequest, LocalRequestHandler, make_server, path_only
 from local.lambda_context import LambdaContext
-from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_token
+from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_access_token, verify_token
 
 STAGE = "local"
 API_FUNCTION = "fondation-local-api"
@@ -173,7 +173,11 @@ class LocalApiGateway:
         if not route.access.public:
             token = bearer_token(headers)
             try:
-                claims = authorizer_claims(verify_token(self._keys, token or ""))
+                if route.access.scopes:  # a machine client's route: an access token with one of its scopes
+                    verified = verify_access_token(self._keys, token or "", route.access.scopes)
+                else:  # a person's: an ID token (an access token has no audience: refused)
+                    verified = verify_token(self._keys, token or "")
+                claims = authorizer_claims(verified)
             except InvalidToken:
                 return _json_response(*UNAUTHORIZED)
         event = proxy_event(

@@ -1,4 +1,5 @@
-"""A local stand-in for the Cognito user pool: RS256 ID tokens, checked as the Cognito authorizer does."""
+"""A local stand-in for the Cognito user pool: RS256 ID tokens for people, access tokens with scopes
+for machine clients (the lab), each checked as the Cognito authorizer does."""
 
 from __future__ import annotations
 
@@ -85,6 +86,51 @@ def issue_token(
         "exp": issued_at + ttl_seconds,
     }
     return jwt.encode(claims, keys.private_pem, algorithm="RS256", headers={"kid": KEY_ID})
+
+
+def client_id_of(name: str) -> str:
+    """A stable app client id per machine client name (Cognito's are 26 characters)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{ISSUER}/clients/{name}").hex[:26]
+
+
+def issue_access_token(
+    keys: KeyPair, client: str, scopes: list[str], ttl_seconds: int = DEFAULT_TTL_SECONDS, now: float | None = None
+) -> str:
+    """What the user pool's client-credentials flow gives a machine client: scopes, no groups, no audience."""
+    issued_at = int(time.time() if now is None else now)
+    client_id = client_id_of(client)
+    claims: dict[str, Any] = {
+        "sub": client_id,
+        "client_id": client_id,
+        "token_use": "access",
+        "scope": " ".join(scopes),
+        "iss": ISSUER,
+        "auth_time": issued_at,
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+    }
+    return jwt.encode(claims, keys.private_pem, algorithm="RS256", headers={"kid": KEY_ID})
+
+
+def verify_access_token(keys: KeyPair, token: str, scopes: frozenset[str]) -> dict[str, Any]:
+    """Signature, expiry, issuer, ``token_use`` and one of the method's ``scopes`` — what the authorizer
+    checks on a method that declares scopes."""
+    try:
+        claims = jwt.decode(
+            token,
+            keys.public_pem,
+            algorithms=["RS256"],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss", "token_use", "scope"], "verify_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+    if claims.get("token_use") != "access":
+        raise InvalidToken("not an access token")
+    if not set(str(claims.get("scope")).split()) & scopes:
+        raise InvalidToken("the token has none of the method's scopes")
+    return claims
 
 
 def verify_token(keys: KeyPair, token: str) -> dict[str, Any]:

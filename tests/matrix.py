@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api.access import ROUTES, RouteAccess
-from local.tokens import KeyPair, issue_token
+from local.tokens import KeyPair, issue_access_token, issue_token
 
 FAKE_ID = "00000000-0000-4000-8000-000000000000"
 
 FRONT_DESK, MANAGERS, OPS, LAB = "front-desk", "managers", "ops", "lab"
 GROUPS = (FRONT_DESK, MANAGERS, OPS, LAB)
 NO_TOKEN_NEEDED = None
+# the lab's machine client: an access token with the scope fondation/lab-results, no groups
+LAB_CLIENT, LAB_SCOPE = "lab-client", "fondation/lab-results"
 
 # (method, API Gateway resource) → the groups allowed, or NO_TOKEN_NEEDED
 WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
@@ -59,7 +61,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/orders/{order_id}/quality-check"): frozenset({FRONT_DESK}),
     ("POST", "/orders/{order_id}/pickup"): frozenset({FRONT_DESK}),
     ("POST", "/orders/{order_id}/cancel"): frozenset({FRONT_DESK}),
-    ("POST", "/lab/orders/{order_id}/result"): frozenset({FRONT_DESK, LAB}),
+    ("POST", "/lab/orders/{order_id}/result"): frozenset({LAB_CLIENT}),
     ("GET", "/sites/{site_id}/statistics"): frozenset({MANAGERS}),
 }
 
@@ -77,6 +79,7 @@ class Case:
     name: str
     token: str | None
     group: str | None  # the caller's group when the token is valid
+    client: str | None = None  # the machine client, when the token is its valid access token
 
     def expected(self, route: RouteAccess) -> str:
         return self.answer(route.method, route.resource)
@@ -86,7 +89,9 @@ class Case:
         groups = allowed_groups(method, resource)
         if groups is NO_TOKEN_NEEDED:
             return "allowed"
-        if self.group is None:
+        if LAB_CLIENT in groups:  # API Gateway takes an access token with the scope there, nothing else
+            return "allowed" if self.client == LAB_CLIENT else "401"
+        if self.group is None:  # an ID token is needed: an access token is refused like a forged one
             return "401"
         return "allowed" if self.group in groups else "403"
 
@@ -100,6 +105,17 @@ def cases(keys: KeyPair, other_keys: KeyPair) -> list[Case]:
         Case("wrong audience", _with_audience(keys, "someone-else"), None),
     ]
     result += [Case(group, issue_token(keys, [group], group), group) for group in GROUPS]
+    result += [
+        Case(LAB_CLIENT, issue_access_token(keys, "lab", [LAB_SCOPE]), None, LAB_CLIENT),
+        Case("lab client, another scope", issue_access_token(keys, "lab", ["fondation/other"]), None),
+        Case("lab client, bad signature", issue_access_token(other_keys, "lab", [LAB_SCOPE]), None),
+        Case(
+            "lab client, expired",
+            issue_access_token(keys, "lab", [LAB_SCOPE], ttl_seconds=60, now=now - 3600),
+            None,
+        ),
+        Case("lab group's ID token", issue_token(keys, [LAB], "lab-person"), LAB),
+    ]
     return result
 
 

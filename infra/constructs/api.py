@@ -117,6 +117,8 @@ class Api(Construct):
             options["request_models"] = {"application/json": self._json_object}
         if not route.public:
             options.update(authorizer=self.authorizer, authorization_type=apigateway.AuthorizationType.COGNITO)
+        if route.scopes:  # an access token with one of these, not an ID token: the lab's machine client
+            options["authorization_scopes"] = sorted(route.scopes)
         method = resource.add_method(route.method, integration, **options)
         if route.public:
             reason = f"{route.method} {route.resource} is public by design (the README's matrix): it reveals no data"

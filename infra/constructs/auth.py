@@ -8,7 +8,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 from infra.settings import StageSettings
-from lambdas.api.access import Group
+from lambdas.api.access import LAB_RESULTS_SCOPE, Group
 
 GROUP_DESCRIPTIONS = {
     Group.FRONT_DESK: "Front desk: onboard clients, run the queue, create and update orders",
@@ -16,7 +16,7 @@ GROUP_DESCRIPTIONS = {
     Group.OPS: "Ops: find failed executions, redrive or stop them",
     Group.LAB: "Lab partner: post lens order results (machine client)",
 }
-LAB_SCOPE = "lab-results"
+RESOURCE_SERVER, LAB_SCOPE = LAB_RESULTS_SCOPE.split("/")  # the API's machine routes name fondation/lab-results
 
 
 class Auth(Construct):
@@ -75,7 +75,7 @@ class Auth(Construct):
         )
         lab_scope = cognito.ResourceServerScope(scope_name=LAB_SCOPE, scope_description="Post lens order results")
         lab_server = self.user_pool.add_resource_server(
-            "Lab", identifier="fondation", scopes=[lab_scope], user_pool_resource_server_name="fondation-api"
+            "Lab", identifier=RESOURCE_SERVER, scopes=[lab_scope], user_pool_resource_server_name="fondation-api"
         )
         self.lab = self.user_pool.add_client(
             "LabClient",

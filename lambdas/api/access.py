@@ -36,10 +36,15 @@ FRONT_DESK_WORK = frozenset({Group.FRONT_DESK})
 ERASE_PERSONAL_DATA = frozenset({Group.MANAGERS})
 CONFIGURE_SITES = frozenset({Group.MANAGERS})
 READ_STATISTICS = frozenset({Group.MANAGERS})
-POST_LAB_RESULT = frozenset({Group.FRONT_DESK, Group.LAB})
 READ_EXECUTIONS = frozenset({Group.MANAGERS, Group.OPS})
 OPERATE_EXECUTIONS = frozenset({Group.OPS})
 ANY_GROUP = frozenset(Group)
+
+
+# A machine client's access tokens carry scopes, not groups: the lab posts its results with this one
+# (the user pool's resource server ``fondation``, its scope ``lab-results``).
+LAB_RESULTS_SCOPE = "fondation/lab-results"
+LAB_CLIENT = frozenset({LAB_RESULTS_SCOPE})
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,11 @@ class RouteAccess:
     resource: str  # API Gateway template, e.g. /clients/{client_id}
     allow: frozenset[Group]
     local_only: bool = False
+    scopes: frozenset[str] = frozenset()  # a machine client's route: an access token with one of these
 
     @property
     def public(self) -> bool:
-        return not self.allow
+        return not self.allow and not self.scopes
 
 
 ROUTES: dict[tuple[str, str], RouteAccess] = {}
@@ -89,21 +95,29 @@ class Routes:
         *,
         allow: frozenset[Group],
         local_only: bool = False,
+        scopes: frozenset[str] = frozenset(),
         responses: dict[int, Any] | None = None,
         **options: Any,
     ) -> Callable[..., Any]:
         """``responses`` adds to the answers every such route documents; a string value is the
-        description of an ``Error`` answer: ``responses={409: "the key was used for another application"}``."""
-        declare(method, resource, allow, local_only=local_only)
+        description of an ``Error`` answer: ``responses={409: "the key was used for another application"}``.
+        ``scopes`` makes it a machine client's route (and ``allow`` must be empty): API Gateway then
+        takes an access token with one of them, and no ID token."""
+        if scopes and allow:
+            raise ValueError(f"{method} {resource}: a route is for groups (ID tokens) or for scopes, not both")
+        declare(method, resource, allow, local_only=local_only, scopes=scopes)
         if allow:
             options.setdefault("security", [{"cognito": []}])
             options.setdefault("openapi_extensions", {"x-allowed-groups": sorted(allow)})
+        if scopes:
+            options.setdefault("security", [{"cognito": sorted(scopes)}])
+            options.setdefault("openapi_extensions", {"x-allowed-scopes": sorted(scopes)})
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             documented = openapi.route_responses(
                 method,
                 resource,
-                authenticated=bool(allow),
+                authenticated=bool(allow or scopes),
                 validated=openapi.takes_input(handler),
                 success=options.get("status_code", 200),
                 declared=responses,
@@ -113,18 +127,27 @@ class Routes:
         return register
 
 
-def declare(method: str, resource: str, allow: frozenset[Group], *, local_only: bool = False) -> None:
+def declare(
+    method: str,
+    resource: str,
+    allow: frozenset[Group],
+    *,
+    local_only: bool = False,
+    scopes: frozenset[str] = frozenset(),
+) -> None:
     key = (method, resource)
-    if key in ROUTES and ROUTES[key].allow != allow:
-        raise ValueError(f"{method} {resource} is declared twice with different groups")
-    ROUTES[key] = RouteAccess(method, resource, allow, local_only)
+    access = RouteAccess(method, resource, allow, local_only, scopes)
+    if key in ROUTES and (ROUTES[key].allow, ROUTES[key].scopes) != (allow, scopes):
+        raise ValueError(f"{method} {resource} is declared twice with different groups or scopes")
+    ROUTES[key] = access
 
 
 @dataclass(frozen=True)
 class Caller:
     sub: str
     username: str | None
-    groups: frozenset[str]
+    groups: frozenset[str]  # a person's (ID token)
+    scopes: frozenset[str] = frozenset()  # a machine client's (access token)
 
 
 def caller_of(event: Any) -> Caller | None:
@@ -137,6 +160,7 @@ def caller_of(event: Any) -> Caller | None:
         sub=claims["sub"],
         username=claims.get("cognito:username"),
         groups=parse_groups(claims.get("cognito:groups")),
+        scopes=frozenset(str(claims.get("scope") or "").split()),
     )
 
 
@@ -163,6 +187,11 @@ def refusal(event: dict[str, Any]) -> Response | None:
     caller = caller_of(event)
     if caller is None:
         return error_response(401, "unauthorized", "Unauthorized")
+    if access.scopes:
+        if not caller.scopes & access.scopes:
+            scopes = ", ".join(sorted(access.scopes))
+            return error_response(403, "forbidden", f"this route is for a machine client with the scope: {scopes}")
+        return None
     if not caller.groups & access.allow:
         allowed = ", ".join(sorted(access.allow))
         return error_response(403, "forbidden", f"this route is for the groups: {allowed}")

@@ -79,6 +79,10 @@ def test_document_lists_every_declared_route_with_its_groups_and_response_schema
         assert operation["responses"][success]["content"]["application/json"]["schema"], route
         if route.public:
             assert "security" not in operation
+        elif route.scopes:  # a machine client's route: an access token with one of its scopes
+            assert operation["security"] == [{"cognito": sorted(route.scopes)}]
+            assert operation["x-allowed-scopes"] == sorted(route.scopes)
+            assert "x-allowed-groups" not in operation
         else:
             assert operation["security"] == [{"cognito": []}]
             assert operation["x-allowed-groups"] == sorted(route.allow)

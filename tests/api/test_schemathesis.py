@@ -41,19 +41,21 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from lambdas.api.access import LAB_RESULTS_SCOPE
 from lambdas.api.app import handler, openapi_document
 from lambdas.shared.stepfunctions import reset_workflows
 from local.gateway import LocalApiGateway, make_http_server
 from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
-from local.tokens import KeyPair, issue_token
+from local.tokens import KeyPair, issue_access_token, issue_token
 from tests.workflows.conftest import application, point_the_api_at
 
 pytestmark = pytest.mark.contract
 
 CASES_AIMED = int(os.environ.get("CONTRACT_EXAMPLES", "1000"))
-CALLERS = ("front-desk", "managers")
+LAB_CLIENT = "lab-client"  # the lab's machine client: an access token with its scope, no groups
+CALLERS = ("front-desk", "managers", LAB_CLIENT)
 DOCUMENT = json.loads(openapi_document())
 OPERATIONS = [(method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item]
 LOCAL_RUNTIME = "http://127.0.0.1:3000"
@@ -96,8 +98,19 @@ def _takes_input(method: str, path: str) -> bool:
 
 
 def _allowed(method: str, path: str, caller: str) -> bool:
-    groups = DOCUMENT["paths"][path][method.lower()].get("x-allowed-groups")
-    return groups is None or caller in groups
+    operation = DOCUMENT["paths"][path][method.lower()]
+    if "security" not in operation:
+        return True
+    if "x-allowed-scopes" in operation:
+        return caller == LAB_CLIENT
+    return caller in operation["x-allowed-groups"]
+
+
+def _refusal(method: str, path: str, caller: str) -> int:
+    """A caller with the wrong kind of token (an ID token where an access token is needed, or the
+    reverse) is refused by API Gateway itself: 401. The right kind outside the route's groups: 403."""
+    machine_route = "x-allowed-scopes" in DOCUMENT["paths"][path][method.lower()]
+    return 401 if machine_route != (caller == LAB_CLIENT) else 403
 
 
 # Operations without input have one request to make; the others share the cases aimed at, a caller
@@ -147,7 +160,10 @@ def running_api(database_url: str, token_keys: KeyPair, tmp_path: Path, monkeypa
     running = RunningApi(
         base_url=f"http://127.0.0.1:{api.server_address[1]}",
         session=requests.Session(),
-        tokens={caller: issue_token(token_keys, [caller], f"contract-{caller}") for caller in CALLERS},
+        tokens={
+            **{caller: issue_token(token_keys, [caller], f"contract-{caller}") for caller in CALLERS[:-1]},
+            LAB_CLIENT: issue_access_token(token_keys, "lab", [LAB_RESULTS_SCOPE]),
+        },
     )
     try:
         _onboard_a_few(running)
@@ -195,26 +211,26 @@ class Finding:
 def test_the_api_keeps_its_openapi_contract(
     running_api: RunningApi, caller: str, method: str, path: str, record_property: pytest.RecordProperty
 ) -> None:
-    # Given the document the API serves, and a caller of one group
+    # Given the document the API serves (to people: the lab's client reads the same), and one caller
     served = running_api.session.get(
         f"{running_api.base_url}/openapi.json",
-        headers={"Authorization": f"Bearer {running_api.tokens[caller]}"},
+        headers={"Authorization": f"Bearer {running_api.tokens[CALLERS[0]]}"},
         timeout=30,
     )
     assert served.status_code == 200
     operation = schemathesis.openapi.from_dict(served.json())[path][method]
-    allowed = set(served.json()["paths"][path][method.lower()].get("x-allowed-groups", CALLERS))
+    allowed, refused = _allowed(method, path, caller), _refusal(method, path, caller)
     findings: dict[tuple[str, int, str], Finding] = {}
     sent: dict[str, int] = {"positive": 0, "negative": 0}
     answers: Counter[int] = Counter()
 
     def refused_callers_learn_nothing(ctx: Any, response: Any, case: Any) -> None:
         with_token = response.request.headers.get("Authorization") == f"Bearer {running_api.tokens[caller]}"
-        if with_token and caller not in allowed and response.status_code != 403:  # negative cases may drop it
-            raise AssertionError(f"a caller outside {sorted(allowed)} got {response.status_code}, not 403")
+        if with_token and not allowed and response.status_code != refused:  # negative cases may drop it
+            raise AssertionError(f"a caller the route refuses got {response.status_code}, not {refused}")
 
     def valid_requests_accepted(ctx: Any, response: Any, case: Any) -> None:
-        if caller not in allowed or case.meta is None or not case.meta.generation.mode.is_positive:
+        if not allowed or case.meta is None or not case.meta.generation.mode.is_positive:
             return
         status = response.status_code
         if 200 <= status < 300 or (status in (404, 409) and str(status) in case.operation.responses.status_codes):

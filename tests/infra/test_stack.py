@@ -168,7 +168,22 @@ def test_every_method_but_health_has_the_cognito_authorizer(synthesised: Synthes
         else:
             assert method["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS", path
             assert "AuthorizerId" in method["Properties"]
+        # a method with scopes takes an access token (the lab's), one without an ID token (a person's)
+        assert method["Properties"].get("AuthorizationScopes", []) == sorted(access.scopes), path
         assert "RequestValidatorId" in method["Properties"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_lab_route_takes_the_scope_the_lab_client_is_given(synthesised: Synthesised, stage: str) -> None:
+    servers = synthesised.resources(stage, "AWS::Cognito::UserPoolResourceServer").values()
+    given = {
+        f"{server['Properties']['Identifier']}/{scope['ScopeName']}"
+        for server in servers
+        for scope in server["Properties"]["Scopes"]
+    }
+    lab_routes = [route for route in ROUTES.values() if route.scopes]
+    assert [route.resource for route in lab_routes] == ["/lab/orders/{order_id}/result"]
+    assert lab_routes[0].scopes <= given
 
 
 def _path_of(resource_id: Any, resources: dict[str, dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
-from lambdas.api.access import FRONT_DESK_WORK, POST_LAB_RESULT, READ_RECORDS, Routes
+from lambdas.api.access import FRONT_DESK_WORK, LAB_CLIENT, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
@@ -152,7 +152,8 @@ def handle_lab_result(order_id: OrderId, result: Annotated[desk.LabResult, Body(
 
 @routes.post(
     "/lab/orders/{order_id}/result",
-    allow=POST_LAB_RESULT,
+    allow=frozenset(),
+    scopes=LAB_CLIENT,
     summary="The lab's own report on an order: in production, shipped, or rejected with its reason",
     responses={409: WRONG_STATE},
 )
