@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from lambdas.shared.config import state_machine_variable
+from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.models.queue import QueueEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.stepfunctions import reset_workflows
@@ -219,6 +223,32 @@ class Queue:
             for event in self.history(ticket_id)
             if event["type"].endswith("StateEntered")
         ]
+
+
+@pytest.fixture
+def outage(database_url: str) -> Iterator[Callable[[str], dict[str, bool]]]:
+    """``outage(fragment)``: statements containing ``fragment`` fail as a lost connection would, while
+    the returned ``["down"]`` is true."""
+    engine = get_engine()
+    listeners = []
+
+    def start(fragment: str) -> dict[str, bool]:
+        state = {"down": True}
+        original: Exception = pymysql.err.OperationalError(2013, "Lost connection to server during query")
+        if engine.dialect.name == "sqlite":
+            original = sqlite3.OperationalError("database is locked")
+
+        def fail(connection, cursor, statement, parameters, context, executemany) -> None:
+            if state["down"] and fragment in statement:
+                raise OperationalError(statement, parameters, original)
+
+        event.listen(engine, "before_cursor_execute", fail)
+        listeners.append(fail)
+        return state
+
+    yield start
+    for listener in listeners:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture

@@ -4,18 +4,14 @@ the workflow waits for it is not lost, and an action Step Functions never heard 
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pymysql
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from lambdas.shared import waiting
-from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.models.queue import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import AnsweredAlready, DatabaseUnavailable, DomainError, TicketEnded
@@ -136,32 +132,6 @@ def test_expiring_twice_expires_once(site: str) -> None:
 
 
 # --- the database down beyond the retries -----------------------------------------------------------------
-
-
-@pytest.fixture
-def outage(database_url: str) -> Iterator[Outage]:
-    """``outage(fragment)``: statements containing ``fragment`` fail as a lost connection would, while
-    the returned ``["down"]`` is true."""
-    engine = get_engine()
-    listeners = []
-
-    def start(fragment: str) -> dict[str, bool]:
-        state = {"down": True}
-        original: Exception = pymysql.err.OperationalError(2013, "Lost connection to server during query")
-        if engine.dialect.name == "sqlite":
-            original = sqlite3.OperationalError("database is locked")
-
-        def fail(connection, cursor, statement, parameters, context, executemany) -> None:
-            if state["down"] and fragment in statement:
-                raise OperationalError(statement, parameters, original)
-
-        event.listen(engine, "before_cursor_execute", fail)
-        listeners.append(fail)
-        return state
-
-    yield start
-    for listener in listeners:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def failed_tasks(queue: Queue, ticket_id: str) -> list[str]:

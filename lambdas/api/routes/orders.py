@@ -126,7 +126,7 @@ def _act(action: Callable[..., Answer], order_id: str, *arguments: object) -> An
     actor = current_caller(routes.router).sub
     with unit_of_work(routes.router) as uow:
         answer = action(uow, order_id, *arguments, actor)
-    desk.tell_workflow(actor, [answer])
+    desk.tell_workflow(actor, answer.all())
     return Answered.of(answer)
 
 

@@ -47,6 +47,10 @@ class Answer:
     token: str | None = None
     heartbeat: bool = False  # news of progress: the wait goes on
     deviations: list[Deviation] = field(default_factory=list)
+    served: list[Answer] = field(default_factory=list)  # orders that took the frame it put back on the shelf
+
+    def all(self) -> list[Answer]:
+        return [self, *self.served]
 
 
 def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus, ...]) -> Order:
@@ -59,6 +63,18 @@ def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus
 
 def _answer(order: Order, deviations: list[Deviation] | None = None) -> Answer:
     return Answer(order.id, order.status, order.task_token, deviations=deviations or [])
+
+
+def _ended(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> Answer:
+    """``end``, and if its frame went back on the shelf, the oldest order waiting for one takes it."""
+    shelf = uow.frames.get(order.site_id, order.frame_sku)
+    before = shelf.quantity if shelf else 0
+    end(uow, order, status, actor, reason)
+    shelf = uow.frames.get(order.site_id, order.frame_sku)
+    answer = _answer(order)
+    if shelf is not None and shelf.quantity > before:
+        answer.served = serve_waiting_orders(uow, order.site_id, order.frame_sku, actor)
+    return answer
 
 
 class FrameChoice(BaseModel):
@@ -114,9 +130,8 @@ def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) ->
         return Answer(order.id, order.status, order.task_token, heartbeat=True)
     if result.status == "shipped":
         order.status = OrderStatus.QUALITY_CHECK
-    else:
-        end(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
-    return _answer(order)
+        return _answer(order)
+    return _ended(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
 
 
 def _to_the_hundredth(value: object) -> object:
@@ -175,7 +190,9 @@ def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: st
     elif order.lab_attempt <= MAX_REMAKES:
         order.status, order.reason = OrderStatus.REMAKE, f"outside tolerance: {', '.join(failed)}"
     else:
-        end(uow, order, OrderStatus.QC_FAILED, actor, reason=f"outside tolerance: {', '.join(failed)}")
+        answer = _ended(uow, order, OrderStatus.QC_FAILED, actor, reason=f"outside tolerance: {', '.join(failed)}")
+        answer.deviations = deviations
+        return answer
     return _answer(order, deviations)
 
 
@@ -212,8 +229,7 @@ def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: st
     order = _begin(uow, order_id, "cancelled", WAITING)
     if order.lab_started_at is not None:
         record(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)
-    end(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
-    return _answer(order)
+    return _ended(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
 
 
 def told(uow: UnitOfWork, answer: Answer) -> None:

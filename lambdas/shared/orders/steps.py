@@ -88,18 +88,20 @@ def submit_to_lab(uow: UnitOfWork, order_id: str, actor: str) -> Step:
 
 
 def timed_out(uow: UnitOfWork, order_id: str, waited_for: str, actor: str) -> Step:
-    """A wait ran out. For a frame: the order is cancelled. For the lab: managers hear of its silence
+    """A wait ran out. For a frame: the order takes one if one is on the shelf now, else it is
+    cancelled. For the lab: managers hear of its silence
     and the order keeps waiting — until the lab's overall time is up: then it is cancelled, the
     frame released. For a pickup: a reminder, or after the last, the glasses are uncollected. For
     a quality check: managers hear of it, and it keeps waiting. An answer given at the last moment
     wins: the order's status then says where to go."""
     order = open_order(uow, order_id)
-    if order.status != AWAITED_IN[waited_for]:
-        return Step(order.status)
+    if order.status != AWAITED_IN[waited_for] or order.waiting_for != waited_for:
+        return Step(order.status)  # answered meanwhile — or this timeout was handled already (a retry)
     now = utcnow()
     order.waiting_for = order.task_token = None
     if waited_for == "frame":
-        end(uow, order, OrderStatus.CANCELLED, actor, reason="no_frame")
+        if not reserve(uow, order, actor):  # one may be back on the shelf since (a pickup never made)
+            end(uow, order, OrderStatus.CANCELLED, actor, reason="no_frame")
     elif waited_for == "lab_result":
         if _lab_deadline(order) <= now:
             record(uow, order, "escalated", actor, why="lab_overdue")

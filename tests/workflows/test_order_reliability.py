@@ -1,0 +1,125 @@
+"""Order fulfilment when things go wrong: every task run twice changes nothing more, a database
+outage beyond the retries stops the execution at that task until it is redriven (no frame taken
+twice), and an answer given while Step Functions is unreachable is not lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lambdas.shared import stepfunctions
+from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import AnsweredAlready, DomainError
+from lambdas.tasks import order_fulfilment as tasks
+from tests.databases import ON_BOTH_DATABASES
+from tests.events import lambda_context
+from tests.workflows.conftest import EXACT, Orders
+
+pytestmark = ON_BOTH_DATABASES
+
+DAY = 24 * 3600
+
+
+def state(order_id: str) -> tuple[dict[str, Any], list[tuple[Any, ...]], list[int], int]:
+    """Everything the database holds of the order: its row, its events, its lab submissions, the shelf."""
+    with UnitOfWork("test") as uow:
+        order = uow.session.get(Order, order_id)
+        row = {column.key: getattr(order, column.key) for column in Order.__mapper__.column_attrs}
+        events = [
+            (event.id, event.kind, event.details)
+            for event in uow.session.scalars(select(OrderEvent).filter_by(order_id=order_id).order_by(OrderEvent.id))
+        ]
+        attempts = list(uow.session.scalars(select(LabSubmission.attempt).filter_by(order_id=order_id)))
+        shelf = uow.frames.get(order.site_id, order.frame_sku).quantity
+    return row, events, attempts, shelf
+
+
+def twice(handler: Callable[..., Any], order_id: str, **payload: Any) -> Any:
+    """Run a task twice with the same payload: the same answer (or error), the database unchanged by the second."""
+    outcomes, states = [], []
+    for _ in range(2):
+        try:
+            outcomes.append(handler({"order_id": order_id, **payload}, lambda_context()))
+        except DomainError as error:
+            outcomes.append((type(error), str(error)))
+        states.append(state(order_id))
+    assert outcomes[0] == outcomes[1], handler.__name__
+    assert states[0] == states[1], handler.__name__
+    return outcomes[0]
+
+
+def test_every_task_run_twice_changes_nothing_more(orders: Orders) -> None:
+    order_id = orders.create()  # the workflow ran each step once already: the frame, the lab
+    assert twice(tasks.reserve_frame, order_id)["status"] == "at_lab"
+    assert twice(tasks.submit_to_lab, order_id)["status"] == "at_lab"
+    assert twice(tasks.await_order, order_id, waiting_for="lab_result", token="token-1") == {
+        "order_id": order_id, "waiting_for": "lab_result"}  # fmt: skip
+    assert twice(tasks.await_order, order_id, waiting_for="pickup", token="token-2")[0] is AnsweredAlready
+    orders.lab(order_id, "shipped")
+    orders.check(order_id, *EXACT)
+    assert twice(tasks.order_timed_out, order_id, waited_for="lab_result")["status"] == "ready"
+    # a pickup wait that timed out sends one reminder, whatever the retries
+    twice(tasks.await_order, order_id, waiting_for="pickup", token="token-3")
+    assert twice(tasks.order_timed_out, order_id, waited_for="pickup")["status"] == "ready"
+    assert [kind for _, kind, _ in state(order_id)[1]].count("reminded") == 1
+
+
+def failed_tasks(orders: Orders, order_id: str) -> list[str]:
+    return [
+        event["taskFailedEventDetails"]["error"] for event in orders.history(order_id) if event["type"] == "TaskFailed"
+    ]
+
+
+def test_a_database_down_past_the_retries_fails_there_and_a_redrive_takes_one_frame(
+    orders: Orders, outage: Callable[[str], dict[str, bool]]
+) -> None:
+    # Given the database refusing to change the stock, longer than ReserveFrame's retries
+    down = outage("UPDATE frame_stock SET quantity")
+    status, accepted = orders.submit()
+    assert status == 202, accepted
+    order_id = accepted["order_id"]
+    for _ in range(5):
+        orders.advance(60)
+    # Then the execution failed at ReserveFrame, ready to be redriven, and the shelf is as it was
+    execution = orders.execution(order_id)
+    assert (execution["status"], execution["error"], execution["redriveStatus"]) == (
+        "FAILED", "DatabaseUnavailable", "REDRIVABLE")  # fmt: skip
+    assert failed_tasks(orders, order_id) == ["DatabaseUnavailable"] * 5
+    assert (orders.on_shelf(), state(order_id)[0]["frame_reserved"]) == (1, False)
+    # When the database is back and ops redrive
+    down["down"] = False
+    orders.service.RedriveExecution({"executionArn": orders.arn(order_id)})
+    orders.settle()
+    # Then one frame is taken, once, and the order goes on to the lab
+    assert (orders.status(order_id), orders.on_shelf()) == ("at_lab", 0)
+    assert orders.events(order_id).count("frame_reserved") == 1
+
+
+def test_an_answer_given_while_step_functions_is_unreachable_reaches_the_workflow_later(
+    orders: Orders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = orders.create()
+    # Given Step Functions unreachable when the lab's shipment is recorded
+    real = stepfunctions.workflows()
+
+    class Unreachable:
+        def resume(self, token: str, output: dict[str, Any]) -> None:
+            raise stepfunctions.WorkflowUnavailable("Could not connect to the endpoint URL")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    monkeypatch.setattr(stepfunctions, "_workflows", Unreachable())
+    assert orders.lab(order_id, "shipped")["status"] == "quality_check"  # the row is the truth
+    assert orders.order(order_id)["waiting_for"] == "lab_result"  # the workflow was not told
+    monkeypatch.setattr(stepfunctions, "_workflows", real)
+    # When the lab's wait times out (its heartbeat), its step reads the row
+    orders.advance(3 * DAY + 1)
+    # Then the workflow goes on to the quality check, with no escalation
+    assert orders.order(order_id)["waiting_for"] == "quality_check"
+    assert "escalated" not in orders.events(order_id)
+    assert orders.check(order_id, *EXACT)["status"] == "ready"
