@@ -58,7 +58,9 @@ def new_orders(client_id: str, count: int) -> list[str]:
 
 
 def all_at_once(work: Any, items: list[Any]) -> list[Any]:
-    start = threading.Barrier(DESKS)
+    """``work`` on every item, started together on as many threads as there are desks (or items)."""
+    threads = min(DESKS, len(items))
+    start = threading.Barrier(threads)
     local = threading.local()
 
     def one(item: Any) -> Any:
@@ -67,7 +69,7 @@ def all_at_once(work: Any, items: list[Any]) -> list[Any]:
             start.wait()
         return work(item)
 
-    with ThreadPoolExecutor(max_workers=DESKS) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(one, items))
 
 
