@@ -15,8 +15,9 @@ from lambdas.shared.db.models.orders import Order, Prescription
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, OrderStatus
-from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField
-from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN, digest
+from lambdas.shared.errors import Conflict, InvalidField
+from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
+from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.orders import prescription
 from lambdas.shared.orders.steps import end, record
 from lambdas.shared.queue.sites import SLUG_PATTERN
@@ -57,16 +58,10 @@ def create_order(
     """A new order — or, for an Idempotency-Key seen before with the same request, that one."""
     order_id = new_id()
     if idempotency_key is not None:
-        key = digest(f"POST /orders key {actor} {idempotency_key}")
-        fingerprint = digest(request.model_dump_json())
-        earlier = uow.idempotency.get(key)
+        earlier = earlier_entity(uow, "POST /orders", actor, idempotency_key, request, order_id, "order")
         if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different order")
-            found = uow.orders.get(earlier.entity_id)
-            return Created(earlier.entity_id, found.execution_arn if found else None)
-        if not uow.idempotency.claim(key, fingerprint, order_id):
-            raise ConcurrentSubmission(key)
+            found = uow.orders.get(earlier)
+            return Created(earlier, found.execution_arn if found else None)
     client = uow.clients.lock(request.client_id)  # its prescription versions are numbered one at a time
     if client is None or client.status == ClientStatus.ERASED:
         raise InvalidField("body.client_id", f"no client {request.client_id}")

@@ -28,8 +28,9 @@ from lambdas.shared.db.models.queue import Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
-from lambdas.shared.errors import ConcurrentSubmission, Conflict, IdempotencyKeyReused, InvalidField, NotFound
-from lambdas.shared.fields import UUID_PATTERN, Name, digest
+from lambdas.shared.errors import Conflict, InvalidField, NotFound
+from lambdas.shared.fields import UUID_PATTERN, Name
+from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
 from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
@@ -129,20 +130,14 @@ def check_in(
     ``execution_arn`` names the execution that will follow a ticket, from its id."""
     ticket_id = new_id()
     if idempotency_key is not None:
-        # a key is the caller's; digests make any key fit its column and compare exactly
-        key = digest(f"POST /sites/{site_id}/tickets key {actor} {idempotency_key}")
-        fingerprint = digest(request.model_dump_json())
-        earlier = uow.idempotency.get(key)
+        route = f"POST /sites/{site_id}/tickets"
+        earlier = earlier_entity(uow, route, actor, idempotency_key, request, ticket_id, "check-in")
         if earlier is not None:
-            if earlier.request_hash != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was already used for a different check-in")
-            ticket = uow.queue.get(earlier.entity_id)
+            ticket = uow.queue.get(earlier)
             waiting = ticket.status == TicketStatus.WAITING
             return CheckedIn.of(
                 ticket, estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
             )
-        if not uow.idempotency.claim(key, fingerprint, ticket_id):
-            raise ConcurrentSubmission(key)
     site = uow.sites.get(site_id)
     if site is None:
         raise NotFound("site", site_id)
