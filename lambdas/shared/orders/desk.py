@@ -67,12 +67,9 @@ def _answer(order: Order, deviations: list[Deviation] | None = None) -> Answer:
 
 def _ended(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> Answer:
     """``end``, and if its frame went back on the shelf, the oldest order waiting for one takes it."""
-    shelf = uow.frames.get(order.site_id, order.frame_sku)
-    before = shelf.quantity if shelf else 0
-    end(uow, order, status, actor, reason)
-    shelf = uow.frames.get(order.site_id, order.frame_sku)
+    released = end(uow, order, status, actor, reason)
     answer = _answer(order)
-    if shelf is not None and shelf.quantity > before:
+    if released:
         answer.served = serve_waiting_orders(uow, order.site_id, order.frame_sku, actor)
     return answer
 

@@ -158,7 +158,7 @@ def reserve(uow: UnitOfWork, order: Order, actor: str) -> bool:
     return True
 
 
-def release_frame(uow: UnitOfWork, order: Order, actor: str) -> None:
+def release_frame(uow: UnitOfWork, order: Order, actor: str) -> bool:
     """The compensation, once: the frame goes back on the shelf — unless the lab has it or the lenses
     are mounted in it (then the reservation ends, recorded, and a manager restocks what comes back)."""
     if not order.frame_reserved:
@@ -173,13 +173,14 @@ def release_frame(uow: UnitOfWork, order: Order, actor: str) -> None:
     record(uow, order, "frame_released", actor, sku=order.frame_sku)
 
 
-def end(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> None:
-    """The order is over; the frame it holds is released (``release_frame``'s rules). A parked token
-    stays: the answer that ended the order still has to reach the workflow."""
+def end(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> bool:
+    """The order is over; the frame it holds is released (``release_frame``'s rules: True when it is
+    back on the shelf). A parked token stays: the answer that ended the order still has to reach the
+    workflow."""
     assert status in ORDER_ENDED
     order.status, order.ended_at = status, utcnow()
     if reason is not None:
         order.reason = reason
-    if status != OrderStatus.DELIVERED:
-        release_frame(uow, order, actor)
+    released = status != OrderStatus.DELIVERED and release_frame(uow, order, actor)
     record(uow, order, str(status), actor)  # the reason stays on the order: erasure forgets it there
+    return released
