@@ -30,6 +30,22 @@ class StageSettings:
     alarm_email: str | None = None
     # intake
     default_phone_region: str = "FR"  # the country whose national numbers the front desk types
+    # the programme's rules for orders (lambdas/shared/config.py OrderSettings reads them)
+    order_max_sphere: str = "20"  # dioptres, either sign
+    order_max_cylinder: str = "6"
+    prescription_max_age_days: int = 730
+    lab_timeout_days: int = 30  # from the first submission to the lab
+
+    @property
+    def programme_environment(self) -> dict[str, str]:
+        """The rules the API and the workflows' tasks apply, as the variables they read."""
+        return {
+            "DEFAULT_PHONE_REGION": self.default_phone_region,
+            "ORDER_MAX_SPHERE": self.order_max_sphere,
+            "ORDER_MAX_CYLINDER": self.order_max_cylinder,
+            "PRESCRIPTION_MAX_AGE_DAYS": str(self.prescription_max_age_days),
+            "LAB_TIMEOUT_DAYS": str(self.lab_timeout_days),
+        }
 
     @property
     def removal_policy(self) -> RemovalPolicy:

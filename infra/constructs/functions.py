@@ -89,6 +89,7 @@ class Functions(Construct):
                     timeout=task.timeout_seconds,
                     memory=task.memory_mb,
                     description=f"{workflow.name}: {placeholder}",
+                    environment=settings.programme_environment,
                 )
                 database.grant_connect(function)
                 self.tasks.append(TaskFunction(workflow, placeholder, function))
@@ -101,7 +102,7 @@ class Functions(Construct):
             description="The REST API",
             environment={
                 "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
-                "DEFAULT_PHONE_REGION": settings.default_phone_region,
+                **settings.programme_environment,
             },
         )
         database.grant_connect(self.api)

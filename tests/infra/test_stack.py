@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -151,6 +152,30 @@ def test_the_functions_that_read_phone_numbers_know_the_stages_country(synthesis
     for name in ("api", "migrations"):
         environment = functions[f"fondation-{stage}-{name}"][1]["Properties"]["Environment"]["Variables"]
         assert environment["DEFAULT_PHONE_REGION"] == stage_settings(stage).default_phone_region
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_and_every_task_apply_the_stages_order_rules(synthesised: Synthesised, stage: str) -> None:
+    from infra.settings import stage_settings
+    from lambdas.shared.config import OrderSettings
+
+    settings = stage_settings(stage)
+    rules = OrderSettings.model_validate(settings.programme_environment)  # the values are ones the code accepts
+    assert (rules.max_sphere, rules.max_cylinder) == (
+        Decimal(settings.order_max_sphere),
+        Decimal(settings.order_max_cylinder),
+    )
+    assert (rules.prescription_max_age_days, rules.lab_timeout_days) == (
+        settings.prescription_max_age_days,
+        settings.lab_timeout_days,
+    )
+    functions = _function_by_name(synthesised, stage)
+    readers = [name for name in functions if not name.endswith("-migrations")]
+    assert f"fondation-{stage}-api" in readers
+    assert any("order-fulfilment" in name for name in readers)
+    for name in readers:
+        variables = functions[name][1]["Properties"]["Environment"]["Variables"]
+        assert variables.items() >= settings.programme_environment.items(), name
 
 
 @pytest.mark.parametrize("stage", STAGES)
