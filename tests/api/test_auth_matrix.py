@@ -3,10 +3,12 @@ handler behind the local gateway, and the same over real HTTP."""
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +16,20 @@ from lambdas.api.app import handler
 from lambdas.shared.db.models.clients import Client
 from local.gateway import LocalApiGateway, make_http_server
 from local.tokens import KeyPair
-from tests.matrix import LAB_CLIENT, LAB_SCOPE, WHO_MAY_CALL, Case, cases, concrete_path, declared_routes
+from tests.matrix import (
+    FRONT_DESK,
+    LAB,
+    LAB_CLIENT,
+    LAB_SCOPE,
+    MANAGERS,
+    NO_TOKEN_NEEDED,
+    OPS,
+    WHO_MAY_CALL,
+    Case,
+    cases,
+    concrete_path,
+    declared_routes,
+)
 
 ROWS = list(WHO_MAY_CALL)  # the table's order: the erasure comes last
 
@@ -113,3 +128,32 @@ def test_the_table_holds_over_http(api_url: str, matrix_cases: list[Case], make_
             # Then every answer is the table's
             failures.append(_judge(case, method, resource, status, body))
     assert [failure for failure in failures if failure] == []
+
+
+def _readme_table() -> dict[tuple[str, str], frozenset[str] | None]:
+    """The README's "Who may call what" table, read: ``…/x`` is the route before it, its last segment x."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Who may call what", 1)[1].split("\n\n", 2)[1]
+    header, _, *rows = section.splitlines()
+    columns = [cell.strip() for cell in header.split("|")[2:-1]]
+    callers = {FRONT_DESK: FRONT_DESK, MANAGERS: MANAGERS, OPS: OPS, LAB: LAB, "lab client": LAB_CLIENT}
+    table: dict[tuple[str, str], frozenset[str] | None] = {}
+    for row in rows:
+        routes, *marks = (cell.strip() for cell in row.split("|")[1:-1])
+        allowed = (
+            NO_TOKEN_NEEDED
+            if marks[0] == "no token needed"
+            else frozenset(callers[columns[index]] for index, mark in enumerate(marks) if mark == "✓")
+        )
+        method = path = ""
+        for written in re.findall(r"`([^`]+)`", routes):
+            if written.startswith("…/"):
+                path = path.rsplit("/", 1)[0] + written[1:]
+            else:
+                method, path = written.split(" ")
+            table[(method, path)] = allowed
+    return table
+
+
+def test_the_readmes_table_is_the_matrix() -> None:
+    assert _readme_table() == WHO_MAY_CALL
