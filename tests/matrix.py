@@ -63,6 +63,13 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/orders/{order_id}/cancel"): frozenset({FRONT_DESK}),
     ("POST", "/lab/orders/{order_id}/result"): frozenset({LAB_CLIENT}),
     ("GET", "/sites/{site_id}/statistics"): frozenset({MANAGERS}),
+    ("GET", "/workflows"): frozenset({MANAGERS, OPS}),
+    ("GET", "/workflows/{workflow}/executions"): frozenset({MANAGERS, OPS}),
+    ("GET", "/executions"): frozenset({MANAGERS, OPS}),
+    ("GET", "/workflows/{workflow}/executions/{name}"): frozenset({MANAGERS, OPS}),
+    ("GET", "/workflows/{workflow}/executions/{name}/history"): frozenset({MANAGERS, OPS}),
+    ("POST", "/workflows/{workflow}/executions/{name}/redrive"): frozenset({OPS}),
+    ("POST", "/workflows/{workflow}/executions/{name}/stop"): frozenset({OPS}),
 }
 
 

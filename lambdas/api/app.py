@@ -18,7 +18,7 @@ from lambdas.api import openapi as contract
 from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, declare, refusal
 from lambdas.api.errors import register_error_handlers
 from lambdas.api.requests import body_refusal
-from lambdas.api.routes import clients, frames, health, orders, sites, tickets
+from lambdas.api.routes import clients, executions, frames, health, orders, sites, tickets
 from lambdas.shared.config import api_settings
 from lambdas.shared.observability import api_handler
 
@@ -44,7 +44,16 @@ def handle_get_openapi():  # a Response annotation would enter the schema
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
 
 
-ROUTERS = (health.routes, clients.routes, sites.routes, frames.routes, tickets.routes, orders.routes, openapi)
+ROUTERS = (
+    health.routes,
+    clients.routes,
+    sites.routes,
+    frames.routes,
+    tickets.routes,
+    orders.routes,
+    executions.routes,
+    openapi,
+)
 
 
 # What a browser may send cross-origin: the function, API Gateway's preflights (CDK) and the local

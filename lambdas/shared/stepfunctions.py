@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from lambdas.shared.config import WorkflowSettings, workflow_settings
-from lambdas.shared.errors import Conflict, WorkflowUnavailable
+from lambdas.shared.errors import Conflict, NotFound, WorkflowUnavailable
 from workflows.declaration import Workflow
 
 CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
@@ -19,6 +19,14 @@ CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
 
 class CallbackClosed(Conflict):
     """The execution no longer waits for this answer (it timed out or was stopped)."""
+
+
+class InvalidPageToken(ValueError):
+    """A page token Step Functions did not issue, or one that expired."""
+
+
+class NotRedrivable(Conflict):
+    """Step Functions will not redrive the execution; the message says why."""
 
 
 class Workflows:
@@ -115,6 +123,63 @@ class Workflows:
                 return False
             raise WorkflowUnavailable(f"Step Functions refused to stop {execution}: {failure}") from failure
         return True
+
+    # --- what managers and ops read, and what ops do -------------------------------------------------------
+
+    def list_executions(
+        self, workflow: Workflow, status: str | None, next_token: str | None, limit: int
+    ) -> dict[str, Any]:
+        """One page of ``workflow``'s executions, newest first (``status`` as AWS spells it)."""
+        parameters: dict[str, Any] = {"stateMachineArn": self._settings.arn(workflow.name), "maxResults": limit}
+        if status:
+            parameters["statusFilter"] = status
+        if next_token:
+            parameters["nextToken"] = next_token
+        return self._read("list_executions", **parameters)
+
+    def describe(self, execution: str) -> dict[str, Any]:
+        return self._read("describe_execution", executionArn=execution)
+
+    def history(self, execution: str, *, newest_first: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+        """The execution's events (every one, or the ``limit`` first in that order)."""
+        events: list[dict[str, Any]] = []
+        parameters: dict[str, Any] = {"executionArn": execution, "reverseOrder": newest_first, "maxResults": 1000}
+        while limit is None or len(events) < limit:
+            page = self._read("get_execution_history", **parameters)
+            events += page["events"]
+            if not page.get("nextToken"):
+                break
+            parameters["nextToken"] = page["nextToken"]
+        return events if limit is None else events[:limit]
+
+    def redrive(self, execution: str, client_token: str) -> None:
+        """Run the execution again from where it failed; ``client_token`` makes a repeat harmless."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("redrive_execution", executionArn=execution, clientToken=client_token)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionNotRedrivable":
+                raise NotRedrivable(error.response["Error"].get("Message") or "it cannot be redriven") from error
+            raise _refused(error, execution) from error
+
+    def _read(self, operation: str, **parameters: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self._call(operation, **parameters)
+        except ClientError as error:
+            raise _refused(error, parameters.get("executionArn") or parameters["stateMachineArn"]) from error
+
+
+def _refused(error: Any, resource: str) -> Exception:
+    """A Step Functions refusal, in the API's terms."""
+    code = error.response["Error"]["Code"]
+    if code in ("ExecutionDoesNotExist", "StateMachineDoesNotExist"):
+        return NotFound("execution" if code == "ExecutionDoesNotExist" else "workflow", resource.rsplit(":", 1)[-1])
+    if code == "InvalidToken":
+        return InvalidPageToken("not a page token of this list, or an expired one")
+    return WorkflowUnavailable(f"Step Functions refused {resource}: {code}")
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:

@@ -47,7 +47,8 @@ def _judge(case: Case, method: str, resource: str, status: int, body: bytes) -> 
     """What is wrong with this answer, or None when it is the one the table demands."""
     expected = case.answer(method, resource)
     if expected == "allowed":  # the handler ran: a success, or its own answer to an empty body
-        if status in (401, 403) or status >= 500:
+        reached_step_functions = status == 503 and b'"unavailable"' in body  # none runs for these tests
+        if status in (401, 403) or (status >= 500 and not reached_step_functions):
             return f"{method} {resource} as {case.name}: {status} {body!r}, expected the handler to answer"
         return None
     if str(status) != expected:

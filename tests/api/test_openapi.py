@@ -57,6 +57,19 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     },
     ("POST", "/lab/orders/{order_id}/result"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites/{site_id}/statistics"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/workflows"): {200, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/workflows/{workflow}/executions"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/executions"): {200, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/workflows/{workflow}/executions/{name}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/workflows/{workflow}/executions/{name}/history"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("POST", "/workflows/{workflow}/executions/{name}/redrive"): {202, 404, 409, 422}
+    | WITH_BODY
+    | ANYWHERE
+    | AUTHENTICATED,
+    ("POST", "/workflows/{workflow}/executions/{name}/stop"): {202, 404, 409, 422}
+    | WITH_BODY
+    | ANYWHERE
+    | AUTHENTICATED,
 }
 SUCCESS = {200, 201, 202, 204}
 ERROR = {"$ref": "#/components/schemas/Error"}

@@ -115,6 +115,11 @@ class UnitOfWork:
         InnoDB; SQLite takes its one write lock at BEGIN anyway)."""
         lock_or_create(self.session, NamedLock(name=name))
 
+    def flush(self) -> None:
+        """Send the pending changes now: a database that cannot take them says so before the caller
+        does anything outside it (leaving the block turns an outage into ``DatabaseUnavailable``)."""
+        self.session.flush()
+
     def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
         self.session.add(
             AuditEntry(actor=self.actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details)

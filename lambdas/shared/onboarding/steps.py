@@ -34,6 +34,9 @@ from lambdas.shared.normalize import fold
 # --- the workflow's steps (tasks) --------------------------------------------------------------------
 
 
+OPEN = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
+
+
 def _open_client(uow: UnitOfWork, client_id: str) -> Client:
     client = uow.clients.lock(client_id)
     if client is None:
@@ -194,6 +197,16 @@ def close_application(uow: UnitOfWork, client_id: str, outcome: Literal["expired
         reason = "no duplicate review within 7 days" if outcome == "expired" else "no documents within 30 days"
         client.outcome_reason = reason
         uow.audit(f"client.{outcome}", "client", client_id)
+
+
+def stopped(uow: UnitOfWork, client_id: str) -> None:
+    """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it."""
+    client = uow.clients.lock(client_id)
+    if client is not None and client.status in OPEN:
+        outcome = "expired" if client.status == ClientStatus.AWAITING_REVIEW else "incomplete"
+        client.status, client.waiting_for, client.task_token = ClientStatus(outcome), None, None
+        client.outcome_reason = "the onboarding was stopped"
+        uow.audit(f"client.{outcome}", "client", client_id, stopped=True)
 
 
 def register_client(uow: UnitOfWork, client_id: str) -> None:

@@ -24,7 +24,7 @@ from lambdas.shared import notify
 from lambdas.shared.db.models.orders import Order
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import OrderStatus
+from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import Conflict, InvalidField, WorkflowUnavailable
 from lambdas.shared.fields import SKU_PATTERN, Text
 from lambdas.shared.observability import logger
@@ -227,6 +227,17 @@ def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: st
     if order.lab_started_at is not None:
         record(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)
     return _ended(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
+
+
+def stopped(uow: UnitOfWork, order_id: str, actor: str) -> list[Answer]:
+    """Ops stopped the order's workflow: an order not over is cancelled as ``cancel`` does; what is
+    left to tell is the other orders that took its frame (its own wait ends with the execution)."""
+    order = uow.orders.lock(order_id)
+    if order is None or order.status in ORDER_ENDED:
+        return []
+    answer = cancel(uow, order_id, Cancellation(reason="the order's workflow was stopped"), actor)
+    order.waiting_for = order.task_token = None
+    return answer.served
 
 
 def told(uow: UnitOfWork, answer: Answer) -> None:

@@ -158,6 +158,14 @@ def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
     return finish(ticket, action)
 
 
+def stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> None:
+    """Ops stopped the ticket's workflow: a ticket still in the queue is cancelled."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is not None and ticket.status in ACTIVE:
+        ticket.waiting_for = ticket.task_token = None
+        end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status, stopped=True)
+
+
 def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: str) -> Action:
     """The service at this station is over: on to the next station of the journey (or
     ``next_station``), or, at the journey's end, the ticket's day is complete."""
