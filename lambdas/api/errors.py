@@ -65,7 +65,8 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(InvalidField)
     def invalid_field(error: InvalidField) -> Response:
-        return error_response(422, "invalid_request", str(error), [{"field": error.field, "message": str(error)}])
+        details = [{"field": field, "message": message} for field, message in error.problems]
+        return error_response(422, "invalid_request", str(error), details)
 
     @app.exception_handler(NotFound)
     def not_found(error: NotFound) -> Response:

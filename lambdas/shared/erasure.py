@@ -13,6 +13,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import NotFound
+from lambdas.shared.orders import desk
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,12 @@ class Erasure:
     client_id: str
     erased: tuple[str, ...]  # the client and every application merged into it
     waiting_token: str | None  # the callback the onboarding still waits on: the API ends it
+    orders: list[desk.Answer]  # the open orders it cancelled (their workflows are to be told)
 
 
 ERASED_NAME = "erased"
+# an open order cannot go on without its prescription: it is cancelled (the reason is forgotten too)
+CANCELLED = desk.Cancellation(reason="the client's personal data was erased")
 
 
 def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
@@ -37,6 +41,7 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
         raise NotFound("client", client_id)
     records = [client, *uow.clients.merged_into(client_id)]
     ids = tuple(record.id for record in records)
+    orders: list[desk.Answer] = []
     if any(record.status != ClientStatus.ERASED for record in records):
         now = utcnow()
         for record in records:
@@ -44,11 +49,12 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
         uow.consents.withdraw_all(ids, now)
         uow.evidence.forget(ids)
         uow.notifications.cancel_pending(ids)
+        orders += [desk.cancel(uow, order.id, CANCELLED, uow.actor) for order in uow.orders.open_of(ids)]
         uow.orders.forget_prescriptions(ids)
         uow.queue.forget_people(ids)
         uow.idempotency.forget_entities(ids)
         uow.audit("client.erased", "client", client_id, merged_applications=list(ids[1:]))
-    return Erasure(client_id, ids, client.task_token)
+    return Erasure(client_id, ids, client.task_token, orders)
 
 
 def _erase_person(client: Client, when: datetime) -> None:

@@ -22,9 +22,10 @@ class InvalidField(DomainError):
     """Input the schema accepts but the domain does not (a station the site lacks, a cursor …);
     ``field`` names it as a 422 answer does: ``body.journey.1``."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *more: tuple[str, str]) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = [(field, message), *more]  # every field at fault, the first one first
 
 
 class Conflict(DomainError):

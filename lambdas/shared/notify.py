@@ -11,6 +11,8 @@ from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 
+IN_PERSON = "in_person"  # no channel: the front desk tells the person when they come
+
 
 def channel_for(uow: UnitOfWork, client: Client) -> NotificationChannel | None:
     sms = uow.consents.of(client.id).get(ConsentPurpose.SMS)

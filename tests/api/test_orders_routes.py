@@ -58,6 +58,18 @@ def test_an_order_is_accepted_and_read_back(client_id: str) -> None:
     assert "prescription" not in page["items"][0]  # lists never carry health data
 
 
+def test_powers_are_read_back_as_opticians_write_them(client_id: str) -> None:
+    status, accepted = create(
+        with_rx(client_id, right={"sphere": -2, "cylinder": "-0.5", "axis": 90}, pd={"right": 31.5, "left": 32})
+    )
+    assert status == 202, accepted
+    prescription = call_api(api_event("GET", accepted["status_url"]))[1]["prescription"]
+    assert (prescription["right"], prescription["pd"]) == (
+        {"sphere": "-2.00", "cylinder": "-0.50", "axis": 90},
+        {"right": "31.5", "left": "32.0"},
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -104,7 +116,9 @@ def test_a_bad_prescription_names_its_field_and_stores_nothing(
     assert stored() == (0, 0)
 
 
-@pytest.mark.parametrize("status", ["pending", "awaiting_review", "awaiting_documents", "ineligible", "merged"])
+@pytest.mark.parametrize(
+    "status", ["pending", "awaiting_review", "awaiting_documents", "ineligible", "merged", "erased"]
+)
 def test_only_an_active_client_orders(database_url: str, client_id: str, make_client, status: str) -> None:
     other = make_client(status=status, first_name="Awa").id
     code, answer = create(order_body(other))
@@ -112,10 +126,16 @@ def test_only_an_active_client_orders(database_url: str, client_id: str, make_cl
     assert status in answer["message"]
 
 
-def test_an_erased_client_is_no_client(client_id: str, make_client) -> None:
-    erased = make_client(status="erased", first_name="erased").id
-    code, answer = create(order_body(erased))
-    assert (code, answer["details"][0]["field"]) == (422, "body.client_id")
+def test_every_rule_a_prescription_breaks_is_named(client_id: str) -> None:
+    changes = {"right": {"sphere": -2.25, "cylinder": -0.5}, "left": {"sphere": 25}, "written_on": "2999-01-01"}
+    status, answer = create(with_rx(client_id, **changes))
+    assert status == 422, answer
+    assert [detail["field"] for detail in answer["details"]] == [
+        "body.prescription.right.axis",
+        "body.prescription.left.sphere",
+        "body.prescription.written_on",
+    ]
+    assert stored() == (0, 0)
 
 
 def test_a_repeated_request_gives_back_the_first_order(client_id: str) -> None:

@@ -4,6 +4,7 @@ a prescription to glasses in the client's hands, and every way an order can end.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from lambdas.shared.db.models.orders import LabSubmission, Order
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
+from tests.events import api_event, call_api
 from tests.workflows.conftest import EXACT, Orders
 
 pytestmark = ON_BOTH_DATABASES
@@ -106,7 +108,41 @@ def test_a_lab_rejection_puts_the_frame_back(orders: Orders) -> None:
     orders.lab(order_id, "rejected", reason="prism too strong for this frame")
     assert orders.outcome(order_id) == "lab_rejected"
     assert orders.on_shelf() == 1
-    assert orders.events(order_id)[-2:] == ["frame_released", "lab_rejected"]
+    assert orders.events(order_id)[-3:] == ["submitted_to_lab", "frame_released", "lab_rejected"]  # once each
+
+
+def _reject(orders: Orders, order_id: str) -> None:
+    orders.lab(order_id, "rejected", reason="prism too strong for this frame")
+
+
+def _fail_three_checks(orders: Orders, order_id: str) -> None:
+    right, left = EXACT
+    orders.lab(order_id, "shipped")
+    for remake in (1, 2, None):
+        orders.check(order_id, right, {**left, "sphere": "-1.00"}, lenses_mounted=False)
+        if remake:
+            orders.lab(order_id, "shipped")
+
+
+def _cancel_unmounted_at_pickup(orders: Orders, order_id: str) -> None:
+    orders.lab(order_id, "shipped")
+    orders.check(order_id, *EXACT, lenses_mounted=False)
+    assert orders.act(order_id, "cancel", {"reason": "moved to another town"})[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("end", "outcome"),
+    [(_reject, "lab_rejected"), (_fail_three_checks, "qc_failed"), (_cancel_unmounted_at_pickup, "cancelled")],
+)
+def test_a_frame_an_ended_order_puts_back_serves_the_order_waiting_for_one(
+    orders: Orders, end: Callable[[Orders, str], None], outcome: str
+) -> None:
+    holder, waiting = orders.create(), orders.create()
+    assert orders.status(waiting) == "awaiting_frame"
+    end(orders, holder)
+    assert orders.outcome(holder) == outcome
+    assert (orders.status(waiting), orders.on_shelf()) == ("at_lab", 0)
+    assert "frame_reserved" in orders.events(waiting)
 
 
 def test_a_silent_lab_is_escalated_and_the_order_keeps_waiting(orders: Orders) -> None:
@@ -232,3 +268,21 @@ def test_no_prescription_value_name_or_contact_in_the_execution(orders: Orders) 
     recorded = json.dumps([orders.execution(order_id), orders.history(order_id)])
     for secret in ("-2.25", "-0.50", "31.5", "Camille", "Roux", "Amina", "Diallo", "+33612345678", "moved"):
         assert secret not in recorded
+
+
+def test_erasing_the_client_cancels_her_open_orders_and_ends_their_workflows(orders: Orders) -> None:
+    delivered = to_quality_check(orders)
+    orders.check(delivered, *EXACT)
+    assert orders.act(delivered, "pickup")[0] == 200
+    orders.restock()
+    at_lab, waiting = orders.create(), orders.create()  # the one frame restocked: the second waits
+    assert (orders.status(at_lab), orders.status(waiting)) == ("at_lab", "awaiting_frame")
+    status, erased = call_api(api_event("DELETE", f"/clients/{orders.client_id}", groups=("managers",)))
+    assert status == 200, erased
+    orders.settle()
+    for order_id in (at_lab, waiting):
+        order = orders.order(order_id)
+        assert (order["status"], order["prescription"], order["reason"]) == ("cancelled", None, None)
+        assert orders.outcome(order_id) == "cancelled"
+    assert (orders.status(delivered), orders.order(delivered)["prescription"]) == ("delivered", None)
+    assert orders.on_shelf() == 0  # the lab has the cancelled order's frame

@@ -17,6 +17,7 @@ from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
+from lambdas.shared.orders import desk
 from lambdas.shared.stepfunctions import workflows
 from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
@@ -153,4 +154,6 @@ def handle_erase_client(client_id: ClientId) -> Erased:
         ended = workflows().fail(erasure.waiting_token, "ClientErased", "the client's personal data was erased")
         with unit_of_work(routes.router) as uow:
             forget_waiting_token(uow, client_id, erasure.waiting_token)
+    # her open orders were cancelled with the rest: their workflows end too
+    desk.tell_workflow(current_caller(routes.router).sub, [each for order in erasure.orders for each in order.all()])
     return Erased(client_id=client_id, status="erased", execution_stopped=ended, erased=list(erasure.erased))

@@ -728,6 +728,19 @@ class OrderRepository:
             query = query.where(Order.status == status)
         return list(self.session.scalars(query.order_by(Order.created_at.desc(), Order.id).limit(limit)))
 
+    def open_of(self, client_ids: Collection[str]) -> list[Order]:
+        """The clients' orders not over yet, locked."""
+        from lambdas.shared.db.models.orders import Order
+        from lambdas.shared.domain import ORDER_ENDED
+
+        query = (
+            select(Order)
+            .where(Order.client_id.in_(client_ids), Order.status.not_in(ORDER_ENDED))
+            .order_by(Order.created_at, Order.id)
+            .with_for_update()
+        )
+        return list(self.session.scalars(query))
+
     def forget_prescriptions(self, client_ids: Collection[str]) -> None:
         """The orders stay for the counts; their prescriptions (health data) and reasons go."""
         # imported here: only erasure needs the order tables, the onboarding tasks never map them

@@ -8,7 +8,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict
 from lambdas.shared.executions.reading import entity_of
 from lambdas.shared.executions.views import Entity
-from lambdas.shared.onboarding import steps as onboarding
+from lambdas.shared.onboarding import intake as onboarding
 from lambdas.shared.orders import desk as orders
 from lambdas.shared.queue import desk as queue
 from lambdas.shared.stepfunctions import NotRedrivable, Workflows

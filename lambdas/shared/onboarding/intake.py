@@ -377,3 +377,16 @@ def withdraw_answer(
         waiting.park(client, waiting_for, token)
         client.status = WAITING_STATUS[waiting_for]
     uow.audit("client.answer_withdrawn", "client", client_id, waiting_for=waiting_for, reopened=reopen)
+
+
+OPEN = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
+
+
+def stopped(uow: UnitOfWork, client_id: str) -> None:
+    """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it."""
+    client = uow.clients.lock(client_id)
+    if client is not None and client.status in OPEN:
+        outcome = "expired" if client.status == ClientStatus.AWAITING_REVIEW else "incomplete"
+        client.status, client.waiting_for, client.task_token = ClientStatus(outcome), None, None
+        client.outcome_reason = "the onboarding was stopped"
+        uow.audit(f"client.{outcome}", "client", client_id, stopped=True)

@@ -34,9 +34,6 @@ from lambdas.shared.normalize import fold
 # --- the workflow's steps (tasks) --------------------------------------------------------------------
 
 
-OPEN = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
-
-
 def _open_client(uow: UnitOfWork, client_id: str) -> Client:
     client = uow.clients.lock(client_id)
     if client is None:
@@ -199,16 +196,6 @@ def close_application(uow: UnitOfWork, client_id: str, outcome: Literal["expired
         uow.audit(f"client.{outcome}", "client", client_id)
 
 
-def stopped(uow: UnitOfWork, client_id: str) -> None:
-    """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it."""
-    client = uow.clients.lock(client_id)
-    if client is not None and client.status in OPEN:
-        outcome = "expired" if client.status == ClientStatus.AWAITING_REVIEW else "incomplete"
-        client.status, client.waiting_for, client.task_token = ClientStatus(outcome), None, None
-        client.outcome_reason = "the onboarding was stopped"
-        uow.audit(f"client.{outcome}", "client", client_id, stopped=True)
-
-
 def register_client(uow: UnitOfWork, client_id: str) -> None:
     """The person is a new client: record their consents (once) and the registration time."""
     client = _open_client(uow, client_id)
@@ -271,7 +258,7 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
     return Eligibility("ineligible", reason, code)
 
 
-IN_PERSON = "in_person"
+IN_PERSON = notify.IN_PERSON
 
 
 @dataclass(frozen=True)

@@ -122,12 +122,15 @@ def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) ->
     order.lab_status = result.status
     order.lab_reference = result.lab_reference or order.lab_reference
     order.lab_expected_on = result.expected_on or order.lab_expected_on
-    record(uow, order, f"lab_{result.status}", actor, attempt=order.lab_attempt)
     if result.status == "in_production":
+        record(uow, order, "lab_in_production", actor, attempt=order.lab_attempt)
         return Answer(order.id, order.status, order.task_token, heartbeat=True)
     if result.status == "shipped":
-        order.status = OrderStatus.QUALITY_CHECK
+        record(uow, order, "lab_shipped", actor, attempt=order.lab_attempt)
+        # the lab sends the glasses back made: lenses in the frame, until the check says otherwise
+        order.status, order.lenses_mounted = OrderStatus.QUALITY_CHECK, True
         return _answer(order)
+    order.lenses_mounted = False  # a job the lab will not make comes back as the bare frame
     return _ended(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
 
 
@@ -177,13 +180,14 @@ def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: st
     ]
     failed = [deviation.field for deviation in deviations]
     record(uow, order, "quality_checked", actor, attempt=order.lab_attempt, failed=failed)
+    order.lenses_mounted = check.lenses_mounted
     if not deviations:
-        order.status, order.ready_at, order.lenses_mounted = OrderStatus.READY, utcnow(), check.lenses_mounted
+        order.status, order.ready_at = OrderStatus.READY, utcnow()
         client = uow.clients.get(order.client_id)
         channel = notify.queue_message(
             uow, client, "glasses_ready", f"glasses_ready:{order.id}", {"order_id": order.id}
         )
-        record(uow, order, "ready", actor, channel=channel)
+        record(uow, order, "ready", actor, channel=channel or notify.IN_PERSON)
     elif order.lab_attempt <= MAX_REMAKES:
         order.status, order.reason = OrderStatus.REMAKE, f"outside tolerance: {', '.join(failed)}"
     else:
@@ -222,7 +226,7 @@ WAITING = (
 
 def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: str) -> Answer:
     """In any state but an ended one: the wait stops, the frame is released by the stock's rule
-    (back on the shelf before the lab started; kept and recorded once the lab has it)."""
+    (back on the shelf, unless the lab has it or lenses are mounted in it: kept and recorded)."""
     order = _begin(uow, order_id, "cancelled", WAITING)
     if order.lab_started_at is not None:
         record(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)

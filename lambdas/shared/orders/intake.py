@@ -63,7 +63,7 @@ def create_order(
             found = uow.orders.get(earlier)
             return Created(earlier, found.execution_arn if found else None)
     client = uow.clients.lock(request.client_id)  # its prescription versions are numbered one at a time
-    if client is None or client.status == ClientStatus.ERASED:
+    if client is None:
         raise InvalidField("body.client_id", f"no client {request.client_id}")
     if client.status != ClientStatus.ACTIVE:
         raise Conflict(f"client {request.client_id} is {client.status}: only an active client can order glasses")
@@ -74,8 +74,7 @@ def create_order(
     now = utcnow()
     problems = prescription.problems(request.prescription, request.lens, limits(), now.date())
     if problems:
-        field, message = problems[0]
-        raise InvalidField(field, message)
+        raise InvalidField(*problems[0], *problems[1:])
     rx = request.prescription
     version = Prescription(
         id=new_id(),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from lambdas.shared.fields import IsoDate, Name
 
@@ -27,9 +27,13 @@ def measure(low: str, high: str, step: str, unit: str) -> Any:
     0.2500001). The document says the same; the stage's narrower limits are checked by ``problems``."""
     bounds = {"ge": Decimal(low), "le": Decimal(high), "multiple_of": Decimal(step)}
     schema = {"type": "number", "minimum": float(low), "maximum": float(high), "multipleOf": float(step)}
+    exponent = Decimal(step).as_tuple().exponent
+    assert isinstance(exponent, int)
+    places = Decimal(1).scaleb(exponent)  # written back as opticians write it: -2 D is "-2.00", 32 mm "32.0"
     return Annotated[
         Decimal,
         Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds),
+        PlainSerializer(lambda value: str(value.quantize(places)), return_type=str, when_used="json"),
         WithJsonSchema(schema),
     ]
 

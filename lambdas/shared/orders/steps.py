@@ -123,7 +123,7 @@ def remind(uow: UnitOfWork, order: Order, reminder: int, actor: str) -> None:
     client = uow.clients.get(order.client_id)
     payload = {"order_id": order.id, "reminder": reminder}
     channel = notify.queue_message(uow, client, "pickup_reminder", f"pickup_reminder:{order.id}:{reminder}", payload)
-    record(uow, order, "reminded", actor, reminder=reminder, channel=channel)
+    record(uow, order, "reminded", actor, reminder=reminder, channel=channel or notify.IN_PERSON)
 
 
 def _lab_deadline(order: Order) -> datetime:
@@ -158,19 +158,22 @@ def reserve(uow: UnitOfWork, order: Order, actor: str) -> bool:
     return True
 
 
+AT_THE_LAB = ("submitted", "in_production")  # what the lab said last, while it has the frame
+
+
 def release_frame(uow: UnitOfWork, order: Order, actor: str) -> bool:
-    """The compensation, once: the frame goes back on the shelf — unless the lab has it or the lenses
-    are mounted in it (then the reservation ends, recorded, and a manager restocks what comes back)."""
+    """The compensation, once: the frame goes back on the shelf (True) — unless the lab has it or the
+    lenses are mounted in it (then the reservation ends, recorded, and a manager restocks what comes back)."""
     if not order.frame_reserved:
-        return
+        return False
     order.frame_reserved = False
-    if order.lenses_mounted or (order.lab_started_at is not None and order.status == OrderStatus.CANCELLED):
-        record(
-            uow, order, "frame_kept", actor, sku=order.frame_sku, why="mounted" if order.lenses_mounted else "at_lab"
-        )
-        return
+    at_lab = order.lab_status in AT_THE_LAB
+    if order.lenses_mounted or at_lab:
+        record(uow, order, "frame_kept", actor, sku=order.frame_sku, why="at_lab" if at_lab else "mounted")
+        return False
     uow.frames.add(order.site_id, order.frame_sku, 1)
     record(uow, order, "frame_released", actor, sku=order.frame_sku)
+    return True
 
 
 def end(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> bool:
