@@ -17,6 +17,10 @@ from infra.settings import StageSettings
 from lambdas.shared.config import state_machine_variable
 from workflows import Workflow
 
+API_READS_STATE_MACHINES = ["states:ListExecutions"]
+API_READS_EXECUTIONS = ["states:DescribeExecution", "states:GetExecutionHistory"]
+API_OPERATES_EXECUTIONS = ["states:RedriveExecution", "states:StopExecution"]
+
 
 class FondationStack(Stack):
     def __init__(self, scope: Construct, settings: StageSettings, workflows: list[Workflow]) -> None:
@@ -37,13 +41,17 @@ class FondationStack(Stack):
         )
         flows = Workflows(self, "Workflows", settings=settings, functions=functions, workflows=workflows)
         for name, machine in flows.state_machines.items():
-            # the API starts executions, answers their callbacks, and stops one when a client is erased
+            # the API starts executions and answers their callbacks; it reads them for managers and
+            # ops, and redrives or stops one for ops (its routes check the group) or an erasure
             functions.api.add_environment(state_machine_variable(name), machine.state_machine_arn)
             machine.grant_start_execution(functions.api)
             machine.grant_task_response(functions.api)
             functions.api.add_to_role_policy(
+                iam.PolicyStatement(actions=API_READS_STATE_MACHINES, resources=[machine.state_machine_arn])
+            )
+            functions.api.add_to_role_policy(
                 iam.PolicyStatement(
-                    actions=["states:DescribeExecution", "states:StopExecution"],
+                    actions=[*API_READS_EXECUTIONS, *API_OPERATES_EXECUTIONS],
                     resources=[execution_arns(self, flows.names[name])],
                 )
             )

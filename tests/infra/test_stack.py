@@ -144,6 +144,46 @@ def test_only_the_api_may_start_executions_and_answer_tasks(synthesised: Synthes
     assert {"STATE_MACHINE_ARN_CLIENT_ONBOARDING", "DB_HOST", "DB_USER", "DB_NAME"} <= set(environment)
 
 
+# what the API function may ask of Step Functions: start and answer its workflows, read them for
+# managers and ops, redrive and stop their executions (for ops, and for an erasure) — nothing else
+API_STATES_ACTIONS = {
+    "states:StartExecution": "stateMachine",
+    "states:SendTaskSuccess": "stateMachine",
+    "states:SendTaskFailure": "stateMachine",
+    "states:SendTaskHeartbeat": "stateMachine",
+    "states:ListExecutions": "stateMachine",
+    "states:DescribeExecution": "execution",
+    "states:GetExecutionHistory": "execution",
+    "states:RedriveExecution": "execution",
+    "states:StopExecution": "execution",
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_reads_its_workflows_and_writes_nothing_but_starts_answers_redrives_and_stops(
+    synthesised: Synthesised, stage: str
+) -> None:
+    functions = _function_by_name(synthesised, stage)
+    api_role = functions[f"fondation-{stage}-api"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    machines = set(synthesised.resources(stage, "AWS::StepFunctions::StateMachine"))
+    granted: dict[str, set[str]] = {}
+    for policy in synthesised.resources(stage, "AWS::IAM::Policy").values():
+        if [role["Ref"] for role in policy["Properties"]["Roles"]] != [api_role]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            for action in _list(statement["Action"]):
+                if action.startswith("states:"):
+                    assert action in API_STATES_ACTIONS, action
+                    for resource in _list(statement["Resource"]):
+                        granted.setdefault(action, set()).add(json.dumps(resource))
+    assert set(granted) == set(API_STATES_ACTIONS)
+    for action, resources in granted.items():
+        for resource in resources:  # this stage's machines, or their executions
+            assert any(machine in resource for machine in machines) or f"fondation-{stage}-" in resource, resource
+            kind = API_STATES_ACTIONS[action]
+            assert (":execution:" in resource) == (kind == "execution"), (action, resource)
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_functions_that_read_phone_numbers_know_the_stages_country(synthesised: Synthesised, stage: str) -> None:
     from infra.settings import stage_settings
