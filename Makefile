@@ -7,13 +7,13 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: dev test lint format synth rds-ca clean
+.PHONY: dev test lint format synth rds-ca chromium clean
 
-dev: $(VENV)/.installed-local
+dev: $(VENV)/.installed-local console/node_modules/.installed
 	$(PYTHON) -m local serve
 
 # One worker per core (pytest-xdist).
-test: $(VENV)/.installed-dev node_modules/.installed
+test: $(VENV)/.installed-dev node_modules/.installed console/node_modules/.installed chromium
 	$(PYTHON) -m pytest -n auto $(PYTEST_ARGS)
 
 # The CloudFormation templates of every stage, in cdk.out/ (no AWS account, no Docker needed).
@@ -60,5 +60,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The console's graph layout (elkjs), pinned in console/package.json, served from the repository.
+console/node_modules/.installed: console/package.json console/package-lock.json
+	npm ci --prefix console --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The browser the console's tests drive: Debian's chromium, installed when missing.
+chromium:
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian) for the console's browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules console/node_modules

@@ -119,6 +119,7 @@ def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state
         [
             "fondation local runtime",
             f"  API             {api_url}   (OpenAPI {api_url}/openapi.json, Swagger UI {api_url}/docs)",
+            f"  console         {api_url}/console/   (managers and ops: executions, redrive, stop)",
             f"  Step Functions  {sfn_url}   (state machines: {', '.join(machines) or 'none'})",
             f"    AWS CLI       export {exports}",
             f"                  aws stepfunctions --endpoint-url {sfn_url} list-state-machines",
@@ -174,6 +175,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from lambdas.migrations import upgrade
     from lambdas.shared.config import state_machine_variable
     from lambdas.shared.db.engine import get_engine
+    from local.console import LocalConsole
     from local.containers import ContainerFailed, ContainerPool
     from local.gateway import LocalApiGateway, make_http_server
     from local.seed import SITE_ID, STATIONS, seed
@@ -206,7 +208,8 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
         print(f"the API function runs in {api_workers} containers, one request at a time each", file=sys.stderr)
     try:
         sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
-        api = make_http_server(settings.host, settings.api_port, LocalApiGateway(containers or handler, keys))
+        gateway = LocalApiGateway(containers or handler, keys)
+        api = make_http_server(settings.host, settings.api_port, gateway, LocalConsole(keys))
     except OSError as error:
         print(
             f"cannot listen on {settings.host} ({error.strerror}): another `make dev` running? "

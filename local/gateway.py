@@ -27,6 +27,7 @@ from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
 from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
 from lambdas.shared.config import api_settings
+from local.console import LocalConsole
 from local.containers import ContainerPool
 from local.http import BadRequest, LocalRequestHandler, make_server, path_only
 from local.lambda_context import LambdaContext
@@ -230,7 +231,12 @@ def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], 
     return int(result.get("statusCode", 200)), headers, body
 
 
-def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> ThreadingHTTPServer:
+def make_http_server(
+    host: str, port: int, gateway: LocalApiGateway, console: LocalConsole | None = None
+) -> ThreadingHTTPServer:
+    """The API's port; with ``console``, it also serves the console under /console (as a deployed
+    stage serves it beside the API)."""
+
     class Handler(LocalRequestHandler):
         server_version = "fondation-local"
         log_prefix = "api"
@@ -243,9 +249,14 @@ def make_http_server(host: str, port: int, gateway: LocalApiGateway) -> Threadin
                     *_json_response(error.status, {"message": str(error)}), f"{self.command} {path_only(self.path)}"
                 )
                 return
-            status, headers, payload = gateway.handle(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-            )
+            if console is not None and console.serves(path_only(self.path)):
+                status, headers, payload = console.handle(
+                    self.command, path_only(self.path), list(self.headers.items()), body
+                )
+            else:
+                status, headers, payload = gateway.handle(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
             self.respond(status, headers, payload, f"{self.command} {path_only(self.path)}")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve

@@ -1,0 +1,78 @@
+"""The console at /console, as the local runtime serves it: its files from the repository, its graph
+layout from console/node_modules, a config that says "sign in locally", and the local sign-in itself
+(an ID token of the group chosen: managers or ops). None of this exists on a deployed stage, where
+the console's files come from the stage's bucket and people sign in with the user pool."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from pathlib import Path
+
+from local.tokens import KeyPair, issue_token
+
+CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
+PREFIX = "/console"
+# what the page may be served, and from where: nothing else under /console is a file
+FILES = {
+    "/": CONSOLE_DIR / "index.html",
+    "/index.html": CONSOLE_DIR / "index.html",
+    "/console.js": CONSOLE_DIR / "console.js",
+    "/console.css": CONSOLE_DIR / "console.css",
+    "/vendor/elk.js": CONSOLE_DIR / "node_modules" / "elkjs" / "lib" / "elk.bundled.js",
+}
+SIGN_IN_GROUPS = ("managers", "ops")
+HEADERS = [
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"),
+]
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _json(status: int, body: object) -> Answer:
+    return status, [("Content-Type", "application/json"), *HEADERS], json.dumps(body).encode()
+
+
+class LocalConsole:
+    def __init__(self, keys: KeyPair) -> None:
+        self._keys = keys
+
+    @staticmethod
+    def serves(path: str) -> bool:
+        return path == PREFIX or path.startswith(f"{PREFIX}/")
+
+    def handle(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        if path == PREFIX:  # relative links need the slash
+            return 308, [("Location", f"{PREFIX}/"), *HEADERS], b""
+        inner = path[len(PREFIX) :]
+        if inner == "/token":
+            return self._token(method, headers, body)
+        if method not in ("GET", "HEAD"):
+            return _json(405, {"message": "Method Not Allowed"})
+        if inner == "/config.json":
+            return _json(200, {"signIn": "local", "groups": list(SIGN_IN_GROUPS), "api": ""})
+        file = FILES.get(inner)
+        if file is None:
+            return _json(404, {"message": "Not Found"})
+        if not file.exists():  # the layout library: `make dev` installs it
+            return _json(503, {"message": f"{file.name} is missing: run make dev (it installs console/node_modules)"})
+        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        return 200, [("Content-Type", f"{kind}; charset=utf-8"), *HEADERS], file.read_bytes()
+
+    def _token(self, method: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        """An ID token for the group chosen. A JSON body only: another site's page cannot send one
+        without a preflight, which this runtime never grants."""
+        if method != "POST":
+            return _json(405, {"message": "Method Not Allowed"})
+        kind = next((value for name, value in headers if name.lower() == "content-type"), "")
+        if kind.split(";")[0].strip().lower() != "application/json":
+            return _json(415, {"message": 'send {"group": …} as application/json'})
+        try:
+            group = json.loads(body or b"{}").get("group")
+        except (ValueError, AttributeError):
+            group = None
+        if group not in SIGN_IN_GROUPS:
+            return _json(422, {"message": f"group must be one of {', '.join(SIGN_IN_GROUPS)}"})
+        return _json(200, {"token": issue_token(self._keys, [group], f"console-{group}")})
