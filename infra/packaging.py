@@ -70,6 +70,28 @@ def _is_source(path: Path) -> bool:
     return "__pycache__" not in path.parts and path.suffix != ".pyc"
 
 
+def console_directory() -> Path:
+    """The console's files under ``console/``, as the local runtime serves them (the layout library
+    from ``console/node_modules``: ``make test`` and ``make dev`` install it)."""
+    from local.console import FILES
+
+    files = {name.lstrip("/"): path for name, path in FILES.items() if name != "/"}
+    missing = [str(path) for path in files.values() if not path.exists()]
+    if missing:
+        raise SystemExit(f"the console is missing {', '.join(missing)}: run `npm ci --prefix console`")
+    digest = hashlib.sha256()
+    for name, path in sorted(files.items()):
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
+
+    def build(staging: Path) -> None:
+        for name, path in files.items():
+            (staging / "console" / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staging / "console" / name)
+
+    return _built(BUILD / "console" / digest.hexdigest()[:16], build)
+
+
 def _built(target: Path, build: Callable[[Path], None]) -> Path:
     """``target``, built by ``build`` into a staging folder and renamed into place if not there yet."""
     if target.is_dir():

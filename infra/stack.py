@@ -8,6 +8,7 @@ from constructs import Construct
 
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.console import Console
 from infra.constructs.database import Database
 from infra.constructs.functions import Functions
 from infra.constructs.network import Network
@@ -56,7 +57,11 @@ class FondationStack(Stack):
                 )
             )
             acknowledge_executions(functions.api.role, flows.names[name])  # type: ignore[arg-type]
-        api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool)
+        console = Console(self, "Console", settings=settings, auth=auth)
+        origins = [*settings.allowed_origins, console.origin]
+        functions.api.add_environment("ALLOWED_ORIGINS", ",".join(origins))
+        api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool, origins=origins)
+        console.publish(api.rest_api.url)
         ops = Ops(
             self,
             "Ops",
@@ -68,6 +73,7 @@ class FondationStack(Stack):
             cluster=database.cluster,
         )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        CfnOutput(self, "ConsoleUrl", value=console.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "FrontEndClientId", value=auth.front_end.user_pool_client_id)
         CfnOutput(self, "OpsPolicyArn", value=ops.policy.managed_policy_arn)

@@ -32,19 +32,21 @@ class Api(Construct):
         settings: StageSettings,
         handler: lambda_.IFunction,
         user_pool: cognito.IUserPool,
+        origins: list[str],
     ) -> None:
+        """``origins``: the web pages that call the API from a browser (CORS)."""
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.data_removal_policy
         )
         cors = (
             apigateway.CorsOptions(
-                allow_origins=list(settings.allowed_origins),
+                allow_origins=origins,
                 allow_headers=list(CORS_ALLOW_HEADERS),
                 allow_methods=list(CORS_ALLOW_METHODS),
                 max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
             )
-            if settings.allowed_origins
+            if origins
             else None
         )
         self.rest_api = apigateway.RestApi(

@@ -100,10 +100,7 @@ class Functions(Construct):
             timeout=29,
             memory=512,
             description="The REST API",
-            environment={
-                "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
-                **settings.programme_environment,
-            },
+            environment=settings.programme_environment,  # ALLOWED_ORIGINS: the stack adds the console's
         )
         database.grant_connect(self.api)
         self.migrations = self.function(

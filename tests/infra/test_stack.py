@@ -405,3 +405,46 @@ def test_api_gateway_preflights_answer_as_the_function_and_the_local_gateway_do(
         assert answer["method.response.header.Access-Control-Max-Age"] == f"'{CORS_MAX_AGE_SECONDS}'"
         assert answer["method.response.header.Access-Control-Allow-Headers"] == f"'{','.join(CORS_ALLOW_HEADERS)}'"
         assert answer["method.response.header.Access-Control-Allow-Methods"] == f"'{','.join(CORS_ALLOW_METHODS)}'"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_console_is_deployed_private_behind_cloudfront_with_its_config(
+    synthesised: Synthesised, stage: str
+) -> None:
+    [distribution] = synthesised.resources(stage, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert "OriginAccessControlId" in origin  # the bucket is read by CloudFront only
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    buckets = synthesised.resources(stage, "AWS::S3::Bucket").values()
+    for bucket in buckets:
+        blocked = bucket["Properties"]["PublicAccessBlockConfiguration"]
+        assert all(
+            blocked[flag]
+            for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        )
+    [deployment] = synthesised.resources(stage, "Custom::CDKBucketDeployment").values()
+    markers = json.dumps(deployment["Properties"]["SourceMarkers"])
+    for reference in ("ApiRest", "AuthUsersConsole", "ConsoleDistribution", "/console/"):
+        assert reference in markers, reference  # config.json names the API, the console's client, its URL
+    clients = {
+        client["Properties"]["ClientName"]: client["Properties"]
+        for client in synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()
+    }
+    console = clients["console"]
+    assert (console["AllowedOAuthFlows"], console["GenerateSecret"]) == (["code"], False)  # PKCE from a page
+    assert "ConsoleDistribution" in json.dumps(console["CallbackURLs"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_answers_the_consoles_origin(synthesised: Synthesised, stage: str) -> None:
+    functions = _function_by_name(synthesised, stage)
+    origins = functions[f"fondation-{stage}-api"][1]["Properties"]["Environment"]["Variables"]["ALLOWED_ORIGINS"]
+    assert "ConsoleDistribution" in json.dumps(origins)
+    preflights = [
+        method
+        for method in synthesised.resources(stage, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
+    assert preflights
+    assert all("ConsoleDistribution" in json.dumps(method["Properties"]["Integration"]) for method in preflights)

@@ -1,0 +1,187 @@
+"""The managers' and ops' console on a stage: its files in a private bucket behind CloudFront (at
+/console/, as locally), its config.json naming the stage's API and user pool, and a user pool client
+for it (the managed login, authorization code with PKCE, no secret: a page cannot keep one)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infra.constructs.auth import Auth
+from infra.nag import acknowledge
+from infra.packaging import console_directory
+from infra.settings import StageSettings
+
+ACCESS_LOG_DAYS = 90  # who fetched the console, kept as long as an incident review may need
+
+# "/" and "/console" lead to the console; "/console/" is its page (the files' links are relative)
+ROUTING = """
+function handler(event) {
+  var uri = event.request.uri;
+  if (uri === "/" || uri === "/console") {
+    return { statusCode: 302, statusDescription: "Found", headers: { location: { value: "/console/" } } };
+  }
+  if (uri === "/console/") {
+    event.request.uri = "/console/index.html";
+  }
+  return event.request;
+}
+"""
+
+
+class Console(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, auth: Auth) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if settings.deletion_protection else RemovalPolicy.DESTROY
+        region = Stack.of(self).region
+        self._auth = auth
+        self.logs = s3.Bucket(
+            self,
+            "Logs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,  # CloudFront's logs need ACLs
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
+            removal_policy=removal,
+            auto_delete_objects=removal == RemovalPolicy.DESTROY,
+        )
+        acknowledge(self.logs, "AwsSolutions-S1", "the access-log bucket itself: logging it would loop")
+        self.site = s3.Bucket(
+            self,
+            "Site",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=self.logs,
+            server_access_logs_prefix="site/",
+            removal_policy=RemovalPolicy.DESTROY,  # the files are rebuilt from the repository at each deploy
+            auto_delete_objects=True,
+        )
+        cognito_domain = f"https://fondation-{settings.name}.auth.{region}.amazoncognito.com"
+        headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            "Headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=(
+                        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+                        f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com {cognito_domain}"
+                    ),
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+                ),
+            ),
+        )
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"fondation-{settings.name} console",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.site),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                response_headers_policy=headers,
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=cloudfront.Function(
+                            self, "Routing", code=cloudfront.FunctionCode.from_inline(ROUTING)
+                        ),
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
+            ),
+            enable_logging=True,
+            log_bucket=self.logs,
+            log_file_prefix="cloudfront/",
+        )
+        acknowledge(self.distribution, "AwsSolutions-CFR1", "staff sign in from wherever they work: no geo restriction")
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR2",
+            "static files only, every API call goes to API Gateway with a Cognito token; no WAF for the console",
+        )
+        acknowledge(
+            self.distribution,
+            "AwsSolutions-CFR4",
+            "the default cloudfront.net certificate: its TLS floor is CloudFront's own until a domain is attached",
+        )
+        self.url = f"https://{self.distribution.distribution_domain_name}/console/"
+        self.origin = f"https://{self.distribution.distribution_domain_name}"
+        self.client = auth.user_pool.add_client(
+            "Console",
+            user_pool_client_name="console",
+            generate_secret=False,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[self.url],
+                logout_urls=[self.url],
+            ),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )
+        self._cognito_domain = cognito_domain
+
+    def publish(self, api_url: str) -> None:
+        """The files, and the config that points them at the stage's API and user pool."""
+        config = {
+            "signIn": "cognito",
+            "api": api_url,
+            "domain": self._cognito_domain,
+            "clientId": self.client.user_pool_client_id,
+            "redirectUri": self.url,
+        }
+        deployment = s3deploy.BucketDeployment(
+            self,
+            "Files",
+            sources=[
+                s3deploy.Source.asset(str(console_directory())),
+                s3deploy.Source.json_data("console/config.json", config),
+            ],
+            destination_bucket=self.site,
+            distribution=self.distribution,
+            distribution_paths=["/console/*"],
+            prune=True,
+        )
+        # CDK's own function that copies the files at deploy time: its role and runtime are CDK's
+        acknowledge(
+            deployment.handler_role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's BucketDeployment function writes its logs with the basic execution role",
+        )
+        stack = Stack.of(self)
+        bucket = stack.get_logical_id(self.site.node.default_child)  # type: ignore[arg-type]
+        for finding in (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            f"Resource::arn:aws:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-{stack.region}/*",
+            f"Resource::<{bucket}.Arn>/*",
+            "Resource::*",  # cloudfront:CreateInvalidation takes no narrower resource here
+        ):
+            acknowledge(
+                deployment.handler_role,
+                f"AwsSolutions-IAM5[{finding}]",
+                "CDK's BucketDeployment function reads its asset, replaces the console's files, invalidates them",
+            )
+        for child in stack.node.children:
+            if child.node.id.startswith("Custom::CDKBucketDeployment"):
+                acknowledge(child, "AwsSolutions-L1", "CDK's BucketDeployment function: CDK chooses its runtime")
