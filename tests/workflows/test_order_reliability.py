@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lambdas.shared import stepfunctions
 from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
@@ -17,7 +17,7 @@ from lambdas.shared.errors import AnsweredAlready, DomainError
 from lambdas.tasks import order_fulfilment as tasks
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import lambda_context
-from tests.workflows.conftest import EXACT, Orders
+from tests.workflows.conftest import EXACT, Orders, StepFunctions
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -123,3 +123,18 @@ def test_an_answer_given_while_step_functions_is_unreachable_reaches_the_workflo
     assert orders.order(order_id)["waiting_for"] == "quality_check"
     assert "escalated" not in orders.events(order_id)
     assert orders.check(order_id, *EXACT)["status"] == "ready"
+
+
+def test_a_repeated_order_during_an_outage_is_the_same_order(orders: Orders, monkeypatch: pytest.MonkeyPatch) -> None:
+    order_id = orders.create(key="desk-1-o-0001")
+    assert orders.status(order_id) == "at_lab"
+    step_functions = StepFunctions(monkeypatch)
+    step_functions.cut()
+    status, answer = orders.submit(key="desk-1-o-0001")
+    assert (status, answer["error"]) == (503, "unavailable")
+    assert orders.status(order_id) == "at_lab"
+    step_functions.restore()
+    status, again = orders.submit(key="desk-1-o-0001")
+    assert (status, again["order_id"]) == (202, order_id)
+    with UnitOfWork("test") as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Order)) == 1

@@ -360,3 +360,22 @@ def test_a_check_in_whose_workflow_cannot_start_is_cancelled_and_can_be_repeated
     assert (ticket["number"], ticket["position"]) == ("A003", 1)
     assert queue.ticket(ticket["ticket_id"])["status"] == "waiting"
     assert parked(ticket["ticket_id"])[0] == "call"
+
+
+def test_a_repeated_check_in_during_an_outage_keeps_the_persons_ticket(
+    queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a person checked in, waiting, their workflow parked
+    ticket = queue.check_in(key="desk-1-0002", display_name="Awa")["ticket_id"]
+    step_functions = StepFunctions(monkeypatch)
+    step_functions.cut()
+    # When the desk repeats the request while Step Functions is out of reach
+    status, answer = queue.post(
+        f"/sites/{SITE_ID}/tickets", {"display_name": "Awa"}, {"Idempotency-Key": "desk-1-0002"}
+    )
+    assert (status, answer["error"]) == (503, "unavailable")
+    # Then the ticket stays in line, and once it is back the same request gives the same ticket
+    assert queue.ticket(ticket)["status"] == "waiting"
+    step_functions.restore()
+    again = queue.check_in(key="desk-1-0002", display_name="Awa")
+    assert (again["ticket_id"], again["number"]) == (ticket, "A001")

@@ -96,9 +96,11 @@ def handle_create_order(
     try:
         workflows().start(ORDER_FULFILMENT, created.order_id, {"order_id": created.order_id})
     except WorkflowUnavailable:
-        # no order waits without a workflow to follow it
-        with unit_of_work(routes.router) as uow:
-            intake.withdraw_order(uow, created.order_id, actor)
+        # no order waits without a workflow to follow it; a repeat's order was made by the first
+        # request, whose workflow follows it: it stays, and so does its key
+        if not created.repeat:
+            with unit_of_work(routes.router) as uow:
+                intake.withdraw_order(uow, created.order_id, actor)
         raise
     return Accepted(
         order_id=created.order_id,

@@ -81,21 +81,23 @@ def handle_check_in(
 ) -> CheckedIn:
     actor = current_caller(routes.router).sub
     try:
-        checked = _check_in(site_id, request, actor, idempotency_key)
+        checked, repeat = _check_in(site_id, request, actor, idempotency_key)
     except ConcurrentSubmission:  # the same key was being stored: its ticket is there now
-        checked = _check_in(site_id, request, actor, idempotency_key)
+        checked, repeat = _check_in(site_id, request, actor, idempotency_key)
     try:
         workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
     except WorkflowUnavailable:
-        # no ticket waits without a workflow to follow it (none would call, expire or forget it)
-        with unit_of_work(routes.router) as uow:
-            tickets.withdraw_check_in(uow, checked.ticket_id, actor)
+        # no ticket waits without a workflow to follow it (none would call, expire or forget it); a
+        # repeat's ticket was checked in by the first request, whose workflow follows it: it stays
+        if not repeat:
+            with unit_of_work(routes.router) as uow:
+                tickets.withdraw_check_in(uow, checked.ticket_id, actor)
         raise
     return checked
 
 
-def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | None) -> CheckedIn:
-    """The ticket and its place in line, from one transaction."""
+def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | None) -> tuple[CheckedIn, bool]:
+    """The ticket and its place in line, from one transaction; whether an earlier request made it."""
 
     def execution_arn(ticket_id: str) -> str:
         return workflows().execution_arn(QUEUE_PROGRESSION, ticket_id)
@@ -103,7 +105,7 @@ def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | Non
     with unit_of_work(routes.router) as uow:
         checked = tickets.check_in(uow, site_id, request, actor, key, execution_arn)
     place = checked.place
-    return CheckedIn(
+    answer = CheckedIn(
         ticket_id=checked.ticket_id,
         number=checked.number,
         station_id=checked.station_id,
@@ -112,6 +114,7 @@ def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | Non
         execution_arn=checked.execution_arn or execution_arn(checked.ticket_id),
         status_url=f"/tickets/{checked.ticket_id}",
     )
+    return answer, checked.repeat
 
 
 @routes.get("/tickets/{ticket_id}", allow=READ_RECORDS, summary="A ticket: where it is, its place in line")

@@ -37,6 +37,7 @@ class CreateOrder(BaseModel):
 class Created:
     order_id: str
     execution_arn: str | None
+    repeat: bool = False  # an earlier request with its key made the order
 
 
 def limits() -> prescription.Limits:
@@ -61,7 +62,7 @@ def create_order(
         earlier = earlier_entity(uow, "POST /orders", actor, idempotency_key, request, order_id, "order")
         if earlier is not None:
             found = uow.orders.get(earlier)
-            return Created(earlier, found.execution_arn if found else None)
+            return Created(earlier, found.execution_arn if found else None, repeat=True)
     client = uow.clients.lock(request.client_id)  # its prescription versions are numbered one at a time
     if client is None:
         raise InvalidField("body.client_id", f"no client {request.client_id}")

@@ -108,10 +108,11 @@ class CheckedIn:
     service_day: date
     execution_arn: str | None
     place: Place | None  # while it waits
+    repeat: bool = False  # an earlier request with its key checked the person in
 
     @classmethod
-    def of(cls, ticket: Ticket, place: Place | None) -> CheckedIn:
-        return cls(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, ticket.execution_arn, place)
+    def of(cls, ticket: Ticket, place: Place | None, repeat: bool = False) -> CheckedIn:
+        return cls(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, ticket.execution_arn, place, repeat)
 
 
 def _hours(hours: dict[str, list[str]]) -> str:
@@ -135,9 +136,8 @@ def check_in(
         if earlier is not None:
             ticket = uow.queue.get(earlier)
             waiting = ticket.status == TicketStatus.WAITING
-            return CheckedIn.of(
-                ticket, estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
-            )
+            place = estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
+            return CheckedIn.of(ticket, place, repeat=True)
     site = uow.sites.get(site_id)
     if site is None:
         raise NotFound("site", site_id)
