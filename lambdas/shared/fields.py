@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
@@ -28,7 +28,7 @@ SLUG_LENGTH = 36  # the ids managers choose for sites, stations and counters: sa
 PREFIX_LENGTH = 3  # a station's ticket prefix: A, E, FR
 TIMEZONE_LENGTH = 64  # an IANA time zone: Europe/Paris
 SKU_LENGTH = 64  # a frame model's stock-keeping unit, as the site labels its shelf
-SKU_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{SKU_LENGTH - 1}}}$"
+SKU_PATTERN = rf"^[A-Z0-9][A-Z0-9._-]{{0,{SKU_LENGTH - 1}}}$"  # upper case: one SKU whatever the collation
 
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # the ids this API makes
@@ -84,6 +84,21 @@ def _iso_date(value: object) -> object:
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _json_integer(value: object) -> object:
+    """A count or a degree is a JSON number (``4``, or ``4.0``, which JSON Schema calls an integer
+    too), never ``true`` or ``"4"``."""
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number, written as a number")
+    return value
+
+
+def whole_number(low: int, high: int) -> Any:
+    """A JSON integer from ``low`` to ``high`` (the bounds inside the type: the document states them
+    even where the field may be null)."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
+
 
 Name = single_line(NAME_LENGTH)
 Text = single_line(TEXT_LENGTH)

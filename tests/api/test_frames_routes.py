@@ -65,14 +65,14 @@ def test_bad_settings_are_refused_naming_the_field(body: dict[str, Any], field: 
     assert stock() == {}
 
 
-@pytest.mark.parametrize("sku", ["-RAY", "RAY 2140", "R" * 65, "RAY%2F1", "é"])
+@pytest.mark.parametrize("sku", ["-RAY", "RAY 2140", "R" * 65, "RAY%2F1", "é", "ray-2140"])
 def test_a_sku_is_letters_digits_dots_dashes_and_underscores(sku: str) -> None:
     status, answer = put(sku, FRAME)
     assert status in (404, 422), answer  # a slash never reaches the route: API Gateway finds no resource
     assert stock() == {}
 
 
-@pytest.mark.parametrize("quantity", [0, -3, 100_001, 1.5, "two", None])
+@pytest.mark.parametrize("quantity", [0, -3, 100_001, 1.5, "two", None, True, "5"])
 def test_a_restock_adds_at_least_one(quantity: Any) -> None:
     put("RAY-2140", FRAME)
     status, answer = restock("RAY-2140", {"quantity": quantity})
@@ -83,3 +83,10 @@ def test_an_unknown_site_or_sku_is_404() -> None:
     assert put("RAY-2140", FRAME, site_id="nowhere")[0] == 404
     assert restock("RAY-2140", {"quantity": 1})[0] == 404
     assert call_api(api_event("GET", "/sites/nowhere/frames"))[0] == 404
+
+
+def test_a_restock_never_fills_a_shelf_past_its_limit() -> None:
+    put("RAY-2140", {**FRAME, "quantity": 99_999})
+    status, answer = restock("RAY-2140", {"quantity": 2})
+    assert (status, answer["details"][0]["field"]) == (422, "body.quantity"), answer
+    assert stock() == {"RAY-2140": 99_999}

@@ -105,6 +105,11 @@ def test_a_bad_order_names_its_field_and_stores_nothing(client_id: str, change: 
         ({"written_on": "2999-01-01"}, "body.prescription.written_on"),
         ({"written_on": 1700000000}, "body.prescription.written_on"),
         ({"prescriber": "\u200b"}, "body.prescription.prescriber"),
+        ({"right": {"sphere": "-2.25" + "0" * 70000}}, "body.prescription.right.sphere"),
+        ({"right": {"sphere": "1e-999999999"}}, "body.prescription.right.sphere"),
+        ({"right": {"sphere": -2.25, "cylinder": -0.5, "axis": "90"}}, "body.prescription.right.axis"),
+        ({"right": {"sphere": -2.25, "cylinder": -0.5, "axis": True}}, "body.prescription.right.axis"),
+        ({"right": {"sphere": -2.25, "add": 2}}, "body.prescription.right.add"),  # single vision: no addition
     ],
 )
 def test_a_bad_prescription_names_its_field_and_stores_nothing(
@@ -209,3 +214,26 @@ def test_the_handler_checks_the_lab_scope_too(client_id: str) -> None:
     get = api_event("GET", f"/orders/{order_id}", groups=None)
     get["requestContext"]["authorizer"] = {"claims": lab}
     assert call_api(get)[0] == 403
+
+
+def test_orders_come_in_pages_newest_first_each_once(client_id: str) -> None:
+    created = [create(order_body(client_id))[1]["order_id"] for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        query = {"client_id": client_id, "limit": "2", **({"cursor": cursor} if cursor else {})}
+        status, page = call_api(api_event("GET", "/orders", query=query))
+        assert status == 200, page
+        assert len(page["items"]) <= 2
+        seen += [item["order_id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert sorted(seen) == sorted(created)
+    assert len(seen) == len(set(seen)) == 5
+    times = [call_api(api_event("GET", f"/orders/{order_id}"))[1]["created_at"] for order_id in seen]
+    assert times == sorted(times, reverse=True)
+
+
+@pytest.mark.parametrize("cursor", ["forged", "WyJ4IiwieSJd", "WyJ4Il0"])  # not base64 JSON; a bad time; one part
+def test_a_forged_orders_cursor_is_a_422(client_id: str, cursor: str) -> None:
+    status, answer = call_api(api_event("GET", "/orders", query={"cursor": cursor}))
+    assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["query.cursor"])

@@ -89,7 +89,15 @@ def test_a_valid_prescription_has_no_problem() -> None:
     ],
 )
 def test_each_rule_at_its_boundary(changes: dict[str, Any], field: str | None) -> None:
-    assert found(rx(**changes)) == ([field] if field else [])
+    if any(key.endswith(".add") for key in changes):  # an addition is for multifocal lenses
+        bifocal = {"heights": {"right": "18", "left": "18"}, "left.add": "2.00", **changes}
+        assert found(rx(**bifocal), lens="bifocal") == ([field] if field else [])
+    else:
+        assert found(rx(**changes)) == ([field] if field else [])
+
+
+def test_single_vision_lenses_have_no_addition() -> None:
+    assert found(rx(**{"right.add": "2.00"})) == ["body.prescription.right.add"]
 
 
 def test_the_limits_are_the_stages() -> None:

@@ -12,11 +12,12 @@ from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.errors import InvalidField
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared import waiting
+from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
 from lambdas.shared.onboarding import intake
-from lambdas.shared.onboarding.views import ClientDetail, ClientPage, InvalidCursor, get_client, search_clients
+from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
 from lambdas.shared.orders import desk
 from lambdas.shared.stepfunctions import workflows
 from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING

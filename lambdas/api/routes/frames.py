@@ -15,7 +15,7 @@ from lambdas.shared.orders.frames import FramePage, FrameView
 
 routes = Routes()
 
-Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SKU, e.g. RAY-2140-52")]
+Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SKU, in upper case, e.g. RAY-2140-52")]
 
 
 @routes.put(

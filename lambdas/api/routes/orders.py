@@ -14,8 +14,9 @@ from lambdas.api.access import FRONT_DESK_WORK, LAB_CLIENT, READ_RECORDS, Routes
 from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
+from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import OrderStatus
-from lambdas.shared.errors import ConcurrentSubmission, WorkflowUnavailable
+from lambdas.shared.errors import ConcurrentSubmission, InvalidField, WorkflowUnavailable
 from lambdas.shared.fields import UUID_PATTERN
 from lambdas.shared.orders import desk, intake, views
 from lambdas.shared.orders.desk import Answer
@@ -119,9 +120,14 @@ def handle_get_order(order_id: OrderId) -> OrderView:
 def handle_list_orders(
     client_id: Annotated[str | None, Query(pattern=UUID_PATTERN, description="a client's orders")] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
     with unit_of_work(routes.router) as uow:
-        return views.list_orders(uow, client_id, status)
+        try:
+            return views.list_orders(uow, client_id, status, limit, cursor)
+        except InvalidCursor as error:
+            raise InvalidField("query.cursor", str(error)) from error
 
 
 def _act(action: Callable[..., Answer], order_id: str, *arguments: object) -> Answered:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, func, inspect, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, inspect, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -718,7 +718,10 @@ class OrderRepository:
 
         return self.session.get(LabSubmission, (order_id, attempt))
 
-    def search(self, client_id: str | None, status: str | None, limit: int) -> list[Order]:
+    def search(
+        self, client_id: str | None, status: str | None, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[Order]:
+        """Newest first; ``after``: the (created_at, id) of the previous page's last order."""
         from lambdas.shared.db.models.orders import Order
 
         query = select(Order)
@@ -726,6 +729,11 @@ class OrderRepository:
             query = query.where(Order.client_id == client_id)
         if status is not None:
             query = query.where(Order.status == status)
+        if after is not None:
+            created_at, order_id = after
+            query = query.where(
+                or_(Order.created_at < created_at, and_(Order.created_at == created_at, Order.id > order_id))
+            )
         return list(self.session.scalars(query.order_by(Order.created_at.desc(), Order.id).limit(limit)))
 
     def open_of(self, client_ids: Collection[str]) -> list[Order]:

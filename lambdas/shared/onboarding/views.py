@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from lambdas.shared.cursor import decode, encode
 from lambdas.shared.db.models.clients import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import BirthDateQuality, ClientStatus, HousingSituation
 from lambdas.shared.errors import NotFound
 from lambdas.shared.normalize import fold
 from lambdas.shared.phones import search_digits
-
-
-class InvalidCursor(ValueError):
-    """The pagination cursor was not one this API produced."""
 
 
 class Address(BaseModel):
@@ -105,10 +99,10 @@ def get_client(uow: UnitOfWork, client_id: str) -> ClientDetail:
 def search_clients(uow: UnitOfWork, q: str | None, limit: int, cursor: str | None) -> ClientPage:
     """Clients whose name (accents and case ignored) or phone number contains ``q``."""
     name, phone_digits = _search_terms(q)
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode(cursor, 2) if cursor else None
     clients = uow.clients.search(name=name, phone_digits=phone_digits, limit=limit + 1, after=after)
     page, more = clients[:limit], len(clients) > limit
-    next_cursor = _encode_cursor(page[-1].search_name, page[-1].id) if more else None
+    next_cursor = encode(page[-1].search_name, page[-1].id) if more else None
     return ClientPage(items=[ClientSummary.of(client) for client in page], next_cursor=next_cursor)
 
 
@@ -119,27 +113,3 @@ def _search_terms(q: str | None) -> tuple[str | None, str | None]:
     if digits is not None:
         return None, digits
     return fold(q), None
-
-
-def _encode_cursor(search_name: str, client_id: str) -> str:
-    raw = json.dumps([search_name, client_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # a lone surrogate: no name holds one
-        return False
-    return True
-
-
-def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        search_name, client_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidCursor("cursor is not valid; use next_cursor from a previous page") from exc
-    if not isinstance(search_name, str) or not isinstance(client_id, str) or not _encodable(search_name + client_id):
-        raise InvalidCursor("cursor is not valid; use next_cursor from a previous page")
-    return search_name, client_id

@@ -25,8 +25,8 @@ from lambdas.shared.db.models.orders import Order
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
-from lambdas.shared.errors import Conflict, InvalidField, WorkflowUnavailable
-from lambdas.shared.fields import SKU_PATTERN, Text
+from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, WorkflowUnavailable
+from lambdas.shared.fields import SKU_PATTERN, Text, whole_number
 from lambdas.shared.observability import logger
 from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription
@@ -106,6 +106,7 @@ class LabResult(BaseModel):
         json_schema_extra={
             "if": {"properties": {"status": {"const": "rejected"}}},
             "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+            "else": {"not": {"required": ["reason"]}},
         },
     )
 
@@ -118,6 +119,8 @@ class LabResult(BaseModel):
 def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) -> Answer:
     if result.status == "rejected" and result.reason is None:
         raise InvalidField("body.reason", "a rejection needs its reason")
+    if result.status != "rejected" and result.reason is not None:
+        raise InvalidField("body.reason", "a reason goes with a rejection only")
     order = _begin(uow, order_id, "given a lab result", (OrderStatus.AT_LAB,))
     order.lab_status = result.status
     order.lab_reference = result.lab_reference or order.lab_reference
@@ -154,7 +157,7 @@ class MeasuredLens(BaseModel):
 
     sphere: Reading
     cylinder: Reading = Decimal(0)
-    axis: int | None = Field(None, ge=0, le=180, description="degrees, read where there is a cylinder")
+    axis: whole_number(0, 180) | None = Field(None, description="whole degrees, where there is a cylinder")
     add: Reading | None = None
 
 
@@ -163,7 +166,7 @@ class QualityCheck(BaseModel):
 
     right: MeasuredLens = Field(description="what the lensmeter reads, in either cylinder form")
     left: MeasuredLens
-    lenses_mounted: bool = Field(True, description="the lenses are fitted in the site's frame")
+    lenses_mounted: bool = Field(True, strict=True, description="the lenses are fitted in the site's frame")
 
 
 def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: str) -> Answer:
@@ -267,5 +270,8 @@ def tell_workflow(actor: str, answers: list[Answer]) -> None:
             logger.warning("order's workflow not told; it will be at the next answer or when its wait times out",
                            extra={"order_id": answer.order_id})  # fmt: skip
             continue
-        with UnitOfWork(actor) as uow:
-            told(uow, answer)
+        try:
+            with UnitOfWork(actor) as uow:
+                told(uow, answer)
+        except DatabaseUnavailable:  # told already: the token stays until the workflow's next wait replaces it
+            logger.warning("order's token not cleared after its answer", extra={"order_id": answer.order_id})

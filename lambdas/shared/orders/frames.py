@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from lambdas.shared.db.models.orders import FrameStock
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
-from lambdas.shared.errors import NotFound
-from lambdas.shared.fields import Text
+from lambdas.shared.errors import InvalidField, NotFound
+from lambdas.shared.fields import Text, whole_number
 from lambdas.shared.orders.desk import Answer, serve_waiting_orders
 
 MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
@@ -24,13 +24,13 @@ class FrameSettings(BaseModel):
 
     description: Text = Field(description="what the front desk sees: model, colour, size")
     kind: FrameKind = Field(description="donated or new")
-    quantity: int = Field(ge=0, le=MAX_QUANTITY, description="how many are on the shelf now")
+    quantity: whole_number(0, MAX_QUANTITY) = Field(description="how many are on the shelf now")
 
 
 class Restock(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int = Field(ge=1, le=MAX_QUANTITY, description="how many arrived")
+    quantity: whole_number(1, MAX_QUANTITY) = Field(description="how many arrived")
 
 
 class FrameView(BaseModel):
@@ -78,9 +78,13 @@ def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) 
     """``quantity`` more on the shelf; the orders waiting for it take theirs, oldest first."""
     if not uow.frames.add(site_id, sku, quantity):
         raise NotFound("frame", f"{sku} at site {site_id}")
+    stock = uow.frames.get(site_id, sku)
+    assert stock is not None
+    if stock.quantity > MAX_QUANTITY:  # the unit of work rolls the addition back
+        raise InvalidField("body.quantity", f"the shelf would hold {stock.quantity}: at most {MAX_QUANTITY}")
     uow.audit("frames.restocked", "frame_stock", f"{site_id}/{sku}", quantity=quantity)
     answers = serve_waiting_orders(uow, site_id, sku, actor)
-    stock = uow.frames.get(site_id, sku)
+    stock = uow.frames.get(site_id, sku)  # what the orders served left on the shelf
     assert stock is not None
     return FrameView.of(stock), answers
 

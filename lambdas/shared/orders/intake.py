@@ -20,7 +20,7 @@ from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
 from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.orders import prescription
 from lambdas.shared.orders.steps import end, record
-from lambdas.shared.queue.sites import SLUG_PATTERN
+from lambdas.shared.queue.sites import SLUG_PATTERN, service_day
 
 
 class CreateOrder(BaseModel):
@@ -68,12 +68,14 @@ def create_order(
         raise InvalidField("body.client_id", f"no client {request.client_id}")
     if client.status != ClientStatus.ACTIVE:
         raise Conflict(f"client {request.client_id} is {client.status}: only an active client can order glasses")
-    if uow.sites.get(request.site_id) is None:
+    site = uow.sites.get(request.site_id)
+    if site is None:
         raise InvalidField("body.site_id", f"no site {request.site_id}")
     if uow.frames.get(request.site_id, request.frame_sku) is None:
         raise InvalidField("body.frame_sku", f"site {request.site_id} has no frame {request.frame_sku}")
     now = utcnow()
-    problems = prescription.problems(request.prescription, request.lens, limits(), now.date())
+    today = service_day(site.timezone, now)  # the site's date: a prescription written this morning there
+    problems = prescription.problems(request.prescription, request.lens, limits(), today)
     if problems:
         raise InvalidField(*problems[0], *problems[1:])
     rx = request.prescription

@@ -14,9 +14,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from lambdas.shared.fields import IsoDate, Name
+from lambdas.shared.fields import IsoDate, Name, whole_number
 
 QUARTER = Decimal("0.25")  # dioptres: sphere, cylinder, addition, prism
 HALF_MM = Decimal("0.5")  # millimetres: pupillary distances and heights
@@ -30,12 +30,24 @@ def measure(low: str, high: str, step: str, unit: str) -> Any:
     exponent = Decimal(step).as_tuple().exponent
     assert isinstance(exponent, int)
     places = Decimal(1).scaleb(exponent)  # written back as opticians write it: -2 D is "-2.00", 32 mm "32.0"
+    digits = {"max_digits": len(str(int(Decimal(high)))) - exponent, "decimal_places": -exponent}
     return Annotated[
         Decimal,
-        Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds),
-        PlainSerializer(lambda value: str(value.quantize(places)), return_type=str, when_used="json"),
+        BeforeValidator(_written_short),
+        Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds, **digits),
+        PlainSerializer(lambda value: str((value + 0).quantize(places)), return_type=str, when_used="json"),  # no -0
         WithJsonSchema(schema),
     ]
+
+
+MAX_WRITTEN = 12  # characters of a power written as a string: "-12.25" has 6
+
+
+def _written_short(value: Any) -> Any:
+    """A decimal string is read as written: a short one (a 70 000-digit string is no power)."""
+    if isinstance(value, str) and len(value.strip()) > MAX_WRITTEN:
+        raise ValueError(f"write it with at most {MAX_WRITTEN} characters, e.g. -2.25")
+    return value
 
 
 Sphere = measure("-30", "30", "0.25", "dioptres")
@@ -98,7 +110,9 @@ class Eye(BaseModel):
 
     sphere: Sphere = Field(description="dioptres, in 0.25 steps, within the programme's limit (±20 by default)")
     cylinder: Cylinder | None = Field(None, description="dioptres, in 0.25 steps, within the programme's limit (±6)")
-    axis: int | None = Field(None, ge=1, le=180, description="degrees: required with a cylinder, absent without")
+    axis: whole_number(1, 180) | None = Field(
+        None, description="whole degrees: required with a cylinder, absent without"
+    )
     add: Addition | None = Field(None, description="the near addition: required for bifocal and progressive lenses")
     prism: Prism | None = None
 
@@ -169,6 +183,11 @@ def problems(rx: Prescription, lens: Lens, limits: Limits, today: date, at: str 
         for side in ("right", "left"):
             if getattr(rx, side).add is None:
                 found.append((f"{where}.{side}.add", f"{lens.type} lenses need a near addition for each eye"))
+    else:
+        for side in ("right", "left"):
+            if getattr(rx, side).add is not None:
+                message = "single_vision lenses have no addition: the near power goes in the sphere, or order bifocal"
+                found.append((f"{where}.{side}.add", f"{message} or progressive lenses"))
     if rx.written_on > today:
         found.append((f"{where}.written_on", f"a prescription is written on or before today ({today.isoformat()})"))
     elif rx.written_on < today - limits.max_age:

@@ -8,12 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from lambdas.shared.cursor import InvalidCursor, decode, encode
 from lambdas.shared.db.models.orders import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import NotFound
-
-PAGE_SIZE = 100
 
 
 class OrderEventView(BaseModel):
@@ -74,6 +73,7 @@ class OrderView(OrderSummary):
 
 class OrderPage(BaseModel):
     items: list[OrderSummary]
+    next_cursor: str | None = Field(None, description="pass as `cursor` to get the next page")
 
 
 def get_order(uow: UnitOfWork, order_id: str) -> OrderView:
@@ -96,5 +96,17 @@ def get_order(uow: UnitOfWork, order_id: str) -> OrderView:
     return OrderView(**OrderSummary.of(order).model_dump(), prescription=prescription, events=events)
 
 
-def list_orders(uow: UnitOfWork, client_id: str | None, status: OrderStatus | None) -> OrderPage:
-    return OrderPage(items=[OrderSummary.of(order) for order in uow.orders.search(client_id, status, PAGE_SIZE)])
+def list_orders(
+    uow: UnitOfWork, client_id: str | None, status: OrderStatus | None, limit: int, cursor: str | None
+) -> OrderPage:
+    after = None
+    if cursor:
+        created_at, order_id = decode(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(created_at), order_id)
+        except ValueError:
+            raise InvalidCursor("cursor is not valid; use next_cursor from a previous page") from None
+    orders = uow.orders.search(client_id, status, limit + 1, after)
+    page, more = orders[:limit], len(orders) > limit
+    next_cursor = encode(page[-1].created_at.isoformat(), page[-1].id) if more else None
+    return OrderPage(items=[OrderSummary.of(order) for order in page], next_cursor=next_cursor)
