@@ -171,6 +171,8 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     for message in prepare_state(settings.state_dir, os.environ["DATABASE_URL"]):
         print(message, file=sys.stderr)
 
+    from sqlalchemy.exc import OperationalError
+
     from lambdas.api.app import enable_local_docs, handler
     from lambdas.migrations import upgrade
     from lambdas.shared.config import state_machine_variable
@@ -185,8 +187,14 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from local.tokens import KeyPair
     from workflows import DeclarationError
 
-    print(f"migrating {_redacted(os.environ['DATABASE_URL'])} ...", file=sys.stderr, flush=True)
-    upgrade(get_engine())
+    database = _redacted(os.environ["DATABASE_URL"])
+    print(f"migrating {database} ...", file=sys.stderr, flush=True)
+    try:
+        upgrade(get_engine())
+    except OperationalError as error:  # not a bug of ours: say what to check, not a traceback
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        print(f"cannot reach the database {database}: {reason}. Is it running? Check DATABASE_URL.", file=sys.stderr)
+        return 1
     if seed():
         print(f"configured the local site {SITE_ID} (its stations: {', '.join(STATIONS)})", file=sys.stderr)
     try:

@@ -119,3 +119,18 @@ def test_the_api_serves_on_ipv6_loopback(token_keys: KeyPair) -> None:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def test_a_database_out_of_reach_is_said_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    nowhere = "mysql+pymysql://root@127.0.0.1:9/nowhere"  # nothing listens on port 9
+    env = {**os.environ, "LOCAL_STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": nowhere, "LOCAL_API_PORT": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert f"cannot reach the database {nowhere}" in done.stderr
+    assert "Traceback" not in done.stderr
