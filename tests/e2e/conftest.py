@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,18 @@ class LocalRuntime:
     state_dir: Path
     process: subprocess.Popen[bytes]
 
+    def sfn(self) -> Any:
+        """boto3's Step Functions client on the runtime's endpoint, as a manager's tools use it."""
+        import boto3
+
+        return boto3.client(
+            "stepfunctions",
+            endpoint_url=self.sfn_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
     def token(self, *groups: str, user: str = "e2e-user") -> str:
         return issue_token(KeyPair.load_or_create(self.state_dir / "keys"), list(groups), user)
 
@@ -51,6 +63,15 @@ class LocalRuntime:
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()
         return status, json.loads(raw) if raw else None
+
+
+def until(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    """``check()``'s first true answer, polled; a clear failure after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return found
 
 
 def start_runtime(state_dir: Path, log_path: Path, **extra_env: str) -> LocalRuntime:

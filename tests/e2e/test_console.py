@@ -8,16 +8,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.conftest import LocalRuntime
+from tests.e2e.conftest import LocalRuntime, until
 from tests.workflows.conftest import application
 
 pytestmark = pytest.mark.e2e
@@ -34,24 +32,6 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def _sfn(local_runtime: LocalRuntime):
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=local_runtime.sfn_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def _until(check, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return found
-
-
 def failed_onboarding(local_runtime: LocalRuntime) -> tuple[str, str]:
     """An application waiting for documents whose callback was failed (a lost upload): the client's
     id and its failed execution's name."""
@@ -61,16 +41,16 @@ def failed_onboarding(local_runtime: LocalRuntime) -> tuple[str, str]:
     status, accepted = local_runtime.request("POST", "/clients", token=desk, body=body)
     assert status == 202, accepted
     client_id = accepted["client_id"]
-    _until(
+    until(
         lambda: local_runtime.request("GET", f"/clients/{client_id}", token=desk)[1]["status"] == "awaiting_documents",
         "the application to wait for documents",
     )
-    sfn = _sfn(local_runtime)
+    sfn = local_runtime.sfn()
     events = sfn.get_execution_history(executionArn=accepted["execution_arn"], reverseOrder=True)["events"]
     scheduled = next(event for event in events if event["type"] == "TaskScheduled")
     token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"]
     sfn.send_task_failure(taskToken=token, error="DocumentsLost", cause="the scanner's upload never arrived")
-    _until(lambda: sfn.describe_execution(executionArn=accepted["execution_arn"])["status"] == "FAILED", "FAILED")
+    until(lambda: sfn.describe_execution(executionArn=accepted["execution_arn"])["status"] == "FAILED", "FAILED")
     return client_id, f"client-{client_id}"
 
 
@@ -129,8 +109,8 @@ def test_a_manager_sees_the_failure_and_ops_redrive_it(
     desk = local_runtime.token("front-desk", user="desk-1")
     documents = {"type": "referral_letter", "reference": "SAMU-SOCIAL-2026-118"}
     assert local_runtime.request("POST", f"/clients/{client_id}/documents", token=desk, body=documents)[0] == 202
-    sfn, arn = _sfn(local_runtime), f"arn:aws:states:us-east-1:000000000000:execution:client-onboarding:{name}"
-    _until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED", "SUCCEEDED")
+    sfn, arn = local_runtime.sfn(), f"arn:aws:states:us-east-1:000000000000:execution:client-onboarding:{name}"
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED", "SUCCEEDED")
     ops.reload()
     expect(ops.locator(".facts .status")).to_have_text("succeeded")
     expect(ops.locator(node)).to_have_attribute("data-status", "succeeded")

@@ -2,7 +2,6 @@
 
 import time
 
-import boto3
 import pytest
 
 from tests.e2e.conftest import LocalRuntime
@@ -26,13 +25,7 @@ def test_a_front_desk_post_becomes_an_active_client_with_a_visible_execution(loc
         time.sleep(0.1)
     assert (status, client["status"]) == (200, "active")
     # And a manager's tools (boto3 on the Step Functions endpoint) show the execution and its history
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=local_runtime.sfn_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    sfn = local_runtime.sfn()
     execution = sfn.describe_execution(executionArn=accepted["execution_arn"])
     assert execution["status"] == "SUCCEEDED"
     assert execution["name"] == f"client-{accepted['client_id']}"

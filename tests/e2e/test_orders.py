@@ -9,7 +9,6 @@ import sys
 import time
 import uuid
 
-import boto3
 import pytest
 
 from tests.e2e.conftest import REPO_ROOT, LocalRuntime
@@ -92,13 +91,7 @@ def test_an_order_goes_from_the_desk_to_the_lab_and_back_to_the_client(local_run
     assert (status, collected["status"]) == (200, "delivered"), collected
 
     # And boto3 on the Step Functions endpoint shows the execution ended, its history free of the prescription
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=local_runtime.sfn_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    sfn = local_runtime.sfn()
     deadline = time.monotonic() + 30
     while (execution := sfn.describe_execution(executionArn=created["execution_arn"]))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the order's execution did not end"

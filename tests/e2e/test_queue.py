@@ -1,25 +1,15 @@
 """A clinic day over HTTP on the local runtime: a person checked in, called, served at two stations;
 the board and the day's statistics show it, and boto3 shows the ticket's execution."""
 
-import time
 import uuid
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import LocalRuntime
+from tests.e2e.conftest import LocalRuntime, until
 
 pytestmark = pytest.mark.e2e
 
 OPEN_ALL_DAY = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def _until(predicate, what: str, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def test_a_ticket_goes_through_two_stations_and_the_board_and_statistics_show_it(local_runtime: LocalRuntime) -> None:
@@ -68,14 +58,8 @@ def test_a_ticket_goes_through_two_stations_and_the_board_and_statistics_show_it
         "eye-exam": (1, [{"counter": "room-1", "served": 1}]),
     }
     # And boto3 on the Step Functions endpoint shows the execution, ended with the outcome
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=local_runtime.sfn_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    execution = _until(
+    sfn = local_runtime.sfn()
+    execution = until(
         lambda: (
             (found := sfn.describe_execution(executionArn=ticket["execution_arn"]))["status"] != "RUNNING" and found
         ),

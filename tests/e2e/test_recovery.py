@@ -5,24 +5,13 @@ import signal
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import LocalRuntime, start_runtime, stop_runtime
+from tests.e2e.conftest import start_runtime, stop_runtime
 
 pytestmark = pytest.mark.e2e
 MACHINE = "arn:aws:states:us-east-1:000000000000:stateMachine:engine-hold-and-ask"
 TEST_WORKFLOWS = {"LOCAL_WORKFLOW_PACKAGES": "workflows,tests.engine.workflows"}
-
-
-def _client(runtime: LocalRuntime):
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=runtime.sfn_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def _wait_until(check, timeout: float = 20.0) -> None:
@@ -36,7 +25,7 @@ def test_executions_in_a_wait_and_in_a_callback_survive_kill_9(tmp_path: Path) -
     # Given a runtime with one execution in a Wait and one waiting for a callback
     log = tmp_path / "runtime.log"
     runtime = start_runtime(tmp_path / "state", log, **TEST_WORKFLOWS)
-    client = _client(runtime)
+    client = runtime.sfn()
     token_file = tmp_path / "token.txt"
     hold = client.start_execution(
         stateMachineArn=MACHINE, name="hold", input=json.dumps({"mode": "hold", "seconds": 3})
@@ -48,7 +37,7 @@ def test_executions_in_a_wait_and_in_a_callback_survive_kill_9(tmp_path: Path) -
     runtime.process.send_signal(signal.SIGKILL)
     runtime.process.wait()
     runtime = start_runtime(tmp_path / "state", log, **TEST_WORKFLOWS)
-    client = _client(runtime)
+    client = runtime.sfn()
     try:
         # Then the Wait ends at its original deadline and the callback token still works
         _wait_until(lambda: client.describe_execution(executionArn=hold["executionArn"])["status"] == "SUCCEEDED")

@@ -54,7 +54,7 @@ def test_a_token_is_removed_under_its_key_and_wherever_else_it_appears() -> None
     raw = run(ENTER_WAIT, PARK, ("TaskFailed", {"error": "X", "cause": f"token {TOKEN} is closed"}))
     assert timeline.task_tokens(raw) == {TOKEN}
     shown = timeline.events(raw)
-    assert TOKEN not in json.dumps([vars(each) for each in shown], default=str)
+    assert TOKEN not in json.dumps([each.model_dump(mode="json") for each in shown])
     assert shown[1].parameters == {"Payload": {"order_id": "o-1", "token": timeline.REMOVED}}
     assert shown[2].cause == f"token {timeline.REMOVED} is closed"
     assert timeline.redact({"TaskToken": "anything", "nested": [{"task_token": "x"}]}, set()) == {

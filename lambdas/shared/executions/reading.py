@@ -15,7 +15,6 @@ from lambdas.shared.executions.views import (
     COUNTED,
     Entity,
     EntityExecutions,
-    EventView,
     ExecutionDetail,
     ExecutionPage,
     ExecutionStatus,
@@ -122,25 +121,31 @@ def of_entity(client: Workflows, entity_id: str) -> EntityExecutions:
     return EntityExecutions(items=found)
 
 
+def _basics(workflow: Workflow, found: dict[str, Any]) -> dict[str, Any]:
+    """What a listed and a described execution both say."""
+    return {
+        "workflow": workflow.name,
+        "name": found["name"],
+        "entity": entity_of(workflow, found["name"]),
+        "status": ExecutionStatus.of(found["status"]),
+        "started_at": found["startDate"],
+        "stopped_at": found.get("stopDate"),
+    }
+
+
 def _summary(client: Workflows, workflow: Workflow, listed: dict[str, Any]) -> ExecutionSummary:
     """A listed (or described) execution; a failed, timed-out or aborted one with why, and whether it
     can be redriven (two more calls: they are the ones ops look at)."""
-    status = ExecutionStatus.of(listed["status"])
-    summary = ExecutionSummary(
-        workflow=workflow.name,
-        name=listed["name"],
-        entity=entity_of(workflow, listed["name"]),
-        status=status,
-        started_at=listed["startDate"],
-        stopped_at=listed.get("stopDate"),
-    )
-    if status not in ENDED_WITH_A_CAUSE:
+    summary = ExecutionSummary(**_basics(workflow, listed))
+    if summary.status not in ENDED_WITH_A_CAUSE:
         return summary
     described = listed if "redriveStatus" in listed else client.describe(listed["executionArn"])
-    newest = client.history(listed["executionArn"], newest_first=True, limit=LAST_EVENTS)
-    where = timeline.position(timeline.events(newest[::-1]), _definition(workflow.name), listed["status"])
+    newest = client.history(listed["executionArn"], newest_first=True, limit=LAST_EVENTS)[::-1]
+    tokens = timeline.task_tokens(newest)
+    where = timeline.position(timeline.events(newest), _definition(workflow.name), listed["status"])
     summary.failed_state = where.state
-    summary.error, summary.cause = described.get("error"), described.get("cause")
+    summary.error = timeline.redact(described.get("error"), tokens)
+    summary.cause = timeline.redact(described.get("cause"), tokens)
     summary.redrive = _redrive(described)
     return summary
 
@@ -171,15 +176,10 @@ def detail(client: Workflows, workflow: Workflow, name: str) -> ExecutionDetail:
         else None
     )
     return ExecutionDetail(
-        workflow=workflow.name,
-        name=described["name"],
-        entity=entity_of(workflow, described["name"]),
-        status=status,
-        started_at=described["startDate"],
-        stopped_at=described.get("stopDate"),
+        **_basics(workflow, described),
         failed_state=where.state if status in ENDED_WITH_A_CAUSE else None,
-        error=described.get("error"),
-        cause=described.get("cause"),
+        error=timeline.redact(described.get("error"), tokens),
+        cause=timeline.redact(described.get("cause"), tokens),
         redrive=_redrive(described) if status is not ExecutionStatus.RUNNING else None,
         input=timeline.redact(timeline.parse(described.get("input")), tokens),
         output=timeline.redact(timeline.parse(described.get("output")), tokens),
@@ -192,4 +192,4 @@ def detail(client: Workflows, workflow: Workflow, name: str) -> ExecutionDetail:
 
 def history(client: Workflows, workflow: Workflow, name: str) -> History:
     events = timeline.events(client.history(_arn(client, workflow, name)))
-    return History(workflow=workflow.name, name=name, events=[EventView(**vars(event)) for event in events])
+    return History(workflow=workflow.name, name=name, events=events)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lambdas.shared.executions.views import EventView
+
 REMOVED = "[removed]"
 # an event of these types ends a try of a task: a retry follows it, or a catcher, or the failure
 FAILURES = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskStartFailed")
@@ -67,20 +69,7 @@ def redact(value: Any, tokens: set[str]) -> Any:
     return value
 
 
-@dataclass
-class Event:
-    id: int
-    type: str
-    state: str | None
-    at: datetime
-    error: str | None = None
-    cause: str | None = None
-    input: Any = None
-    output: Any = None
-    parameters: Any = None
-
-
-def events(raw: list[dict[str, Any]]) -> list[Event]:
+def events(raw: list[dict[str, Any]]) -> list[EventView]:
     """The events in order, each with the state it belongs to, data parsed, tokens removed."""
     tokens = task_tokens(raw)
     rendered, state = [], None
@@ -90,7 +79,7 @@ def events(raw: list[dict[str, Any]]) -> list[Event]:
             state = details.get("name")
         data = {name: redact(parse(details.get(name)), tokens) for name in DATA_FIELDS}
         rendered.append(
-            Event(
+            EventView(
                 id=event["id"],
                 type=event["type"],
                 state=details.get("name", state),
@@ -129,7 +118,7 @@ class Visit:
         return max(0, self.scheduled - 1)
 
 
-def visits(all_events: list[Event]) -> list[Visit]:
+def visits(all_events: list[EventView]) -> list[Visit]:
     found: list[Visit] = []
     current: Visit | None = None
     for event in all_events:
@@ -190,7 +179,7 @@ def _next_states(state: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(target for target in targets if target))
 
 
-def position(all_events: list[Event], definition: dict[str, Any], status: str) -> Position:
+def position(all_events: list[EventView], definition: dict[str, Any], status: str) -> Position:
     """What happened to each state of ``definition`` and where the execution is (``status`` as AWS spells it)."""
     summaries = {
         name: StateSummary(name, state["Type"], _next_states(state)) for name, state in definition["States"].items()
