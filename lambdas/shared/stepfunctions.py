@@ -82,7 +82,8 @@ class Workflows:
         except ClientError as error:
             if error.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
                 raise CallbackClosed(
-                    "the workflow no longer waits for this answer (it timed out or stopped)"
+                    "the workflow no longer waits for this answer (it timed out, was stopped, or failed: "
+                    "ops can redrive a failed one)"
                 ) from error
             raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
 

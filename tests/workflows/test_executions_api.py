@@ -81,8 +81,8 @@ def test_a_failed_execution_shows_its_failed_state_and_error_and_is_redriven_by_
     orders.settle()
     assert orders.status(order_id) == "at_lab"
     status, detail = get(f"{ORDERS}/{name}")
-    assert (detail["status"], detail["redrive"], detail["waiting"]["kind"], detail["current_state"]) == (
-        "running", None, "callback", "AwaitLab")  # fmt: skip
+    assert (detail["status"], detail["waiting"]["kind"], detail["current_state"]) == ("running", "callback", "AwaitLab")
+    assert (detail["redrive"]["count"], detail["redrive"]["redrivable"]) == (1, False)  # still said while it runs
     [(actor, entity_id, details)] = audit("execution.redriven")
     assert (actor, entity_id, details) == (
         subject_of("tester"),
@@ -227,6 +227,11 @@ def test_stopping_a_waiting_order_aborts_it_and_cancels_the_order(orders: Orders
     status, refused = post(f"{ORDERS}/{name}/stop")
     assert (status, refused["error"]) == (409, "conflict")
     assert "aborted" in refused["message"]
+    # And a stopped execution is not redriven: that would reopen the order its stop ended
+    assert get(f"{ORDERS}/{name}")[1]["redrive"]["redrivable"] is False
+    status, refused = post(f"{ORDERS}/{name}/redrive")
+    assert (status, orders.status(order_id)) == (409, "cancelled")
+    assert "stopped" in refused["message"]
 
 
 def test_stopping_an_order_waiting_for_a_frame_puts_nothing_back(orders: Orders) -> None:
@@ -262,3 +267,46 @@ def test_nothing_changes_when_step_functions_cannot_be_reached(orders: Orders, m
     assert get(f"{ORDERS}/order-{order_id}")[0] == 503
     sfn.restore()
     assert (orders.status(order_id), audit("execution.stopped")) == ("at_lab", [])
+
+
+def test_a_stop_the_database_cuts_short_is_finished_by_repeating_it(
+    queue: Queue, outage: Callable[[str], dict[str, bool]]
+) -> None:
+    ticket_id = queue.check_in(display_name="Moussa")["ticket_id"]
+    path = f"/workflows/queue-progression/executions/ticket-{ticket_id}/stop"
+    down = outage("INSERT INTO queue_events")  # the stop's ticket event cannot be written
+    status, refused = post(path)
+    assert (status, refused["error"]) == (503, "unavailable")
+    # Then the execution is stopped (no step of it runs any more), the ticket still waits
+    assert (queue.execution(ticket_id)["status"], queue.ticket(ticket_id)["status"]) == ("ABORTED", "waiting")
+    # And repeating the request once the database is back ends the ticket; a third time is a 409
+    down["down"] = False
+    assert post(path)[0] == 202
+    assert queue.ticket(ticket_id)["status"] == "cancelled"
+    assert len(audit("execution.stopped")) == 1
+    assert post(path)[0] == 409
+
+
+def test_a_token_of_any_execution_is_removed_from_errors_and_causes(orders: Orders) -> None:
+    first, second = orders.create(), orders.create()  # one frame: the second waits for one, parked
+    tokens = {order_id: _token_values(orders.history(order_id)).pop() for order_id in (first, second)}
+    # a careless caller fails the first's wait with the second's token in its error and cause
+    orders.service.SendTaskFailure(
+        {"taskToken": tokens[first], "error": "Oops", "cause": f"see {tokens[second]} and {tokens[first]}"}
+    )
+    orders.settle()
+    assert orders.execution(first)["status"] == "FAILED"
+    reads = [(ORDERS, {}), (ORDERS, {"status": "failed"}), (f"{ORDERS}/order-{first}", {})]
+    for path, query in [*reads, (f"{ORDERS}/order-{first}/history", {}), ("/executions", {"entity": first})]:
+        body = json.dumps(get(path, **query)[1])
+        assert not any(token in body for token in tokens.values()), (path, query)
+    assert "see [removed] and [removed]" in json.dumps(get(f"{ORDERS}/order-{first}")[1])
+
+
+def test_an_execution_started_by_hand_under_another_name_is_listed_without_an_entity(orders: Orders) -> None:
+    machine = "arn:aws:states:us-east-1:000000000000:stateMachine:order-fulfilment"
+    orders.service.StartExecution({"stateMachineArn": machine, "name": "manual-check-1", "input": "{}"})
+    orders.settle()
+    status, page = get(ORDERS)
+    assert status == 200, page
+    assert [item["entity"] for item in page["items"] if item["name"] == "manual-check-1"] == [None]

@@ -21,7 +21,7 @@ from lambdas.shared.executions.views import (
     History,
     WorkflowList,
 )
-from lambdas.shared.fields import UUID_PATTERN
+from lambdas.shared.fields import UUID_PATTERN, single_line
 from lambdas.shared.stepfunctions import InvalidPageToken, workflows
 
 routes = Routes()
@@ -45,8 +45,8 @@ NOT_FOUND = "no such workflow, or no such execution of it"
 class StopRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    error: str | None = Field(None, min_length=1, max_length=256, description="an error code (default: Stopped)")
-    cause: str | None = Field(None, max_length=32768, description="why: shown in the execution's history")
+    error: single_line(256) | None = Field(None, description="an error code (default: Stopped)")
+    cause: single_line(1000) | None = Field(None, description="why: shown in the execution's history")
 
 
 class Redriven(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict
-from lambdas.shared.executions.reading import entity_of
+from lambdas.shared.executions.reading import entity_of, redrive_verdict
 from lambdas.shared.executions.views import Entity
 from lambdas.shared.onboarding import intake as onboarding
 from lambdas.shared.orders import desk as orders
@@ -15,16 +15,15 @@ from lambdas.shared.stepfunctions import NotRedrivable, Workflows
 from workflows import Workflow
 
 
-def _end(uow: UnitOfWork, entity: Entity, actor: str) -> list[orders.Answer]:
-    """The entity ends as its process defines a stop; what is left to tell is the other orders that
-    took a frame a stopped order put back on the shelf."""
+def _end(uow: UnitOfWork, entity: Entity, actor: str) -> tuple[bool, list[orders.Answer]]:
+    """The entity ends as its process defines a stop (False: it had ended already); what is left to
+    tell is the other orders that took a frame a stopped order put back on the shelf."""
     if entity.type == "client":
-        onboarding.stopped(uow, entity.id)
-    elif entity.type == "ticket":
-        queue.stopped(uow, entity.id, actor)
-    else:
-        return orders.stopped(uow, entity.id, actor)
-    return []
+        return onboarding.stopped(uow, entity.id), []
+    if entity.type == "ticket":
+        return queue.stopped(uow, entity.id, actor), []
+    served = orders.stopped(uow, entity.id, actor)
+    return served is not None, served or []
 
 
 def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int:
@@ -32,10 +31,10 @@ def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int
     entity = entity_of(workflow, name)
     arn = client.execution_arn(workflow, entity.id)
     described = client.describe(arn)
-    if described.get("redriveStatus") != "REDRIVABLE":
-        status = described["status"].lower()
-        raise NotRedrivable(described.get("redriveStatusReason") or f"execution {name} is {status}")
-    count = described.get("redriveCount", 0) + 1
+    verdict = redrive_verdict(workflow, described)
+    if not verdict.redrivable:
+        raise NotRedrivable(f"execution {name} cannot be redriven: {verdict.reason}")
+    count = verdict.count + 1
     with UnitOfWork(actor) as uow:
         uow.audit("execution.redriven", entity.type, entity.id, workflow=workflow.name, redrive=count)
         uow.flush()  # no redrive that the audit trail does not hold
@@ -44,15 +43,22 @@ def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int
 
 
 def stop(client: Workflows, workflow: Workflow, name: str, actor: str, error: str | None, cause: str | None) -> None:
-    """Stop a running execution. Its entity ends first (the row is the truth the workflow follows:
-    if Step Functions cannot be reached now, the execution ends at its next step anyway)."""
+    """Stop a running execution, then end its entity as its process defines a stop: stopped first,
+    so that no step of it runs after. If the entity cannot be ended just then (the database), the
+    answer is a 503 and repeating the request ends it; a stopped execution whose entity has ended
+    is a 409, as is one that ended otherwise."""
     entity = entity_of(workflow, name)
     arn = client.execution_arn(workflow, entity.id)
-    described = client.describe(arn)
-    if described["status"] != "RUNNING":
-        raise Conflict(f"execution {name} is {described['status'].lower()}: only a running one can be stopped")
+    status = client.describe(arn)["status"]
+    stopped_now = status == "RUNNING" and client.stop(arn, error or "Stopped", cause or "stopped by ops")
+    if status == "RUNNING" and not stopped_now:
+        status = client.describe(arn)["status"]  # it ended meanwhile
+    if not stopped_now and status != "ABORTED":
+        raise Conflict(f"execution {name} is {status.lower()}: only a running one can be stopped")
     with UnitOfWork(actor) as uow:
-        uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
-        served = _end(uow, entity, actor)
-    client.stop(arn, error or "Stopped", cause or "stopped by ops")
+        changed, served = _end(uow, entity, actor)
+        if stopped_now or changed:  # a stop, or the end of one an outage left half done
+            uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
+    if not (stopped_now or changed):
+        raise Conflict(f"execution {name} is aborted: only a running one can be stopped")
     orders.tell_workflow(actor, served)

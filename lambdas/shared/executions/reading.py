@@ -55,6 +55,14 @@ def _definition(workflow_name: str) -> dict[str, Any]:
     return json.loads(declared()[workflow_name].asl_text())
 
 
+def _entity(workflow: Workflow, name: str) -> Entity | None:
+    """A listed execution's entity; None for one started by hand under another name."""
+    try:
+        return entity_of(workflow, name)
+    except NotFound:
+        return None
+
+
 def entity_of(workflow: Workflow, name: str) -> Entity:
     """The entity an execution is about, from its name (``order-<id>``); 404 for a name it never gives."""
     prefix = f"{workflow.entity}-"
@@ -126,7 +134,7 @@ def _basics(workflow: Workflow, found: dict[str, Any]) -> dict[str, Any]:
     return {
         "workflow": workflow.name,
         "name": found["name"],
-        "entity": entity_of(workflow, found["name"]),
+        "entity": _entity(workflow, found["name"]),
         "status": ExecutionStatus.of(found["status"]),
         "started_at": found["startDate"],
         "stopped_at": found.get("stopDate"),
@@ -146,15 +154,24 @@ def _summary(client: Workflows, workflow: Workflow, listed: dict[str, Any]) -> E
     summary.failed_state = where.state
     summary.error = timeline.redact(described.get("error"), tokens)
     summary.cause = timeline.redact(described.get("cause"), tokens)
-    summary.redrive = _redrive(described)
+    summary.redrive = redrive_verdict(workflow, described)
     return summary
 
 
-def _redrive(described: dict[str, Any]) -> Redrive:
+STOPPED_STAYS_STOPPED = "it was stopped, and the stop ended its {entity}: a redrive would reopen it"
+
+
+def redrive_verdict(workflow: Workflow, described: dict[str, Any]) -> Redrive:
+    """Whether ops may redrive it. Step Functions would redrive a stopped execution too; this API
+    does not: the stop ended its entity, and a redrive would take that back."""
+    if described["status"] == "ABORTED":
+        reason: str | None = STOPPED_STAYS_STOPPED.format(entity=workflow.entity)
+    else:
+        reason = None if described.get("redriveStatus") == "REDRIVABLE" else described.get("redriveStatusReason")
     return Redrive(
         count=described.get("redriveCount", 0),
-        redrivable=described.get("redriveStatus") == "REDRIVABLE",
-        reason=described.get("redriveStatusReason"),
+        redrivable=reason is None,
+        reason=reason,
         last_at=described.get("redriveDate"),
     )
 
@@ -180,7 +197,7 @@ def detail(client: Workflows, workflow: Workflow, name: str) -> ExecutionDetail:
         failed_state=where.state if status in ENDED_WITH_A_CAUSE else None,
         error=timeline.redact(described.get("error"), tokens),
         cause=timeline.redact(described.get("cause"), tokens),
-        redrive=_redrive(described) if status is not ExecutionStatus.RUNNING else None,
+        redrive=redrive_verdict(workflow, described),
         input=timeline.redact(timeline.parse(described.get("input")), tokens),
         output=timeline.redact(timeline.parse(described.get("output")), tokens),
         current_state=where.state,

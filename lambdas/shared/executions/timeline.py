@@ -4,6 +4,7 @@ where the execution is now. Pure functions over the events Step Functions return
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,9 @@ REMOVED = "[removed]"
 FAILURES = ("TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskStartFailed")
 DATA_FIELDS = ("input", "output", "parameters")
 CALLBACK_SUFFIX = ".waitForTaskToken"
+# anything shaped like a task token (a long unbroken run of base64), whichever execution's it is:
+# ids, names and ARNs are shorter or broken by dots and colons
+TOKEN_SHAPED = re.compile(r"[A-Za-z0-9+/=_-]{60,}")
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +70,7 @@ def redact(value: Any, tokens: set[str]) -> Any:
     if isinstance(value, str):
         for token in tokens:
             value = value.replace(token, REMOVED)
+        return TOKEN_SHAPED.sub(REMOVED, value)
     return value
 
 

@@ -66,14 +66,16 @@ class Redrive(BaseModel):
 class ExecutionSummary(BaseModel):
     workflow: str
     name: str
-    entity: Entity
+    entity: Entity | None = Field(description="null for an execution started by hand under another name")
     status: ExecutionStatus
     started_at: datetime
     stopped_at: datetime | None
     failed_state: str | None = Field(None, description="failed (or timed out) ones: the state it stopped in")
     error: str | None = None
     cause: str | None = None
-    redrive: Redrive | None = Field(None, description="failed, timed out and aborted ones")
+    redrive: Redrive | None = Field(
+        None, description="failed, timed out and aborted ones in lists; always on one execution"
+    )
 
 
 class ExecutionPage(BaseModel):

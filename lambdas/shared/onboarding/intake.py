@@ -382,11 +382,14 @@ def withdraw_answer(
 OPEN = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
 
 
-def stopped(uow: UnitOfWork, client_id: str) -> None:
-    """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it."""
+def stopped(uow: UnitOfWork, client_id: str) -> bool:
+    """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it
+    (True); one that ended already stays as it is."""
     client = uow.clients.lock(client_id)
-    if client is not None and client.status in OPEN:
-        outcome = "expired" if client.status == ClientStatus.AWAITING_REVIEW else "incomplete"
-        client.status, client.waiting_for, client.task_token = ClientStatus(outcome), None, None
-        client.outcome_reason = "the onboarding was stopped"
-        uow.audit(f"client.{outcome}", "client", client_id, stopped=True)
+    if client is None or client.status not in OPEN:
+        return False
+    outcome = "expired" if client.status == ClientStatus.AWAITING_REVIEW else "incomplete"
+    client.status, client.waiting_for, client.task_token = ClientStatus(outcome), None, None
+    client.outcome_reason = "the onboarding was stopped"
+    uow.audit(f"client.{outcome}", "client", client_id, stopped=True)
+    return True

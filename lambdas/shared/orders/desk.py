@@ -236,12 +236,13 @@ def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: st
     return _ended(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
 
 
-def stopped(uow: UnitOfWork, order_id: str, actor: str) -> list[Answer]:
+def stopped(uow: UnitOfWork, order_id: str, actor: str) -> list[Answer] | None:
     """Ops stopped the order's workflow: an order not over is cancelled as ``cancel`` does; what is
-    left to tell is the other orders that took its frame (its own wait ends with the execution)."""
+    left to tell is the other orders that took its frame (its own wait ended with the execution).
+    None: it was over already."""
     order = uow.orders.lock(order_id)
     if order is None or order.status in ORDER_ENDED:
-        return []
+        return None
     answer = cancel(uow, order_id, Cancellation(reason="the order's workflow was stopped"), actor)
     order.waiting_for = order.task_token = None
     return answer.served

@@ -158,12 +158,14 @@ def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
     return finish(ticket, action)
 
 
-def stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> None:
-    """Ops stopped the ticket's workflow: a ticket still in the queue is cancelled."""
+def stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> bool:
+    """Ops stopped the ticket's workflow: a ticket still in the queue is cancelled (True)."""
     ticket = uow.queue.lock(ticket_id)
-    if ticket is not None and ticket.status in ACTIVE:
-        ticket.waiting_for = ticket.task_token = None
-        end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status, stopped=True)
+    if ticket is None or ticket.status not in ACTIVE:
+        return False
+    ticket.waiting_for = ticket.task_token = None
+    end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status, stopped=True)
+    return True
 
 
 def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: str) -> Action:
