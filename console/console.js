@@ -11,6 +11,8 @@ const PKCE_KEY = "fondation.console.pkce";
 const main = document.getElementById("main");
 let config = null;
 let refresher = null;
+let shownData = null; // what the page shows: a refresh that brings nothing new leaves the page alone
+let refreshing = false;
 
 // --- elements ------------------------------------------------------------------------------------
 
@@ -34,10 +36,20 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 const workflowHref = (workflow) => `#/workflows/${encodeURIComponent(workflow)}`;
 const executionHref = (workflow, name) => `${workflowHref(workflow)}/executions/${encodeURIComponent(name)}`;
 
+function unchanged(...data) {
+  // on a refresh, true when nothing changed: the page, what is typed in it and its focus stay
+  const signature = JSON.stringify(data);
+  const same = refreshing && signature === shownData;
+  shownData = signature;
+  return same;
+}
+
 function show(title, ...content) {
   document.title = `${title} · Fondation console`;
+  const scrolled = window.scrollY;
   main.replaceChildren(h("h1", {}, title), ...content.filter(Boolean));
-  main.focus({ preventScroll: true });
+  if (refreshing) window.scrollTo(0, scrolled);
+  else main.focus({ preventScroll: true });
 }
 
 function table(headers, rows, empty) {
@@ -196,20 +208,21 @@ async function entityLabel(entity) {
 // --- pages ---------------------------------------------------------------------------------------
 
 async function overview() {
-  const [counts, failures] = await Promise.all([
-    api("/workflows"),
-    api("/workflows").then((found) =>
-      Promise.all(found.workflows.map((each) => api(`/workflows/${each.workflow}/executions?status=failed&limit=20`))),
+  const counts = await api("/workflows");
+  const failures = await Promise.all(
+    counts.workflows.flatMap((each) =>
+      ["failed", "timed_out"].map((status) => api(`/workflows/${each.workflow}/executions?status=${status}&limit=20`)),
     ),
-  ]);
+  );
   const failedItems = failures.flatMap((page) => page.items);
+  if (unchanged(counts.workflows, failedItems)) return;
   const failedRows = failedItems.map((item) =>
     h(
       "tr",
       {},
       h("td", {}, h("a", { href: executionHref(item.workflow, item.name) }, item.name)),
       h("td", {}, item.workflow),
-      h("td", {}, item.failed_state || "—"),
+      h("td", {}, item.status === "timed_out" ? `${item.failed_state || "—"} (timed out)` : item.failed_state || "—"),
       h("td", {}, item.error || "—"),
       h("td", { class: "when" }, when(item.stopped_at)),
       h("td", {}, item.redrive?.redrivable ? "can be redriven" : item.redrive?.reason || "—"),
@@ -226,6 +239,7 @@ async function overview() {
   show(
     "Workflows",
     h("h2", { id: "failed" }, `Failed executions (${failedItems.length})`),
+    failedItems.length ? h("p", {}, "Ops: open one to read why it failed; once the cause is fixed, redrive it.") : null,
     table(["execution", "workflow", "failed in", "error", "stopped", "redrive"], failedRows, "No failed execution: nothing to redrive."),
     h("h2", {}, "Executions started in the last 24 hours (running: all)"),
     h("div", { class: "cards" }, cards),
@@ -235,14 +249,19 @@ async function overview() {
 
 async function executions(workflow, query) {
   const status = query.get("status") || "";
-  const entity = (query.get("entity") || "").trim();
+  const written = (query.get("entity") || "").trim();
+  const entity = entityId(written);
   let page;
-  if (entity) {
+  if (written && !entity) {
+    page = { items: [], next: null, problem: `"${written}" is not an id: paste a client's, ticket's or order's id, or an execution's name` };
+  } else if (entity) {
     const found = await api(`/executions?entity=${encodeURIComponent(entity)}`);
-    page = { items: found.items.filter((item) => item.workflow === workflow), next: null };
+    const items = found.items.filter((item) => item.workflow === workflow && (!status || item.status === status));
+    page = { items, next: null };
   } else {
     page = await api(`/workflows/${encodeURIComponent(workflow)}/executions?limit=50${status ? `&status=${status}` : ""}`);
   }
+  if (unchanged(workflow, status, written, page)) return;
   const body = h("tbody");
   const addRows = (items) =>
     body.append(
@@ -295,6 +314,7 @@ async function executions(workflow, query) {
     workflow,
     h("p", {}, h("a", { href: "#/" }, "← Overview")),
     filters,
+    page.problem ? h("p", { class: "message error", role: "alert" }, page.problem) : null,
     page.items.length
       ? h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["execution", "status", "started", "stopped", "failed in"].map((text) => h("th", { scope: "col" }, text)))), body))
       : h("p", {}, "No execution matches."),
@@ -302,6 +322,12 @@ async function executions(workflow, query) {
     h("p", { class: "when" }, "Refreshed every 10 seconds while this page is open."),
   );
   refreshEvery(() => executions(workflow, query));
+}
+
+function entityId(written) {
+  // an id as the API gives it, or pasted in capitals, or an execution's name (client-…)
+  const found = written.toLowerCase().match(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/);
+  return found ? found[1] : null;
 }
 
 async function layout(states, startAt) {
@@ -405,7 +431,8 @@ async function confirmAction(title, text, button, withCause) {
 async function execution(workflow, name) {
   const path = `/workflows/${encodeURIComponent(workflow)}/executions/${encodeURIComponent(name)}`;
   const [detail, history] = await Promise.all([api(path), api(`${path}/history`)]);
-  const who = await entityLabel(detail.entity);
+  if (unchanged(detail, history.events.length)) return;
+  const who = detail.entity ? await entityLabel(detail.entity) : "started by hand";
   const message = h("p", { class: "message", role: "status", "aria-live": "polite" });
   const actions = h("div", { class: "actions" });
   if (isOps() && detail.redrive?.redrivable) {
@@ -426,7 +453,7 @@ async function execution(workflow, name) {
         type: "button",
         class: "danger",
         onclick: async () => {
-          const answer = await confirmAction("Stop this execution?", `${name} stops now, and its ${detail.entity.type} ends as a stop ends it.`, "Stop", true);
+          const answer = await confirmAction("Stop this execution?", `${name} stops now, and its ${detail.entity?.type || "entity"} ends as a stop ends it.`, "Stop", true);
           if (!answer) return;
           await act(`${path}/stop`, answer.cause ? { cause: answer.cause } : {}, message, "Stopped.", () => execution(workflow, name));
         },
@@ -435,10 +462,12 @@ async function execution(workflow, name) {
   }
   const facts = [
     ["status", badge(detail.status)],
-    [detail.entity.type, h("a", { href: `#/workflows/${encodeURIComponent(workflow)}?entity=${detail.entity.id}` }, who)],
+    detail.entity
+      ? [detail.entity.type, h("a", { href: `#/workflows/${encodeURIComponent(workflow)}?entity=${detail.entity.id}` }, who)]
+      : ["entity", who],
     ["started", when(detail.started_at)],
     ["stopped", when(detail.stopped_at)],
-    ["redriven", detail.redrive ? `${detail.redrive.count} time${detail.redrive.count === 1 ? "" : "s"}` : "—"],
+    ["redriven", detail.redrive?.count ? `${detail.redrive.count} time${detail.redrive.count === 1 ? "" : "s"}, last ${when(detail.redrive.last_at)}` : "never"],
   ];
   const failure =
     detail.failed_state || detail.error
@@ -447,7 +476,9 @@ async function execution(workflow, name) {
           { class: "alert", role: "alert", "aria-labelledby": "failure-title" },
           h("h2", { id: "failure-title" }, `${label(detail.status)} in ${detail.failed_state || "—"}`),
           h("p", {}, h("strong", {}, detail.error || "no error"), detail.cause ? `: ${explained(detail.cause)}` : ""),
-          detail.redrive && !detail.redrive.redrivable ? h("p", {}, `Cannot be redriven: ${detail.redrive.reason}`) : null,
+          detail.redrive && !detail.redrive.redrivable
+            ? h("p", {}, `Cannot be redriven: ${detail.redrive.reason}`)
+            : h("p", {}, isOps() ? "Once the cause is fixed, redrive it: it runs again from this step." : "Ops can redrive it once the cause is fixed."),
         )
       : null;
   const waiting = detail.waiting
@@ -491,8 +522,16 @@ async function act(path, body, message, done, reload) {
 function refreshEvery(page) {
   // only while the page is shown and visible; a new page replaces the timer
   clearInterval(refresher);
-  refresher = setInterval(() => {
-    if (document.visibilityState === "visible" && !document.getElementById("confirm").open) page().catch(() => {});
+  refresher = setInterval(async () => {
+    if (document.visibilityState !== "visible" || document.getElementById("confirm").open) return;
+    refreshing = true;
+    try {
+      await page();
+    } catch {
+      /* the next one tries again */
+    } finally {
+      refreshing = false;
+    }
   }, REFRESH_MS);
 }
 

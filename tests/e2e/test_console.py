@@ -96,6 +96,24 @@ def test_a_manager_sees_the_failure_and_ops_redrive_it(
     manager.get_by_role("link", name="← client-onboarding").click()
     expect(manager.get_by_role("link", name=name)).to_be_visible()
     screenshot(manager, tmp_path, "console-executions.png")
+    # A search by entity takes an id as pasted (in capitals, or an execution's name), with the status filter
+    manager.get_by_label("Entity id").fill("Moussa")
+    manager.get_by_role("button", name="Filter").click()
+    expect(manager.get_by_role("alert")).to_contain_text("is not an id")
+    manager.get_by_label("Entity id").fill(name.upper())
+    manager.get_by_label("Status").select_option("succeeded")
+    manager.get_by_role("button", name="Filter").click()
+    expect(manager.get_by_role("alert")).to_have_count(0)  # the page of this search, not the last one's
+    expect(manager.get_by_text("No execution matches.")).to_be_visible()
+    expect(manager.get_by_label("Entity id")).to_have_value(client_id)  # read as the id it is
+    manager.get_by_label("Status").select_option("failed")
+    manager.get_by_role("button", name="Filter").click()
+    expect(manager.get_by_role("link", name=name)).to_be_visible()
+    # And the page's refresh (every 10 s) leaves what is being typed, and where, alone
+    manager.get_by_label("Entity id").fill("typing")
+    manager.wait_for_timeout(11_000)
+    expect(manager.get_by_label("Entity id")).to_have_value("typing")
+    expect(manager.get_by_label("Entity id")).to_be_focused()
     assert manager.errors == [], manager.errors  # type: ignore[attr-defined]
 
     # Ops redrive it from the console: it waits for the documents again
