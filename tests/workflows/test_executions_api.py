@@ -17,7 +17,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from local.tokens import subject_of
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
-from tests.workflows.conftest import Onboarding, Orders, Queue, StepFunctions, application
+from tests.workflows.conftest import EXACT, Onboarding, Orders, Queue, StepFunctions, application
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -93,6 +93,12 @@ def test_a_failed_execution_shows_its_failed_state_and_error_and_is_redriven_by_
     status, refused = post(f"{ORDERS}/{name}/redrive")
     assert (status, refused["error"]) == (409, "conflict")
     assert "RUNNING" in refused["message"]
+    # And the redriven execution goes on to the end: SUCCEEDED
+    orders.lab(order_id, "shipped")
+    orders.check(order_id, *EXACT)
+    assert orders.act(order_id, "pickup")[0] == 200
+    assert orders.execution(order_id)["status"] == "SUCCEEDED"
+    assert get(f"{ORDERS}/{name}")[1]["status"] == "succeeded"
 
 
 def test_a_succeeded_execution_cannot_be_redriven(onboarding: Onboarding) -> None:

@@ -27,7 +27,7 @@ def _end(uow: UnitOfWork, entity: Entity, actor: str) -> tuple[bool, list[orders
 
 
 def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int:
-    """Redrive a failed, timed-out or aborted execution from where it stopped; its redrive count after."""
+    """Redrive a failed or timed-out execution from where it stopped; its redrive count after."""
     entity = entity_of(workflow, name)
     arn = client.execution_arn(workflow, entity.id)
     described = client.describe(arn)
