@@ -350,6 +350,38 @@ MUTATIONS = (
         ("tests/mysql/test_concurrent_check_in.py",),
         "two check-ins at the same instant take the same number",
     ),
+    Mutation(
+        "released-frame-serves-no-one",
+        "lambdas/shared/orders/steps.py",
+        '    record(uow, order, "frame_released", actor, sku=order.frame_sku)\n    return True',
+        '    record(uow, order, "frame_released", actor, sku=order.frame_sku)\n    return False',
+        ("tests/workflows/test_order_fulfilment.py",),
+        "a frame put back on the shelf never serves the order waiting for it",
+    ),
+    Mutation(
+        "repeat-withdraws-the-first-order",
+        "lambdas/api/routes/orders.py",
+        "        if not created.repeat:\n",
+        "        if True:\n",
+        ("tests/workflows/test_order_reliability.py",),
+        "an order repeated during an outage loses its key: the next repeat orders twice",
+    ),
+    Mutation(
+        "token-shown-in-history",
+        "lambdas/shared/executions/timeline.py",
+        "        return TOKEN_SHAPED.sub(REMOVED, value)",
+        "        return value",
+        ("tests/workflows/test_executions_api.py", "tests/unit/test_execution_timeline.py"),
+        "a task token in an error or cause is shown to whoever reads the execution",
+    ),
+    Mutation(
+        "stopped-execution-redriven",
+        "lambdas/shared/executions/reading.py",
+        '    if described["status"] == "ABORTED":',
+        '    if described["status"] == "NEVER":',
+        ("tests/workflows/test_executions_api.py",),
+        "a stopped execution is redriven, reopening what its stop ended",
+    ),
 )
 
 
