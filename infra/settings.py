@@ -35,6 +35,10 @@ class StageSettings:
     order_max_cylinder: str = "6"
     prescription_max_age_days: int = 730
     lab_timeout_days: int = 30  # from the first submission to the lab
+    # notifications: who SMS and e-mails come from (SES must have the address or its domain verified)
+    sms_sender_id: str = "FONDATION"
+    email_sender: str = "accueil@fondation-optical-center.org"
+    failed_notifications_alarm: int = 1  # messages given up on in 5 minutes that page ops
 
     @property
     def programme_environment(self) -> dict[str, str]:

@@ -69,7 +69,8 @@ class FondationStack(Stack):
             state_machines=flows.state_machines,
             state_machine_names=flows.names,
             tasks=[task.function for task in functions.tasks],
-            others=[functions.api, functions.migrations],
+            others=[functions.api, functions.migrations, functions.dispatcher],
+            dispatcher=functions.dispatcher,
             cluster=database.cluster,
         )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)

@@ -14,6 +14,7 @@ from types import FrameType
 from local.config import ExposureRefused, LocalSettings
 from local.files import is_private, make_private_directory, make_private_file
 from local.http import base_url
+from local.mailbox import mailbox_directory
 
 # Two cores are the common laptop (and CI machine): a request spends much of its time waiting for the
 # database and Step Functions, so a container more than cores keeps both busy.
@@ -58,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     kind.add_argument("--client", choices=sorted(machine_clients()), help="a machine client (an access token)")
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)")
+    commands.add_parser("outbox", help="print the messages the local dispatcher delivered (SMS and e-mail)")
     args = parser.parse_args(argv)
+
+    if args.command == "outbox":
+        from local.mailbox import print_outbox
+
+        return print_outbox(LocalSettings.from_env().state_dir)
 
     if args.command == "token":
         if args.client:
@@ -109,6 +116,7 @@ def local_environment(settings: LocalSettings) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         **AWS_CLI_VARIABLES,
         "AWS_ENDPOINT_URL_SFN": base_url(settings.host, settings.sfn_port),
+        "NOTIFY_MAILBOX": str(mailbox_directory(settings.state_dir)),
     }
 
 
@@ -125,6 +133,7 @@ def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state
             f"                  aws stepfunctions --endpoint-url {sfn_url} list-state-machines",
             f"  database        {database}",
             f"  state           {state_dir}",
+            f"  mailbox         .venv/bin/python -m local outbox   (the SMS and e-mails sent: {state_dir}/mailbox)",
             "  a token         .venv/bin/python -m local token --group front-desk",
             "ready (Ctrl-C to stop)",
         ]
@@ -180,6 +189,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from local.console import LocalConsole
     from local.containers import ContainerFailed, ContainerPool
     from local.gateway import LocalApiGateway, make_http_server
+    from local.mailbox import ScheduledDispatcher
     from local.seed import SITE_ID, STATIONS, seed
     from local.sfn import runtime
     from local.sfn.expressions import DefinitionError
@@ -228,6 +238,8 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
             containers.close()
         return 1
     stepfunctions.engine.start()
+    dispatcher = ScheduledDispatcher()
+    dispatcher.start()
 
     stop = threading.Event()
 
@@ -255,6 +267,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     if containers is not None:
         containers.close()
     sfn.shutdown()
+    dispatcher.stop()
     stepfunctions.engine.shutdown()
     print("stopped", file=sys.stderr)
     return 0

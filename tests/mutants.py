@@ -382,6 +382,22 @@ MUTATIONS = (
         ("tests/workflows/test_executions_api.py",),
         "a stopped execution is redriven, reopening what its stop ended",
     ),
+    Mutation(
+        "consent-not-rechecked",
+        "lambdas/shared/notify/dispatch.py",
+        "        if consent is None or not consent.granted or consent.withdrawn_at is not None:",
+        "        if consent is None:",
+        ("tests/workflows/test_dispatcher.py",),
+        "an SMS goes although its consent was withdrawn after it was queued",
+    ),
+    Mutation(
+        "nudged-after-rollback",
+        "lambdas/shared/db/unit_of_work.py",
+        "        if exc is None:\n            for callback",
+        "        if True:\n            for callback",
+        ("tests/workflows/test_dispatcher.py",),
+        "the dispatcher is invoked for a message whose transaction rolled back",
+    ),
 )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Duration, triggers
+from aws_cdk import Annotations, Duration, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from infra.constructs.database import Database
@@ -117,6 +119,68 @@ class Functions(Construct):
             trigger_after=[database.cluster],
         )
         database.secret.grant_read(self.migrations)  # type: ignore[union-attr]
+        self.dispatcher = self._dispatcher(settings)
+        database.grant_connect(self.dispatcher)
+        for queuing in [self.api, *(task.function for task in self.tasks)]:  # what queues a message nudges it
+            queuing.add_environment("DISPATCHER_FUNCTION", self.dispatcher.function_name)
+            queuing.add_to_role_policy(  # the function itself: not its versions (grant_invoke's "arn:*")
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.dispatcher.function_arn])
+            )
+
+    def _dispatcher(self, settings: StageSettings) -> lambda_.Function:
+        """Delivers the outbox every minute, and when a function that queued a message invokes it."""
+        dispatcher = self.function(
+            construct_id="Dispatcher",
+            name="dispatcher",
+            handler="lambdas.dispatcher.handler.handler",
+            timeout=300,  # runs overlap safely: each claims its own rows
+            memory=256,
+            description="Delivers the notifications outbox: SMS through SNS, e-mail through SES",
+            environment={"SMS_SENDER_ID": settings.sms_sender_id, "EMAIL_SENDER": settings.email_sender},
+        )
+        stack = Stack.of(self)
+        domain = settings.email_sender.rpartition("@")[2]
+        identities = [
+            stack.format_arn(service="ses", resource="identity", resource_name=name)
+            for name in (settings.email_sender, domain)
+        ]
+        dispatcher.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=identities,
+                conditions={"StringEquals": {"ses:FromAddress": settings.email_sender}},
+            )
+        )
+        # An SMS to a phone number has no resource ARN: Publish is allowed on "*", and denied on every
+        # topic, so the function can text people and nothing else.
+        dispatcher.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        dispatcher.add_to_role_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY, actions=["sns:Publish"], resources=[f"arn:{stack.partition}:sns:*:*:*"]
+            )
+        )
+        schedule_role = iam.Role(
+            self,
+            "DispatchScheduleRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            description="EventBridge Scheduler: invoke the dispatcher, nothing else",
+        )
+        acknowledge(
+            schedule_role,
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(dispatcher.node.default_child)}.Arn>:*]",
+            "the scheduler target's grant names the dispatcher function and its versions; nothing else",
+        )
+        target = scheduler_targets.LambdaInvoke(
+            dispatcher, input=scheduler.ScheduleTargetInput.from_object({}), role=schedule_role
+        )
+        scheduler.Schedule(
+            self,
+            "DispatchEveryMinute",
+            schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+            target=target,
+            description="Deliver what the outbox holds, even when no function invoked the dispatcher",
+        )
+        return dispatcher
 
     def function(
         self,

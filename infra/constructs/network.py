@@ -9,11 +9,14 @@ from constructs import Construct
 from infra.settings import StageSettings
 
 # What the functions call besides the database: Step Functions (the API), Secrets Manager (the
-# migrations read the master secret), SSM (Parameter Store, for per-stage settings).
+# migrations read the master secret), SSM (Parameter Store, for per-stage settings), Lambda (what
+# queues a message invokes the dispatcher), SNS (the dispatcher's SMS).
 ENDPOINTS = {
     "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+    "Lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
+    "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
 }
 
 

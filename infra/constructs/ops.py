@@ -18,7 +18,7 @@ from infra.constructs.functions import METRICS_NAMESPACE
 from infra.constructs.workflows import acknowledge_executions, execution_arns
 from infra.nag import acknowledge
 from infra.settings import StageSettings
-from lambdas.shared.observability import UNEXPECTED_ERRORS
+from lambdas.shared.observability import FAILED_NOTIFICATIONS, UNEXPECTED_ERRORS
 
 PERIOD = Duration.minutes(5)
 
@@ -36,6 +36,17 @@ def unexpected_errors(function: lambda_.Function, label: str | None = None) -> c
     )
 
 
+def failed_notifications(dispatcher: lambda_.Function) -> cloudwatch.Metric:
+    """The messages the dispatcher gave up on (``lambdas.shared.observability``)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=FAILED_NOTIFICATIONS,
+        dimensions_map={"service": dispatcher.function_name},
+        statistic="Sum",
+        period=PERIOD,
+    )
+
+
 class Ops(Construct):
     def __init__(
         self,
@@ -47,6 +58,7 @@ class Ops(Construct):
         state_machine_names: dict[str, str],
         tasks: list[lambda_.Function],
         others: list[lambda_.Function],
+        dispatcher: lambda_.Function,
         cluster: rds.DatabaseCluster,
     ) -> None:
         """``tasks``: the workflows' functions, whose business outcomes are errors to Lambda (the
@@ -71,6 +83,7 @@ class Ops(Construct):
             self._alarm(
                 f"{function.node.id}-errors", function.metric_errors(period=PERIOD), settings.lambda_errors_alarm
             )
+        self._alarm("notifications-failed", failed_notifications(dispatcher), settings.failed_notifications_alarm)
         self.dashboard = self._dashboard(settings, state_machines, [*tasks, *others], cluster)
 
     def _operator_policy(

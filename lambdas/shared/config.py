@@ -85,6 +85,17 @@ class OrderSettings(_EnvSettings):
     lab_timeout_days: int = Field(30, alias="LAB_TIMEOUT_DAYS", gt=0, description="from the first submission")
 
 
+class NotificationSettings(_EnvSettings):
+    """Who the dispatcher sends as; ``NOTIFY_MAILBOX`` (the local runtime's) delivers to a directory instead."""
+
+    mailbox: str | None = Field(None, alias="NOTIFY_MAILBOX", description="a directory: no provider")
+    sms_sender_id: str = Field("FONDATION", alias="SMS_SENDER_ID", pattern=r"^[A-Za-z0-9]{1,11}$")
+    email_sender: str = Field("no-reply@fondation.invalid", alias="EMAIL_SENDER", min_length=3)
+    dispatcher_function: str | None = Field(
+        None, alias="DISPATCHER_FUNCTION", description="invoked right after a message is queued"
+    )
+
+
 class WorkflowSettings(_EnvSettings):
     """The state machines the API starts: ``STATE_MACHINE_ARN_<NAME>`` per workflow (set by CDK)."""
 
@@ -136,6 +147,11 @@ def intake_settings() -> IntakeSettings:
 @cache
 def order_settings() -> OrderSettings:
     return OrderSettings.from_env()
+
+
+@cache
+def notification_settings() -> NotificationSettings:
+    return NotificationSettings.from_env()
 
 
 @cache

@@ -39,6 +39,16 @@ def count_unexpected_error() -> None:
     metrics.add_metric(name=UNEXPECTED_ERRORS, unit=MetricUnit.Count, value=1)
 
 
+# Messages the dispatcher gave up on (attempts spent, or refused for good): an alarm watches it.
+FAILED_NOTIFICATIONS = "NotificationsFailed"
+
+
+def count_failed_notifications(count: int) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=FAILED_NOTIFICATIONS, unit=MetricUnit.Count, value=count)
+
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 

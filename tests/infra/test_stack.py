@@ -121,7 +121,7 @@ def test_functions_connect_to_the_database_as_the_iam_user_only(synthesised: Syn
         if "rds-db:connect" in _list(statement["Action"])
     ]
     tasks = sum(len(workflow.tasks) for workflow in all_workflows())
-    assert len(connects) == tasks + 1  # every task and the API
+    assert len(connects) == tasks + 2  # every task, the API and the dispatcher
     for statement in connects:
         assert json.dumps(statement["Resource"]).endswith('/fondation_app"]]}')
 
@@ -210,7 +210,7 @@ def test_the_api_and_every_task_apply_the_stages_order_rules(synthesised: Synthe
         settings.lab_timeout_days,
     )
     functions = _function_by_name(synthesised, stage)
-    readers = [name for name in functions if not name.endswith("-migrations")]
+    readers = [name for name in functions if not name.endswith(("-migrations", "-dispatcher"))]
     assert f"fondation-{stage}-api" in readers
     assert any("order-fulfilment" in name for name in readers)
     for name in readers:

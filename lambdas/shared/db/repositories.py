@@ -184,11 +184,52 @@ class NotificationRepository:
         self.session.add(notification)
 
     def cancel_pending(self, client_ids: Collection[str]) -> None:
+        """Erasure: nothing more goes to these clients, and no undelivered message keeps its payload."""
+        mine = Notification.client_id.in_(client_ids)
         self.session.execute(
             update(Notification)
-            .where(Notification.client_id.in_(client_ids), Notification.status == NotificationStatus.PENDING)
-            .values(status=NotificationStatus.CANCELLED)
+            .where(mine, Notification.status == NotificationStatus.PENDING)
+            .values(status=NotificationStatus.CANCELLED, reason="erased", claim=None, claimed_until=None)
         )
+        self.session.execute(
+            update(Notification).where(mine, Notification.status != NotificationStatus.SENT).values(payload={})
+        )
+
+    def claim(self, claim: str, now: datetime, until: datetime, limit: int) -> list[Notification]:
+        """Up to ``limit`` messages due now and claimed by nobody (or by a dispatcher whose claim
+        lapsed), now claimed by ``claim``. Rows another dispatcher is claiming are skipped, not waited
+        for; the conditional update makes a row claimed once even where SKIP LOCKED does not exist."""
+        free = or_(Notification.claimed_until.is_(None), Notification.claimed_until < now)
+        due = and_(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now, free)
+        query = (
+            select(Notification.id)
+            .where(due)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(self.session.scalars(query))
+        if not ids:
+            return []
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), due)
+            .values(claim=claim, claimed_until=until, attempts=Notification.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = select(Notification).where(Notification.claim == claim).execution_options(populate_existing=True)
+        return list(self.session.scalars(claimed))
+
+    def settle(self, notification_id: str, claim: str, **values: Any) -> bool:
+        """The claimed message's outcome, if the claim is still ours (it lapsed otherwise: another
+        dispatcher has it now)."""
+        result = self.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.claim == claim)
+            .values(claim=None, claimed_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
 
 
 class IdempotencyRepository:

@@ -6,6 +6,7 @@ Leaving the block commits; an exception rolls back and is re-raised, with driver
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -78,6 +79,7 @@ class UnitOfWork:
         self._sessions = sessions
 
     def __enter__(self) -> Self:
+        self._after_commit: list[Callable[[], None]] = []
         self.session = (self._sessions or session_factory())()
         self.clients = ClientRepository(self.session)
         self.evidence = EvidenceRepository(self.session)
@@ -109,6 +111,13 @@ class UnitOfWork:
             self.session.close()
         if exc is not None and is_transient(exc):
             raise _unavailable(exc) from exc
+        if exc is None:
+            for callback in dict.fromkeys(self._after_commit):  # each once, in order
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never if it rolls back)."""
+        self._after_commit.append(callback)
 
     def serialise(self, name: str) -> None:
         """Until this unit of work ends, no other one that serialises on ``name`` runs (a row lock on

@@ -16,10 +16,15 @@ from lambdas.shared.fields import DIGEST_LENGTH
 
 
 class Notification(Base):
-    """Outbox: a message to send. ``dedup_key`` makes queuing idempotent."""
+    """Outbox: a message to send. ``dedup_key`` makes queuing idempotent; the payload holds ids and
+    numbers, never a name or an address (those are read from the client when it is sent).
+
+    A dispatcher claims a row (``claim``, until ``claimed_until``), sends it, then marks it with the
+    provider's id; a claim that lapses (the dispatcher died) is taken again.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index(None, "status", "created_at"),)
+    __table_args__ = (Index(None, "status", "next_attempt_at"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -33,6 +38,12 @@ class Notification(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claim: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(String(64))  # why it failed or was not sent (a code)
 
 
 class AuditEntry(Base):

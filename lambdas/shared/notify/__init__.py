@@ -1,15 +1,21 @@
 """Queuing a message to a client in the outbox: by SMS with their consent, else by email, in their
-language; nothing for a person with neither. Queuing is idempotent: one message per ``dedup_key``."""
+language; nothing for a person with neither. Queuing is idempotent: one message per ``dedup_key``.
+
+Once the message is committed, the dispatcher function is invoked asynchronously (``nudge``), so it
+leaves within seconds rather than at the next scheduled run."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from lambdas.shared.config import notification_settings
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
+from lambdas.shared.observability import logger
 
 IN_PERSON = "in_person"  # no channel: the front desk tells the person when they come
 
@@ -38,4 +44,26 @@ def queue_message(
                 payload=payload,
             )
         )
+        uow.after_commit(nudge)
     return channel
+
+
+def nudge() -> None:
+    """Invoke the dispatcher now, without waiting for it. Best effort: if the invocation fails, the
+    schedule delivers the message within the minute."""
+    function = notification_settings().dispatcher_function
+    if not function:  # locally: the runtime's dispatcher runs every few seconds anyway
+        return
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _lambda_client().invoke(FunctionName=function, InvocationType="Event", Payload=b"{}")
+    except (BotoCoreError, ClientError) as error:
+        logger.warning("could not invoke the dispatcher: the schedule will", extra={"error_type": type(error).__name__})
+
+
+@cache
+def _lambda_client() -> Any:
+    import boto3
+
+    return boto3.client("lambda")

@@ -1,0 +1,1 @@
+"""The dispatcher function: delivers the notifications outbox (every minute, and when nudged)."""

@@ -1,0 +1,29 @@
+"""The dispatcher's entry point: run on a schedule every minute, and invoked asynchronously right
+after a message is queued, it delivers every message that is due."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from lambdas.shared.config import notification_settings
+from lambdas.shared.notify.dispatch import dispatch
+from lambdas.shared.notify.senders import AwsSender, MailboxSender, Sender
+from lambdas.shared.observability import count_failed_notifications, task_handler
+
+
+@cache
+def sender() -> Sender:
+    settings = notification_settings()
+    if settings.mailbox:
+        return MailboxSender(Path(settings.mailbox))
+    return AwsSender(sms_sender_id=settings.sms_sender_id, email_sender=settings.email_sender)
+
+
+@task_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    outcomes = dispatch(sender(), seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    if outcomes["failed"]:
+        count_failed_notifications(outcomes["failed"])
+    return dict(outcomes)

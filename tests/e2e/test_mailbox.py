@@ -1,0 +1,47 @@
+"""Notifications on the local runtime: the dispatcher delivers the outbox to the local mailbox, which
+``python -m local outbox`` prints."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from lambdas.shared.notify.senders import read_mailbox
+from local.mailbox import mailbox_directory
+from tests.e2e.conftest import REPO_ROOT, LocalRuntime, until
+from tests.workflows.conftest import application
+
+pytestmark = pytest.mark.e2e
+
+
+def _outbox(runtime: LocalRuntime) -> str:
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(runtime.state_dir)}
+    command = [sys.executable, "-m", "local", "outbox"]
+    return subprocess.run(command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=True).stdout
+
+
+def test_an_onboarded_client_with_sms_consent_gets_the_welcome_sms_in_their_language(
+    local_runtime: LocalRuntime,
+) -> None:
+    token = local_runtime.token("front-desk")
+    # a person of their own: the runtime is shared, and no other test's client may be a duplicate
+    phone = f"+336{uuid.uuid4().int % 10**8:08d}"
+    name = "".join(chr(ord("a") + int(digit, 16)) for digit in uuid.uuid4().hex[:10]).title()
+    body = application(first_name="Kemal", last_name=name, birth_date="1980-03-09", phone=phone, language="tr")
+    status, accepted = local_runtime.request("POST", "/clients", token=token, body=body)
+    assert status == 202, accepted
+
+    def delivered() -> bool:
+        directory = mailbox_directory(local_runtime.state_dir)
+        return directory.is_dir() and any(letter["to"] == phone for letter in read_mailbox(directory))
+
+    until(delivered, "the welcome SMS")
+    printed = _outbox(local_runtime)
+    [line, text] = [part for part in printed.split("\n") if phone in part or "hoş geldiniz" in part]
+    assert f"sms   to {phone}  [welcome, tr]" in line
+    assert text.strip().startswith("Optical Center Vak")  # the Turkish text
+    assert "hoş geldiniz" in text
+    assert "Kemal" not in printed
+    assert name not in printed  # the texts hold no name: nothing personal beyond the address

@@ -1,0 +1,87 @@
+"""The dispatcher in the synthesised stack: run every minute and nudged by what queues messages; it
+may send SMS and e-mail from the stage's sender and nothing else; its give-ups page ops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.settings import stage_settings
+from tests.infra.conftest import Synthesised
+from tests.infra.test_stack import STAGES, _function_by_name, _list
+
+
+def _statements(synthesised: Synthesised, stage: str, role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_dispatcher_sends_sms_and_email_from_the_stages_sender_only(synthesised: Synthesised, stage: str) -> None:
+    settings = stage_settings(stage)
+    _, dispatcher = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
+    assert dispatcher["Properties"]["Handler"] == "lambdas.dispatcher.handler.handler"
+    environment = dispatcher["Properties"]["Environment"]["Variables"]
+    assert environment["EMAIL_SENDER"] == settings.email_sender
+    assert environment["SMS_SENDER_ID"] == settings.sms_sender_id
+    assert "NOTIFY_MAILBOX" not in environment
+
+    statements = _statements(synthesised, stage, dispatcher["Properties"]["Role"]["Fn::GetAtt"][0])
+    sending = [s for s in statements if any(a.startswith(("ses:", "sns:")) for a in _list(s["Action"]))]
+    [email] = [s for s in sending if s["Action"] == "ses:SendEmail"]
+    assert email["Effect"] == "Allow"
+    assert email["Condition"] == {"StringEquals": {"ses:FromAddress": settings.email_sender}}
+    assert all("identity/" in str(resource) for resource in _list(email["Resource"]))
+    sns = {(s["Effect"], str(s["Resource"])) for s in sending for a in _list(s["Action"]) if a.startswith("sns:")}
+    assert sns == {("Allow", "*"), ("Deny", "arn:aws:sns:*:*:*")}  # an SMS to a phone has no ARN; no topic
+    assert {a for s in sending for a in _list(s["Action"]) if a.startswith("sns:")} == {"sns:Publish"}
+    others = {a for s in statements for a in _list(s["Action"])} - {"ses:SendEmail", "sns:Publish"}
+    assert not {action for action in others if not action.startswith(("logs:", "ec2:", "xray:", "rds-db:"))}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_dispatcher_runs_every_minute(synthesised: Synthesised, stage: str) -> None:
+    logical_id, _ = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
+    [schedule] = synthesised.resources(stage, "AWS::Scheduler::Schedule").values()
+    assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_what_queues_a_message_may_invoke_the_dispatcher_and_knows_its_name(
+    synthesised: Synthesised, stage: str
+) -> None:
+    functions = _function_by_name(synthesised, stage)
+    dispatcher_id, _ = functions[f"fondation-{stage}-dispatcher"]
+    queuing = [f for f in functions.values() if ".tasks." in f[1]["Properties"]["Handler"]]
+    queuing.append(functions[f"fondation-{stage}-api"])
+    assert len(queuing) > 1
+    for _, function in queuing:
+        environment = function["Properties"]["Environment"]["Variables"]
+        assert environment["DISPATCHER_FUNCTION"] == {"Ref": dispatcher_id}
+        statements = _statements(synthesised, stage, function["Properties"]["Role"]["Fn::GetAtt"][0])
+        invoke = [s for s in statements if "lambda:InvokeFunction" in _list(s["Action"])]
+        assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": [dispatcher_id, "Arn"]}]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_messages_given_up_on_page_ops(synthesised: Synthesised, stage: str) -> None:
+    dispatcher_id, _ = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
+    alarms = synthesised.resources(stage, "AWS::CloudWatch::Alarm").values()
+    [alarm] = [a for a in alarms if a["Properties"]["MetricName"] == "NotificationsFailed"]
+    assert alarm["Properties"]["Dimensions"] == [{"Name": "service", "Value": {"Ref": dispatcher_id}}]
+    assert alarm["Properties"]["Threshold"] == stage_settings(stage).failed_notifications_alarm
+    assert alarm["Properties"]["AlarmActions"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_isolated_subnets_reach_lambda_and_sns_through_endpoints(synthesised: Synthesised, stage: str) -> None:
+    endpoints = synthesised.resources(stage, "AWS::EC2::VPCEndpoint").values()
+    services = {str(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints}
+    assert any(service.endswith(".lambda") for service in services), services
+    assert any(service.endswith(".sns") for service in services), services
