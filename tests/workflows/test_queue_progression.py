@@ -338,3 +338,44 @@ def test_no_check_in_while_the_site_is_closed(queue: Queue) -> None:
         assert uow.session.scalars(select(Ticket)).all() == []
     machine = "arn:aws:states:us-east-1:000000000000:stateMachine:queue-progression"
     assert queue.service.ListExecutions({"stateMachineArn": machine})["executions"] == []
+
+
+def _called_messages(client_id: str) -> list[dict[str, Any]]:
+    from lambdas.shared.db.models.records import Notification
+
+    with UnitOfWork("test") as uow:
+        query = select(Notification).filter_by(client_id=client_id, template="ticket_called")
+        return [row.payload for row in uow.session.scalars(query.order_by(Notification.created_at, Notification.id))]
+
+
+def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_one_else_is(
+    queue: Queue, make_client: Any
+) -> None:
+    from lambdas.shared.db.models.clients import ConsentRecord
+    from lambdas.shared.domain import ConsentPurpose
+
+    texted, emailed = make_client(), make_client(first_name="Awa", phone=None, email="awa@example.org")
+    with UnitOfWork("test") as uow:
+        uow.session.add(
+            ConsentRecord(
+                client_id=texted.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
+                recorded_by="test",
+            )
+        )  # fmt: skip
+    four_counters_at_reception()
+    ticket = check_in(queue, client_id=texted.id, journey=["reception"])
+    other = check_in(queue, client_id=emailed.id, journey=["reception"])
+    label = queue.ticket(ticket)["number"]
+
+    assert called(queue, counter="desk-2") == ticket
+    assert called(queue, counter="desk-3") == other
+    assert parked(ticket)[0] == "arrival"
+    assert _called_messages(texted.id) == [{"number": label, "counter": "desk-2"}]
+    assert _called_messages(emailed.id) == []  # being called is worth nothing by e-mail
+    # a recall and a second call: a second text, for the new counter
+    assert queue.act(ticket, "recall")[0] == 200
+    assert called(queue, counter="desk-4") == ticket
+    assert _called_messages(texted.id) == [
+        {"number": label, "counter": "desk-2"},
+        {"number": label, "counter": "desk-4"},
+    ]

@@ -28,10 +28,13 @@ def channel_for(uow: UnitOfWork, client: Client) -> NotificationChannel | None:
 
 
 def queue_message(
-    uow: UnitOfWork, client: Client, template: str, dedup_key: str, payload: dict[str, Any]
+    uow: UnitOfWork, client: Client, template: str, dedup_key: str, payload: dict[str, Any], *, sms_only: bool = False
 ) -> NotificationChannel | None:
-    """The channel the message goes by (queued once, whatever the retries); None: no way to reach them."""
+    """The channel the message goes by (queued once, whatever the retries); None: no way to reach them.
+    ``sms_only``: a message that is only worth it at once (being called), never by e-mail."""
     channel = channel_for(uow, client)
+    if sms_only and channel != NotificationChannel.SMS:
+        return None
     if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
         uow.notifications.add(
             Notification(

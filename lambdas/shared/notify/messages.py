@@ -24,6 +24,7 @@ MESSAGES: dict[str, frozenset[str]] = {
     "welcome": frozenset(),
     "glasses_ready": frozenset(),
     "pickup_reminder": frozenset(),
+    "ticket_called": frozenset({"number", "counter"}),
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lambdas.shared import waiting
+from lambdas.shared import notify, waiting
 from lambdas.shared.db.models.queue import QueueEvent, Ticket
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
@@ -57,12 +57,27 @@ def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) 
 
 def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> None:
     """Park the workflow on the ticket until staff act — unless they already have."""
-    if uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
+    if not uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
+        ticket = open_ticket(uow, ticket_id)
+        if ticket.status != AWAITED_IN[waiting_for]:
+            raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
+        waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
+    if waiting_for == "arrival":
+        tell_called(uow, ticket_id)
+
+
+def tell_called(uow: UnitOfWork, ticket_id: str) -> None:
+    """An SMS to the called person, if they gave SMS consent: their number and counter, once per call.
+    Queued by the workflow once the call is certain, never by the route (a call taken back sends nothing)."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is None or ticket.client_id is None or ticket.called_at is None:
         return
-    ticket = open_ticket(uow, ticket_id)
-    if ticket.status != AWAITED_IN[waiting_for]:
-        raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
-    waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
+    client = uow.clients.get(ticket.client_id)
+    if client is None:
+        return
+    key = f"ticket_called:{ticket.id}:{ticket.called_at.isoformat()}"
+    payload = {"number": ticket.label, "counter": ticket.called_by_counter}
+    notify.queue_message(uow, client, "ticket_called", key, payload, sms_only=True)
 
 
 def miss_call(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
