@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from sqlalchemy import func, select
 
 from lambdas.shared import stepfunctions
 from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
+from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import AnsweredAlready, DomainError
 from lambdas.tasks import order_fulfilment as tasks
@@ -39,13 +41,16 @@ def state(order_id: str) -> tuple[dict[str, Any], list[tuple[Any, ...]], list[in
 
 
 def twice(handler: Callable[..., Any], order_id: str, **payload: Any) -> Any:
-    """Run a task twice with the same payload: the same answer (or error), the database unchanged by the second."""
+    """Run a task twice with the same payload: the same answer (or error), the database unchanged by the second.
+    Both runs see the same instant: the lab's time left is counted in seconds from now."""
     outcomes, states = [], []
+    instant = utcnow()
     for _ in range(2):
-        try:
-            outcomes.append(handler({"order_id": order_id, **payload}, lambda_context()))
-        except DomainError as error:
-            outcomes.append((type(error), str(error)))
+        with patch("lambdas.shared.orders.steps.utcnow", return_value=instant):
+            try:
+                outcomes.append(handler({"order_id": order_id, **payload}, lambda_context()))
+            except DomainError as error:
+                outcomes.append((type(error), str(error)))
         states.append(state(order_id))
     assert outcomes[0] == outcomes[1], handler.__name__
     assert states[0] == states[1], handler.__name__
