@@ -23,27 +23,16 @@ from lambdas.shared.observability import FAILED_NOTIFICATIONS, UNEXPECTED_ERRORS
 PERIOD = Duration.minutes(5)
 
 
-def unexpected_errors(function: lambda_.Function, label: str | None = None) -> cloudwatch.Metric:
-    """The errors nobody planned that ``function`` counted itself (``lambdas.shared.observability``);
-    Powertools names the service dimension after the function."""
+def counted(function: lambda_.Function, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
+    """A metric ``function`` counts itself (``lambdas.shared.observability``): errors nobody planned,
+    messages given up on. Powertools names the service dimension after the function."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
-        metric_name=UNEXPECTED_ERRORS,
+        metric_name=metric_name,
         dimensions_map={"service": function.function_name},
         statistic="Sum",
         period=PERIOD,
         label=label,
-    )
-
-
-def failed_notifications(dispatcher: lambda_.Function) -> cloudwatch.Metric:
-    """The messages the dispatcher gave up on (``lambdas.shared.observability``)."""
-    return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
-        metric_name=FAILED_NOTIFICATIONS,
-        dimensions_map={"service": dispatcher.function_name},
-        statistic="Sum",
-        period=PERIOD,
     )
 
 
@@ -78,12 +67,16 @@ class Ops(Construct):
             self._alarm(f"{name}-failed", machine.metric_failed(period=PERIOD), settings.failed_executions_alarm)
             self._alarm(f"{name}-timed-out", machine.metric_timed_out(period=PERIOD), 1)
         for function in [*tasks, *others]:
-            self._alarm(f"{function.node.id}-unexpected", unexpected_errors(function), settings.lambda_errors_alarm)
+            self._alarm(
+                f"{function.node.id}-unexpected", counted(function, UNEXPECTED_ERRORS), settings.lambda_errors_alarm
+            )
         for function in others:
             self._alarm(
                 f"{function.node.id}-errors", function.metric_errors(period=PERIOD), settings.lambda_errors_alarm
             )
-        self._alarm("notifications-failed", failed_notifications(dispatcher), settings.failed_notifications_alarm)
+        self._alarm(
+            "notifications-failed", counted(dispatcher, FAILED_NOTIFICATIONS), settings.failed_notifications_alarm
+        )
         self.dashboard = self._dashboard(settings, state_machines, [*tasks, *others], cluster)
 
     def _operator_policy(
@@ -157,7 +150,7 @@ class Ops(Construct):
             cloudwatch.GraphWidget(
                 title="Unexpected errors",
                 width=12,
-                left=[unexpected_errors(fn, label=fn.node.id) for fn in functions],
+                left=[counted(fn, UNEXPECTED_ERRORS, label=fn.node.id) for fn in functions],
             ),
             cloudwatch.GraphWidget(
                 title="Lambda errors (a task's include the business outcomes its workflow catches)",

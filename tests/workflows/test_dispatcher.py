@@ -45,6 +45,13 @@ class Flaky:
         return f"provider-{len(self.sent)}"
 
 
+class Dies:
+    """A dispatcher whose process is gone between the claim and the mark."""
+
+    def send(self, outgoing: Outgoing) -> str:
+        raise KeyboardInterrupt
+
+
 def _queue(client: Client, message: str = "welcome", *, sms: bool = True) -> str:
     with UnitOfWork("test") as uow:
         if sms:
@@ -167,10 +174,6 @@ def test_a_dispatcher_that_died_after_claiming_leaves_the_message_to_the_next_on
     notification = _queue(make_client())
     clock = Clock()
 
-    class Dies:
-        def send(self, outgoing: Outgoing) -> str:
-            raise KeyboardInterrupt  # the process is gone between the claim and the mark
-
     with pytest.raises(KeyboardInterrupt):
         dispatch(Dies(), now=clock)
     provider = Flaky(0)
@@ -271,10 +274,6 @@ def test_a_message_the_dispatcher_keeps_dying_on_is_failed_instead_of_claimed_fo
 ) -> None:
     notification = _queue(make_client())
     clock = Clock()
-
-    class Dies:
-        def send(self, outgoing: Outgoing) -> str:
-            raise KeyboardInterrupt
 
     for _ in range(MAX_ATTEMPTS):
         with pytest.raises(KeyboardInterrupt):
