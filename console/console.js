@@ -1,5 +1,6 @@
 // The managers' and ops' console: the executions routes of the API, in the project's words.
-// Pages: #/ (overview), #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>.
+// Pages: #/ (overview), #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>,
+// and locally #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES).
 // The token stays in session storage, never in a URL; every element is built with textContent.
 
 const STATUSES = ["running", "succeeded", "failed", "timed_out", "aborted"];
@@ -517,6 +518,32 @@ async function act(path, body, message, done, reload) {
   if (shown) shown.textContent = done;
 }
 
+async function mailbox() {
+  // local only: the letters the dispatcher delivered, newest first (managers: they name phones and addresses)
+  const answer = await fetch(config.mailbox, { headers: { Authorization: `Bearer ${currentToken()}` } });
+  const found = await answer.json();
+  if (!answer.ok) throw new ApiError(answer.status, found);
+  if (unchanged(found)) return;
+  const rows = found.letters.map((letter) =>
+    h(
+      "tr",
+      {},
+      h("td", { class: "when" }, when(letter.sent_at)),
+      h("td", {}, letter.channel === "email" ? "e-mail" : "SMS"),
+      h("td", {}, letter.to),
+      h("td", {}, `${letter.message} (${letter.language})`),
+      h("td", { lang: letter.language, dir: "auto" }, letter.channel === "email" ? `${letter.subject} — ${letter.text}` : letter.text),
+    ),
+  );
+  const shown = found.total > found.letters.length ? ` (the newest ${found.letters.length} of ${found.total})` : "";
+  show(
+    "Local mailbox",
+    h("p", {}, `What the dispatcher sent${shown}: on a stage these go out by SNS and SES. The same letters: python -m local outbox.`),
+    table(["sent", "by", "to", "message", "text"], rows, "The mailbox is empty: nothing has been sent yet."),
+  );
+  refreshEvery(mailbox);
+}
+
 // --- routing -------------------------------------------------------------------------------------
 
 function refreshEvery(page) {
@@ -542,6 +569,7 @@ async function render() {
   const signOutButton = document.getElementById("sign-out");
   signOutButton.hidden = !token;
   if (!token) {
+    document.getElementById("mailbox-link").hidden = true;
     who.textContent = "";
     signInPage();
     return;
@@ -551,7 +579,9 @@ async function render() {
   const [route, search] = location.hash.replace(/^#/, "").split("?");
   const parts = route.split("/").filter(Boolean).map(decodeURIComponent);
   try {
-    if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
+    document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
+    if (parts[0] === "mailbox" && config.mailbox) await mailbox();
+    else if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
     else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
     else await overview();
   } catch (error) {

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk.aws_logs import RetentionDays
+
+from lambdas.shared.parameters import (
+    IntakeParameters,
+    NotificationParameters,
+    OrderParameters,
+    ParameterGroup,
+    QueueParameters,
+)
 
 
 @dataclass(frozen=True)
@@ -28,28 +36,24 @@ class StageSettings:
     failed_executions_alarm: int  # failed executions in 5 minutes that page ops
     lambda_errors_alarm: int  # a function's unexpected errors in 5 minutes (any error of the API and migrations)
     alarm_email: str | None = None
-    # intake
-    default_phone_region: str = "FR"  # the country whose national numbers the front desk types
-    # the programme's rules for orders (lambdas/shared/config.py OrderSettings reads them)
-    order_max_sphere: str = "20"  # dioptres, either sign
-    order_max_cylinder: str = "6"
-    prescription_max_age_days: int = 730
-    lab_timeout_days: int = 30  # from the first submission to the lab
-    # notifications: who SMS and e-mails come from (SES must have the address or its domain verified)
-    sms_sender_id: str = "FONDATION"
-    email_sender: str = "accueil@fondation-optical-center.org"
     failed_notifications_alarm: int = 1  # messages given up on in 5 minutes that page ops
+    # the programme's rules and the senders' names: created in Parameter Store under /fondation/<stage>/
+    # with these values (the models' defaults unless a stage says otherwise), changeable there without a
+    # deploy (lambdas/shared/parameters.py reads them)
+    intake: IntakeParameters = field(default_factory=IntakeParameters)
+    queue: QueueParameters = field(default_factory=QueueParameters)
+    orders: OrderParameters = field(default_factory=OrderParameters)
+    notifications: NotificationParameters = field(default_factory=NotificationParameters)
+    # an EC2 instance ops reach through Session Manager to forward a port to the database (README: "Ops")
+    bastion: bool = False
 
     @property
-    def programme_environment(self) -> dict[str, str]:
-        """The rules the API and the workflows' tasks apply, as the variables they read."""
-        return {
-            "DEFAULT_PHONE_REGION": self.default_phone_region,
-            "ORDER_MAX_SPHERE": self.order_max_sphere,
-            "ORDER_MAX_CYLINDER": self.order_max_cylinder,
-            "PRESCRIPTION_MAX_AGE_DAYS": str(self.prescription_max_age_days),
-            "LAB_TIMEOUT_DAYS": str(self.lab_timeout_days),
-        }
+    def parameter_path(self) -> str:
+        return f"/fondation/{self.name}"
+
+    @property
+    def parameter_groups(self) -> list[ParameterGroup]:
+        return [self.intake, self.queue, self.orders, self.notifications]
 
     @property
     def removal_policy(self) -> RemovalPolicy:

@@ -8,11 +8,13 @@ from constructs import Construct
 
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.bastion import Bastion
 from infra.constructs.console import Console
 from infra.constructs.database import Database
 from infra.constructs.functions import Functions
 from infra.constructs.network import Network
 from infra.constructs.ops import Ops
+from infra.constructs.parameters import Parameters
 from infra.constructs.workflows import Workflows, acknowledge_executions, execution_arns
 from infra.settings import StageSettings
 from lambdas.shared.config import state_machine_variable
@@ -36,9 +38,18 @@ class FondationStack(Stack):
         Tags.of(self).add("stage", settings.name)
         network = Network(self, "Network", settings=settings)
         database = Database(self, "Database", settings=settings, network=network)
+        if settings.bastion:
+            Bastion(self, "Bastion", settings=settings, network=network, database=database)
         auth = Auth(self, "Auth", settings=settings)
+        parameters = Parameters(self, "Parameters", settings=settings)
         functions = Functions(
-            self, "Functions", settings=settings, network=network, database=database, workflows=workflows
+            self,
+            "Functions",
+            settings=settings,
+            network=network,
+            database=database,
+            parameters=parameters,
+            workflows=workflows,
         )
         flows = Workflows(self, "Workflows", settings=settings, functions=functions, workflows=workflows)
         for name, machine in flows.state_machines.items():

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from local.config import ExposureRefused, LocalSettings
+from local.config import SETTINGS_FILE, ExposureRefused, LocalSettings
 from local.files import is_private, make_private_directory, make_private_file
 from local.http import base_url
 from local.mailbox import mailbox_directory
@@ -117,6 +117,7 @@ def local_environment(settings: LocalSettings) -> dict[str, str]:
         **AWS_CLI_VARIABLES,
         "AWS_ENDPOINT_URL_SFN": base_url(settings.host, settings.sfn_port),
         "NOTIFY_MAILBOX": str(mailbox_directory(settings.state_dir)),
+        "SETTINGS_FILE": str(SETTINGS_FILE),  # the stage's parameters, as Parameter Store holds them in AWS
     }
 
 
@@ -227,7 +228,8 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     try:
         sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
         gateway = LocalApiGateway(containers or handler, keys)
-        api = make_http_server(settings.host, settings.api_port, gateway, LocalConsole(keys))
+        console = LocalConsole(keys, mailbox_directory(settings.state_dir))
+        api = make_http_server(settings.host, settings.api_port, gateway, console)
     except OSError as error:
         print(
             f"cannot listen on {settings.host} ({error.strerror}): another `make dev` running? "

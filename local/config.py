@@ -10,6 +10,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOST = "127.0.0.1"
+SETTINGS_FILE = REPO_ROOT / "local" / "settings.toml"  # the stage's parameters, locally (SETTINGS_FILE overrides)
 
 # What a reachable local runtime gives away: neither endpoint has real authentication.
 EXPOSURE = (

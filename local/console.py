@@ -1,7 +1,8 @@
 """The console at /console, as the local runtime serves it: its files from the repository, its graph
 layout from console/node_modules, a config that says "sign in locally", and the local sign-in itself
-(an ID token of the group chosen: managers or ops). None of this exists on a deployed stage, where
-the console's files come from the stage's bucket and people sign in with the user pool."""
+(an ID token of the group chosen: managers or ops), and the local mailbox (what the dispatcher would
+have sent: managers only, it holds phone numbers and addresses). None of this exists on a deployed
+stage, where the console's files come from the stage's bucket and people sign in with the user pool."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import mimetypes
 from pathlib import Path
 
-from local.tokens import KeyPair, issue_token
+from local.tokens import InvalidToken, KeyPair, issue_token, verify_token
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 PREFIX = "/console"
@@ -22,6 +23,8 @@ FILES = {
     "/vendor/elk.js": CONSOLE_DIR / "node_modules" / "elkjs" / "lib" / "elk.bundled.js",
 }
 SIGN_IN_GROUPS = ("managers", "ops")
+MAILBOX_READERS = "managers"  # as for clients: the messages name their phone or address
+MAILBOX_SHOWN = 200  # the newest letters
 HEADERS = [
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
@@ -36,8 +39,8 @@ def _json(status: int, body: object) -> Answer:
 
 
 class LocalConsole:
-    def __init__(self, keys: KeyPair) -> None:
-        self._keys = keys
+    def __init__(self, keys: KeyPair, mailbox: Path | None = None) -> None:
+        self._keys, self._mailbox = keys, mailbox
 
     @staticmethod
     def serves(path: str) -> bool:
@@ -52,7 +55,10 @@ class LocalConsole:
         if method not in ("GET", "HEAD"):
             return _json(405, {"message": "Method Not Allowed"})
         if inner == "/config.json":
-            return _json(200, {"signIn": "local", "groups": list(SIGN_IN_GROUPS), "api": ""})
+            mailbox = "mailbox.json" if self._mailbox is not None else None
+            return _json(200, {"signIn": "local", "groups": list(SIGN_IN_GROUPS), "api": "", "mailbox": mailbox})
+        if inner == "/mailbox.json" and self._mailbox is not None:
+            return self._letters(headers, self._mailbox)
         file = FILES.get(inner)
         if file is None:
             return _json(404, {"message": "Not Found"})
@@ -60,6 +66,23 @@ class LocalConsole:
             return _json(503, {"message": f"{file.name} is missing: run make dev (it installs console/node_modules)"})
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         return 200, [("Content-Type", f"{kind}; charset=utf-8"), *HEADERS], file.read_bytes()
+
+    def _letters(self, headers: list[tuple[str, str]], mailbox: Path) -> Answer:
+        """The newest letters first, for a manager's ID token (the same check as the API's)."""
+        from lambdas.shared.notify.senders import read_mailbox
+
+        authorization = next((value for name, value in headers if name.lower() == "authorization"), "")
+        scheme, _, token = authorization.partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token:
+                raise InvalidToken("no bearer token")
+            claims = verify_token(self._keys, token.strip())
+        except InvalidToken:
+            return _json(401, {"message": "Unauthorized"})
+        if MAILBOX_READERS not in claims.get("cognito:groups", []):
+            return _json(403, {"message": "the mailbox is for managers: it names people's phones and addresses"})
+        letters = read_mailbox(mailbox) if mailbox.is_dir() else []
+        return _json(200, {"letters": letters[::-1][:MAILBOX_SHOWN], "total": len(letters)})
 
     def _token(self, method: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
         """An ID token for the group chosen. A JSON body only: another site's page cannot send one

@@ -24,6 +24,8 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
+        # the stage's parameters: the local runtime's file (tests of Parameter Store set SETTINGS_PATH)
+        "SETTINGS_FILE": str(Path(__file__).resolve().parent.parent / "local" / "settings.toml"),
     }
 )
 

@@ -24,6 +24,7 @@ class Task:
     handler: str
     timeout_seconds: int = 30
     memory_mb: int = 256
+    parameters: tuple[str, ...] = ()  # the groups of the stage's parameters it reads (lambdas/shared/parameters.py)
 
 
 @dataclass(frozen=True)

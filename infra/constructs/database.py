@@ -15,6 +15,7 @@ from infra.settings import StageSettings
 
 DATABASE_NAME = "fondation"
 APP_USER = "fondation_app"  # an IAM database user: DML only, created by the migrations
+READONLY_USER = "fondation_readonly"  # ops' IAM database user: SELECT only, created by the migrations
 PORT = 3306
 LOGS = ("error", "slowquery")
 

@@ -16,8 +16,9 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
-from infra.constructs.database import Database
+from infra.constructs.database import READONLY_USER, Database
 from infra.constructs.network import Network
+from infra.constructs.parameters import Parameters
 from infra.nag import acknowledge
 from infra.packaging import CA_BUNDLE_IN_ASSET, code_directory, layer_directory
 from infra.settings import StageSettings
@@ -26,6 +27,10 @@ from workflows import Workflow
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Fondation"
+# The parameter groups each function reads (lambdas/shared/parameters.py); a task's are in its declaration.
+API_READS = ("intake", "queue", "orders")  # phones typed at the desk, a new site's grace, order rules
+MIGRATIONS_READ = ("intake",)  # migration 0003 reads phones
+DISPATCHER_READS = ("notifications",)
 # What Lambda needs to attach a function to the VPC (AWSLambdaVPCAccessExecutionRole, minus logs)
 NETWORK_INTERFACE_ACTIONS = [
     "ec2:CreateNetworkInterface",
@@ -53,6 +58,7 @@ class Functions(Construct):
         settings: StageSettings,
         network: Network,
         database: Database,
+        parameters: Parameters,
         workflows: list[Workflow],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -91,9 +97,9 @@ class Functions(Construct):
                     timeout=task.timeout_seconds,
                     memory=task.memory_mb,
                     description=f"{workflow.name}: {placeholder}",
-                    environment=settings.programme_environment,
                 )
                 database.grant_connect(function)
+                parameters.grant_read(function, task.parameters)
                 self.tasks.append(TaskFunction(workflow, placeholder, function))
         self.api = self.function(
             construct_id="Api",
@@ -101,10 +107,10 @@ class Functions(Construct):
             handler="lambdas.api.app.handler",
             timeout=29,
             memory=512,
-            description="The REST API",
-            environment=settings.programme_environment,  # ALLOWED_ORIGINS: the stack adds the console's
+            description="The REST API",  # ALLOWED_ORIGINS: the stack adds the console's
         )
         database.grant_connect(self.api)
+        parameters.grant_read(self.api, API_READS)
         self.migrations = self.function(
             construct_id="Migrations",
             name="migrations",
@@ -114,13 +120,15 @@ class Functions(Construct):
             description="Alembic migrations, run when a deploy ships new code",
             environment={
                 "DB_ADMIN_SECRET_ARN": database.secret.secret_arn,  # type: ignore[union-attr]
-                "DEFAULT_PHONE_REGION": settings.default_phone_region,  # migration 0003 reads phones
+                "DB_READONLY_USER": READONLY_USER,
             },
             trigger_after=[database.cluster],
         )
         database.secret.grant_read(self.migrations)  # type: ignore[union-attr]
+        parameters.grant_read(self.migrations, MIGRATIONS_READ)
         self.dispatcher = self._dispatcher(settings)
         database.grant_connect(self.dispatcher)
+        parameters.grant_read(self.dispatcher, DISPATCHER_READS)
         for queuing in [self.api, *(task.function for task in self.tasks)]:  # what queues a message nudges it
             queuing.add_environment("DISPATCHER_FUNCTION", self.dispatcher.function_name)
             queuing.add_to_role_policy(  # the function itself: not its versions (grant_invoke's "arn:*")
@@ -136,19 +144,20 @@ class Functions(Construct):
             timeout=300,  # runs overlap safely: each claims its own rows
             memory=256,
             description="Delivers the notifications outbox: SMS through SNS, e-mail through SES",
-            environment={"SMS_SENDER_ID": settings.sms_sender_id, "EMAIL_SENDER": settings.email_sender},
         )
+        # E-mail from the stage's sender, or from another address of its domain: the sender is a
+        # parameter, changeable without a deploy within the verified domain.
         stack = Stack.of(self)
-        domain = settings.email_sender.rpartition("@")[2]
+        sender = settings.notifications.email_sender
+        domain = sender.rpartition("@")[2]
         identities = [
-            stack.format_arn(service="ses", resource="identity", resource_name=name)
-            for name in (settings.email_sender, domain)
+            stack.format_arn(service="ses", resource="identity", resource_name=name) for name in (sender, domain)
         ]
         dispatcher.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["ses:SendEmail"],
                 resources=identities,
-                conditions={"StringEquals": {"ses:FromAddress": settings.email_sender}},
+                conditions={"StringLike": {"ses:FromAddress": f"*@{domain}"}},
             )
         )
         # An SMS to a phone number has no resource ARN: Publish is allowed on "*", and denied on every

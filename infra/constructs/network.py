@@ -48,21 +48,26 @@ class Network(Construct):
         self.functions_security_group = ec2.SecurityGroup(
             self, "Functions", vpc=self.vpc, description="Lambda functions", allow_all_outbound=False
         )
-        endpoints_security_group = ec2.SecurityGroup(
+        self._endpoints_security_group = ec2.SecurityGroup(
             self, "Endpoints", vpc=self.vpc, description="AWS service endpoints", allow_all_outbound=False
         )
-        endpoints_security_group.add_ingress_rule(
-            self.functions_security_group, ec2.Port.tcp(443), "HTTPS from the functions"
-        )
-        self.functions_security_group.add_egress_rule(
-            endpoints_security_group, ec2.Port.tcp(443), "HTTPS to the AWS service endpoints"
-        )
+        self.allow_endpoints(self.functions_security_group, "the functions")
         for name, service in ENDPOINTS.items():
-            self.vpc.add_interface_endpoint(
-                name,
-                service=service,
-                subnets=self.subnets,
-                security_groups=[endpoints_security_group],
-                open=False,  # only the functions' security group may reach them (rule above)
-                private_dns_enabled=True,
-            )
+            self.add_endpoint(name, service)
+
+    def allow_endpoints(self, security_group: ec2.SecurityGroup, who: str) -> None:
+        """HTTPS from ``security_group`` to the AWS service endpoints, and nothing else to them."""
+        self._endpoints_security_group.add_ingress_rule(security_group, ec2.Port.tcp(443), f"HTTPS from {who}")
+        security_group.add_egress_rule(
+            self._endpoints_security_group, ec2.Port.tcp(443), "HTTPS to the AWS service endpoints"
+        )
+
+    def add_endpoint(self, name: str, service: ec2.InterfaceVpcEndpointAwsService) -> None:
+        self.vpc.add_interface_endpoint(
+            name,
+            service=service,
+            subnets=self.subnets,
+            security_groups=[self._endpoints_security_group],
+            open=False,  # only the security groups allowed above may reach them
+            private_dns_enabled=True,
+        )

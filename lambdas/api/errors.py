@@ -12,7 +12,15 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, NotFound, WorkflowUnavailable
+from lambdas.shared.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    InvalidField,
+    NotFound,
+    SettingsInvalid,
+    SettingsUnavailable,
+    WorkflowUnavailable,
+)
 from lambdas.shared.observability import count_unexpected_error, error_summary, logger
 
 __all__ = ["InvalidField", "error_body", "error_response", "invalid_request", "register_error_handlers"]
@@ -87,6 +95,19 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
         return error_response(
             503, "unavailable", "the workflow service is not reachable; repeat the request", **{"Retry-After": "5"}
         )
+
+    @app.exception_handler(SettingsUnavailable)
+    def settings_unavailable(error: SettingsUnavailable) -> Response:
+        logger.warning("settings unavailable", extra={"reason": str(error)})
+        return error_response(
+            503, "unavailable", "the stage's settings could not be read; try again", **{"Retry-After": "5"}
+        )
+
+    @app.exception_handler(SettingsInvalid)
+    def settings_invalid(error: SettingsInvalid) -> Response:  # a deploy or an operator mends it, not the caller
+        logger.error("settings invalid", extra={"reason": str(error)})
+        count_unexpected_error()
+        return error_response(500, "internal_error", "a setting of this stage is invalid; it has been logged")
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:

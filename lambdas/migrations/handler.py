@@ -1,8 +1,9 @@
 """The migrations function, run by a CDK trigger when a deploy ships new code.
 
 It connects as the cluster's administrator (credentials from the cluster's secret), makes sure the
-database and the application's IAM database user exist — that user may read and write rows, never
-change the schema — then upgrades the schema to the newest revision.
+database and its IAM database users exist — the application's may read and write rows, never change
+the schema; ops' may only read (through the bastion, README "Ops") — then upgrades the schema to
+the newest revision.
 """
 
 from __future__ import annotations
@@ -26,20 +27,28 @@ class MigrationSettings(_EnvSettings):
     secret_arn: str = Field(alias="DB_ADMIN_SECRET_ARN")
     database: str = Field(alias="DB_NAME")
     app_user: str = Field(alias="DB_USER")
+    readonly_user: str | None = Field(None, alias="DB_READONLY_USER")
     ca_bundle: str | None = Field(None, alias="DB_CA_BUNDLE")
     require_tls: bool = Field(True, alias="DB_REQUIRE_TLS")
 
 
-def bootstrap_statements(database: str, app_user: str) -> list[str]:
-    """Idempotent SQL that creates the database and the application user with DML rights only."""
-    for name in (database, app_user):
+def bootstrap_statements(database: str, app_user: str, readonly_user: str | None = None) -> list[str]:
+    """Idempotent SQL that creates the database, the application user with DML rights only, and
+    ops' read-only user."""
+    for name in (database, app_user, readonly_user or "_"):
         if not _IDENTIFIER.match(name):
             raise ValueError(f"refusing to put {name!r} in SQL: letters, digits and _ only")
-    return [
+    statements = [
         f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4",
         f"CREATE USER IF NOT EXISTS '{app_user}'@'%' {IAM_AUTHENTICATION}".rstrip(),
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO '{app_user}'@'%'",
     ]
+    if readonly_user:
+        statements += [
+            f"CREATE USER IF NOT EXISTS '{readonly_user}'@'%' {IAM_AUTHENTICATION}".rstrip(),
+            f"GRANT SELECT ON `{database}`.* TO '{readonly_user}'@'%'",
+        ]
+    return statements
 
 
 def admin_engine(secret: dict[str, Any], settings: MigrationSettings, database: str | None = None) -> Engine:
@@ -59,7 +68,7 @@ def admin_engine(secret: dict[str, Any], settings: MigrationSettings, database: 
 def migrate(secret: dict[str, Any], settings: MigrationSettings) -> str | None:
     server = admin_engine(secret, settings)
     with server.begin() as connection:
-        for statement in bootstrap_statements(settings.database, settings.app_user):
+        for statement in bootstrap_statements(settings.database, settings.app_user, settings.readonly_user):
             connection.execute(text(statement))  # text() escapes the % of '%' for PyMySQL
     server.dispose()
     engine = admin_engine(secret, settings, settings.database)

@@ -7,8 +7,8 @@ Logic never reads ``os.environ``: it asks for a settings model.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -68,32 +68,32 @@ class ApiSettings(_EnvSettings):
         return [origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()]
 
 
-class IntakeSettings(_EnvSettings):
-    """How the front desk's input is read: a per-stage setting (CDK sets it from the stage's settings)."""
-
-    default_phone_region: str = Field(
-        "FR", alias="DEFAULT_PHONE_REGION", pattern=r"^[A-Z]{2}$", description="the country of national numbers"
-    )
-
-
-class OrderSettings(_EnvSettings):
-    """The programme's rules for orders: per-stage settings (CDK sets them from the stage's settings)."""
-
-    max_sphere: Decimal = Field(Decimal(20), alias="ORDER_MAX_SPHERE", gt=0, le=30, description="dioptres")
-    max_cylinder: Decimal = Field(Decimal(6), alias="ORDER_MAX_CYLINDER", gt=0, le=10, description="dioptres")
-    prescription_max_age_days: int = Field(730, alias="PRESCRIPTION_MAX_AGE_DAYS", gt=0)
-    lab_timeout_days: int = Field(30, alias="LAB_TIMEOUT_DAYS", gt=0, description="from the first submission")
-
-
 class NotificationSettings(_EnvSettings):
-    """Who the dispatcher sends as; ``NOTIFY_MAILBOX`` (the local runtime's) delivers to a directory instead."""
+    """How messages leave: ``NOTIFY_MAILBOX`` (the local runtime's) delivers to a directory instead of
+    the providers (who they come from is a per-stage parameter: ``lambdas.shared.parameters``)."""
 
     mailbox: str | None = Field(None, alias="NOTIFY_MAILBOX", description="a directory: no provider")
-    sms_sender_id: str = Field("FONDATION", alias="SMS_SENDER_ID", pattern=r"^[A-Za-z0-9]{1,11}$")
-    email_sender: str = Field("no-reply@fondation.invalid", alias="EMAIL_SENDER", min_length=3)
     dispatcher_function: str | None = Field(
         None, alias="DISPATCHER_FUNCTION", description="invoked right after a message is queued"
     )
+
+
+class ParameterSource(_EnvSettings):
+    """Where the per-stage settings (``lambdas.shared.parameters``) come from: Parameter Store under
+    ``SETTINGS_PATH`` (set by CDK), or a TOML file (``SETTINGS_FILE``, the local runtime's)."""
+
+    path: str | None = Field(None, alias="SETTINGS_PATH", pattern=r"^(/[A-Za-z0-9_.-]+)+$")
+    file: Path | None = Field(None, alias="SETTINGS_FILE")
+
+    @model_validator(mode="after")
+    def _one_of_them(self) -> Self:
+        if (self.path is None) == (self.file is None):
+            raise ValueError("set SETTINGS_PATH (Parameter Store, e.g. /fondation/dev) or SETTINGS_FILE (a TOML file)")
+        return self
+
+    def name(self, group: str, key: str) -> str:
+        """How a person finds a parameter: its full name, or its table and key in the file."""
+        return f"{self.path}/{group}/{key}" if self.path else f"{self.file} [{group}] {key}"
 
 
 class WorkflowSettings(_EnvSettings):
@@ -140,18 +140,13 @@ def api_settings() -> ApiSettings:
 
 
 @cache
-def intake_settings() -> IntakeSettings:
-    return IntakeSettings.from_env()
-
-
-@cache
-def order_settings() -> OrderSettings:
-    return OrderSettings.from_env()
-
-
-@cache
 def notification_settings() -> NotificationSettings:
     return NotificationSettings.from_env()
+
+
+@cache
+def parameter_source() -> ParameterSource:
+    return ParameterSource.from_env()
 
 
 @cache

@@ -70,3 +70,12 @@ class TicketEnded(DomainError):
 
 class AnsweredAlready(DomainError):
     """What the workflow was about to wait for has happened already: it goes straight on."""
+
+
+class SettingsInvalid(Exception):
+    """A per-stage setting is missing or invalid: the message names each parameter (settings hold no
+    personal data). A deploy or an operator mends it; retrying does not."""
+
+
+class SettingsUnavailable(Exception):
+    """Parameter Store could not be read (throttled, unreachable): retry."""

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 
 from lambdas.shared.config import observability_settings
-from lambdas.shared.errors import DatabaseUnavailable, DomainError
+from lambdas.shared.errors import DatabaseUnavailable, DomainError, SettingsInvalid, SettingsUnavailable
 
 # An invocation that records no business metric is normal (a read, a retried step), not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
@@ -111,7 +111,10 @@ def _without_personal_data(handler: Handler) -> Handler:
     def run(event: dict[str, Any], context: Any) -> Any:
         try:
             return handler(event, context)
-        except (DomainError, DatabaseUnavailable):
+        except (DomainError, DatabaseUnavailable, SettingsUnavailable):
+            raise
+        except SettingsInvalid as error:  # names the parameter for ops, holds no personal data
+            logger.error("settings invalid", extra={"reason": str(error)})
             raise
         except Exception as error:
             summary = error_summary(error)

@@ -36,8 +36,14 @@ class TimeoutStep(OrderStep):
 
 
 def _answer(step: steps.Step) -> dict[str, Any]:
-    """The status, and the lab's wait (null unless the order is at the lab)."""
-    return {"status": step.status, "timeout_seconds": step.timeout_seconds, "heartbeat_seconds": step.heartbeat_seconds}
+    """The status, the lab's wait (null unless the order is at the lab), and the time between two
+    pickup reminders (a stage's parameter: the workflow reads it at its start and after each wait)."""
+    return {
+        "status": step.status,
+        "timeout_seconds": step.timeout_seconds,
+        "heartbeat_seconds": step.heartbeat_seconds,
+        "reminder_seconds": steps.reminder_seconds(),
+    }
 
 
 @task_handler

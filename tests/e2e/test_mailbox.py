@@ -45,3 +45,34 @@ def test_an_onboarded_client_with_sms_consent_gets_the_welcome_sms_in_their_lang
     assert "hoş geldiniz" in text
     assert "Kemal" not in printed
     assert name not in printed  # the texts hold no name: nothing personal beyond the address
+
+
+def test_a_manager_reads_the_mailbox_in_the_console_and_ops_are_not_shown_it(
+    local_runtime: LocalRuntime, browser, tmp_path
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_console import screenshot, sign_in
+
+    token = local_runtime.token("front-desk")
+    phone = f"+336{uuid.uuid4().int % 10**8:08d}"
+    name = "".join(chr(ord("a") + int(digit, 16)) for digit in uuid.uuid4().hex[:10]).title()
+    body = application(first_name="Lucia", last_name=name, birth_date="1990-07-21", phone=phone, language="es")
+    assert local_runtime.request("POST", "/clients", token=token, body=body)[0] == 202
+    directory = mailbox_directory(local_runtime.state_dir)
+    until(lambda: any(letter["to"] == phone for letter in read_mailbox(directory)), "the welcome SMS")
+
+    page = sign_in(browser, local_runtime, "managers")
+    page.get_by_role("link", name="Local mailbox").click()
+    expect(page.get_by_role("heading", name="Local mailbox")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=phone)
+    expect(row).to_contain_text("welcome (es)")
+    expect(row).to_contain_text("SMS")
+    expect(row.locator("td[lang=es]")).to_contain_text("Bienvenid")
+    screenshot(page, tmp_path, "console-mailbox.png")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+    ops = sign_in(browser, local_runtime, "ops")
+    expect(ops.get_by_role("link", name="Local mailbox")).to_be_hidden()
+    ops.goto(f"{local_runtime.api_url}/console/#/mailbox")
+    expect(ops.get_by_role("alert")).to_contain_text("Your groups may not see this")

@@ -48,12 +48,14 @@ def test_cfn_lint_finds_no_error(synthesised: Synthesised, stage: str) -> None:
     assert errors == []
     skipped = [m for m in matches if _cfn_lint_false_positive(m)]
     assert {m.path_string.split("/States/")[1] for m in skipped} <= {
-        # the queue's timeouts from the site's hours; the lab's wait from what is left of its overall time
+        # the queue's timeouts from the site's hours; the lab's wait from what is left of its overall time;
+        # the pickup reminders' interval from the stage's parameter
         "AwaitCall/TimeoutSeconds",
         "AwaitArrival/TimeoutSeconds",
         "AwaitServiceEnd/TimeoutSeconds",
         "AwaitLab/TimeoutSeconds",
         "AwaitLab/HeartbeatSeconds",
+        "AwaitPickup/TimeoutSeconds",
     }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -185,37 +184,64 @@ def test_the_api_reads_its_workflows_and_writes_nothing_but_starts_answers_redri
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_functions_that_read_phone_numbers_know_the_stages_country(synthesised: Synthesised, stage: str) -> None:
+def test_every_parameter_is_created_under_the_stages_path_with_the_stages_value(
+    synthesised: Synthesised, stage: str
+) -> None:
+    from infra.constructs.parameters import parameter_values
     from infra.settings import stage_settings
+    from lambdas.shared.parameters import GROUPS
 
-    functions = _function_by_name(synthesised, stage)
-    for name in ("api", "migrations"):
-        environment = functions[f"fondation-{stage}-{name}"][1]["Properties"]["Environment"]["Variables"]
-        assert environment["DEFAULT_PHONE_REGION"] == stage_settings(stage).default_phone_region
+    settings = stage_settings(stage)
+    created = {
+        resource["Properties"]["Name"]: resource["Properties"]
+        for resource in synthesised.resources(stage, "AWS::SSM::Parameter").values()
+    }
+    expected = {
+        f"/fondation/{stage}/{group.group}/{name}": value
+        for group in settings.parameter_groups
+        for name, value in parameter_values(group).items()
+    }
+    assert {name: parameter["Value"] for name, parameter in created.items()} == expected
+    assert all(parameter["Type"] == "String" and parameter["Description"] for parameter in created.values())
+    every_field = {f"{model.group}/{field.alias}" for model in GROUPS for field in model.model_fields.values()}
+    assert {name.removeprefix(f"/fondation/{stage}/") for name in created} == every_field
+    for group in settings.parameter_groups:  # the values are ones the functions accept
+        assert type(group).model_validate(parameter_values(group)) == group
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_api_and_every_task_apply_the_stages_order_rules(synthesised: Synthesised, stage: str) -> None:
-    from infra.settings import stage_settings
-    from lambdas.shared.config import OrderSettings
+def test_each_function_reads_exactly_the_parameter_groups_it_uses(synthesised: Synthesised, stage: str) -> None:
+    from infra.constructs.functions import API_READS, DISPATCHER_READS, MIGRATIONS_READ
 
-    settings = stage_settings(stage)
-    rules = OrderSettings.model_validate(settings.programme_environment)  # the values are ones the code accepts
-    assert (rules.max_sphere, rules.max_cylinder) == (
-        Decimal(settings.order_max_sphere),
-        Decimal(settings.order_max_cylinder),
-    )
-    assert (rules.prescription_max_age_days, rules.lab_timeout_days) == (
-        settings.prescription_max_age_days,
-        settings.lab_timeout_days,
-    )
+    expected = {
+        f"fondation-{stage}-api": set(API_READS),
+        f"fondation-{stage}-migrations": set(MIGRATIONS_READ),
+        f"fondation-{stage}-dispatcher": set(DISPATCHER_READS),
+    }
+    for workflow in all_workflows():
+        for placeholder, task in workflow.tasks.items():
+            expected[f"fondation-{stage}-{workflow.function_name(placeholder)}"] = set(task.parameters)
+    assert any(expected.values())
     functions = _function_by_name(synthesised, stage)
-    readers = [name for name in functions if not name.endswith(("-migrations", "-dispatcher"))]
-    assert f"fondation-{stage}-api" in readers
-    assert any("order-fulfilment" in name for name in readers)
-    for name in readers:
-        variables = functions[name][1]["Properties"]["Environment"]["Variables"]
-        assert variables.items() >= settings.programme_environment.items(), name
+    assert set(functions) == set(expected)
+    for name, (_, function) in functions.items():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            statement
+            for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        reads = [statement for statement in statements if any(a.startswith("ssm:") for a in _list(statement["Action"]))]
+        paths = {
+            json.dumps(resource).rsplit(f":parameter/fondation/{stage}/", 1)[-1].split('"')[0]
+            for statement in reads
+            for resource in _list(statement["Resource"])
+        }
+        assert {a for statement in reads for a in _list(statement["Action"])} <= {"ssm:GetParametersByPath"}, name
+        assert paths == expected[name], name
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert variables.get("SETTINGS_PATH") == (f"/fondation/{stage}" if expected[name] else None), name
 
 
 @pytest.mark.parametrize("stage", STAGES)

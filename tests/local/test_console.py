@@ -5,11 +5,12 @@ to a JSON request only (another site's page cannot send one without a preflight)
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from local.console import FILES, LocalConsole
-from local.tokens import KeyPair, verify_token
+from local.tokens import KeyPair, issue_token, verify_token
 
 JSON = [("Content-Type", "application/json")]
 
@@ -54,7 +55,8 @@ def test_nothing_else_is_a_file(console: LocalConsole, path: str) -> None:
 
 def test_the_config_says_sign_in_locally(console: LocalConsole) -> None:
     status, _, body = console.handle("GET", "/console/config.json", [], b"")
-    assert (status, json.loads(body)) == (200, {"signIn": "local", "groups": ["managers", "ops"], "api": ""})
+    config = {"signIn": "local", "groups": ["managers", "ops"], "api": "", "mailbox": None}
+    assert (status, json.loads(body)) == (200, config)
 
 
 @pytest.mark.parametrize("group", ["managers", "ops"])
@@ -85,3 +87,33 @@ def test_the_local_sign_in_refuses_anything_else(
     answer_status, _, answer = console.handle(method, "/console/token", headers, body)
     assert answer_status == status
     assert b'"token"' not in answer
+
+
+def test_the_mailbox_is_shown_to_managers_newest_first(token_keys: KeyPair, tmp_path: Path) -> None:
+    # Given a mailbox with two letters
+    from lambdas.shared.domain import NotificationChannel
+    from lambdas.shared.notify.messages import Rendered
+    from lambdas.shared.notify.senders import MailboxSender, Outgoing
+
+    sender = MailboxSender(tmp_path / "mailbox")
+    for number, message in enumerate(("welcome", "ticket_called")):
+        letter = Outgoing(f"id-{number}", NotificationChannel.SMS, "+33612345678", "fr", message, Rendered("s", "t"))
+        sender.send(letter)
+    console = LocalConsole(token_keys, tmp_path / "mailbox")
+    # Then the config names it, a manager reads it, ops and strangers do not
+    assert json.loads(console.handle("GET", "/console/config.json", [], b"")[2])["mailbox"] == "mailbox.json"
+
+    def read(token: str | None) -> tuple[int, dict]:
+        headers = [("Authorization", f"Bearer {token}")] if token else []
+        status, _, body = console.handle("GET", "/console/mailbox.json", headers, b"")
+        return status, json.loads(body)
+
+    status, answer = read(issue_token(token_keys, ["managers"], "manager"))
+    assert (status, answer["total"]) == (200, 2)
+    assert [letter["message"] for letter in answer["letters"]] == ["ticket_called", "welcome"]
+    assert read(issue_token(token_keys, ["ops"], "ops"))[0] == 403
+    assert read(issue_token(token_keys, ["front-desk"], "desk"))[0] == 403
+    assert read(None)[0] == 401
+    assert read("forged.token.here")[0] == 401
+    other = KeyPair.load_or_create(tmp_path / "other-keys")
+    assert read(issue_token(other, ["managers"], "manager"))[0] == 401  # another issuer's signature

@@ -4,8 +4,11 @@ a prescription to glasses in the client's hands, and every way an order can end.
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,6 +21,7 @@ from tests.events import api_event, call_api
 from tests.workflows.conftest import EXACT, Orders
 
 pytestmark = ON_BOTH_DATABASES
+REPO = Path(__file__).resolve().parents[2]
 
 DAY = 24 * 3600
 WEEK = 7 * DAY
@@ -286,3 +290,83 @@ def test_erasing_the_client_cancels_her_open_orders_and_ends_their_workflows(ord
         assert orders.outcome(order_id) == "cancelled"
     assert (orders.status(delivered), orders.order(delivered)["prescription"]) == ("delivered", None)
     assert orders.on_shelf() == 0  # the lab has the cancelled order's frame
+
+
+@pytest.fixture
+def stage_parameters(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """The local settings file with some values changed, as an operator changes them in Parameter Store."""
+    from lambdas.shared import parameters
+    from lambdas.shared.config import parameter_source
+
+    def change(**values: str) -> None:
+        text = (REPO / "local" / "settings.toml").read_text(encoding="utf-8")
+        for name, value in values.items():
+            text, found = re.subn(rf"(?m)^{name} = .*$", f"{name} = {value}", text)
+            assert found == 1, name
+        path = tmp_path / "settings.toml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setenv("SETTINGS_FILE", str(path))
+        parameter_source.cache_clear()
+        parameters._provider.cache_clear()
+
+    yield change
+    parameter_source.cache_clear()
+    parameters._provider.cache_clear()
+
+
+def test_pickup_reminders_follow_the_stages_parameters(orders: Orders, stage_parameters) -> None:
+    stage_parameters(**{"pickup-reminder-days": "2", "pickup-reminders": "1"})
+    order_id = to_quality_check(orders)
+    orders.check(order_id, *EXACT)
+    orders.advance(DAY)
+    assert messages("pickup_reminder") == []  # not a week: two days
+    orders.advance(DAY + 1)
+    assert [message["reminder"] for message in messages("pickup_reminder")] == [1]
+    assert orders.status(order_id) == "ready"
+    orders.advance(2 * DAY + 1)  # one reminder only, then uncollected
+    assert orders.outcome(order_id) == "uncollected"
+    assert len(messages("pickup_reminder")) == 1
+
+
+def test_each_task_reads_only_the_parameter_groups_its_declaration_grants(
+    orders: Orders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a record of which function read which group (in AWS, its role allows only those)
+    from lambdas.shared import parameters
+    from local.sfn import engine, functions
+    from workflows.order_fulfilment import WORKFLOW
+
+    running = threading.local()
+    reads: dict[str, set[str]] = {}
+    real_invoke, real_read = functions.invoke, parameters._validated
+
+    def invoke(invocation):
+        running.function = invocation.function.name if invocation.function else None
+        try:
+            return real_invoke(invocation)
+        finally:
+            running.function = None
+
+    def recorded(model, source, values):
+        reads.setdefault(getattr(running, "function", None) or "api", set()).add(model.group)
+        return real_read(model, source, values)
+
+    monkeypatch.setattr(engine, "invoke", invoke)
+    monkeypatch.setattr(parameters, "_validated", recorded)
+    # When orders go through every wait, a reminder and a lab timeout
+    order_id = to_quality_check(orders)
+    orders.check(order_id, *EXACT)
+    orders.advance(WEEK + 1)
+    orders.act(order_id, "pickup")
+    silent = orders.create()
+    orders.advance(31 * DAY)
+    assert orders.outcome(silent) == "cancelled"
+    # Then each task read what its declaration grants, and some read something
+    declared = {
+        functions.function_name_of(WORKFLOW.function_name(placeholder)): set(task.parameters)
+        for placeholder, task in WORKFLOW.tasks.items()
+    }
+    tasks = {name: groups for name, groups in reads.items() if name != "api"}
+    assert tasks
+    for name, groups in tasks.items():
+        assert groups <= declared[name], name

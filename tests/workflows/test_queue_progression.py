@@ -340,11 +340,11 @@ def test_no_check_in_while_the_site_is_closed(queue: Queue) -> None:
     assert queue.service.ListExecutions({"stateMachineArn": machine})["executions"] == []
 
 
-def _called_messages(client_id: str) -> list[dict[str, Any]]:
+def _called_messages(client_id: str, template: str = "ticket_called") -> list[dict[str, Any]]:
     from lambdas.shared.db.models.records import Notification
 
     with UnitOfWork("test") as uow:
-        query = select(Notification).filter_by(client_id=client_id, template="ticket_called")
+        query = select(Notification).filter_by(client_id=client_id, template=template)
         return [row.payload for row in uow.session.scalars(query.order_by(Notification.created_at, Notification.id))]
 
 
@@ -379,3 +379,53 @@ def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_o
         {"number": label, "counter": "desk-2"},
         {"number": label, "counter": "desk-4"},
     ]
+
+
+def _with_sms_consent(make_client: Any, **fields: Any) -> Any:
+    from lambdas.shared.db.models.clients import ConsentRecord
+    from lambdas.shared.domain import ConsentPurpose
+
+    client = make_client(**fields)
+    with UnitOfWork("test") as uow:
+        uow.session.add(
+            ConsentRecord(
+                client_id=client.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
+                recorded_by="test",
+            )
+        )  # fmt: skip
+    return client
+
+
+def test_the_next_two_to_be_called_are_texted_once_per_station(queue: Queue, make_client: Any) -> None:
+    # Given six people waiting at reception: four gave SMS consent, one has an e-mail only, one is a walk-in
+    first, second, fourth, last = (_with_sms_consent(make_client, first_name=name) for name in "ABDE")
+    no_sms = make_client(first_name="C", phone=None, email="c@example.org")
+    four_counters_at_reception()
+    journey = ["reception", "eye-exam"]
+    a, _, b, d, _, e = (
+        check_in(queue, client_id=person.id, journey=journey) if person else check_in(queue, display_name="Walk-in")
+        for person in (first, None, second, fourth, no_sms, last)
+    )
+
+    def told(client: Any) -> list[str]:
+        return [message["number"] for message in _called_messages(client.id, "ticket_next")]
+
+    # When the first is called, the next two are two places from their call: the second client is texted
+    assert called(queue, counter="desk-1") == a
+    assert (told(first), told(second), told(fourth)) == ([], [queue.ticket(b)["number"]], [])
+    # each call moves the queue up, whoever is called (a walk-in too): who comes within two places is texted
+    called(queue, counter="desk-2")  # the walk-in
+    assert told(fourth) == [queue.ticket(d)["number"]]
+    assert called(queue, counter="desk-3") == b
+    assert (told(no_sms), told(last)) == ([], [])  # no SMS consent: being near is worth nothing by e-mail
+    assert called(queue, counter="desk-4") == d
+    assert told(last) == [queue.ticket(e)["number"]]
+    assert [len(told(person)) for person in (first, second, fourth, last)] == [0, 1, 1, 1]  # once each
+    # at the next station the wait starts again: a second text when they come within two places there
+    for ticket in (a, b):
+        assert queue.act(ticket, "arrived")[0] == 200
+        assert queue.act(ticket, "complete")[0] == 200
+    assert queue.ticket(b)["station_id"] == "eye-exam"
+    assert called(queue, "eye-exam", counter="room-1") == a
+    assert len(told(second)) == 2
+    assert told(first) == []  # called straight away each time, never waiting behind anyone

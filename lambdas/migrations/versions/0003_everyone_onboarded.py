@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from lambdas.shared.config import intake_settings
 from lambdas.shared.fields import digest
+from lambdas.shared.parameters import IntakeParameters, read
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 
 revision = "0003"
@@ -64,7 +64,7 @@ def upgrade() -> None:
 
 def _rewrite_clients() -> None:
     connection = op.get_bind()
-    region = intake_settings().default_phone_region
+    region = read(IntakeParameters).default_phone_region
     rows = connection.execute(
         sa.select(clients.c.id, clients.c.status, clients.c.phone, clients.c.name_key, clients.c.email_key)
     ).all()

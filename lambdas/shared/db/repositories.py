@@ -508,6 +508,11 @@ class QueueRepository:
         query = self._waiting(site_id, station_id, day, now, normal_first=False).with_only_columns(Ticket.id)
         return list(self.session.scalars(query))
 
+    def upcoming(self, site_id: str, station_id: str, day: date, now: datetime, limit: int) -> list[Ticket]:
+        """The first ``limit`` tickets waiting at the station, in the order they will be called."""
+        query = self._waiting(site_id, station_id, day, now, normal_first=False).limit(limit)
+        return list(self.session.scalars(query))
+
     def called_to(self, site_id: str, station_id: str, day: date, counter: str) -> Ticket | None:
         """The ticket ``counter`` called and that has not come yet, if any."""
         from lambdas.shared.db.models.queue import Ticket

@@ -25,6 +25,7 @@ MESSAGES: dict[str, frozenset[str]] = {
     "glasses_ready": frozenset(),
     "pickup_reminder": frozenset(),
     "ticket_called": frozenset({"number", "counter"}),
+    "ticket_next": frozenset({"number"}),
 }
 
 

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from lambdas.shared import waiting
-from lambdas.shared.config import intake_settings
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.clients import Client, EligibilityEvidence
 from lambdas.shared.db.types import utcnow
@@ -35,6 +34,7 @@ from lambdas.shared.domain import (
 from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused
 from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
 from lambdas.shared.normalize import email_key, name_key, search_name
+from lambdas.shared.parameters import IntakeParameters, read
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 
 MAX_AGE_YEARS = 120
@@ -202,7 +202,7 @@ class Application(_Input):
         if value is None:
             return None
         try:
-            return to_e164(value, intake_settings().default_phone_region)
+            return to_e164(value, read(IntakeParameters).default_phone_region)
         except InvalidPhoneNumber as error:
             raise ValueError(str(error)) from None
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lambdas.shared.config import order_settings
 from lambdas.shared.db.models.base import new_id
 from lambdas.shared.db.models.orders import Order, Prescription
 from lambdas.shared.db.types import utcnow
@@ -20,6 +19,7 @@ from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
 from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.orders import prescription
 from lambdas.shared.orders.steps import end, record
+from lambdas.shared.parameters import OrderParameters, read
 from lambdas.shared.queue.sites import SLUG_PATTERN, service_day
 
 
@@ -41,7 +41,7 @@ class Created:
 
 
 def limits() -> prescription.Limits:
-    settings = order_settings()
+    settings = read(OrderParameters)
     return prescription.Limits(
         sphere=settings.max_sphere,
         cylinder=settings.max_cylinder,

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lambdas.shared import notify
-from lambdas.shared.config import order_settings
 from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import AnsweredAlready, NotFound
 from lambdas.shared.orders import lab
+from lambdas.shared.parameters import OrderParameters, read
 
 AWAITED_IN = {
     "frame": OrderStatus.AWAITING_FRAME,
@@ -29,7 +29,6 @@ AWAITED_IN = {
     "pickup": OrderStatus.READY,
 }
 HEARTBEAT = timedelta(days=3)  # the longest the lab may stay silent before managers hear of it
-REMINDERS = 3  # pickup reminders, a week apart; a week after the last, the glasses are uncollected
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def timed_out(uow: UnitOfWork, order_id: str, waited_for: str, actor: str) -> St
         record(uow, order, "escalated", actor, why="quality_check_waiting")
     else:
         sent = uow.orders.count_events(order.id, "reminded")
-        if sent < REMINDERS:
+        if sent < read(OrderParameters).pickup_reminders:  # then a wait as long again: uncollected
             remind(uow, order, sent + 1, actor)
         else:
             end(uow, order, OrderStatus.UNCOLLECTED, actor)
@@ -126,9 +125,14 @@ def remind(uow: UnitOfWork, order: Order, reminder: int, actor: str) -> None:
     record(uow, order, "reminded", actor, reminder=reminder, channel=channel or notify.IN_PERSON)
 
 
+def reminder_seconds() -> int:
+    """How long the workflow waits for a pickup before the next reminder."""
+    return int(timedelta(days=read(OrderParameters).pickup_reminder_days).total_seconds())
+
+
 def _lab_deadline(order: Order) -> datetime:
     assert order.lab_started_at is not None
-    return order.lab_started_at + timedelta(days=order_settings().lab_timeout_days)
+    return order.lab_started_at + timedelta(days=read(OrderParameters).lab_timeout_days)
 
 
 def _at_lab(order: Order, now: datetime) -> Step:

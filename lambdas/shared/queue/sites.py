@@ -18,6 +18,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name
+from lambdas.shared.parameters import QueueParameters, read
 
 SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
@@ -47,8 +48,10 @@ class SiteSettings(_Settings):
     hours: dict[Weekday, tuple[ClockTime, ClockTime]] = Field(
         default_factory=dict, description='opening and closing time per open day: {"mon": ["09:00", "17:30"]}'
     )
-    grace_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
-        180, description="how long a called person has to reach the counter"
+    grace_seconds: Annotated[int, Field(ge=0, le=3600)] | None = Field(
+        None,
+        description="how long a called person has to reach the counter; "
+        "when not given, the stage's default (parameter queue/grace-seconds, 180 unless changed)",
     )
     default_journey: Annotated[list[Slug], Field(max_length=MAX_STATIONS)] = Field(
         default_factory=list,
@@ -191,6 +194,8 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
         site = Site(id=site_id, stations=[])
         uow.sites.add(site)
     values = settings.model_dump()
+    if settings.grace_seconds is None:
+        values["grace_seconds"] = read(QueueParameters).grace_seconds
     values["hours"] = {day: list(times) for day, times in settings.hours.items()}
     for name, value in values.items():
         setattr(site, name, value)

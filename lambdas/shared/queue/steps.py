@@ -21,6 +21,7 @@ from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import AnsweredAlready, NotFound, TicketEnded
 from lambdas.shared.queue.sites import closing_time
 
+NEXT_PLACES = 2  # "you are next": a person this close to being called at a station is texted, once
 AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "service_end": TicketStatus.SERVING}
 ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EXPIRED, TicketStatus.CANCELLED})
 
@@ -62,22 +63,33 @@ def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) 
         if ticket.status != AWAITED_IN[waiting_for]:
             raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
-    if waiting_for == "arrival":
-        tell_called(uow, ticket_id)
+    if waiting_for == "arrival":  # the call is certain now: a call taken back (a 503) sends nothing
+        ticket = uow.queue.lock(ticket_id)
+        if ticket is not None and ticket.called_at is not None:
+            tell_called(uow, ticket)
+            tell_next(uow, ticket)
 
 
-def tell_called(uow: UnitOfWork, ticket_id: str) -> None:
-    """An SMS to the called person, if they gave SMS consent: their number and counter, once per call.
-    Queued by the workflow once the call is certain, never by the route (a call taken back sends nothing)."""
-    ticket = uow.queue.lock(ticket_id)
-    if ticket is None or ticket.client_id is None or ticket.called_at is None:
-        return
-    client = uow.clients.get(ticket.client_id)
-    if client is None:
-        return
-    key = f"ticket_called:{ticket.id}:{ticket.called_at.isoformat()}"
-    payload = {"number": ticket.label, "counter": ticket.called_by_counter}
-    notify.queue_message(uow, client, "ticket_called", key, payload, sms_only=True)
+def tell_called(uow: UnitOfWork, ticket: Ticket) -> None:
+    """An SMS to the called person, if they gave SMS consent: their number and counter, once per call."""
+    client = uow.clients.get(ticket.client_id) if ticket.client_id else None
+    if client is not None:
+        assert ticket.called_at is not None
+        key = f"ticket_called:{ticket.id}:{ticket.called_at.isoformat()}"
+        payload = {"number": ticket.label, "counter": ticket.called_by_counter}
+        notify.queue_message(uow, client, "ticket_called", key, payload, sms_only=True)
+
+
+def tell_next(uow: UnitOfWork, called: Ticket) -> None:
+    """An SMS to each person now among the next ``NEXT_PLACES`` to be called at the station (a call
+    moved them up), if they gave SMS consent: once per station they wait at. A recalled person was
+    called already, and is told so again when called."""
+    upcoming = uow.queue.upcoming(called.site_id, called.station_id, called.service_day, utcnow(), NEXT_PLACES)
+    for ticket in upcoming:
+        client = uow.clients.get(ticket.client_id) if ticket.client_id and not ticket.recalled else None
+        if client is not None:
+            key = f"ticket_next:{ticket.id}:{ticket.station_id}:{ticket.queued_at.isoformat()}"
+            notify.queue_message(uow, client, "ticket_next", key, {"number": ticket.label}, sms_only=True)
 
 
 def miss_call(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
