@@ -70,6 +70,7 @@ class Bastion(Construct):
         self.policy = self._ops_policy(settings, database)
         CfnOutput(scope, "BastionInstanceId", value=self.instance.instance_id)
         CfnOutput(scope, "OpsDatabasePolicyArn", value=self.policy.managed_policy_arn)
+        CfnOutput(scope, "ClusterEndpoint", value=database.cluster.cluster_endpoint.hostname)
 
     def _ops_policy(self, settings: StageSettings, database: Database) -> iam.ManagedPolicy:
         """What an operator needs to read the database: a port-forwarding session to this instance,
@@ -84,6 +85,8 @@ class Bastion(Construct):
                 iam.PolicyStatement(
                     sid="PortForwardingThroughTheBastion",
                     actions=["ssm:StartSession"],
+                    # the document named, never the default shell session
+                    conditions={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
                     resources=[
                         stack.format_arn(service="ec2", resource="instance", resource_name=self.instance.instance_id),
                         stack.format_arn(

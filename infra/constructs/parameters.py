@@ -2,7 +2,8 @@
 parameter each, created with the stage's values; a function reads exactly the groups it is granted.
 
 Operators may change a value in Parameter Store: functions use it within five minutes, no deploy.
-A deploy writes the stage's values back (they live in ``infra/settings.py``, reviewed like code).
+A deploy sets a parameter only when its value in ``infra/settings.py`` changed: an operator's change
+stays until then (make it in ``infra/settings.py`` too, or the next change there replaces it).
 """
 
 from __future__ import annotations

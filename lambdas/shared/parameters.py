@@ -19,12 +19,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lambdas.shared.config import ParameterSource, parameter_source
 from lambdas.shared.errors import SettingsInvalid, SettingsUnavailable
 
 MAX_AGE_SECONDS = 300  # Powertools' default
+MAX_ORDER_DAYS = 300  # of an order's waits: a Standard execution lasts a year at most
 
 
 class ParameterGroup(BaseModel):
@@ -43,6 +44,15 @@ class IntakeParameters(ParameterGroup):
         description="the country of the national numbers the front desk types",
     )
 
+    @field_validator("default_phone_region")
+    @classmethod
+    def _numbering_plan(cls, value: str) -> str:
+        from phonenumbers import SUPPORTED_REGIONS
+
+        if value not in SUPPORTED_REGIONS:  # ZZ passes the pattern, and no number could be read
+            raise ValueError("not a country with a numbering plan (FR, BE, SN, …)")
+        return value
+
 
 class QueueParameters(ParameterGroup):
     group = "queue"
@@ -51,17 +61,27 @@ class QueueParameters(ParameterGroup):
         alias="grace-seconds",
         ge=0,
         le=3600,
-        description="a new site's time for a called person to reach the counter",
+        description="a site's time for a called person to reach the counter, when PUT /sites gives none",
     )
 
 
 class OrderParameters(ParameterGroup):
     group = "orders"
     max_sphere: Decimal = Field(
-        Decimal(20), alias="max-sphere", gt=0, le=30, description="the strongest sphere ordered, dioptres, either sign"
+        Decimal(20),
+        alias="max-sphere",
+        ge=1,
+        le=30,
+        multiple_of=Decimal("0.25"),
+        description="the strongest sphere ordered, dioptres, either sign",
     )
     max_cylinder: Decimal = Field(
-        Decimal(6), alias="max-cylinder", gt=0, le=10, description="the strongest cylinder ordered, dioptres"
+        Decimal(6),
+        alias="max-cylinder",
+        ge=1,
+        le=10,
+        multiple_of=Decimal("0.25"),
+        description="the strongest cylinder ordered, dioptres",
     )
     prescription_max_age_days: int = Field(
         730, alias="prescription-max-age-days", gt=0, le=3650, description="the oldest prescription an order takes"
@@ -80,6 +100,17 @@ class OrderParameters(ParameterGroup):
         3, alias="pickup-reminders", ge=0, le=10, description="reminders before the glasses are uncollected"
     )
 
+    @model_validator(mode="after")
+    def _within_an_execution(self) -> OrderParameters:
+        # a Standard execution lives a year at most: the lab's time and every pickup wait must fit in it
+        days = self.lab_timeout_days + self.pickup_reminder_days * (self.pickup_reminders + 1)
+        if days > MAX_ORDER_DAYS:
+            raise ValueError(
+                f"lab-timeout-days + pickup-reminder-days * (pickup-reminders + 1) is {days} days: at most "
+                f"{MAX_ORDER_DAYS} fit in an execution, with the quality check and the frame's wait"
+            )
+        return self
+
 
 class NotificationParameters(ParameterGroup):
     group = "notifications"
@@ -92,6 +123,13 @@ class NotificationParameters(ParameterGroup):
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
         description="the address e-mails come from (verified in SES)",
     )
+
+    @field_validator("sms_sender_id")
+    @classmethod
+    def _a_letter(cls, value: str) -> str:
+        if not any(character.isalpha() for character in value):  # carriers refuse a sender id of digits
+            raise ValueError("a sender id needs at least one letter")
+        return value
 
 
 GROUPS: tuple[type[ParameterGroup], ...] = (IntakeParameters, QueueParameters, OrderParameters, NotificationParameters)
@@ -107,8 +145,9 @@ def read(model: type[Group]) -> Group:
     where = f"{source.path}/{model.group}" if source.path else model.group
     try:
         values = provider.get_multiple(where, max_age=MAX_AGE_SECONDS)
-    except GetParameterError as error:
-        raise SettingsUnavailable(f"could not read {source.name(model.group, '*')}: {error}") from None
+    except GetParameterError as error:  # Parameter Store out of reach: retry; a broken local file: mend it
+        failure = SettingsUnavailable if source.path else SettingsInvalid
+        raise failure(f"could not read {source.name(model.group, '*')}: {error}") from None
     return _validated(model, source, tuple(sorted(values.items())))
 
 
@@ -125,8 +164,10 @@ def _validated(model: type[Group], source: ParameterSource, values: tuple[tuple[
         validated = model.model_validate(given)
     except ValidationError as error:
         for problem in error.errors():
-            name = source.name(model.group, str(problem["loc"][0]))
-            if problem["type"] != "missing":
+            if not problem["loc"]:  # a rule across the group's parameters
+                problems.append(f"{source.name(model.group, '').rstrip('/ ')}: {problem['msg']}")
+            elif problem["type"] != "missing":
+                name = source.name(model.group, str(problem["loc"][0]))
                 problems.append(f"{name} is invalid: {problem['msg']} (it is {problem['input']!r})")
     if problems:
         raise SettingsInvalid("; ".join(problems))

@@ -43,7 +43,9 @@ def enter_station(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def await_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = WaitStep.model_validate(event)
     with UnitOfWork(ACTOR) as uow:
-        steps.await_ticket(uow, step.ticket_id, step.waiting_for, step.token)
+        answered = steps.await_ticket(uow, step.ticket_id, step.waiting_for, step.token)
+    if answered is not None:  # raised once what the call sends is committed
+        raise answered
     return {"ticket_id": step.ticket_id, "waiting_for": step.waiting_for}
 
 

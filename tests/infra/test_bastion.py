@@ -89,10 +89,12 @@ def test_ops_may_forward_a_port_through_it_and_read_the_database_as_the_read_onl
     forwarding = json.dumps(statements["PortForwardingThroughTheBastion"]["Resource"])
     assert "document/AWS-StartPortForwardingSessionToRemoteHost" in forwarding
     assert "instance/" in forwarding
+    shell_refused = {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
+    assert statements["PortForwardingThroughTheBastion"]["Condition"] == shell_refused
     assert statements["ReadOnlyDatabaseUser"]["Action"] == "rds-db:connect"
     assert "/fondation_readonly" in json.dumps(statements["ReadOnlyDatabaseUser"]["Resource"])
     assert "fondation_app" not in json.dumps(policy)
-    assert {"BastionInstanceId", "OpsDatabasePolicyArn"} <= set(with_bastion["Outputs"])
+    assert {"BastionInstanceId", "OpsDatabasePolicyArn", "ClusterEndpoint"} <= set(with_bastion["Outputs"])
 
 
 def test_the_migrations_create_the_read_only_user_ops_sign_in_as(synthesised: Synthesised) -> None:

@@ -111,7 +111,7 @@ def test_a_missing_parameter_is_named(store: Callable[..., None]) -> None:
     ("name", "value", "says"),
     [
         ("orders/max-sphere", "lots", "decimal"),
-        ("orders/max-cylinder", "-1", "greater than 0"),
+        ("orders/max-cylinder", "-1", "greater than or equal to 1"),
         ("orders/pickup-reminders", "2.5", "integer"),
         ("notifications/sms-sender-id", "FONDATION OPTICAL", "pattern"),
         ("intake/default-phone-region", "fr", "pattern"),
@@ -237,3 +237,39 @@ def test_the_readme_lists_every_parameter_with_its_default() -> None:
     for name, default in _defaults().items():
         assert name in rows, name
         assert rows[name].rstrip(" |").endswith(f"`{default}`"), rows[name]
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"intake/default-phone-region": "ZZ"}, "intake/default-phone-region is invalid: Value error, not a country"),
+        ({"notifications/sms-sender-id": "0123"}, "sms-sender-id is invalid: Value error, a sender id needs a"),
+        ({"orders/max-sphere": "0.0001"}, "orders/max-sphere is invalid"),
+        ({"orders/max-cylinder": "2.1"}, "multiple of 0.25"),
+        (
+            {"orders/pickup-reminders": "10", "orders/pickup-reminder-days": "60"},
+            f"{PATH}/orders: Value error, lab-timeout-days + pickup-reminder-days * (pickup-reminders + 1) is 690 days",
+        ),
+    ],
+)
+def test_a_value_the_workflows_could_not_live_with_is_refused(
+    store: Callable[..., None], values: dict[str, str], says: str
+) -> None:
+    for name, value in values.items():
+        store(name, value)
+    model = next(model for model in GROUPS if model.group == next(iter(values)).split("/")[0])
+    with pytest.raises(SettingsInvalid) as raised:
+        read(model)
+    assert says in str(raised.value)
+
+
+def test_a_broken_local_file_is_a_settings_error_not_an_outage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("[orders\nmax-sphere = 20\n", encoding="utf-8")
+    monkeypatch.setenv("SETTINGS_FILE", str(path))
+    _forget()
+    try:
+        with pytest.raises(SettingsInvalid, match=f"could not read {path} "):
+            read(OrderParameters)
+    finally:
+        _forget()

@@ -143,3 +143,27 @@ def test_a_repeated_order_during_an_outage_is_the_same_order(orders: Orders, mon
     assert (status, again["order_id"]) == (202, order_id)
     with UnitOfWork("test") as uow:
         assert uow.session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_parameter_store_out_of_reach_is_retried_like_the_database(
+    orders: Orders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Parameter Store throttling the order's tasks twice
+    from lambdas.shared.errors import SettingsUnavailable
+    from lambdas.tasks import order_fulfilment
+
+    real, refusals = order_fulfilment.steps.reminder_seconds, iter(range(2))
+
+    def throttled() -> int:
+        if next(refusals, None) is not None:
+            raise SettingsUnavailable("could not read /fondation/dev/orders/*: ThrottlingException")
+        return real()
+
+    monkeypatch.setattr(order_fulfilment.steps, "reminder_seconds", throttled)
+    status, accepted = orders.submit()
+    assert status == 202, accepted
+    for _ in range(3):
+        orders.advance(60)
+    # Then ReserveFrame was retried, not failed, and the order went on to the lab
+    assert failed_tasks(orders, accepted["order_id"]) == ["SettingsUnavailable"] * 2
+    assert orders.status(accepted["order_id"]) == "at_lab"

@@ -379,3 +379,34 @@ def test_a_repeated_check_in_during_an_outage_keeps_the_persons_ticket(
     step_functions.restore()
     again = queue.check_in(key="desk-1-0002", display_name="Awa")
     assert (again["ticket_id"], again["number"]) == (ticket, "A001")
+
+
+def test_a_person_at_the_counter_before_the_workflow_waits_for_them_still_moves_the_queue_up(
+    site: str, make_client: Callable[..., Any]
+) -> None:
+    # Given a walk-in, then a client with SMS consent behind them
+    from lambdas.shared.db.models.clients import ConsentRecord
+    from lambdas.shared.db.models.records import Notification
+    from lambdas.shared.domain import ConsentPurpose
+
+    client = make_client()
+    with UnitOfWork("test") as uow:
+        uow.session.add(
+            ConsentRecord(
+                client_id=client.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
+                recorded_by="test",
+            )
+        )  # fmt: skip
+    first = walk_in()
+    with UnitOfWork("desk-1") as uow:
+        check_in(uow, SITE_ID, CheckIn(client_id=client.id, journey=["reception"]), "desk-1")
+    # When the walk-in is called and at the counter before the workflow parks on their arrival
+    call(first)
+    with UnitOfWork("desk-1") as uow:
+        desk.arrived(uow, first, "desk-1")
+    answered = twice(tasks.await_ticket, first, waiting_for="arrival", token="token-1")
+    # Then the wait is answered already, and the client now next is texted all the same, once
+    assert answered[0] is AnsweredAlready
+    with UnitOfWork("test") as uow:
+        texts = uow.session.scalars(select(Notification).filter_by(client_id=client.id, template="ticket_next")).all()
+    assert len(texts) == 1

@@ -56,18 +56,22 @@ def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) 
     return Station(closes_in=max(1, closes_in), grace_seconds=max(1, entry.grace_seconds))
 
 
-def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> None:
-    """Park the workflow on the ticket until staff act — unless they already have."""
+def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> AnsweredAlready | None:
+    """Park the workflow on the ticket until staff act — unless they already have: then the
+    ``AnsweredAlready`` for the task to raise once this is committed (what a call sends still goes)."""
     if not uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
         ticket = open_ticket(uow, ticket_id)
         if ticket.status != AWAITED_IN[waiting_for]:
-            raise AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
+            if waiting_for == "arrival":  # called, and already at the counter: the queue moved up all the same
+                tell_next(uow, ticket)
+            return AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
     if waiting_for == "arrival":  # the call is certain now: a call taken back (a 503) sends nothing
         ticket = uow.queue.lock(ticket_id)
         if ticket is not None and ticket.called_at is not None:
             tell_called(uow, ticket)
             tell_next(uow, ticket)
+    return None
 
 
 def tell_called(uow: UnitOfWork, ticket: Ticket) -> None:
