@@ -40,7 +40,8 @@ class _Dynamic:
             self.expression = compile_call(value, f"{where}.{field}")
         else:
             raise DefinitionError(
-                f"{where}: The value for the field '{field}' must be a valid JSONPath or a valid intrinsic function call"
+                f"{where}: The value for the field '{field}' must be a valid JSONPath or a valid intrinsic "
+                "function call"
             )
 
     def evaluate(self, scope: Scope) -> Any:
