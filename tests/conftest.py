@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import shutil
 import uuid
@@ -34,7 +36,10 @@ from lambdas.shared.db.engine import dispose_engine, session_factory
 from lambdas.shared.db.models import all_models
 from lambdas.shared.db.models.clients import Client
 from lambdas.shared.normalize import email_key, name_key, search_name
+from lambdas.shared.observability import logger
 from local.tokens import KeyPair
+
+pytest_plugins = ["local.sfn.pytest_plugin"]  # the in-process Step Functions, as another project uses it
 
 MYSQL_TEST_URL = os.environ.get("MYSQL_TEST_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 MYSQL_HELP = (
@@ -42,6 +47,17 @@ MYSQL_HELP = (
     "Start the machine's MariaDB with: "
     "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
 )
+
+
+@pytest.fixture
+def function_logs() -> Iterator[io.StringIO]:
+    """What the functions log, as CloudWatch would receive it (their JSON lines)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)
+    yield stream
+    logger._logger.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from local.sfn import jsonpath_states
 from local.sfn.expressions import DefinitionError, Expression, Template
+from local.sfn.jsonpath_states import JsonPathCatcher, JsonPathFields
+from local.sfn.rules import timestamp as parse_timestamp
 from local.sfn.store import loads
 
+JSONPATH, JSONATA = "JSONPath", "JSONata"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 STATES_ALL = "States.ALL"
@@ -83,6 +86,7 @@ class Catcher:
     next: str
     output: Template | None
     assign: dict[str, Template] | None
+    jsonpath: JsonPathCatcher | None = None  # a JSONPath state's catcher: ResultPath and Assign
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class State:
     max_concurrency: Template | None = None
     tolerated_failure_count: Template | None = None
     tolerated_failure_percentage: Template | None = None
+    # a JSONPath state's paths, templates and rules (None: a JSONata state)
+    jsonpath: JsonPathFields | None = None
 
     @property
     def is_callback(self) -> bool:
@@ -160,22 +166,19 @@ def parse_definition(text: str, source: str) -> Definition:
     unknown = set(document) - TOP_LEVEL_FIELDS
     if unknown:
         raise DefinitionError(f"{source}: unknown top-level field {', '.join(sorted(unknown))}")
-    language = document.get("QueryLanguage", "JSONPath")
-    if language != "JSONata":
-        raise DefinitionError(
-            f"{source}: field 'QueryLanguage': only JSONata state machines are supported by the local engine "
-            f"(found {language!r}{' by default' if 'QueryLanguage' not in document else ''}); "
-            'set "QueryLanguage": "JSONata"'
-        )
+    language = document.get("QueryLanguage", JSONPATH)
+    if language not in (JSONPATH, JSONATA):
+        raise DefinitionError(f"{source}: field 'QueryLanguage': must be JSONPath or JSONata, not {language!r}")
     timeout = document.get("TimeoutSeconds")
     if timeout is not None and not _positive_int(timeout):
         raise DefinitionError(f"{source}: field 'TimeoutSeconds' must be a positive integer")
-    graph = _parse_graph(document, source, scope_path="")
+    graph = _parse_graph(document, source, scope_path="", language=language)
     _check_variable_scopes(graph, source, outer=set())
     return Definition(graph=graph, timeout_seconds=timeout, text=text)
 
 
-def _parse_graph(document: Any, source: str, scope_path: str) -> Graph:
+def _parse_graph(document: Any, source: str, scope_path: str, language: str) -> Graph:
+    """``language``: the state machine's; a state without its own ``QueryLanguage`` takes it."""
     where = f"{source}{scope_path}"
     if not isinstance(document, dict) or "StartAt" not in document or "States" not in document:
         raise DefinitionError(f"{where}: needs 'StartAt' and 'States'")
@@ -186,7 +189,7 @@ def _parse_graph(document: Any, source: str, scope_path: str) -> Graph:
     for name, body in states_json.items():
         try:
             _check_name(name, "state name")
-            states[name] = _parse_state(name, body, source, scope_path)
+            states[name] = _parse_state(name, body, source, scope_path, language)
         except _Refusal as refusal:
             field_part = f", field '{refusal.field_name}'" if refusal.field_name else ""
             raise DefinitionError(f"{where}: state '{name}'{field_part}: {refusal.message}") from None
@@ -212,6 +215,8 @@ def _transitions(state: State) -> Iterator[tuple[str, str]]:
         yield "Default", state.default
     for index, rule in enumerate(state.choices):
         yield f"Choices[{index}].Next", rule.next
+    for index, choice in enumerate(state.jsonpath.choices if state.jsonpath else ()):
+        yield f"Choices[{index}].Next", choice.next
     for index, catcher in enumerate(state.catch):
         yield f"Catch[{index}].Next", catcher.next
 
@@ -227,14 +232,21 @@ def _reachable(start: str, states: dict[str, State]) -> set[str]:
     return seen
 
 
-def _parse_state(name: str, body: Any, source: str, scope_path: str) -> State:
+def _parse_state(name: str, body: Any, source: str, scope_path: str, machine_language: str) -> State:
     if not isinstance(body, dict):
         raise _Refusal(None, "a state is a JSON object")
     state_type = body.get("Type")
     if state_type not in STATE_FIELDS:
         raise _Refusal("Type", f"unknown state type {state_type!r}")
-    if body.get("QueryLanguage", "JSONata") != "JSONata":
-        raise _Refusal("QueryLanguage", "a JSONata state machine may not contain JSONPath states")
+    language = body.get("QueryLanguage", machine_language)
+    if language not in (JSONPATH, JSONATA):
+        raise _Refusal("QueryLanguage", f"must be JSONPath or JSONata, not {language!r}")
+    if language == JSONPATH and machine_language == JSONATA:
+        raise _Refusal(
+            "QueryLanguage", "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+        )
+    if language == JSONPATH:
+        return _parse_jsonpath_state(name, body, state_type, source, scope_path, machine_language)
     for key in body:
         if key in JSONPATH_FIELDS:
             raise _Refusal(key, "is a JSONPath field; JSONata states use Arguments, Output and Assign")
@@ -261,8 +273,8 @@ def _parse_state(name: str, body: Any, source: str, scope_path: str) -> State:
         "Choice": _choice_fields,
         "Wait": _wait_fields,
         "Fail": _fail_fields,
-        "Parallel": lambda b: _parallel_fields(b, source, f"{scope_path}/{name}"),
-        "Map": lambda b: _map_fields(b, source, f"{scope_path}/{name}"),
+        "Parallel": lambda b: _parallel_fields(b, source, f"{scope_path}/{name}", machine_language),
+        "Map": lambda b: _map_fields(b, source, f"{scope_path}/{name}", machine_language),
     }.get(state_type)
     if parse_specific:
         values.update(parse_specific(body))
@@ -272,24 +284,94 @@ def _parse_state(name: str, body: Any, source: str, scope_path: str) -> State:
     return State(**values)
 
 
-def _task_fields(body: dict[str, Any]) -> dict[str, Any]:
+def _parse_jsonpath_state(
+    name: str, body: dict[str, Any], state_type: str, source: str, scope_path: str, machine_language: str
+) -> State:
+    """A JSONPath state: its paths, templates and rules compiled; literal numbers and strings as constant
+    templates, so the engine reads them as it reads a JSONata state's."""
+    try:
+        fields = jsonpath_states.compile_fields(body, state_type)
+    except DefinitionError as error:
+        field_name, _, message = str(error).partition(": ")
+        raise _Refusal(field_name.removeprefix("field '").rstrip("'") or None, message) from None
+    has_next, has_end = "Next" in body, body.get("End") is True
+    if "End" in body and body["End"] is not True:
+        raise _Refusal("End", "must be true when present")
+    if state_type in ("Pass", "Task", "Wait", "Parallel", "Map") and has_next == has_end:
+        raise _Refusal("Next", "exactly one of 'Next' and 'End' is required")
+    values: dict[str, Any] = {"name": name, "type": state_type, "next": _string(body, "Next"), "end": has_end}
+    if state_type == "Task":
+        values["resource"] = _resource(body)
+        _invoke_parameters(body.get("Parameters"), "Parameters")
+        values["timeout_seconds"] = _literal(body, "TimeoutSeconds", _positive_int, "a positive integer")
+        values["heartbeat_seconds"] = _literal(body, "HeartbeatSeconds", _positive_int, "a positive integer")
+    elif state_type == "Choice":
+        values["default"] = _string(body, "Default")
+    elif state_type == "Wait":
+        if sum(key in body for key in ("Seconds", "SecondsPath", "Timestamp", "TimestampPath")) != 1:
+            raise _Refusal("Seconds", "exactly one of Seconds, SecondsPath, Timestamp and TimestampPath is required")
+        if "Timestamp" in body and parse_timestamp(body["Timestamp"]) is None:
+            raise _Refusal("Timestamp", "String does not match RFC3339 timestamp")
+        values["seconds"] = _literal(body, "Seconds", lambda v: _non_negative_int(v) and v <= 99999999, "0 to 99999999")
+        values["timestamp"] = _literal(body, "Timestamp", lambda v: True, "a timestamp")
+    elif state_type == "Fail":
+        values["error"] = _literal(body, "Error", lambda v: isinstance(v, str), "a string")
+        values["cause"] = _literal(body, "Cause", lambda v: isinstance(v, str), "a string")
+    elif state_type == "Parallel":
+        values["branches"] = _branches(body, source, f"{scope_path}/{name}", machine_language)
+    elif state_type == "Map":
+        key = "Iterator" if "Iterator" in body else "ItemProcessor"
+        values["processor"] = _processor(body, source, f"{scope_path}/{name}", machine_language, key)
+        values["max_concurrency"] = _literal(body, "MaxConcurrency", _non_negative_int, "a non-negative integer")
+        values["tolerated_failure_count"] = _literal(
+            body, "ToleratedFailureCount", _non_negative_int, "a non-negative integer"
+        )
+        values["tolerated_failure_percentage"] = _literal(
+            body, "ToleratedFailurePercentage", lambda v: isinstance(v, int | float) and 0 <= v <= 100, "0 to 100"
+        )
+    if state_type in ("Task", "Parallel", "Map"):
+        values["retry"] = _retriers(body.get("Retry", []))
+        values["catch"] = _catchers(body.get("Catch", []), jsonpath=True)
+    return State(**values, jsonpath=fields)
+
+
+def _literal(body: dict[str, Any], key: str, check: Any, description: str) -> Template | None:
+    """A JSONPath state's literal number or string, as a constant template."""
+    if key not in body:
+        return None
+    if not check(body[key]) or isinstance(body[key], bool):
+        raise _Refusal(key, f"must be {description}")
+    return Template(body[key], key)
+
+
+def _resource(body: dict[str, Any]) -> str:
     resource = body.get("Resource")
     if resource not in (LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT):
         raise _Refusal(
             "Resource",
             f"{resource!r} is not supported by the local engine; use {LAMBDA_INVOKE} or {LAMBDA_INVOKE_WAIT}",
         )
-    arguments = body.get("Arguments")
-    if not isinstance(arguments, dict) or "FunctionName" not in arguments:
-        raise _Refusal("Arguments", "a Lambda task needs Arguments with a FunctionName")
-    unknown = set(arguments) - {"FunctionName", "Payload", "Qualifier", "InvocationType", "ClientContext", "LogType"}
+    return resource
+
+
+def _invoke_parameters(arguments: Any, key: str) -> None:
+    """A Lambda Invoke request's parameters, as ``Arguments`` (JSONata) or ``Parameters`` (JSONPath) give them."""
+    names = {name.removesuffix(".$") for name in arguments} if isinstance(arguments, dict) else set()
+    if "FunctionName" not in names:
+        raise _Refusal(key, f"a Lambda task needs {key} with a FunctionName")
+    unknown = names - {"FunctionName", "Payload", "Qualifier", "InvocationType", "ClientContext", "LogType"}
     if unknown:
-        raise _Refusal("Arguments", f"unknown Lambda Invoke parameter {', '.join(sorted(unknown))}")
+        raise _Refusal(key, f"unknown Lambda Invoke parameter {', '.join(sorted(unknown))}")
     for parameter, supported in (("InvocationType", "RequestResponse"), ("LogType", "None")):
-        if parameter in arguments and arguments[parameter] != supported:
-            raise _Refusal(f"Arguments/{parameter}", f"only {supported!r} is supported by the local engine")
-    if "ClientContext" in arguments:
-        raise _Refusal("Arguments/ClientContext", "not supported by the local engine")
+        if parameter in names and arguments.get(parameter) != supported:
+            raise _Refusal(f"{key}/{parameter}", f"only {supported!r} is supported by the local engine")
+    if "ClientContext" in names:
+        raise _Refusal(f"{key}/ClientContext", "not supported by the local engine")
+
+
+def _task_fields(body: dict[str, Any]) -> dict[str, Any]:
+    resource = _resource(body)
+    _invoke_parameters(body.get("Arguments"), "Arguments")
     timeout = _typed(body, "TimeoutSeconds", _positive_int, "a positive integer")
     heartbeat = _typed(body, "HeartbeatSeconds", _positive_int, "a positive integer")
     if (
@@ -364,28 +446,38 @@ def _fail_fields(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _parallel_fields(body: dict[str, Any], source: str, scope_path: str) -> dict[str, Any]:
+def _branches(body: dict[str, Any], source: str, scope_path: str, language: str) -> tuple[Graph, ...]:
     branches = body.get("Branches")
     if not isinstance(branches, list) or not branches:
         raise _Refusal("Branches", "must be a non-empty array")
+    return tuple(
+        _parse_graph(branch, source, f"{scope_path}/Branches[{index}]", language)
+        for index, branch in enumerate(branches)
+    )
+
+
+def _parallel_fields(body: dict[str, Any], source: str, scope_path: str, language: str) -> dict[str, Any]:
     return {
-        "branches": tuple(
-            _parse_graph(branch, source, f"{scope_path}/Branches[{index}]") for index, branch in enumerate(branches)
-        ),
+        "branches": _branches(body, source, scope_path, language),
         "arguments": _template(body, "Arguments", result_allowed=False),
     }
 
 
-def _map_fields(body: dict[str, Any], source: str, scope_path: str) -> dict[str, Any]:
-    processor = body.get("ItemProcessor")
+def _processor(body: dict[str, Any], source: str, scope_path: str, language: str, key: str = "ItemProcessor") -> Graph:
+    processor = body.get(key)
     if not isinstance(processor, dict):
         raise _Refusal("ItemProcessor", "is required")
     config = processor.get("ProcessorConfig", {})
     if config.get("Mode", "INLINE") != "INLINE":
-        raise _Refusal("ItemProcessor.ProcessorConfig.Mode", "only INLINE Map is supported by the local engine")
+        raise _Refusal(f"{key}.ProcessorConfig.Mode", "only INLINE Map is supported by the local engine")
     unknown = set(processor) - {"ProcessorConfig", "StartAt", "States"}
     if unknown:
-        raise _Refusal("ItemProcessor", f"unknown field {', '.join(sorted(unknown))}")
+        raise _Refusal(key, f"unknown field {', '.join(sorted(unknown))}")
+    return _parse_graph(processor, source, f"{scope_path}/{key}", language)
+
+
+def _map_fields(body: dict[str, Any], source: str, scope_path: str, language: str) -> dict[str, Any]:
+    processor = _processor(body, source, scope_path, language)
     items = body.get("Items")
     if items is not None and not isinstance(items, list) and not (isinstance(items, str) and items.startswith("{%")):
         raise _Refusal("Items", "must be an array or a JSONata expression")
@@ -393,7 +485,7 @@ def _map_fields(body: dict[str, Any], source: str, scope_path: str) -> dict[str,
     if isinstance(percentage, int | float) and not 0 <= percentage <= 100:
         raise _Refusal("ToleratedFailurePercentage", "must be between 0 and 100")
     return {
-        "processor": _parse_graph(processor, source, f"{scope_path}/ItemProcessor"),
+        "processor": processor,
         "items": _template(body, "Items", result_allowed=False),
         "item_selector": _template(body, "ItemSelector", result_allowed=False),
         "max_concurrency": _typed(body, "MaxConcurrency", _non_negative_int, "a non-negative integer"),
@@ -435,7 +527,7 @@ def _retriers(value: Any) -> tuple[Retrier, ...]:
     return tuple(retriers)
 
 
-def _catchers(value: Any) -> tuple[Catcher, ...]:
+def _catchers(value: Any, *, jsonpath: bool = False) -> tuple[Catcher, ...]:
     if not isinstance(value, list):
         raise _Refusal("Catch", "must be an array of catchers")
     catchers = []
@@ -443,6 +535,16 @@ def _catchers(value: Any) -> tuple[Catcher, ...]:
         where = f"Catch[{index}]"
         if not isinstance(body, dict):
             raise _Refusal(where, "a catcher is an object")
+        if jsonpath:
+            if "Next" not in body:
+                raise _Refusal(f"{where}.Next", "is required")
+            try:
+                compiled = jsonpath_states.compile_catcher(body, where)
+            except DefinitionError as error:
+                raise _Refusal(None, str(error)) from None
+            errors = _error_equals(body, where, last=index == len(value) - 1)
+            catchers.append(Catcher(errors, _string(body, "Next"), None, None, jsonpath=compiled))  # type: ignore[arg-type]
+            continue
         for key in body:
             if key in JSONPATH_FIELDS:
                 raise _Refusal(f"{where}.{key}", "is a JSONPath field; JSONata catchers use Output and Assign")
@@ -545,16 +647,6 @@ def _non_negative_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def parse_timestamp(text: str) -> datetime | None:
-    """An RFC 3339 date-time with an uppercase T and an offset (Z or ±hh:mm), else None."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", text):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def valid_name(name: str) -> bool:
     """Execution and state machine names follow the same rules as state names."""
     return 1 <= len(name) <= MAX_NAME_LENGTH and not _FORBIDDEN_NAME.search(name)
@@ -571,6 +663,11 @@ def _assigned_names(graph: Graph) -> set[str]:
             names |= set(rule.assign or {})
         for catcher in state.catch:
             names |= set(catcher.assign or {})
+            if catcher.jsonpath and catcher.jsonpath.assign:
+                names |= catcher.jsonpath.assign.names
+        if state.jsonpath:
+            for payload in (state.jsonpath.assign, *(choice.assign for choice in state.jsonpath.choices)):
+                names |= payload.names if payload else set()
     return names
 
 

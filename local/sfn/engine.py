@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.lambda_context import ACCOUNT, REGION
-from local.sfn import asl
+from local.sfn import asl, jsonpath_states
 from local.sfn.asl import Catcher, Definition, Retrier, State
 from local.sfn.clock import SystemClock, iso
 from local.sfn.errors import ServiceError, StatesError
 from local.sfn.expressions import QUERY_EVALUATION_ERROR, Bindings, QueryEvaluationFailed, Template
 from local.sfn.functions import MAX_PAYLOAD_BYTES, FunctionRegistry, Invocation, InvokeResult, invoke, timed_out
+from local.sfn.paths import Scope
 from local.sfn.runs import (
     ABORTED,
     CALLBACK,
@@ -406,8 +407,8 @@ class Engine:
                 self._fail(execution, run, state)
             else:
                 self._start_children(execution, run, state)
-        except StateFailure as failure:
-            self._handle_failure(execution, run, state, failure)
+        except StatesError as error:  # the state failed, or a JSONPath field could not be applied
+            self._handle_failure(execution, run, state, self._failed_in(run, state, error))
         return None
 
     # --- evaluation -----------------------------------------------------------------------------------
@@ -447,6 +448,44 @@ class Engine:
             return template.evaluate(bindings)
         except QueryEvaluationFailed as failure:
             raise self._evaluation_failed(execution, run, state, failure.location, failure.detail) from None
+
+    # --- JSONPath states ----------------------------------------------------------------------------------
+
+    def _scoped(self, execution: Execution, run: Run, state: State, **context: Any) -> Callable[[Any], Scope]:
+        """Scopes over some data with the state's context object and the variables in scope."""
+        whole = self._context(execution, run, state, **context)
+        variables = self._variables(execution, run)
+        return lambda data: Scope(data, whole, variables)
+
+    @staticmethod
+    def _failed_in(run: Run, state: State, error: StatesError) -> StateFailure:
+        """A JSONPath field's failure, its cause prefixed as AWS prefixes it."""
+        if isinstance(error, StateFailure):
+            return error
+        cause = (
+            f"An error occurred while executing the state '{state.name}' (entered at the event id "
+            f"#{run.entered_event_id}). {error.cause}"
+        )
+        return StateFailure(error.error, cause)
+
+    def _path_number(
+        self, execution: Execution, run: Run, state: State, path: Any, name: str, *, minimum: int, whole: bool = True
+    ) -> float | None:
+        """A ``…Path`` field's number, read from the input after InputPath; else States.Runtime."""
+        if path is None:
+            return None
+        scoped = self._scoped(execution, run, state)
+        found = path.find(scoped(jsonpath_states.selected_input(state.jsonpath, run.input, scoped)))
+        number = isinstance(found, int | float) and not isinstance(found, bool)
+        if not number or (whole and found != int(found)):
+            kind = "integer" if whole else "float"
+            raise StatesError(
+                "States.Runtime", f"The {name} field refers to value {dumps(found)} which is not a valid {kind}: "
+                f"{path.text}",
+            )  # fmt: skip
+        if found < minimum:
+            raise StatesError("States.Runtime", f"The {name} field references a value below {minimum}: {path.text}")
+        return int(found) if whole else found
 
     def _evaluation_failed(
         self, execution: Execution, run: Run, state: State, location: str | None, detail: str
@@ -521,9 +560,13 @@ class Engine:
         default: Any,
         members: dict[str, Any] | None = None,
         previous: int | None = None,
+        computed: tuple[Any, dict[str, Any]] | None = None,
     ) -> None:
-        """Leave the state: evaluate Output/Assign (``members`` adds ``result`` or ``errorOutput``)."""
-        if output is None and not assign:
+        """Leave the state: evaluate Output/Assign (``members`` adds ``result`` or ``errorOutput``), or take
+        the output and variables a JSONPath state ``computed``."""
+        if computed is not None:
+            value, assigned = computed
+        elif output is None and not assign:
             value, assigned = default, {}
         else:
             bindings = self._bindings(execution, run, state, **(members or {}))
@@ -549,23 +592,41 @@ class Engine:
 
     def _exit_plain(self, execution: Execution, run: Run, state: State, next_state: str | None) -> None:
         """Leave a state whose output defaults to its input (Pass, Wait, Choice default, Succeed)."""
-        self._exit(execution, run, state, next_state, output=state.output, assign=state.assign, default=run.input)
+        if state.jsonpath is None:
+            self._exit(execution, run, state, next_state, output=state.output, assign=state.assign, default=run.input)
+            return
+        fields, scoped = state.jsonpath, self._scoped(execution, run, state)
+        if state.type == "Pass":  # its Result, or its input after InputPath and Parameters, is its result
+            result = fields.result if fields.has_result else jsonpath_states.effective_input(fields, run.input, scoped)
+            computed = jsonpath_states.with_result(fields, run.input, result, scoped)
+        else:
+            computed = jsonpath_states.without_result(fields, run.input, scoped, fields.assign)
+        self._exit(execution, run, state, next_state, output=None, assign=None, default=None, computed=computed)
 
     def _finish_state_with_result(
         self, execution: Execution, run: Run, state: State, result: Any, previous: int | None = None
     ) -> None:
         """A Task, Parallel or Map state got its result: Output/Assign, exit, move on."""
         try:
+            computed = None
+            if state.jsonpath is not None:
+                scoped = self._scoped(execution, run, state)
+                computed = jsonpath_states.with_result(state.jsonpath, run.input, result, scoped)
             self._exit(
                 execution, run, state, state.next, output=state.output, assign=state.assign, default=result,
-                members={"result": result}, previous=previous,
+                members={"result": result}, previous=previous, computed=computed,
             )  # fmt: skip
-        except StateFailure as failure:
+        except StatesError as error:
+            failure = self._failed_in(run, state, error)
+            failure.previous = failure.previous or previous
             self._handle_failure(execution, run, state, failure)
 
     # --- the state types --------------------------------------------------------------------------------
 
     def _choose(self, execution: Execution, run: Run, state: State) -> None:
+        if state.jsonpath is not None:
+            self._choose_by_rules(execution, run, state)
+            return
         bindings = self._bindings(execution, run, state)
         for rule in state.choices:
             matched = self._evaluate(execution, run, state, rule.condition, bindings)
@@ -581,9 +642,39 @@ class Engine:
             raise StateFailure("States.NoChoiceMatched", f"No Choice Rule matched in state '{state.name}'")
         self._exit_plain(execution, run, state, state.default)
 
+    def _choose_by_rules(self, execution: Execution, run: Run, state: State) -> None:
+        """A JSONPath Choice: its rules over the input after InputPath; a matching rule's Assign only."""
+        fields, scoped = state.jsonpath, self._scoped(execution, run, state)
+        assert fields is not None
+        scope = scoped(jsonpath_states.selected_input(fields, run.input, scoped))
+        for choice in fields.choices:
+            if choice.rule.matches(scope):
+                computed = jsonpath_states.without_result(fields, run.input, scoped, choice.assign)
+                self._exit(
+                    execution, run, state, choice.next, output=None, assign=None, default=None, computed=computed
+                )
+                return
+        if state.default is None:
+            raise StateFailure("States.NoChoiceMatched", f"No Choice Rule matched in state '{state.name}'")
+        self._exit_plain(execution, run, state, state.default)
+
     def _start_wait(self, execution: Execution, run: Run, state: State) -> None:
         now = self.clock.now()
-        if state.seconds is not None:
+        fields = state.jsonpath
+        if fields is not None and fields.seconds_path is not None:
+            due = now + self._seconds_path(execution, run, state, fields.seconds_path)
+        elif fields is not None and fields.timestamp_path is not None:
+            scoped = self._scoped(execution, run, state)
+            value = fields.timestamp_path.find(scoped(jsonpath_states.selected_input(fields, run.input, scoped)))
+            moment = asl.parse_timestamp(value)
+            if moment is None:
+                raise StatesError(
+                    "States.Runtime",
+                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {fields.timestamp_path.text} == {value}",
+                )
+            due = moment.timestamp()
+        elif state.seconds is not None:
             seconds = self._typed_number(execution, run, state, state.seconds, "Seconds", 0)
             due = now + float(seconds or 0)
         else:
@@ -603,10 +694,38 @@ class Engine:
         execution.touch(run)
         self._schedule(due, _Timer("wait", execution.arn, run.id, run.attempt))
 
+    def _seconds_path(self, execution: Execution, run: Run, state: State, path: Any) -> int:
+        """A Wait's SecondsPath: a non-negative whole number in the input, in AWS's words otherwise."""
+        scoped = self._scoped(execution, run, state)
+        problem = "SecondsPath parameter does not reference an input value: " + path.text
+        try:
+            value = path.find(scoped(jsonpath_states.selected_input(state.jsonpath, run.input, scoped)))
+        except StatesError:
+            raise StatesError("States.Runtime", f"The {problem}") from None
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or value != int(value):
+            raise StatesError(
+                "States.Runtime", f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {value}"
+            )
+        if value < 0:
+            raise StatesError(
+                "States.Runtime", f"The SecondsPath parameter references a negative value: {path.text} == {value}"
+            )
+        return int(value)
+
     def _fail(self, execution: Execution, run: Run, state: State) -> None:
         bindings = self._bindings(execution, run, state)
         error = self._evaluate(execution, run, state, state.error, bindings) if state.error else None
         cause = self._evaluate(execution, run, state, state.cause, bindings) if state.cause else None
+        if state.jsonpath is not None:  # ErrorPath, CausePath: a path or a call over the state's input
+            scope = self._scoped(execution, run, state)(run.input)
+            for name, source in (("ErrorPath", state.jsonpath.error_path), ("CausePath", state.jsonpath.cause_path)):
+                if source is None:
+                    continue
+                value = source.find(scope) if hasattr(source, "find") else source.evaluate(scope)
+                if not isinstance(value, str):
+                    raise StatesError("States.Runtime", f"The {name} field must give a string: {dumps(value)}")
+                error, cause = (value, cause) if name == "ErrorPath" else (error, value)
         run.status, run.error, run.cause = FAILED, error, cause
         execution.touch(run)
         self._finish_run(execution, run, FAILED, error=error, cause=cause)
@@ -623,23 +742,35 @@ class Engine:
         if state.is_callback:
             token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(48)}"
         try:
-            context = self._context(execution, run, state, **({"Task": {"Token": token}} if token else {}))
-            arguments = self._evaluate(
-                execution,
-                run,
-                state,
-                state.arguments,
-                self._bindings(execution, run, state, context=context),  # type: ignore[arg-type]
-            )
+            extra = {"Task": {"Token": token}} if token else {}
             timeout = self._typed_number(execution, run, state, state.timeout_seconds, "TimeoutSeconds", 1)
             heartbeat = self._typed_number(execution, run, state, state.heartbeat_seconds, "HeartbeatSeconds", 1)
+            if state.jsonpath is not None:  # Parameters hold the Invoke request
+                scoped = self._scoped(execution, run, state, **extra)
+                arguments = jsonpath_states.effective_input(state.jsonpath, run.input, scoped)
+                fields = state.jsonpath
+                timeout = timeout or self._path_number(
+                    execution, run, state, fields.timeout_seconds_path, "TimeoutSecondsPath", minimum=1
+                )
+                heartbeat = heartbeat or self._path_number(
+                    execution, run, state, fields.heartbeat_seconds_path, "HeartbeatSecondsPath", minimum=1
+                )
+            else:
+                context = self._context(execution, run, state, **extra)
+                arguments = self._evaluate(
+                    execution,
+                    run,
+                    state,
+                    state.arguments,  # type: ignore[arg-type]
+                    self._bindings(execution, run, state, context=context),
+                )
             reference = arguments.get("FunctionName") if isinstance(arguments, dict) else None
             if not isinstance(reference, str):
                 raise self._evaluation_failed(
                     execution, run, state, "Arguments/FunctionName", "The FunctionName must be a string"
                 )
-        except StateFailure as failure:
-            self._handle_failure(execution, run, state, failure)
+        except StatesError as error:
+            self._handle_failure(execution, run, state, self._failed_in(run, state, error))
             return None
         details: dict[str, Any] = {
             **self._resource_details(state),
@@ -720,22 +851,30 @@ class Engine:
         bindings = self._bindings(execution, run, state)
         run.attempt += 1
         if state.type == "Parallel":
-            branch_input = (
-                self._evaluate(execution, run, state, state.arguments, bindings) if state.arguments else run.input
-            )
+            if state.jsonpath is not None:
+                scoped = self._scoped(execution, run, state)
+                branch_input = jsonpath_states.effective_input(state.jsonpath, run.input, scoped)
+            else:
+                branch_input = (
+                    self._evaluate(execution, run, state, state.arguments, bindings) if state.arguments else run.input
+                )
             inputs = [branch_input] * len(state.branches)
             run.concurrency = len(inputs)
             self._emit(execution, run, "ParallelStateStarted")
         else:
             items = self._map_items(execution, run, state, bindings)
             concurrency = self._typed_number(execution, run, state, state.max_concurrency, "MaxConcurrency", 0)
-            run.concurrency = int(concurrency or 0) or MAX_INLINE_MAP_CONCURRENCY
             run.tolerated_count = self._typed_number(
                 execution, run, state, state.tolerated_failure_count, "ToleratedFailureCount", 0
             )
             run.tolerated_percentage = self._typed_number(
                 execution, run, state, state.tolerated_failure_percentage, "ToleratedFailurePercentage", 0
             )
+            if state.jsonpath is not None:
+                concurrency, run.tolerated_count, run.tolerated_percentage = self._map_limits_by_path(
+                    execution, run, state, concurrency, run.tolerated_count, run.tolerated_percentage
+                )
+            run.concurrency = int(concurrency or 0) or MAX_INLINE_MAP_CONCURRENCY
             inputs = [self._iteration_input(execution, run, state, index, item) for index, item in enumerate(items)]
             self._emit(execution, run, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         run.phase, run.child_count = CHILDREN, len(inputs)
@@ -760,7 +899,33 @@ class Engine:
             return
         self._launch_children(execution, run, state)
 
+    def _map_limits_by_path(
+        self, execution: Execution, run: Run, state: State, *given: float | None
+    ) -> tuple[float | None, ...]:
+        """MaxConcurrencyPath, ToleratedFailureCountPath, ToleratedFailurePercentagePath, where given."""
+        fields = state.jsonpath
+        assert fields is not None
+        concurrency, count, percentage = given
+        if fields.max_concurrency_path is not None:
+            concurrency = self._path_number(
+                execution, run, state, fields.max_concurrency_path, "MaxConcurrencyPath", minimum=0
+            )
+        if fields.tolerated_failure_count_path is not None:
+            count = self._path_number(
+                execution, run, state, fields.tolerated_failure_count_path, "ToleratedFailureCountPath", minimum=0
+            )
+        if fields.tolerated_failure_percentage_path is not None:
+            percentage = self._path_number(
+                execution, run, state, fields.tolerated_failure_percentage_path, "ToleratedFailurePercentagePath",
+                minimum=0, whole=False,
+            )  # fmt: skip
+            if percentage > 100:
+                raise StatesError("States.Runtime", "ToleratedFailurePercentage must be between 0 and 100.")
+        return concurrency, count, percentage
+
     def _map_items(self, execution: Execution, run: Run, state: State, bindings: Bindings) -> list[Any]:
+        if state.jsonpath is not None:
+            return self._map_items_by_path(execution, run, state)
         if state.items is None:
             if not isinstance(run.input, list):
                 raise self._evaluation_failed(
@@ -778,7 +943,33 @@ class Engine:
             )  # fmt: skip
         return items
 
+    def _map_items_by_path(self, execution: Execution, run: Run, state: State) -> list[Any]:
+        """ItemsPath (default ``$``) over the input after InputPath: it must give an array."""
+        fields, scoped = state.jsonpath, self._scoped(execution, run, state)
+        assert fields is not None
+        selected = jsonpath_states.selected_input(fields, run.input, scoped)
+        if fields.items_path is None:
+            items, shown = selected, "$"
+        else:
+            shown = fields.items_path.text
+            try:
+                items = fields.items_path.find(scoped(selected))
+            except StatesError:
+                step = fields.items_path.steps[-1]
+                raise StatesError(
+                    "States.ReferencePathConflict", f'Unable to apply step "{step}" to input {dumps(selected)}'
+                ) from None
+        if not isinstance(items, list):
+            raise StatesError("States.Runtime", f'Reference path "{shown}" must point to array.')
+        return items
+
     def _iteration_input(self, execution: Execution, run: Run, state: State, index: int, item: Any) -> Any:
+        if state.jsonpath is not None:  # ItemSelector's $ is the Map's input after InputPath
+            if state.jsonpath.item_selector is None:
+                return item
+            scoped = self._scoped(execution, run, state, Map={"Item": {"Index": index, "Value": item}})
+            selected = jsonpath_states.selected_input(state.jsonpath, run.input, scoped)
+            return state.jsonpath.item_selector.evaluate(scoped(selected))
         if state.item_selector is None:
             return item
         context = self._context(execution, run, state, Map={"Item": {"Index": index, "Value": item}})
@@ -937,11 +1128,19 @@ class Engine:
     def _catch(self, execution: Execution, run: Run, state: State, catcher: Catcher, failure: StateFailure) -> None:
         error_output = {"Error": failure.error, "Cause": failure.cause}
         try:
+            computed = None
+            if catcher.jsonpath is not None:  # ResultPath puts the error output into the state's input
+                scoped = self._scoped(execution, run, state)
+                assign = catcher.jsonpath.assign
+                assigned = assign.evaluate(scoped(error_output)) if assign else {}
+                computed = jsonpath_states.place(catcher.jsonpath.result_path, run.input, error_output), assigned
             self._exit(
                 execution, run, state, catcher.next, output=catcher.output, assign=catcher.assign,
                 default=error_output, members={"errorOutput": error_output}, previous=failure.previous,
+                computed=computed,
             )  # fmt: skip
-        except StateFailure as catcher_failure:  # the catcher's own Output/Assign failed: nothing else catches
+        except StatesError as catcher_failure:  # the catcher's own fields failed: nothing else catches
+            catcher_failure = self._failed_in(run, state, catcher_failure)
             self._finish_run(execution, run, FAILED, error=catcher_failure.error, cause=catcher_failure.cause)
 
     # --- ending runs and executions -----------------------------------------------------------------------
@@ -1052,8 +1251,8 @@ class Engine:
             if timer.kind == "wait" and run.phase == WAITING and run.due is not None and run.due <= now:
                 try:
                     self._exit_plain(execution, run, state, state.next)
-                except StateFailure as failure:
-                    self._handle_failure(execution, run, state, failure)
+                except StatesError as error:
+                    self._handle_failure(execution, run, state, self._failed_in(run, state, error))
             elif timer.kind == "retry" and run.phase == RETRYING and run.due is not None and run.due <= now:
                 self._retry(execution, run, state)
             elif timer.kind == "task" and run.phase in (TASK, SUBMITTING, CALLBACK) and (run.due or now + 1) <= now:
@@ -1079,8 +1278,8 @@ class Engine:
             run.phase = CHILDREN
             try:
                 self._start_children(execution, run, state)
-            except StateFailure as failure:
-                self._handle_failure(execution, run, state, failure)
+            except StatesError as error:
+                self._handle_failure(execution, run, state, self._failed_in(run, state, error))
         else:
             run.phase = TASK  # _advance starts the next attempt
 

@@ -28,6 +28,11 @@ class Payload:
     def evaluate(self, scope: Scope) -> Any:
         return _evaluate(self._compiled, scope)
 
+    @property
+    def names(self) -> set[str]:
+        """The keys of an object template, ``.$`` removed (an Assign's variable names)."""
+        return set(self._compiled) if isinstance(self._compiled, dict) else set()
+
 
 class _Dynamic:
     """A ``.$`` value: its field's name (for the error), and its path or call."""

@@ -40,7 +40,10 @@ def _refused(states: dict, **top) -> str:
         ({"A": {"Type": "Pass", "End": True, "InputPath": "$.x"}}, "field 'InputPath': is a JSONPath field"),
         ({"A": {"Type": "Pass", "End": True, "Result": {}}}, "field 'Result': is a JSONPath field"),
         ({"A": {**VALID_TASK, "ResultPath": "$.r"}}, "state 'A', field 'ResultPath': is a JSONPath field"),
-        ({"A": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"}}, "may not contain JSONPath states"),
+        (
+            {"A": {"Type": "Pass", "End": True, "QueryLanguage": "JSONPath"}},
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+        ),
         ({"A": {**VALID_TASK, "Resource": "arn:aws:states:::sqs:sendMessage"}}, "field 'Resource': 'arn:aws"),
         ({"A": {"Type": "Pass", "Output": "{% $eval('1') %}", "End": True}}, "$eval is not available"),
         (
@@ -103,10 +106,11 @@ def test_unsupported_or_invalid_definitions_are_refused_with_file_state_and_fiel
     assert expected in message
 
 
-def test_jsonpath_state_machines_are_refused() -> None:
+def test_a_state_machine_without_query_language_is_jsonpath() -> None:
     text = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
-    with pytest.raises(DefinitionError, match=r"only JSONata state machines are supported.*by default"):
-        parse_definition(text, "flow.asl.json")
+    assert parse_definition(text, "flow.asl.json").graph.states["A"].jsonpath is not None
+    with pytest.raises(DefinitionError, match="must be JSONPath or JSONata"):
+        parse_definition(json.dumps({"QueryLanguage": "XPath", "StartAt": "A", "States": {}}), "flow.asl.json")
 
 
 def test_an_inner_scope_may_not_assign_an_outer_variable() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from local.sfn import asl
+from local.sfn import asl, jsonpath_states
 from local.sfn.expressions import AWS_FUNCTIONS
 from local.sfn.service import StepFunctionsService
 
@@ -42,8 +42,17 @@ def test_every_operation_the_service_serves_is_listed() -> None:
 def test_what_is_refused_at_load_time_is_listed() -> None:
     refused = _named(TEXT[TEXT.index("## Refused when a definition is loaded") :])
     assert set(asl.UNSUPPORTED_FIELDS) <= refused
-    spelled_out = {field for field in asl.JSONPATH_FIELDS if not field.endswith("Path")}  # "the …Path variants"
-    assert spelled_out | {"InputPath", "ResultPath", "OutputPath", "ItemsPath"} <= refused
+    assert jsonpath_states.JSONATA_ONLY <= refused  # in a JSONPath state
+
+
+@pytest.mark.parametrize("state_type", sorted(jsonpath_states.FIELDS))
+def test_each_jsonpath_state_type_is_described_with_every_field_it_accepts(state_type: str) -> None:
+    section = TEXT[TEXT.index("## JSONPath") : TEXT.index("## JSONata")]
+    row = next(line for line in section.splitlines() if line.startswith(f"| `{state_type}`"))
+    named = set()
+    for cell in _named(row):  # `MaxConcurrency(Path)` names both
+        named |= {cell.removesuffix("(Path)"), cell.replace("(Path)", "Path")}
+    assert jsonpath_states.FIELDS[state_type] - {"Next", "End"} <= named
 
 
 def test_the_functions_step_functions_adds_to_jsonata_are_listed() -> None:

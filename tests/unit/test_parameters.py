@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -21,7 +20,6 @@ from moto import mock_aws
 from lambdas.shared import parameters
 from lambdas.shared.config import parameter_source
 from lambdas.shared.errors import SettingsInvalid, SettingsUnavailable
-from lambdas.shared.observability import logger
 from lambdas.shared.parameters import GROUPS, NotificationParameters, OrderParameters, QueueParameters, read
 from tests.events import api_event, call_api, lambda_context
 
@@ -165,16 +163,6 @@ def test_the_dispatcher_fails_its_first_call_naming_a_missing_parameter(
             dispatcher.handler({}, lambda_context("dispatcher"))
     finally:
         notification_settings.cache_clear()
-
-
-@pytest.fixture
-def function_logs() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger._logger.addHandler(handler)
-    yield stream
-    logger._logger.removeHandler(handler)
 
 
 def test_the_api_answers_500_and_logs_the_invalid_parameters_name(

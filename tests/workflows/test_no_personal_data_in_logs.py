@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine
 
 from lambdas.shared.db.models.clients import Client
-from lambdas.shared.observability import logger
 from tests.databases import ON_BOTH_DATABASES
 from tests.workflows.conftest import Onboarding, application
 
@@ -29,17 +27,6 @@ PERSON = {
 }
 VALUES = ("Zélie", "Z\\u00e9lie", "Nakamura", "1987-03-14", "1987, 3, 14", "611223344", "zelie.nakamura", "Glycines",
           "Montreuil", "93100", "AVIS-ZN-8841")  # fmt: skip
-
-
-@pytest.fixture
-def function_logs() -> Iterator[io.StringIO]:
-    """What the functions log, as CloudWatch would receive it (their JSON lines)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    logger._logger.addHandler(handler)
-    yield stream
-    logger._logger.removeHandler(handler)
 
 
 def _statements(database_url: str, *statements: str) -> None:

@@ -348,20 +348,25 @@ def _called_messages(client_id: str, template: str = "ticket_called") -> list[di
         return [row.payload for row in uow.session.scalars(query.order_by(Notification.created_at, Notification.id))]
 
 
-def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_one_else_is(
-    queue: Queue, make_client: Any
-) -> None:
+def with_sms_consent(make_client: Any, **fields: Any) -> Any:
     from lambdas.shared.db.models.clients import ConsentRecord
     from lambdas.shared.domain import ConsentPurpose
 
-    texted, emailed = make_client(), make_client(first_name="Awa", phone=None, email="awa@example.org")
+    client = make_client(**fields)
     with UnitOfWork("test") as uow:
         uow.session.add(
             ConsentRecord(
-                client_id=texted.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
+                client_id=client.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
                 recorded_by="test",
             )
         )  # fmt: skip
+    return client
+
+
+def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_one_else_is(
+    queue: Queue, make_client: Any
+) -> None:
+    texted, emailed = with_sms_consent(make_client), make_client(first_name="Awa", phone=None, email="awa@example.org")
     four_counters_at_reception()
     ticket = check_in(queue, client_id=texted.id, journey=["reception"])
     other = check_in(queue, client_id=emailed.id, journey=["reception"])
@@ -381,24 +386,9 @@ def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_o
     ]
 
 
-def _with_sms_consent(make_client: Any, **fields: Any) -> Any:
-    from lambdas.shared.db.models.clients import ConsentRecord
-    from lambdas.shared.domain import ConsentPurpose
-
-    client = make_client(**fields)
-    with UnitOfWork("test") as uow:
-        uow.session.add(
-            ConsentRecord(
-                client_id=client.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
-                recorded_by="test",
-            )
-        )  # fmt: skip
-    return client
-
-
 def test_the_next_two_to_be_called_are_texted_once_per_station(queue: Queue, make_client: Any) -> None:
     # Given six people waiting at reception: four gave SMS consent, one has an e-mail only, one is a walk-in
-    first, second, fourth, last = (_with_sms_consent(make_client, first_name=name) for name in "ABDE")
+    first, second, fourth, last = (with_sms_consent(make_client, first_name=name) for name in "ABDE")
     no_sms = make_client(first_name="C", phone=None, email="c@example.org")
     four_counters_at_reception()
     journey = ["reception", "eye-exam"]

@@ -23,7 +23,7 @@ from local.sfn.service import StepFunctionsService
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api, lambda_context
 from tests.workflows.conftest import Queue, StepFunctions
-from tests.workflows.test_queue_progression import GRACE, PER_STATION, called, configure, parked
+from tests.workflows.test_queue_progression import GRACE, PER_STATION, called, configure, parked, with_sms_consent
 from workflows.queue_progression import WORKFLOW
 
 pytestmark = ON_BOTH_DATABASES
@@ -385,18 +385,9 @@ def test_a_person_at_the_counter_before_the_workflow_waits_for_them_still_moves_
     site: str, make_client: Callable[..., Any]
 ) -> None:
     # Given a walk-in, then a client with SMS consent behind them
-    from lambdas.shared.db.models.clients import ConsentRecord
     from lambdas.shared.db.models.records import Notification
-    from lambdas.shared.domain import ConsentPurpose
 
-    client = make_client()
-    with UnitOfWork("test") as uow:
-        uow.session.add(
-            ConsentRecord(
-                client_id=client.id, purpose=ConsentPurpose.SMS, granted=True, text_version="v1", channel="paper",
-                recorded_by="test",
-            )
-        )  # fmt: skip
+    client = with_sms_consent(make_client)
     first = walk_in()
     with UnitOfWork("desk-1") as uow:
         check_in(uow, SITE_ID, CheckIn(client_id=client.id, journey=["reception"]), "desk-1")
