@@ -5,6 +5,7 @@ redrive through the client, as they would go against AWS."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,3 +98,20 @@ def test_the_apis_errors_reach_the_client_as_aws_sends_them(local_sfn) -> None:
         sfn.client.create_state_machine(name="bad", definition=definition, roleArn=ROLE)
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
     assert "Resource" in refused.value.response["Error"]["Message"]
+
+
+def test_the_readmes_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```python\nfrom local.sfn.testing import", 1)[1].split("```", 1)[0]
+    asl_text = json.dumps(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Greet",
+            "States": {
+                "Greet": _task("greet", Next="Later"),
+                "Later": {"Type": "Wait", "Seconds": 3600, "End": True},
+            },
+        }
+    )
+    exec("from local.sfn.testing import" + example, {"asl_text": asl_text})  # noqa: S102 - the README's own code
+    assert capsys.readouterr().out.strip() == "SUCCEEDED"
