@@ -343,11 +343,13 @@ class Engine:
                 if self._outstanding == 0:
                     self._progress.notify_all()
 
-    def _drive(self, execution: Execution, run: Run) -> None:
-        """Advance ``run`` until it waits; Lambda invokes run here, outside the execution's lock."""
+    def _drive(self, execution: Execution, run: Run, invocation: Invocation | None = None) -> None:
+        """Advance ``run`` until it waits (or start with the ``invocation`` it reached); Lambda invokes
+        run here, outside the execution's lock."""
         try:
-            with execution.lock:
-                invocation = self._advance(execution, run)
+            if invocation is None:
+                with execution.lock:
+                    invocation = self._advance(execution, run)
             while invocation is not None:
                 result = invoke(invocation)
                 with execution.lock:
@@ -360,6 +362,16 @@ class Engine:
                     self._close_execution(execution, FAILED, error="States.Runtime", cause=cause)
 
     def _advance(self, execution: Execution, run: Run) -> Invocation | None:
+        """Run states until one invokes a function or the run waits, then commit them together."""
+        invocation = self._run_until_waiting(execution, run)
+        self._commit(execution)
+        return invocation
+
+    def _run_until_waiting(self, execution: Execution, run: Run) -> Invocation | None:
+        """The transitions between two points the outside can see share one commit: a function is
+        invoked once its TaskScheduled is stored, and a run that stops (it waits, ends, or hands over
+        to its branches) is stored before anyone can read it. A crash in between loses only
+        transitions nobody could read yet, and recovery runs them again from the last commit."""
         while execution.status == RUNNING and run.status == RUNNING:
             state = execution.state_of(run)
             if run.phase == ENTER:
@@ -369,7 +381,6 @@ class Engine:
                 invocation = self._start_task(execution, run, state)
             else:
                 return None
-            self._commit(execution)
             if invocation is not None:
                 return invocation
         return None
@@ -383,7 +394,7 @@ class Engine:
             run,
             f"{state.type}StateEntered",
             "stateEnteredEventDetails",
-            {"name": state.name, "input": dumps(run.input), "inputDetails": {"truncated": False}},
+            {"name": state.name, "input": run.input_text(), "inputDetails": {"truncated": False}},
             previous=previous,
         )
         run.reset_state_fields()
@@ -588,7 +599,8 @@ class Engine:
         if next_state is None:
             self._finish_run(execution, run, SUCCEEDED, output=value)
         else:
-            run.state, run.input, run.phase = next_state, value, ENTER
+            run.state, run.phase = next_state, ENTER
+            run.set_input(value, output_text)  # the next state's entry shows the same text
 
     def _exit_plain(self, execution: Execution, run: Run, state: State, next_state: str | None) -> None:
         """Leave a state whose output defaults to its input (Pass, Wait, Choice default, Succeed)."""
@@ -841,8 +853,7 @@ class Engine:
             }
             previous = self._emit(execution, run, "TaskSucceeded", "taskSucceededEventDetails", details)
             self._finish_state_with_result(execution, run, state, result.response, previous)
-        self._commit(execution)
-        return self._advance(execution, run)
+        return self._advance(execution, run)  # it commits what the answer changed, with what follows
 
     # --- Parallel and Map (§7) --------------------------------------------------------------------------
 
@@ -1326,8 +1337,30 @@ class Engine:
         return event_id
 
     def _commit(self, execution: Execution, definition: str | None = None) -> None:
-        if self._closed:
+        """Store what changed in one transaction. The runs this made ready (branches and iterations
+        launched, a parent whose last child ended) first run in the same group, in this thread, as far
+        as they go without waiting; the functions they reached are invoked once it is stored."""
+        if self._closed or execution.committing:
             return
+        execution.committing = True
+        try:
+            invocations = self._run_ready(execution)
+            self._store(execution, definition)
+        finally:
+            execution.committing = False
+        for run, invocation in invocations:
+            self._submit(self._drive, execution, run, invocation)
+
+    def _run_ready(self, execution: Execution) -> list[tuple[Run, Invocation]]:
+        invocations = []
+        while execution.ready:
+            run = execution.ready.pop(0)
+            invocation = self._run_until_waiting(execution, run)
+            if invocation is not None:
+                invocations.append((run, invocation))
+        return invocations
+
+    def _store(self, execution: Execution, definition: str | None) -> None:
         if not (execution.record_dirty or execution.pending_events or execution.dirty_runs or execution.pending_tokens):
             return
         changes = Changes(
@@ -1344,9 +1377,6 @@ class Engine:
         execution.pending_events, execution.pending_tokens, execution.deleted_runs = [], [], []
         execution.dirty_runs = set()
         execution.record_dirty = False
-        ready, execution.ready = execution.ready, []
-        for run in ready:
-            self._submit(self._drive, execution, run)
 
     # --- recovery -------------------------------------------------------------------------------------
 

@@ -126,10 +126,18 @@ class Bindings:
     states: dict[str, Any]
     variables: dict[str, Any]
 
-    def as_jsonata(self) -> dict[str, Any]:
-        # a variable holding JSON null must read as null, not as an unbound (undefined) name
-        variables = {name: Utils.NULL_VALUE if value is None else value for name, value in self.variables.items()}
-        return {**variables, "states": self.states}
+    def as_jsonata(self, reads: frozenset[str]) -> dict[str, Any]:
+        """The bindings an expression reading ``reads`` needs: only those (the library binds each one
+        into a new frame at every evaluation, and looks names up through it)."""
+        bound = {}
+        for name in reads:
+            if name == "states":
+                bound[name] = self.states
+            elif name in self.variables:
+                value = self.variables[name]
+                # a variable holding JSON null must read as null, not as an unbound (undefined) name
+                bound[name] = Utils.NULL_VALUE if value is None else value
+        return bound
 
 
 class Expression:
@@ -150,6 +158,7 @@ class Expression:
         for name, function in AWS_FUNCTIONS.items():
             self._compiled.register_lambda(name, function)
         _refuse_unsupported(self._compiled.ast, field)
+        self._reads = frozenset(self.variables)
 
     @property
     def variables(self) -> set[str]:
@@ -159,7 +168,7 @@ class Expression:
     def evaluate(self, bindings: Bindings) -> Any:
         try:
             with _evaluation_lock:
-                raw = self._compiled.evaluate(None, bindings.as_jsonata())
+                raw = self._compiled.evaluate(None, bindings.as_jsonata(self._reads))
         except JException as error:
             raise self._failure(f"threw an error during evaluation. {error.error}: {error}") from error
         except (ZeroDivisionError, OverflowError) as error:  # JavaScript's Infinity, which JSONata refuses

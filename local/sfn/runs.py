@@ -13,6 +13,7 @@ from typing import Any
 
 from local.sfn.asl import Definition, Graph, State
 from local.sfn.clock import iso
+from local.sfn.store import dumps
 
 # execution statuses
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"
@@ -56,11 +57,21 @@ class Run:
     concurrency: int = 0
     redrive: bool = False  # a failed child to resume, not restart, when its turn comes
     _child_ids: tuple[tuple[int, int], list[str]] = field(default=((0, 0), []), repr=False)  # not persisted
+    _input_text: str | None = field(default=None, repr=False)  # ``input`` as JSON, when the last exit wrote it
     tolerated_count: float | None = None
     tolerated_percentage: float | None = None
     output: Any = None
     error: str | None = None
     cause: str | None = None
+
+    def set_input(self, value: Any, text: str | None = None) -> None:
+        self.input, self._input_text = value, text
+
+    def input_text(self) -> str:
+        """``input`` as JSON: the text the previous state's exit wrote, or written now."""
+        if self._input_text is None:
+            self._input_text = dumps(self.input)
+        return self._input_text
 
     def to_dict(self) -> dict[str, Any]:
         # shallow: the store serialises it at once; underscored fields are caches
@@ -114,7 +125,8 @@ class Execution:
     record_dirty: bool = field(default=True, repr=False)
     _start_time: str | None = field(default=None, repr=False)  # status, dates, redrives: written when they change
     deleted_runs: list[str] = field(default_factory=list, repr=False)
-    ready: list[Run] = field(default_factory=list, repr=False)  # runs to drive once this transition commits
+    ready: list[Run] = field(default_factory=list, repr=False)  # runs to advance in the group being committed
+    committing: bool = field(default=False, repr=False)  # a commit is under way: a nested one joins it
 
     def record(self) -> dict[str, Any]:
         return {

@@ -49,3 +49,45 @@ def test_executions_in_a_wait_and_in_a_callback_survive_kill_9(tmp_path: Path) -
         _wait_until(lambda: client.describe_execution(executionArn=ask["executionArn"])["status"] == "SUCCEEDED")
     finally:
         stop_runtime(runtime)
+
+
+def test_a_kill_in_the_middle_of_a_group_of_transitions_loses_nothing_anyone_saw(tmp_path: Path) -> None:
+    # Given an execution running thousands of pure transitions, committed only when the run stops
+    log = tmp_path / "runtime.log"
+    runtime = start_runtime(tmp_path / "state", log)
+    client = runtime.sfn()
+    loop = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Loop",
+        "States": {
+            "Loop": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input.n < 4000 %}", "Next": "Step"}],
+                "Default": "Done",
+            },
+            "Step": {"Type": "Pass", "Output": {"n": "{% $states.input.n + 1 %}"}, "Next": "Loop"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    machine = client.create_state_machine(
+        name="long-loop", definition=json.dumps(loop), roleArn="arn:aws:iam::000000000000:role/local"
+    )
+    started = client.start_execution(stateMachineArn=machine["stateMachineArn"], input='{"n": 0}')
+    arn = started["executionArn"]
+    seen = client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    # When the process is killed while the group runs (what readers saw: the start alone)
+    runtime.process.send_signal(signal.SIGKILL)
+    runtime.process.wait()
+    assert [event["type"] for event in seen] == ["ExecutionStarted"]
+    runtime = start_runtime(tmp_path / "state", log)
+    client = runtime.sfn()
+    try:
+        # Then recovery runs the group again from the start: one history, every transition once
+        _wait_until(lambda: client.describe_execution(executionArn=arn)["status"] == "SUCCEEDED", timeout=60)
+        assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {"n": 4000}
+        events = client.get_paginator("get_execution_history").paginate(executionArn=arn).build_full_result()["events"]
+        assert [event["id"] for event in events] == list(range(1, len(events) + 1))
+        assert sum(event["type"] == "PassStateEntered" for event in events) == 4000
+        assert [event["type"] for event in events].count("ExecutionStarted") == 1
+    finally:
+        stop_runtime(runtime)
