@@ -1,12 +1,14 @@
 """How fast the local Step Functions engine runs workflows, in-process and over HTTP, persistence on.
 
-    .venv/bin/python -m benchmarks.engine            # full run (about a minute)
+    .venv/bin/python -m benchmarks.engine            # full run (about two minutes)
     .venv/bin/python -m benchmarks.engine --quick    # fewer executions
 
 For each workflow in ``benchmarks/engine_workflows`` it reports the median and p90 latency of one
 execution run alone, the overhead per state transition (latency / states entered), and throughput
 (executions per second with many started at once). In-process means the engine API called directly;
 HTTP means boto3 against ``python -m local serve`` in another process, polling DescribeExecution.
+Against moto: the JSONPath six-state workflow (moto runs no JSONata) on moto's interpreter and on the
+engine, each through its own boto3 client in this process, the same trivial handler behind both.
 Results go in ``benchmarks/README.md``.
 """
 
@@ -20,13 +22,22 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "benchmarks.engine_workflows"
-WORKFLOWS = ["bench-six-states", "bench-twenty-pass", "bench-choice-loop", "bench-map-hundred"]
+WORKFLOWS = [
+    "bench-six-states",
+    "bench-six-states-jsonpath",
+    "bench-twenty-pass",
+    "bench-choice-loop",
+    "bench-map-hundred",
+]
+AGAINST_MOTO = "six_states_jsonpath.asl.json"
+MOTO_ROLE = "arn:aws:iam::123456789012:role/bench"
 INPUT = json.dumps({"id": "c-1", "ok": True})
 
 
@@ -150,6 +161,57 @@ def over_http(runs: int, burst: int) -> list[Row]:
     return rows
 
 
+def against_moto(runs: int) -> list[Row]:
+    """The same JSONPath definition, the same handler, the same polling, on moto and on the engine."""
+    import boto3
+    from moto import mock_aws
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    from benchmarks.engine_workflows.handlers import trivial
+    from local.sfn.testing import ROLE, local_stepfunctions
+
+    text = (REPO / PACKAGE.replace(".", "/") / AGAINST_MOTO).read_text()
+
+    def mocked_invoke(parameters: dict, region: str, state_credentials: object) -> dict:
+        return {"StatusCode": 200, "Payload": trivial(parameters.get("Payload"), None)}
+
+    def measure(mode: str, client: object, definition: str, role: str) -> Row:
+        machine = client.create_state_machine(name="six", definition=definition, roleArn=role)["stateMachineArn"]
+
+        def run_one() -> str:
+            name = uuid.uuid4().hex  # moto names every unnamed execution "None"
+            arn = client.start_execution(stateMachineArn=machine, name=name, input=INPUT)["executionArn"]
+            while (status := client.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+                time.sleep(0.0005)
+            assert status == "SUCCEEDED", status
+            return arn
+
+        def run_many(count: int) -> None:
+            for _ in range(count):
+                run_one()
+
+        def history(arn: str) -> list[dict]:
+            return client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+        return _measure("bench-six-states-jsonpath", mode, runs, max(runs // 2, 10), run_one, run_many, history)
+
+    rows = []
+    original = lambda_eval_utils._invoke_lambda_function
+    lambda_eval_utils._invoke_lambda_function = mocked_invoke
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            client = boto3.client("stepfunctions", region_name="us-east-1")
+            function = "arn:aws:lambda:us-east-1:123456789012:function:trivial"
+            rows.append(measure("moto 5.2.5", client, text.replace("${Trivial}", function), MOTO_ROLE))
+            _progress(rows[-1])
+    finally:
+        lambda_eval_utils._invoke_lambda_function = original
+    with local_stepfunctions({"trivial": trivial}) as sfn:
+        rows.append(measure("engine, boto3", sfn.client, text.replace("${Trivial}", "trivial"), ROLE))
+        _progress(rows[-1])
+    return rows
+
+
 def _progress(row: Row) -> None:
     print(f"  {row.workflow:<18} {row.mode:<10} median {row.median_ms:7.2f} ms", file=sys.stderr, flush=True)
 
@@ -171,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer executions (a rough figure in seconds)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument("--no-moto", action="store_true", help="skip the comparison with moto")
     args = parser.parse_args()
     runs, burst = (30, 30) if args.quick else (200, 200)
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
@@ -178,6 +241,11 @@ def main() -> None:
     rows = in_process(runs, burst)
     if not args.no_http:
         rows += over_http(max(runs // 2, 10), burst)
+    if not args.no_moto:
+        compared = against_moto(max(runs // 4, 10))
+        rows += compared
+        moto, ours = (row.median_ms for row in compared)
+        print(f"  the engine is {moto / ours:.0f}x faster than moto on the same definition", file=sys.stderr)
     print(f"\n{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n")
     print(table(rows))
 
