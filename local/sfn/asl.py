@@ -289,6 +289,9 @@ def _parse_jsonpath_state(
 ) -> State:
     """A JSONPath state: its paths, templates and rules compiled; literal numbers and strings as constant
     templates, so the engine reads them as it reads a JSONata state's."""
+    for key in body:
+        if key in UNSUPPORTED_FIELDS:
+            raise _Refusal(key, f"not supported by the local engine: {UNSUPPORTED_FIELDS[key]}")
     try:
         fields = jsonpath_states.compile_fields(body, state_type)
     except DefinitionError as error:
@@ -339,9 +342,12 @@ def _literal(body: dict[str, Any], key: str, check: Any, description: str) -> Te
     """A JSONPath state's literal number or string, as a constant template."""
     if key not in body:
         return None
-    if not check(body[key]) or isinstance(body[key], bool):
+    value = body[key]
+    if not check(value) or isinstance(value, bool):
         raise _Refusal(key, f"must be {description}")
-    return Template(body[key], key)
+    if isinstance(value, str) and value.startswith("{%"):
+        raise _Refusal(key, "is a JSONata expression; a JSONPath state takes a literal (or the field's …Path)")
+    return Template(value, key)
 
 
 def _resource(body: dict[str, Any]) -> str:

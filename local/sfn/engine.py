@@ -55,6 +55,7 @@ MAX_INLINE_MAP_CONCURRENCY = 40  # §7 Map: MaxConcurrency 0 means "no limit", w
 DEFAULT_TASK_TIMEOUT = 99_999_999  # §7 Task
 HISTORY_EVENT_LIMIT = 25_000  # §1 quotas
 MAX_EXECUTION_SECONDS = 365 * 24 * 3600
+MAX_PATH_NUMBER = 2**53  # a number a …Path field gives is a JSON double: past this it is no whole number
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # §17
 TOKEN_PREFIX = "AQ"  # noqa: S105 - a marker of our tokens, not a secret
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
@@ -251,13 +252,13 @@ class Engine:
         run.status, run.error, run.cause = RUNNING, None, None
         execution.touch(run)
         state = execution.state_of(run)
-        if run.phase == CHILDREN and state.type in ("Parallel", "Map"):
-            for child in self._children(execution, run):
-                if child.status in (FAILED, ABORTED):
-                    child.status, child.redrive = PENDING, True
-                    execution.touch(child)
+        failed = [child for child in self._children(execution, run) if child.status in (FAILED, ABORTED)]
+        if run.phase == CHILDREN and state.type in ("Parallel", "Map") and failed:
+            for child in failed:
+                child.status, child.redrive = PENDING, True
+                execution.touch(child)
             self._launch_children(execution, run, state)
-        else:
+        else:  # the state itself failed (its children, if any, all succeeded): it starts again
             run.phase = ENTER
             run.reset_state_fields()
             self._submit_after_commit(execution, run)
@@ -337,6 +338,8 @@ class Engine:
         """Run one job of the pool; the job was counted as outstanding when it was queued."""
         try:
             job(*args)
+        except Exception:  # a job's own failure handling failed: say so, never silently
+            traceback.print_exc(file=sys.stderr)
         finally:
             with self._lock:
                 self._outstanding -= 1
@@ -355,11 +358,15 @@ class Engine:
                 with execution.lock:
                     invocation = self._invocation_returned(execution, run, invocation, result)
         except Exception as error:  # an engine bug must fail the execution visibly, never hang it
-            traceback.print_exc(file=sys.stderr)
             with execution.lock:
-                if execution.status == RUNNING:
-                    cause = f"the local engine failed: {type(error).__name__}: {error}"
-                    self._close_execution(execution, FAILED, error="States.Runtime", cause=cause)
+                self._engine_failed(execution, error)
+
+    def _engine_failed(self, execution: Execution, error: Exception) -> None:
+        """An engine bug: printed, and the execution fails with it rather than hang."""
+        traceback.print_exc(file=sys.stderr)
+        if execution.status == RUNNING:
+            cause = f"the local engine failed: {type(error).__name__}: {error}"
+            self._close_execution(execution, FAILED, error="States.Runtime", cause=cause)
 
     def _advance(self, execution: Execution, run: Run) -> Invocation | None:
         """Run states until one invokes a function or the run waits, then commit them together."""
@@ -487,7 +494,7 @@ class Engine:
             return None
         scoped = self._scoped(execution, run, state)
         found = path.find(scoped(jsonpath_states.selected_input(state.jsonpath, run.input, scoped)))
-        number = isinstance(found, int | float) and not isinstance(found, bool)
+        number = isinstance(found, int | float) and not isinstance(found, bool) and abs(found) < MAX_PATH_NUMBER
         if not number or (whole and found != int(found)):
             kind = "integer" if whole else "float"
             raise StatesError(
@@ -714,7 +721,7 @@ class Engine:
             value = path.find(scoped(jsonpath_states.selected_input(state.jsonpath, run.input, scoped)))
         except StatesError:
             raise StatesError("States.Runtime", f"The {problem}") from None
-        number = isinstance(value, int | float) and not isinstance(value, bool)
+        number = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < MAX_PATH_NUMBER
         if not number or value != int(value):
             raise StatesError(
                 "States.Runtime", f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {value}"
@@ -734,7 +741,16 @@ class Engine:
             for name, source in (("ErrorPath", state.jsonpath.error_path), ("CausePath", state.jsonpath.cause_path)):
                 if source is None:
                     continue
-                value = source.find(scope) if hasattr(source, "find") else source.evaluate(scope)
+                try:
+                    value = source.find(scope) if hasattr(source, "find") else source.evaluate(scope)
+                except StatesError as missing:
+                    if not hasattr(source, "find"):
+                        raise
+                    raise StatesError(
+                        "States.Runtime",
+                        f"The JSONPath '{source.text}' specified for the field '{name}' could not be found in the "
+                        f"input '{dumps(run.input)}'",
+                    ) from missing
                 if not isinstance(value, str):
                     raise StatesError("States.Runtime", f"The {name} field must give a string: {dumps(value)}")
                 error, cause = (value, cause) if name == "ErrorPath" else (error, value)
@@ -1202,10 +1218,7 @@ class Engine:
             previous = root.entered_previous_id if status == ABORTED else None
             key = f"{kind[0].lower()}{kind[1:]}EventDetails"
             self._emit(execution, root, kind, key, details or {}, previous=previous)
-        self._commit(execution)
-        with self._lock:
-            self._active.pop(execution.arn, None)
-            self._progress.notify_all()
+        self._commit(execution)  # it forgets the execution once its end is stored
 
     # --- timers ---------------------------------------------------------------------------------------
 
@@ -1348,6 +1361,10 @@ class Engine:
             self._store(execution, definition)
         finally:
             execution.committing = False
+        if execution.status != RUNNING:  # its end is stored: waiters may look, a stop finds it ended
+            with self._lock:
+                self._active.pop(execution.arn, None)
+                self._progress.notify_all()
         for run, invocation in invocations:
             self._submit(self._drive, execution, run, invocation)
 
@@ -1355,7 +1372,11 @@ class Engine:
         invocations = []
         while execution.ready:
             run = execution.ready.pop(0)
-            invocation = self._run_until_waiting(execution, run)
+            try:
+                invocation = self._run_until_waiting(execution, run)
+            except Exception as error:  # whichever thread commits: the execution fails, it never hangs
+                self._engine_failed(execution, error)
+                continue
             if invocation is not None:
                 invocations.append((run, invocation))
         return invocations

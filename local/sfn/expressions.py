@@ -26,6 +26,7 @@ from local.sfn.errors import StatesError
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
+_STATES_FIELD = re.compile(r"^\$states((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$")  # $states.result.Payload
 _evaluation_lock = threading.Lock()  # the JSONata library keeps per-instance state while evaluating
 
 
@@ -159,6 +160,8 @@ class Expression:
             self._compiled.register_lambda(name, function)
         _refuse_unsupported(self._compiled.ast, field)
         self._reads = frozenset(self.variables)
+        simple = _STATES_FIELD.match(text)
+        self._fields = tuple(simple.group(1)[1:].split(".")) if simple else None
 
     @property
     def variables(self) -> set[str]:
@@ -166,6 +169,10 @@ class Expression:
         return {node.value for node in _walk(self._compiled.ast) if getattr(node, "type", None) == "variable"}
 
     def evaluate(self, bindings: Bindings) -> Any:
+        if self._fields is not None:  # the commonest expressions, read without the library
+            found = _field_of(bindings.states, self._fields)
+            if found is not _NOT_SIMPLE:
+                return to_json(found)  # as the library's result is: 2 for 2.0
         try:
             with _evaluation_lock:
                 raw = self._compiled.evaluate(None, bindings.as_jsonata(self._reads))
@@ -186,6 +193,20 @@ class Expression:
         return QueryEvaluationFailed(
             self.field, f"The JSONata expression '{self.text}' specified for the field '{self.field}' {detail}"
         )
+
+
+_NOT_SIMPLE = object()
+
+
+def _field_of(value: Any, fields: tuple[str, ...]) -> Any:
+    """``$states.a.b`` through objects only, to a value that is neither an array nor null: what
+    JSONata gives then. Anything else (an array on the way or at the end, a missing field, null) is
+    left to the library, which maps over arrays and says what is missing as it says it."""
+    for name in fields:
+        if not isinstance(value, dict) or name not in value:
+            return _NOT_SIMPLE
+        value = value[name]
+    return _NOT_SIMPLE if value is None or isinstance(value, list) else value
 
 
 class QueryEvaluationFailed(StatesError):

@@ -28,6 +28,7 @@ from typing import Any
 from local.sfn.errors import StatesError
 from local.sfn.expressions import DefinitionError
 from local.sfn.paths import RUNTIME, Path, Scope
+from local.sfn.store import loads
 
 MAX_NESTING = 10  # calls in one field
 MAX_TEXT = 10_000  # characters hashed or encoded
@@ -257,8 +258,8 @@ def _string_to_json(text: Any) -> Any:
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return loads(text)
+    except ValueError:
         raise ArgumentError("the string is not JSON") from None
 
 

@@ -157,7 +157,11 @@ def _result_path(value: Any, where: str) -> ReferencePath | _Null:
 
 
 def _payload(body: dict[str, Any], key: str) -> Payload | None:
-    return Payload(body[key], f"field '{key}'") if key in body else None
+    if key not in body:
+        return None
+    if not isinstance(body[key], dict):
+        raise DefinitionError(f"field '{key}': must be an object (its keys ending in .$ are evaluated)")
+    return Payload(body[key], f"field '{key}'")
 
 
 def _assign(value: Any, where: str) -> Payload | None:

@@ -8,6 +8,7 @@ so a restart (even after ``kill -9``) resumes exactly where the last commit left
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -78,7 +79,7 @@ def loads(text: str) -> Any:
     an API error: not JSON, nested too deeply, an integer longer than Python reads (4300 digits), or an
     unpaired surrogate escape ("\\ud800"), which parses but is not text."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
         dumps(value).encode()
     except json.JSONDecodeError:
         raise
@@ -89,6 +90,17 @@ def loads(text: str) -> Any:
     except ValueError as error:
         raise ValueError("a number too long to read") from error
     return value
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:20]} is beyond a double's range")
+    return number
 
 
 @dataclass(frozen=True)

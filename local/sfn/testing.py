@@ -89,9 +89,11 @@ def _client(service: StepFunctionsService) -> Any:
     """A boto3 client whose requests the service answers before anything is sent."""
     import boto3
     from botocore.awsrequest import AWSResponse
+    from botocore.config import Config
 
     client = boto3.client(
         "stepfunctions",
+        config=Config(retries={"total_max_attempts": 1}),  # an engine's failure shows as it is, never retried
         region_name=REGION,
         endpoint_url="http://stepfunctions.in-process",
         aws_access_key_id="local",

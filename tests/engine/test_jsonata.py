@@ -133,3 +133,30 @@ def test_map_item_index_and_value_are_in_the_context_of_item_selector(sfn: Sfn) 
     }
     result = sfn.run(states, {"names": ["a", "b"], "site": "SD"})
     assert result.output == [{"index": 0, "value": "a", "site": "SD"}, {"index": 1, "value": "b", "site": "SD"}]
+
+
+def test_a_states_field_reads_as_the_library_reads_it_whatever_it_holds(sfn: Sfn) -> None:
+    # $states.input.x is read without the library when it is a plain field: the same answers either way
+    output = {
+        "object": "{% $states.input.object %}",
+        "whole": "{% $states.input.number %}",
+        "list": "{% $states.input.list %}",
+        "mapped": "{% $states.input.rows.n %}",
+        "nested_null": "{% $states.input.object.none %}",
+    }
+    payload = {
+        "object": {"f": 2.0, "none": None, "inner": [[1]]},
+        "number": 3.0,
+        "list": [1],
+        "rows": [{"n": 1}, {"n": 2}],
+    }
+    result = sfn.run(_pass(output), payload)
+    assert result.output == {
+        "object": {"f": 2, "none": None, "inner": [[1]]},
+        "whole": 3,
+        "list": [1],
+        "mapped": [1, 2],
+        "nested_null": None,
+    }
+    missing = sfn.run(_pass({"x": "{% $states.input.absent %}"}), {"a": 1})
+    assert (missing.status, missing.error) == ("FAILED", "States.QueryEvaluationError")

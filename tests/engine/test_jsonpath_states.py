@@ -326,3 +326,27 @@ def test_a_jsonpath_state_aws_would_refuse_is_refused_at_load(sfn: Sfn, state: d
     text = json.dumps({"StartAt": "A", "States": {"A": state}})
     with pytest.raises(DefinitionError, match=re.escape(says)):
         parse_definition(text, "flow.asl.json")
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        ({"Type": "Fail", "Error": "{% 'x' & $states.input.a %}"}, "is a JSONata expression"),
+        ({"Type": "Pass", "Parameters": "$.a", "End": True}, "field 'Parameters': must be an object"),
+        ({"Type": "Pass", "ResultSelector": [1], "End": True}, "unknown field"),
+        (
+            {"Type": "Map", "ItemReader": {}, "ItemProcessor": {"StartAt": "P", "States": {}}, "End": True},
+            "field 'ItemReader': not supported by the local engine: Distributed Map is not emulated",
+        ),
+        (
+            {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Credentials": {}, "End": True},
+            "field 'Credentials': not supported by the local engine: task credentials",
+        ),
+    ],
+)
+def test_a_jsonpath_state_takes_no_jsonata_and_templates_are_objects(state: dict[str, Any], says: str) -> None:
+    from local.sfn.asl import parse_definition
+    from local.sfn.expressions import DefinitionError
+
+    with pytest.raises(DefinitionError, match=re.escape(says)):
+        parse_definition(json.dumps({"StartAt": "A", "States": {"A": state}}), "flow.asl.json")
