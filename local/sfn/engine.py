@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.lambda_context import ACCOUNT, REGION
-from local.sfn import asl, jsonpath_states
-from local.sfn.asl import Catcher, Definition, Retrier, State
+from local.sfn import asl, jsonpath_states, retry_catch
+from local.sfn.asl import Catcher, Definition, State
 from local.sfn.clock import SystemClock, iso
 from local.sfn.errors import ServiceError, StatesError
 from local.sfn.expressions import QUERY_EVALUATION_ERROR, Bindings, QueryEvaluationFailed, Template
@@ -1116,41 +1116,24 @@ class Engine:
 
     # --- errors: Retry and Catch (§8, §9, §10) -----------------------------------------------------------
 
-    @staticmethod
-    def _matches(names: tuple[str, ...], error: str | None, state: State) -> bool:
-        if error == "States.Runtime":
-            return False  # §8: never caught or retried, not even by name
-        if error in names or asl.STATES_ALL in names:
-            return True
-        task_error = state.type == "Task" and error is not None and not error.startswith("States.")
-        return "States.TaskFailed" in names and task_error
-
     def _handle_failure(self, execution: Execution, run: Run, state: State, failure: StateFailure) -> None:
-        retrier = next((each for each in state.retry if self._matches(each.error_equals, failure.error, state)), None)
-        if retrier is not None:
-            position = state.retry.index(retrier)
-            if len(run.retry_counts) < len(state.retry):
-                run.retry_counts = [0] * len(state.retry)
-            if run.retry_counts[position] < retrier.max_attempts:
-                run.retry_counts[position] += 1
-                run.retry_count += 1
-                run.phase = RETRYING
-                run.due = self.clock.now() + self._retry_delay(retrier, run.retry_counts[position])
-                run.token = None
-                execution.touch(run)
-                self._schedule(run.due, _Timer("retry", execution.arn, run.id, run.attempt))
-                return
-        catcher = next((each for each in state.catch if self._matches(each.error_equals, failure.error, state)), None)
-        if catcher is not None:
-            self._catch(execution, run, state, catcher, failure)
-            return
-        self._finish_run(execution, run, FAILED, error=failure.error, cause=failure.cause)
-
-    def _retry_delay(self, retrier: Retrier, attempt: int) -> float:
-        delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
-        if retrier.max_delay_seconds is not None:
-            delay = min(delay, retrier.max_delay_seconds)
-        return self._rng.uniform(0, delay) if retrier.full_jitter else delay
+        if len(run.retry_counts) < len(state.retry):
+            run.retry_counts = [0] * len(state.retry)
+        step = retry_catch.after_failure(
+            state.retry, state.catch, run.retry_counts, failure.error, state.type, self._rng
+        )
+        if isinstance(step, retry_catch.Retry):
+            run.retry_counts[step.position] += 1
+            run.retry_count += 1
+            run.phase = RETRYING
+            run.due = self.clock.now() + step.delay
+            run.token = None
+            execution.touch(run)
+            self._schedule(run.due, _Timer("retry", execution.arn, run.id, run.attempt))
+        elif isinstance(step, retry_catch.Catch):
+            self._catch(execution, run, state, step.catcher, failure)
+        else:
+            self._finish_run(execution, run, FAILED, error=failure.error, cause=failure.cause)
 
     def _catch(self, execution: Execution, run: Run, state: State, catcher: Catcher, failure: StateFailure) -> None:
         error_output = {"Error": failure.error, "Cause": failure.cause}
