@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Duration, Stack, triggers
+from aws_cdk import Annotations, Duration, RemovalPolicy, SecretValue, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs.database import READONLY_USER, Database
@@ -160,6 +161,7 @@ class Functions(Construct):
                 conditions={"StringLike": {"ses:FromAddress": f"*@{domain}"}},
             )
         )
+        self._smtp(dispatcher, settings, identities, domain)
         # An SMS to a phone number has no resource ARN: Publish is allowed on "*", and denied on every
         # topic, so the function can text people and nothing else.
         dispatcher.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
@@ -190,6 +192,39 @@ class Functions(Construct):
             description="Deliver what the outbox holds, even when no function invoked the dispatcher",
         )
         return dispatcher
+
+    def _smtp(self, dispatcher: lambda_.Function, settings: StageSettings, identities: list[str], domain: str) -> None:
+        """E-mail leaves through SES's SMTP interface, the one with a VPC endpoint: an IAM user that may
+        only send raw e-mail from the stage's domain, its access key in Secrets Manager for the
+        dispatcher alone (it derives the SMTP password from it)."""
+        user = iam.User(self, "SesSmtpUser")
+        user.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendRawEmail"],
+                resources=identities,
+                conditions={"StringLike": {"ses:FromAddress": f"*@{domain}"}},
+            )
+        )
+        key = iam.AccessKey(self, "SesSmtpKey", user=user)
+        secret = secretsmanager.Secret(
+            self,
+            "SesSmtpCredentials",
+            description=f"fondation-{settings.name}: the SES SMTP user's access key (the dispatcher's e-mail)",
+            secret_object_value={
+                "AccessKeyId": SecretValue.unsafe_plain_text(key.access_key_id),
+                "SecretAccessKey": key.secret_access_key,
+            },
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "an IAM access key: rotated by replacing the AccessKey resource and deploying (SES derives the SMTP "
+            "password from it), not by a rotation Lambda",
+        )
+        secret.grant_read(dispatcher)
+        dispatcher.add_environment("SMTP_SECRET_ARN", secret.secret_arn)
+        self._network.add_smtp_endpoint(self._network.functions_security_group)
 
     def function(
         self,

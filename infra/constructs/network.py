@@ -55,6 +55,22 @@ class Network(Construct):
         for name, service in ENDPOINTS.items():
             self.add_endpoint(name, service)
 
+    def add_smtp_endpoint(self, security_group: ec2.SecurityGroup) -> None:
+        """SES's SMTP interface (its API has no endpoint), reachable on 587 from ``security_group`` only."""
+        endpoint_group = ec2.SecurityGroup(
+            self, "SmtpEndpoint", vpc=self.vpc, description="SES SMTP endpoint", allow_all_outbound=False
+        )
+        endpoint_group.add_ingress_rule(security_group, ec2.Port.tcp(587), "SMTP from the dispatcher")
+        security_group.add_egress_rule(endpoint_group, ec2.Port.tcp(587), "SMTP to SES's endpoint")
+        self.vpc.add_interface_endpoint(
+            "SesSmtp",
+            service=ec2.InterfaceVpcEndpointAwsService.EMAIL_SMTP,
+            subnets=self.subnets,
+            security_groups=[endpoint_group],
+            open=False,
+            private_dns_enabled=True,
+        )
+
     def allow_endpoints(self, security_group: ec2.SecurityGroup, who: str) -> None:
         """HTTPS from ``security_group`` to the AWS service endpoints, and nothing else to them."""
         self._endpoints_security_group.add_ingress_rule(security_group, ec2.Port.tcp(443), f"HTTPS from {who}")

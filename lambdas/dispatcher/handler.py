@@ -3,13 +3,14 @@ after a message is queued, it delivers every message that is due."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from lambdas.shared.config import notification_settings
+from lambdas.shared.errors import SettingsInvalid
 from lambdas.shared.notify.dispatch import dispatch
 from lambdas.shared.notify.senders import AwsSender, MailboxSender, Sender
+from lambdas.shared.notify.smtp import SmtpEmail, ses_smtp_password
 from lambdas.shared.observability import count_failed_notifications, task_handler
 from lambdas.shared.parameters import NotificationParameters, read
 
@@ -21,12 +22,31 @@ def sender() -> Sender:
     if mailbox:
         return MailboxSender(Path(mailbox))
     parameters = read(NotificationParameters)
-    return _aws_sender(parameters.sms_sender_id, parameters.email_sender)
+    return AwsSender(
+        sms_sender_id=parameters.sms_sender_id,
+        email_sender=parameters.email_sender,
+        smtp=_smtp(parameters.email_sender),
+    )
 
 
-@cache
-def _aws_sender(sms_sender_id: str, email_sender: str) -> Sender:
-    return AwsSender(sms_sender_id=sms_sender_id, email_sender=email_sender)
+def _smtp(email_sender: str) -> Sender | None:
+    """E-mail through SES's SMTP interface, with the stage's SMTP user's key (kept 5 minutes: a
+    rotated key is in use within that time)."""
+    settings = notification_settings()
+    if not settings.smtp_secret_arn:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    if not settings.region:
+        raise SettingsInvalid("AWS_REGION is not set: SES's SMTP endpoint and password depend on the region")
+    key = parameters.get_secret(settings.smtp_secret_arn, transform="json", max_age=300)
+    region = settings.region
+    return SmtpEmail(
+        host=settings.smtp_host or f"email-smtp.{region}.amazonaws.com",
+        username=key["AccessKeyId"],
+        password=ses_smtp_password(key["SecretAccessKey"], region),
+        sender=email_sender,
+    )
 
 
 @task_handler

@@ -73,6 +73,11 @@ class NotificationSettings(_EnvSettings):
     the providers (who they come from is a per-stage parameter: ``lambdas.shared.parameters``)."""
 
     mailbox: str | None = Field(None, alias="NOTIFY_MAILBOX", description="a directory: no provider")
+    smtp_secret_arn: str | None = Field(
+        None, alias="SMTP_SECRET_ARN", description="the SES SMTP user's access key: e-mail goes by SMTP"
+    )
+    smtp_host: str | None = Field(None, alias="SMTP_HOST", description="default: email-smtp.<region>.amazonaws.com")
+    region: str | None = Field(None, alias="AWS_REGION")
     dispatcher_function: str | None = Field(
         None, alias="DISPATCHER_FUNCTION", description="invoked right after a message is queued"
     )

@@ -16,7 +16,7 @@ def _statements(synthesised: Synthesised, stage: str, role: str) -> list[dict[st
     return [
         statement
         for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
-        if {"Ref": role} in policy["Properties"]["Roles"]
+        if {"Ref": role} in policy["Properties"].get("Roles", [])
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -46,7 +46,8 @@ def test_the_dispatcher_sends_sms_and_email_from_the_stages_sender_only(synthesi
     assert sns == {("Allow", "*"), ("Deny", "arn:aws:sns:*:*:*")}  # an SMS to a phone has no ARN; no topic
     assert {a for s in sending for a in _list(s["Action"]) if a.startswith("sns:")} == {"sns:Publish"}
     others = {a for s in statements for a in _list(s["Action"])} - {"ses:SendEmail", "sns:Publish"}
-    assert not {action for action in others if not action.startswith(("logs:", "ec2:", "xray:", "rds-db:", "ssm:"))}
+    allowed = ("logs:", "ec2:", "xray:", "rds-db:", "ssm:", "secretsmanager:")  # the SMTP key: its own test
+    assert not {action for action in others if not action.startswith(allowed)}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -90,3 +91,36 @@ def test_the_isolated_subnets_reach_lambda_and_sns_through_endpoints(synthesised
     services = {str(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints}
     assert any(service.endswith(".lambda") for service in services), services
     assert any(service.endswith(".sns") for service in services), services
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_email_leaves_through_ses_smtp_endpoint_with_a_user_that_may_only_send_from_the_domain(
+    synthesised: Synthesised, stage: str
+) -> None:
+    settings = stage_settings(stage)
+    domain = settings.notifications.email_sender.rpartition("@")[2]
+    _, dispatcher = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
+    secret_ref = dispatcher["Properties"]["Environment"]["Variables"]["SMTP_SECRET_ARN"]
+    secrets = synthesised.resources(stage, "AWS::SecretsManager::Secret")
+    [secret_id] = [key for key in secrets if {"Ref": key} == secret_ref]
+    # the dispatcher, and no other function, reads the key
+    readers = [
+        policy["Properties"].get("Roles", [])
+        for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Resource") == {"Ref": secret_id}
+    ]
+    assert readers == [[{"Ref": dispatcher["Properties"]["Role"]["Fn::GetAtt"][0]}]]
+    # the SMTP user may send raw e-mail from the domain and nothing else
+    [user_policy] = [
+        policy["Properties"]["PolicyDocument"]["Statement"]
+        for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+        if policy["Properties"].get("Users")
+    ]
+    assert [statement["Action"] for statement in user_policy] == ["ses:SendRawEmail"]
+    assert user_policy[0]["Condition"] == {"StringLike": {"ses:FromAddress": f"*@{domain}"}}
+    # SES's SMTP endpoint, on 587 only
+    endpoints = synthesised.resources(stage, "AWS::EC2::VPCEndpoint").values()
+    assert any("email-smtp" in str(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints)
+    ingress = [rule["Properties"] for rule in synthesised.resources(stage, "AWS::EC2::SecurityGroupIngress").values()]
+    assert any(rule["FromPort"] == 587 and rule["ToPort"] == 587 for rule in ingress)

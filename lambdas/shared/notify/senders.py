@@ -1,5 +1,6 @@
-"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail, or, locally, a mailbox
-directory (one JSON file per message, named by its outbox id: sending one twice overwrites it).
+"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail (its API, or its SMTP
+interface where the stage has no route out: ``smtp.py``), or, locally, a mailbox directory (one JSON
+file per message, named by its outbox id: sending one twice overwrites it).
 
 Neither SNS's SMS nor SES takes an idempotency key: a dispatcher that dies between sending and
 marking the row sends that message once more when the row's claim lapses, never zero times.
@@ -53,6 +54,7 @@ PERMANENT_ERRORS = frozenset(
 class AwsSender:
     sms_sender_id: str
     email_sender: str
+    smtp: Sender | None = None  # e-mail through SES's SMTP interface rather than its API
 
     @cached_property
     def _sns(self) -> Any:
@@ -68,6 +70,8 @@ class AwsSender:
         try:
             if outgoing.channel == NotificationChannel.SMS:
                 return self._sms(outgoing)
+            if self.smtp is not None:
+                return self.smtp.send(outgoing)
             return self._email(outgoing)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
