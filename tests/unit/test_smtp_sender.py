@@ -196,4 +196,5 @@ def test_the_dispatcher_sends_email_by_smtp_with_the_stages_key(monkeypatch: pyt
             notification_settings.cache_clear()
     assert (smtp.host, smtp.port, smtp.username) == (f"email-smtp.{REGION}.amazonaws.com", 587, KEY_ID)
     assert smtp.password == ses_smtp_password(SECRET, REGION)
+    assert ses_smtp_password(SECRET, REGION) not in repr(dispatcher.sender())  # not in a log line
     assert smtp.sender == "accueil@fondation-optical-center.org"  # the stage's parameter

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -36,8 +36,8 @@ def ses_smtp_password(secret_access_key: str, region: str) -> str:
 class SmtpEmail:
     host: str
     username: str
-    password: str
     sender: str
+    password: str = field(repr=False)  # never in a log line that shows the sender
     port: int = PORT
     ca_file: str | None = None  # the system's CAs unless given (tests give their own)
 
