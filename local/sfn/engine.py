@@ -409,25 +409,30 @@ class Engine:
         execution.touch(run)
 
     def _begin(self, execution: Execution, run: Run, state: State) -> Invocation | None:
-        """Do the work of the state just entered, as far as it goes without waiting."""
+        """Do the work of the state just entered, as far as it goes without waiting: what its type
+        does (``_BEGIN``); a Task gives the invocation it is about to make."""
         try:
-            if state.type == "Task":
-                return self._start_task(execution, run, state)
-            if state.type == "Pass":
-                self._exit_plain(execution, run, state, state.next)
-            elif state.type == "Choice":
-                self._choose(execution, run, state)
-            elif state.type == "Wait":
-                self._start_wait(execution, run, state)
-            elif state.type == "Succeed":
-                self._exit_plain(execution, run, state, None)
-            elif state.type == "Fail":
-                self._fail(execution, run, state)
-            else:
-                self._start_children(execution, run, state)
+            return getattr(self, self._BEGIN[state.type])(execution, run, state)
         except StatesError as error:  # the state failed, or a JSONPath field could not be applied
             self._handle_failure(execution, run, state, self._failed_in(run, state, error))
         return None
+
+    _BEGIN = {
+        "Task": "_start_task",
+        "Pass": "_pass",
+        "Choice": "_choose",
+        "Wait": "_start_wait",
+        "Succeed": "_succeed",
+        "Fail": "_fail",
+        "Parallel": "_start_children",
+        "Map": "_start_children",
+    }
+
+    def _pass(self, execution: Execution, run: Run, state: State) -> None:
+        self._exit_plain(execution, run, state, state.next)
+
+    def _succeed(self, execution: Execution, run: Run, state: State) -> None:
+        self._exit_plain(execution, run, state, None)
 
     # --- evaluation -----------------------------------------------------------------------------------
 

@@ -165,3 +165,11 @@ def test_the_runtime_refuses_a_workflow_whose_file_is_invalid(tmp_path: Path) ->
 def test_every_declared_workflow_loads() -> None:
     for workflow in all_workflows():
         parse_definition(workflow.definition(dict.fromkeys(workflow.tasks, "arn:x")), str(workflow.asl_path))
+
+
+def test_every_state_type_the_loader_accepts_has_its_work_in_the_engine() -> None:
+    from local.sfn import asl
+    from local.sfn.engine import Engine
+
+    assert set(Engine._BEGIN) == set(asl.STATE_FIELDS)
+    assert all(callable(getattr(Engine, method)) for method in Engine._BEGIN.values())
