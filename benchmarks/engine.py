@@ -164,6 +164,7 @@ def over_http(runs: int, burst: int) -> list[Row]:
 def against_moto(runs: int) -> list[Row]:
     """The same JSONPath definition, the same handler, the same polling, on moto and on the engine."""
     import boto3
+    import moto
     from moto import mock_aws
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
@@ -202,7 +203,8 @@ def against_moto(runs: int) -> list[Row]:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             client = boto3.client("stepfunctions", region_name="us-east-1")
             function = "arn:aws:lambda:us-east-1:123456789012:function:trivial"
-            rows.append(measure("moto 5.2.5", client, text.replace("${Trivial}", function), MOTO_ROLE))
+            mode = f"moto {moto.__version__}"
+            rows.append(measure(mode, client, text.replace("${Trivial}", function), MOTO_ROLE))
             _progress(rows[-1])
     finally:
         lambda_eval_utils._invoke_lambda_function = original

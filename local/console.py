@@ -23,7 +23,7 @@ FILES = {
     "/vendor/elk.js": CONSOLE_DIR / "node_modules" / "elkjs" / "lib" / "elk.bundled.js",
 }
 SIGN_IN_GROUPS = ("managers", "ops")
-MAILBOX_READERS = "managers"  # as for clients: the messages name their phone or address
+MAILBOX_GROUP = "managers"  # as for clients: the messages name their phone or address
 MAILBOX_SHOWN = 200  # the newest letters
 HEADERS = [
     ("X-Frame-Options", "DENY"),
@@ -79,7 +79,7 @@ class LocalConsole:
             claims = verify_token(self._keys, token.strip())
         except InvalidToken:
             return _json(401, {"message": "Unauthorized"})
-        if MAILBOX_READERS not in claims.get("cognito:groups", []):
+        if MAILBOX_GROUP not in claims.get("cognito:groups", []):
             return _json(403, {"message": "the mailbox is for managers: it names people's phones and addresses"})
         letters = read_mailbox(mailbox) if mailbox.is_dir() else []
         return _json(200, {"letters": letters[::-1][:MAILBOX_SHOWN], "total": len(letters)})

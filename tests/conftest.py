@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from local.config import SETTINGS_FILE
+
 # What CDK sets on every function; set before any handler runs.
 os.environ.update(
     {
@@ -27,7 +29,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         # the stage's parameters: the local runtime's file (tests of Parameter Store set SETTINGS_PATH)
-        "SETTINGS_FILE": str(Path(__file__).resolve().parent.parent / "local" / "settings.toml"),
+        "SETTINGS_FILE": str(SETTINGS_FILE),
     }
 )
 

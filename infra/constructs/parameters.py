@@ -48,7 +48,7 @@ class Parameters(Construct):
     def grant_read(self, function: lambda_.Function, groups: Iterable[str]) -> None:
         """The function reads these groups' paths, and no other parameter."""
         groups = sorted(set(groups))
-        unknown = set(groups) - {group.group for group in GROUPS}
+        unknown = set(groups).difference(model.group for model in GROUPS)
         if unknown:
             raise ValueError(
                 f"no parameter group {', '.join(sorted(unknown))}: known are {', '.join(g.group for g in GROUPS)}"

@@ -12,7 +12,7 @@ from lambdas.shared.notify.dispatch import dispatch
 from lambdas.shared.notify.senders import AwsSender, MailboxSender, Sender
 from lambdas.shared.notify.smtp import SmtpEmail, ses_smtp_password
 from lambdas.shared.observability import count_failed_notifications, task_handler
-from lambdas.shared.parameters import NotificationParameters, read
+from lambdas.shared.parameters import MAX_AGE_SECONDS, NotificationParameters, read
 
 
 def sender() -> Sender:
@@ -39,7 +39,7 @@ def _smtp(email_sender: str) -> Sender | None:
 
     if not settings.region:
         raise SettingsInvalid("AWS_REGION is not set: SES's SMTP endpoint and password depend on the region")
-    key = parameters.get_secret(settings.smtp_secret_arn, transform="json", max_age=300)
+    key = parameters.get_secret(settings.smtp_secret_arn, transform="json", max_age=MAX_AGE_SECONDS)
     region = settings.region
     return SmtpEmail(
         host=settings.smtp_host or f"email-smtp.{region}.amazonaws.com",

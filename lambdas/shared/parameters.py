@@ -166,7 +166,7 @@ def _validated(model: type[Group], source: ParameterSource, values: tuple[tuple[
         for problem in error.errors():
             if not problem["loc"]:  # a rule across the group's parameters
                 problems.append(f"{source.name(model.group, '').rstrip('/ ')}: {problem['msg']}")
-            elif problem["type"] != "missing":
+            else:  # a missing one is named above: every field has a default, so none is "missing" here
                 name = source.name(model.group, str(problem["loc"][0]))
                 problems.append(f"{name} is invalid: {problem['msg']} (it is {problem['input']!r})")
     if problems:

@@ -30,7 +30,7 @@ from local.sfn.clock import SystemClock, iso
 from local.sfn.errors import ServiceError, StatesError
 from local.sfn.expressions import QUERY_EVALUATION_ERROR, Bindings, QueryEvaluationFailed, Template
 from local.sfn.functions import MAX_PAYLOAD_BYTES, FunctionRegistry, Invocation, InvokeResult, invoke, timed_out
-from local.sfn.paths import Scope
+from local.sfn.paths import Path, Scope
 from local.sfn.runs import (
     ABORTED,
     CALLBACK,
@@ -747,9 +747,9 @@ class Engine:
                 if source is None:
                     continue
                 try:
-                    value = source.find(scope) if hasattr(source, "find") else source.evaluate(scope)
+                    value = source.find(scope) if isinstance(source, Path) else source.evaluate(scope)
                 except StatesError as missing:
-                    if not hasattr(source, "find"):
+                    if not isinstance(source, Path):
                         raise
                     raise StatesError(
                         "States.Runtime",
@@ -798,6 +798,8 @@ class Engine:
                     self._bindings(execution, run, state, context=context),
                 )
             reference = arguments.get("FunctionName") if isinstance(arguments, dict) else None
+            if not isinstance(reference, str) and state.jsonpath is not None:
+                raise StatesError("States.Runtime", "The field 'Parameters/FunctionName' must be a string")
             if not isinstance(reference, str):
                 raise self._evaluation_failed(
                     execution, run, state, "Arguments/FunctionName", "The FunctionName must be a string"

@@ -58,14 +58,14 @@ def _range(start: float, end: float, step: float) -> Any:
     return values[0] if len(values) == 1 else values  # a singleton sequence is its value, as in JSONata
 
 
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
 
 def _hash(data: Any, algorithm: str) -> str:
-    if algorithm not in _HASHES:
-        raise ValueError(f"$hash algorithm must be one of {', '.join(_HASHES)}")
+    if algorithm not in HASHES:
+        raise ValueError(f"$hash algorithm must be one of {', '.join(HASHES)}")
     text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
-    return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
+    return hashlib.new(HASHES[algorithm], text.encode()).hexdigest()
 
 
 def _random(*seed: Any) -> float:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.sfn.errors import StatesError
-from local.sfn.expressions import DefinitionError
+from local.sfn.expressions import HASHES, DefinitionError
 from local.sfn.paths import RUNTIME, Path, Scope
 from local.sfn.store import loads
 
@@ -314,14 +314,11 @@ def _base64_decode(text: Any) -> str:
         raise ArgumentError("the string is not base64 of UTF-8 text") from None
 
 
-_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
-
-
 def _hash(data: Any, algorithm: Any) -> str:
-    if algorithm not in _HASHES:
-        raise ArgumentError(f"the algorithm must be one of {', '.join(_HASHES)}")
+    if algorithm not in HASHES:
+        raise ArgumentError(f"the algorithm must be one of {', '.join(HASHES)}")
     text = data if isinstance(data, str) else _json_to_string(data)
-    return hashlib.new(_HASHES[algorithm], _text(text, "the data").encode()).hexdigest()
+    return hashlib.new(HASHES[algorithm], _text(text, "the data").encode()).hexdigest()
 
 
 def _json_merge(left: Any, right: Any, deep: Any) -> dict[str, Any]:

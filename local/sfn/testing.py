@@ -18,7 +18,7 @@ import io
 import random
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,10 +67,9 @@ def local_stepfunctions(
     registry = FunctionRegistry()
     for name, handler in (functions or {}).items():
         registry.register(_function(name, handler))
-    with tempfile.TemporaryDirectory(prefix="sfn-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="sfn-") if state_dir is None else nullcontext(state_dir) as directory:
         clock = ManualClock()
-        engine = Engine(Store(Path(state_dir or temporary) / "stepfunctions.db"), registry, clock=clock,
-                        rng=random.Random(seed))  # fmt: skip
+        engine = Engine(Store(Path(directory) / "stepfunctions.db"), registry, clock=clock, rng=random.Random(seed))
         service = StepFunctionsService(engine)
         engine.start()
         try:

@@ -509,7 +509,8 @@ class QueueRepository:
         return list(self.session.scalars(query))
 
     def upcoming(self, site_id: str, station_id: str, day: date, now: datetime, limit: int) -> list[Ticket]:
-        """The first ``limit`` tickets waiting at the station, in the order they will be called."""
+        """The first ``limit`` tickets waiting at the station, in the usual calling order (a normal ticket
+        the anti-starvation rule puts first is not foreseen)."""
         query = self._waiting(site_id, station_id, day, now, normal_first=False).limit(limit)
         return list(self.session.scalars(query))
 

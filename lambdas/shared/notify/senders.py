@@ -1,6 +1,7 @@
-"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail (its API, or its SMTP
-interface where the stage has no route out: ``smtp.py``), or, locally, a mailbox directory (one JSON
-file per message, named by its outbox id: sending one twice overwrites it).
+"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail — through its SMTP interface
+(``smtp.py``) on every stage, whose functions have no route out; through its API only where no SMTP
+key is given (no stage does) — or, locally, a mailbox directory (one JSON file per message, named by
+its outbox id: sending one twice overwrites it).
 
 Neither SNS's SMS nor SES takes an idempotency key: a dispatcher that dies between sending and
 marking the row sends that message once more when the row's claim lapses, never zero times.
@@ -13,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -105,6 +106,7 @@ class AwsSender:
         return str(answer["MessageId"])
 
 
+@cache
 def _client(service: str) -> Any:
     """Short timeouts: a provider out of reach is a failed attempt well within the function's minute,
     retried later, rather than a function timing out with the message still claimed."""

@@ -51,21 +51,21 @@ class SmtpEmail:
             with smtplib.SMTP(self.host, self.port, timeout=TIMEOUT_SECONDS) as server:
                 server.starttls(context=ssl.create_default_context(cafile=self.ca_file))
                 server.login(self.username, self.password)
-                server.mail(self.sender)
-                code, answer = server.rcpt(outgoing.address)
-                if code >= 400:
-                    raise smtplib.SMTPRecipientsRefused({outgoing.address: (code, answer)})
+                _accepted(server.mail(self.sender)[0])  # the sender
+                _accepted(server.rcpt(outgoing.address)[0])  # the address
                 code, answer = server.data(message.as_bytes())
-                if code >= 400:
-                    raise smtplib.SMTPDataError(code, answer)
+                _accepted(code)  # the message, once sent
         except smtplib.SMTPAuthenticationError:  # the stage's credentials: mended by ops, then sent
             raise SendFailed("SMTPAuthenticationError", permanent=False) from None
         except smtplib.SMTPResponseException as error:  # 5xx: the message, the address or the sender is refused
             raise SendFailed(f"SMTP {error.smtp_code}", permanent=error.smtp_code >= 500) from None
-        except smtplib.SMTPRecipientsRefused as error:
-            code = next(iter(error.recipients.values()))[0]
-            raise SendFailed(f"SMTP {code}", permanent=code >= 500) from None
         except (OSError, smtplib.SMTPException) as error:  # no answer, a dropped connection, TLS refused
             raise SendFailed(type(error).__name__, permanent=False) from None
         words = answer.decode(errors="replace").split()
         return words[-1] if len(words) > 1 else message["Message-ID"]
+
+
+def _accepted(code: int) -> None:
+    """An SMTP answer under 400; else refused: 5xx for good, 4xx for now."""
+    if code >= 400:
+        raise SendFailed(f"SMTP {code}", permanent=code >= 500)
