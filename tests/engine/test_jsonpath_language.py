@@ -416,3 +416,11 @@ def test_a_missing_variable_or_operand_is_a_runtime_error() -> None:
 def test_a_rule_aws_would_refuse_is_refused_at_load(rule: dict[str, Any], says: str) -> None:
     with pytest.raises(DefinitionError, match=re.escape(says)):
         Rule(rule, "States.Choose.Choices[0]", top="Next" in rule or "needs 'Next'" in says)
+
+
+def test_filters_and_slices_skip_what_is_missing_or_of_another_type_as_jayway_does() -> None:
+    data = {"items": [{"name": "a", "price": 5}, {"name": "b"}, {"name": "c", "price": "x"}, 3]}
+    assert find("$.items[?(@.price < 10)].name", data) == ["a"]  # no price, a string price, a number: no match
+    assert find("$.items[?(@.price)].name", data) == ["a", "c"]  # present, whatever its value
+    assert find("$.items[5:9]", data) == []  # a slice past the end: nothing, not an error
+    assert find("$.items[?(@.name == 'b')]", data) == [{"name": "b"}]  # one match: still an array
