@@ -41,6 +41,14 @@ def _forget() -> None:
 
 
 @pytest.fixture
+def new_container() -> Iterator[None]:
+    """Settings read afresh from what the test sets in the environment, and forgotten after it."""
+    _forget()
+    yield
+    _forget()
+
+
+@pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Parameter Store (moto) holding every default under /fondation/test; ``put(name, value)``
     changes one, ``put(name, None)`` deletes it. Reads are counted in ``store.reads``."""
@@ -139,14 +147,12 @@ def test_parameter_store_out_of_reach_is_a_retryable_failure(
         read(OrderParameters)
 
 
-def test_a_function_with_no_source_of_settings_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_function_with_no_source_of_settings_says_what_to_set(
+    new_container: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SETTINGS_FILE")
-    _forget()
-    try:
-        with pytest.raises(SettingsInvalid, match=r"set SETTINGS_PATH .* or SETTINGS_FILE"):
-            read(OrderParameters)
-    finally:
-        _forget()
+    with pytest.raises(SettingsInvalid, match=r"set SETTINGS_PATH .* or SETTINGS_FILE"):
+        read(OrderParameters)
 
 
 def test_the_dispatcher_fails_its_first_call_naming_a_missing_parameter(
@@ -201,22 +207,20 @@ def test_the_local_file_holds_every_parameter_with_its_default() -> None:
         assert read(model) == model()
 
 
-def test_the_local_file_is_read_as_parameter_store_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_local_file_is_read_as_parameter_store_is(
+    new_container: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('[notifications]\nsms-sender-id = "CLINIQUE"\nemail-sender = 12\n', encoding="utf-8")
     monkeypatch.setenv("SETTINGS_FILE", str(path))
-    _forget()
-    try:
-        with pytest.raises(SettingsInvalid) as raised:
-            read(NotificationParameters)
-        assert str(raised.value) == f"{path} [notifications] email-sender is invalid: " + (
-            "String should match pattern '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' (it is '12')"
-        )
-        path.write_text('[notifications]\nsms-sender-id = "CLINIQUE"\nemail-sender = "a@b.org"\n', encoding="utf-8")
-        _forget()
-        assert read(NotificationParameters).sms_sender_id == "CLINIQUE"
-    finally:
-        _forget()
+    with pytest.raises(SettingsInvalid) as raised:
+        read(NotificationParameters)
+    assert str(raised.value) == f"{path} [notifications] email-sender is invalid: " + (
+        "String should match pattern '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' (it is '12')"
+    )
+    path.write_text('[notifications]\nsms-sender-id = "CLINIQUE"\nemail-sender = "a@b.org"\n', encoding="utf-8")
+    _forget()  # the file changed: a new container reads it
+    assert read(NotificationParameters).sms_sender_id == "CLINIQUE"
 
 
 def test_the_readme_lists_every_parameter_with_its_default() -> None:
@@ -251,13 +255,11 @@ def test_a_value_the_workflows_could_not_live_with_is_refused(
     assert says in str(raised.value)
 
 
-def test_a_broken_local_file_is_a_settings_error_not_an_outage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_local_file_is_a_settings_error_not_an_outage(
+    new_container: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "settings.toml"
     path.write_text("[orders\nmax-sphere = 20\n", encoding="utf-8")
     monkeypatch.setenv("SETTINGS_FILE", str(path))
-    _forget()
-    try:
-        with pytest.raises(SettingsInvalid, match=f"could not read {path} "):
-            read(OrderParameters)
-    finally:
-        _forget()
+    with pytest.raises(SettingsInvalid, match=f"could not read {path} "):
+        read(OrderParameters)
