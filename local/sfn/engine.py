@@ -97,7 +97,8 @@ class Engine:
         self.store = store
         self.functions = functions
         self.clock = clock or SystemClock()
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # retry jitter
+        self._ids = random.Random()  # request ids: any unique value will do, and it needs no system call
         self._active: dict[str, Execution] = {}
         self._definitions: dict[str, Definition] = {}
         self._starting = threading.Lock()  # two starts of one name: the second finds the first
@@ -242,7 +243,7 @@ class Engine:
             with self._lock:
                 self._active[arn] = execution
             self._redrive_run(execution, root)
-            self._commit(execution)
+            self._submit_invocations(execution, self._commit(execution))
             if execution.deadline:
                 self._schedule(execution.deadline, _Timer("execution", arn, ROOT, 0))
         return now
@@ -252,11 +253,12 @@ class Engine:
         run.status, run.error, run.cause = RUNNING, None, None
         execution.touch(run)
         state = execution.state_of(run)
-        failed = [child for child in self._children(execution, run) if child.status in (FAILED, ABORTED)]
+        failed = [child for child in execution.children(run) if child.status in (FAILED, ABORTED)]
         if run.phase == CHILDREN and state.type in ("Parallel", "Map") and failed:
             for child in failed:
                 child.status, child.redrive = PENDING, True
                 execution.touch(child)
+            execution.count_children(run)
             self._launch_children(execution, run, state)
         else:  # the state itself failed (its children, if any, all succeeded): it starts again
             run.phase = ENTER
@@ -283,7 +285,7 @@ class Engine:
             )
             self._close_token(execution, run)
             self._finish_state_with_result(execution, run, state, result, previous)
-            self._commit(execution)
+            self._submit_invocations(execution, self._commit(execution))
             self._submit(self._drive, execution, run)
 
     def send_task_failure(self, token: str, error: str | None, cause: str | None) -> None:
@@ -296,7 +298,7 @@ class Engine:
             )
             self._close_token(execution, run)
             self._handle_failure(execution, run, state, StateFailure(error, cause, previous))
-            self._commit(execution)
+            self._submit_invocations(execution, self._commit(execution))
             self._submit(self._drive, execution, run)
 
     def send_task_heartbeat(self, token: str) -> None:
@@ -346,20 +348,60 @@ class Engine:
                 if self._outstanding == 0:
                     self._progress.notify_all()
 
-    def _drive(self, execution: Execution, run: Run, invocation: Invocation | None = None) -> None:
-        """Advance ``run`` until it waits (or start with the ``invocation`` it reached); Lambda invokes
-        run here, outside the execution's lock."""
+    def _drive(self, execution: Execution, run: Run) -> None:
+        """Advance ``run`` from where it is until it waits, then make the invocations it reached."""
         try:
-            if invocation is None:
-                with execution.lock:
-                    invocation = self._advance(execution, run)
-            while invocation is not None:
-                result = invoke(invocation)
-                with execution.lock:
-                    invocation = self._invocation_returned(execution, run, invocation, result)
+            with execution.lock:
+                execution.ready.append(run)
+                invocations = self._commit(execution)
         except Exception as error:  # an engine bug must fail the execution visibly, never hang it
             with execution.lock:
                 self._engine_failed(execution, error)
+            return
+        self._invoke(execution, invocations)
+
+    def _invoke(self, execution: Execution, invocations: list[tuple[Run, Invocation]]) -> None:
+        """Make invocations, outside the execution's lock: this thread makes one, and then one of
+        those its answer leads to; the pool makes the others."""
+        try:
+            while invocations:
+                (run, invocation), *others = invocations
+                self._submit_invocations(execution, others)
+                invocations = self._deliver(execution, run, invocation, invoke(invocation))
+        except Exception as error:  # an engine bug must fail the execution visibly, never hang it
+            with execution.lock:
+                self._engine_failed(execution, error)
+
+    def _deliver(
+        self, execution: Execution, run: Run, invocation: Invocation, result: InvokeResult
+    ) -> list[tuple[Run, Invocation]]:
+        """Hand a function's answer to the execution. Answers that arrive together share one commit:
+        the thread that finds no delivery under way takes every answer waiting, and the answers that
+        come while it commits, then returns the invocations they led to."""
+        with execution.inbox_lock:
+            execution.inbox.append((run, invocation, result))
+            if execution.delivering:
+                return []
+            execution.delivering = True
+        invocations: list[tuple[Run, Invocation]] = []
+        try:
+            while True:
+                with execution.lock:
+                    with execution.inbox_lock:
+                        answers, execution.inbox = execution.inbox, []
+                    for answer in answers:
+                        self._invocation_returned(execution, *answer)
+                    invocations += self._commit(execution)
+                with execution.inbox_lock:
+                    if not execution.inbox:
+                        return invocations
+        finally:
+            with execution.inbox_lock:
+                execution.delivering = False
+
+    def _submit_invocations(self, execution: Execution, invocations: list[tuple[Run, Invocation]]) -> None:
+        for run, invocation in invocations:
+            self._submit(self._invoke, execution, [(run, invocation)])
 
     def _engine_failed(self, execution: Execution, error: Exception) -> None:
         """An engine bug: printed, and the execution fails with it rather than hang."""
@@ -367,12 +409,6 @@ class Engine:
         if execution.status == RUNNING:
             cause = f"the local engine failed: {type(error).__name__}: {error}"
             self._close_execution(execution, FAILED, error="States.Runtime", cause=cause)
-
-    def _advance(self, execution: Execution, run: Run) -> Invocation | None:
-        """Run states until one invokes a function or the run waits, then commit them together."""
-        invocation = self._run_until_waiting(execution, run)
-        self._commit(execution)
-        return invocation
 
     def _run_until_waiting(self, execution: Execution, run: Run) -> Invocation | None:
         """The transitions between two points the outside can see share one commit: a function is
@@ -838,17 +874,18 @@ class Engine:
                 self._schedule(run.heartbeat_due, _Timer("heartbeat", execution.arn, run.id, run.attempt))
         execution.touch(run)
         self._schedule(run.due, _Timer("task", execution.arn, run.id, run.attempt))
-        request_id = str(uuid.uuid4())
+        request_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
         run.task["request_id"] = request_id
         return Invocation(function, reference, arguments.get("Payload", {}), request_id, run.attempt)
 
     def _invocation_returned(
         self, execution: Execution, run: Run, invocation: Invocation, result: InvokeResult
-    ) -> Invocation | None:
+    ) -> None:
+        """Record a function's answer; the run carries on in the commit that stores it."""
         if execution.status != RUNNING or run.status != RUNNING or run.attempt != invocation.attempt:
-            return None  # stopped, timed out or answered meanwhile: the late result is dropped
+            return  # stopped, timed out or answered meanwhile: the late result is dropped
         if run.phase not in (TASK, SUBMITTING):
-            return None
+            return
         state = execution.state_of(run)
         if result.failure is not None:
             details = {**self._resource_details(state), "error": result.failure.error, "cause": result.failure.cause}
@@ -876,7 +913,7 @@ class Engine:
             }
             previous = self._emit(execution, run, "TaskSucceeded", "taskSucceededEventDetails", details)
             self._finish_state_with_result(execution, run, state, result.response, previous)
-        return self._advance(execution, run)  # it commits what the answer changed, with what follows
+        execution.ready.append(run)
 
     # --- Parallel and Map (§7) --------------------------------------------------------------------------
 
@@ -912,6 +949,7 @@ class Engine:
             inputs = [self._iteration_input(execution, run, state, index, item) for index, item in enumerate(items)]
             self._emit(execution, run, "MapStateStarted", "mapStateStartedEventDetails", {"length": len(items)})
         run.phase, run.child_count = CHILDREN, len(inputs)
+        run.tally.running = run.tally.succeeded = run.tally.failed = run.tally.next_pending = 0
         for index, (child_id, data) in enumerate(zip(run.child_ids(), inputs, strict=True)):
             branch = index if state.type == "Parallel" else -1
             graph = state.branches[branch] if branch >= 0 else state.processor
@@ -1010,16 +1048,12 @@ class Engine:
         bindings = self._bindings(execution, run, state, context=context)
         return self._evaluate(execution, run, state, state.item_selector, bindings)
 
-    def _children(self, execution: Execution, parent: Run) -> list[Run]:
-        return [execution.runs[child_id] for child_id in parent.child_ids()]
-
     def _launch_children(self, execution: Execution, parent: Run, state: State) -> None:
         """Start pending branches or iterations, in order, while fewer than MaxConcurrency run."""
-        children = self._children(execution, parent)
-        running = sum(1 for child in children if child.status == RUNNING)
-        for child in children:
-            if running >= parent.concurrency:
-                break
+        child_ids = parent.child_ids()
+        while parent.tally.running < parent.concurrency and parent.tally.next_pending < len(child_ids):
+            child = execution.runs[child_ids[parent.tally.next_pending]]
+            parent.tally.next_pending += 1
             if child.status != PENDING:
                 continue
             if state.type == "Map":
@@ -1034,7 +1068,7 @@ class Engine:
                 child.status, child.phase, child.last_event_id = RUNNING, ENTER, parent.last_event_id
                 execution.touch(child)
                 self._submit_after_commit(execution, child)
-            running += 1
+            parent.tally.running += 1
 
     @staticmethod
     def _submit_after_commit(execution: Execution, run: Run) -> None:
@@ -1045,15 +1079,20 @@ class Engine:
         if parent.status != RUNNING or parent.phase != CHILDREN:
             return
         state = execution.state_of(parent)
-        children = self._children(execution, parent)
+        parent.tally.running -= 1
+        if child.status == SUCCEEDED:
+            parent.tally.succeeded += 1
+        else:
+            parent.tally.failed += 1
         if state.type == "Parallel":
             if child.status == FAILED:
                 self._abort_children(execution, parent, state)
                 previous = self._emit(execution, parent, "ParallelStateFailed", previous=child.last_event_id)
                 self._handle_failure(execution, parent, state, StateFailure(child.error, child.cause, previous))
-            elif all(each.status == SUCCEEDED for each in children):
+            elif parent.tally.succeeded == parent.child_count:
                 previous = self._emit(execution, parent, "ParallelStateSucceeded", previous=child.last_event_id)
-                self._finish_state_with_result(execution, parent, state, [each.output for each in children], previous)
+                outputs = [each.output for each in execution.children(parent)]
+                self._finish_state_with_result(execution, parent, state, outputs, previous)
             else:
                 return
             self._submit_after_commit(execution, parent)
@@ -1064,8 +1103,7 @@ class Engine:
             "mapIterationSucceededEventDetails" if succeeded else "mapIterationFailedEventDetails",
             {"name": state.name, "index": child.index}, previous=child.last_event_id,
         )  # fmt: skip
-        failures = sum(1 for each in children if each.status == FAILED)
-        if failures and self._over_tolerance(parent, failures):
+        if parent.tally.failed and self._over_tolerance(parent, parent.tally.failed):
             self._abort_children(execution, parent, state)
             previous = self._emit(execution, parent, "MapStateFailed", previous=child.last_event_id)
             tolerant = parent.tolerated_count is not None or parent.tolerated_percentage is not None
@@ -1082,10 +1120,10 @@ class Engine:
             self._submit_after_commit(execution, parent)
             return
         self._launch_children(execution, parent, state)
-        if all(each.status in (SUCCEEDED, FAILED) for each in children):
+        if parent.tally.succeeded + parent.tally.failed == parent.child_count:
             results = [
                 each.output if each.status == SUCCEEDED else {"Error": each.error, "Cause": each.cause}
-                for each in children
+                for each in execution.children(parent)
             ]
             previous = self._emit(execution, parent, "MapStateSucceeded")
             self._finish_state_with_result(execution, parent, state, results, previous)
@@ -1103,7 +1141,7 @@ class Engine:
 
     def _abort_children(self, execution: Execution, parent: Run, state: State) -> None:
         """Stop the running siblings of a failed branch or iteration; pending ones never start."""
-        for child in self._children(execution, parent):
+        for child in execution.children(parent):
             if child.status == RUNNING:
                 self._abort_run(execution, child)
                 if state.type == "Map":
@@ -1117,7 +1155,7 @@ class Engine:
         self._close_token(execution, run)
         execution.touch(run)
         if run.phase == CHILDREN:
-            for child in self._children(execution, run):
+            for child in execution.children(run):
                 if child.status == RUNNING:
                     self._abort_run(execution, child)
 
@@ -1279,8 +1317,9 @@ class Engine:
                 self._task_timed_out(execution, run, state, heartbeat=True)
             else:
                 return
-            self._commit(execution)
-        self._drive(execution, run)
+            execution.ready.append(run)
+            invocations = self._commit(execution)
+        self._invoke(execution, invocations)
 
     def _retry(self, execution: Execution, run: Run, state: State) -> None:
         """§9: a retry repeats the work without re-entering the state."""
@@ -1339,12 +1378,13 @@ class Engine:
             execution.touch(run)
         return event_id
 
-    def _commit(self, execution: Execution, definition: str | None = None) -> None:
+    def _commit(self, execution: Execution, definition: str | None = None) -> list[tuple[Run, Invocation]]:
         """Store what changed in one transaction. The runs this made ready (branches and iterations
-        launched, a parent whose last child ended) first run in the same group, in this thread, as far
-        as they go without waiting; the functions they reached are invoked once it is stored."""
+        launched, a parent whose last child ended, a run a function answered) first run in the same
+        group, in this thread, as far as they go without waiting; the invocations they reached are
+        returned, to be made once it is stored."""
         if self._closed or execution.committing:
-            return
+            return []
         execution.committing = True
         try:
             invocations = self._run_ready(execution)
@@ -1355,8 +1395,7 @@ class Engine:
             with self._lock:
                 self._active.pop(execution.arn, None)
                 self._progress.notify_all()
-        for run, invocation in invocations:
-            self._submit(self._drive, execution, run, invocation)
+        return invocations
 
     def _run_ready(self, execution: Execution) -> list[tuple[Run, Invocation]]:
         invocations = []
@@ -1414,6 +1453,9 @@ class Engine:
             next_event_id=record["next_event_id"],
         )
         execution.runs = {run_id: Run.from_dict(data) for run_id, data in runs.items()}
+        for run in execution.runs.values():
+            if run.phase == CHILDREN:
+                execution.count_children(run)
         return execution
 
     def _recover(self) -> None:

@@ -8,7 +8,7 @@ the state's input and the variables of its scope — everything needed to carry 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 from local.sfn.asl import Definition, Graph, State
@@ -29,6 +29,18 @@ RETRYING = "retrying"  # waiting before the next attempt
 CHILDREN = "children"  # a Parallel or Map state waiting for its branches or iterations
 
 ROOT = "root"
+
+
+@dataclass
+class Tally:
+    """A Parallel or Map run's children by status, and the first that may still be pending: counted
+    from the children when the run is loaded or redriven, kept up to date as they start and end, so
+    that a child's end costs the same whatever the number of its siblings."""
+
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    next_pending: int = 0
 
 
 @dataclass
@@ -58,6 +70,7 @@ class Run:
     redrive: bool = False  # a failed child to resume, not restart, when its turn comes
     _child_ids: tuple[tuple[int, int], list[str]] = field(default=((0, 0), []), repr=False)  # not persisted
     _input_text: str | None = field(default=None, repr=False)  # ``input`` as JSON, when the last exit wrote it
+    _tally: Tally = field(default_factory=Tally, repr=False)  # Parallel/Map: its children
     tolerated_count: float | None = None
     tolerated_percentage: float | None = None
     output: Any = None
@@ -74,12 +87,18 @@ class Run:
         return self._input_text
 
     def to_dict(self) -> dict[str, Any]:
-        # shallow: the store serialises it at once; underscored fields are caches
-        return {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
+        """The fields that differ from their defaults (a pending iteration is a few of them), shallow:
+        the store serialises it at once. Underscored fields are caches, never stored."""
+        values = self.__dict__
+        return {key: values[key] for key, default in _PERSISTED if values[key] != default}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Run:
         return cls(**data)
+
+    @property
+    def tally(self) -> Tally:
+        return self._tally
 
     def child_ids(self) -> list[str]:
         """Ids of the branches or iterations of the current Parallel/Map attempt, in order."""
@@ -95,6 +114,13 @@ class Run:
         self.token = self.task = None
         self.child_count = 0
         self.tolerated_count = self.tolerated_percentage = None
+
+
+_PERSISTED = tuple(  # (name, default); a required field's MISSING never equals a value, so it is always kept
+    (name, field.default if field.default_factory is MISSING else field.default_factory())
+    for name, field in Run.__dataclass_fields__.items()
+    if not name.startswith("_")
+)
 
 
 @dataclass
@@ -127,6 +153,9 @@ class Execution:
     deleted_runs: list[str] = field(default_factory=list, repr=False)
     ready: list[Run] = field(default_factory=list, repr=False)  # runs to advance in the group being committed
     committing: bool = field(default=False, repr=False)  # a commit is under way: a nested one joins it
+    inbox: list[Any] = field(default_factory=list, repr=False)  # functions' answers not yet taken in
+    inbox_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    delivering: bool = field(default=False, repr=False)  # a thread is taking the inbox's answers in
 
     def record(self) -> dict[str, Any]:
         return {
@@ -162,6 +191,15 @@ class Execution:
 
     def state_of(self, run: Run) -> State:
         return self.graph_of(run).states[run.state]
+
+    def children(self, parent: Run) -> list[Run]:
+        return [self.runs[child_id] for child_id in parent.child_ids()]
+
+    def count_children(self, parent: Run) -> None:
+        statuses = [child.status for child in self.children(parent)]
+        parent.tally.running, parent.tally.succeeded = statuses.count(RUNNING), statuses.count(SUCCEEDED)
+        parent.tally.failed = statuses.count(FAILED)
+        parent.tally.next_pending = statuses.index(PENDING) if PENDING in statuses else len(statuses)
 
     def touch(self, run: Run) -> None:
         self.dirty_runs.add(run.id)

@@ -5,6 +5,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from local.sfn.clock import ManualClock
 from tests.engine import handlers
@@ -65,4 +66,51 @@ def test_a_task_interrupted_mid_run_is_run_again(tmp_path: Path) -> None:
     assert result.status == "SUCCEEDED"
     assert result.types().count("TaskScheduled") == 2
     assert result.types().count("TaskSucceeded") == 1  # the first run's late answer was dropped
+    after.engine.shutdown()
+
+
+def test_a_map_part_way_through_its_iterations_carries_on_after_a_restart(tmp_path: Path) -> None:
+    # Given a Map of six callback iterations, two at a time, stopped when two have ended
+    clock = ManualClock()
+    before = make_sfn(tmp_path, clock)
+    iteration = task(
+        "echo", payload={"token": "{% $states.context.Task.Token %}", "item": "{% $states.input %}"},
+        Resource=INVOKE_WAIT, Output="{% $states.result %}",
+    )  # fmt: skip
+    arn = before.start(
+        before.machine(
+            {
+                "Each": {
+                    "Type": "Map",
+                    "Items": "{% [1, 2, 3, 4, 5, 6] %}",
+                    "MaxConcurrency": 2,
+                    "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": iteration}},
+                    "End": True,
+                }
+            }
+        )
+    )
+
+    def answer_waiting(sfn: Any, answered: set[str]) -> int:
+        sfn.settle()
+        calls = [event for name, event in handlers.SWITCHES["calls"] if name == "echo" and "item" in event]
+        waiting = [call for call in calls if call["token"] not in answered]
+        for call in waiting:
+            answered.add(call["token"])
+            sfn.service.SendTaskSuccess({"taskToken": call["token"], "output": json.dumps(call["item"] * 10)})
+        sfn.settle()
+        return len(waiting)
+
+    answered: set[str] = set()
+    assert answer_waiting(before, answered) == 2
+    before.engine.shutdown()
+
+    # When a new engine opens the same store
+    after = make_sfn(tmp_path, clock)
+    # Then it starts the next two only, and so on to the end, each iteration once, results in order
+    started = [answer_waiting(after, answered) for _ in range(3)]
+    result = after.result(arn)
+    assert started == [2, 2, 0]
+    assert (result.status, result.output) == ("SUCCEEDED", [10, 20, 30, 40, 50, 60])
+    assert result.types().count("MapIterationStarted") == 6
     after.engine.shutdown()
