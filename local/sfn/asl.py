@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from local.sfn import jsonpath_states
 from local.sfn.expressions import DefinitionError, Expression, Template
@@ -107,42 +107,105 @@ class Graph:
 
 @dataclass(frozen=True)
 class State:
+    """What every state has; each type adds its own fields below. ``output`` and ``assign`` are a
+    JSONata state's; ``jsonpath`` holds a JSONPath state's paths, templates and rules instead."""
+
     name: str
     type: str
     next: str | None = None
     end: bool = False
     output: Template | None = None
     assign: dict[str, Template] | None = None
-    # Task
-    resource: str | None = None
+    jsonpath: JsonPathFields | None = None
+    retry: ClassVar[tuple[Retrier, ...]] = ()  # only Task, Parallel and Map can declare them
+    catch: ClassVar[tuple[Catcher, ...]] = ()
+
+    def targets(self) -> Iterator[tuple[str, str]]:
+        """(field, state name) of every transition out of this state."""
+        if self.next:
+            yield "Next", self.next
+        for index, catcher in enumerate(self.catch):
+            yield f"Catch[{index}].Next", catcher.next
+
+    def graphs(self) -> tuple[Graph, ...]:
+        """The graphs nested in this state: a Parallel's branches, a Map's item processor."""
+        return ()
+
+
+@dataclass(frozen=True)
+class TaskState(State):
+    resource: str = LAMBDA_INVOKE
     arguments: Template | None = None
     timeout_seconds: Template | None = None
     heartbeat_seconds: Template | None = None
-    retry: tuple[Retrier, ...] = ()
-    catch: tuple[Catcher, ...] = ()
-    # Choice
+    retry: tuple[Retrier, ...] = ()  # type: ignore[misc]
+    catch: tuple[Catcher, ...] = ()  # type: ignore[misc]
+
+    @property
+    def is_callback(self) -> bool:
+        return self.resource == LAMBDA_INVOKE_WAIT
+
+
+@dataclass(frozen=True)
+class ChoiceState(State):
     choices: tuple[ChoiceRule, ...] = ()
     default: str | None = None
-    # Wait
+
+    def targets(self) -> Iterator[tuple[str, str]]:
+        if self.default:
+            yield "Default", self.default
+        for index, rule in enumerate(self.choices or (self.jsonpath.choices if self.jsonpath else ())):
+            yield f"Choices[{index}].Next", rule.next
+
+
+@dataclass(frozen=True)
+class WaitState(State):
     seconds: Template | None = None
     timestamp: Template | None = None
-    # Fail
+
+
+@dataclass(frozen=True)
+class FailState(State):
     error: Template | None = None
     cause: Template | None = None
-    # Parallel, Map
+
+
+@dataclass(frozen=True)
+class ParallelState(State):
     branches: tuple[Graph, ...] = ()
+    arguments: Template | None = None
+    retry: tuple[Retrier, ...] = ()  # type: ignore[misc]
+    catch: tuple[Catcher, ...] = ()  # type: ignore[misc]
+
+    def graphs(self) -> tuple[Graph, ...]:
+        return self.branches
+
+
+@dataclass(frozen=True)
+class MapState(State):
     processor: Graph | None = None
     items: Template | None = None
     item_selector: Template | None = None
     max_concurrency: Template | None = None
     tolerated_failure_count: Template | None = None
     tolerated_failure_percentage: Template | None = None
-    # a JSONPath state's paths, templates and rules (None: a JSONata state)
-    jsonpath: JsonPathFields | None = None
+    retry: tuple[Retrier, ...] = ()  # type: ignore[misc]
+    catch: tuple[Catcher, ...] = ()  # type: ignore[misc]
 
-    @property
-    def is_callback(self) -> bool:
-        return self.resource == LAMBDA_INVOKE_WAIT
+    def graphs(self) -> tuple[Graph, ...]:
+        return (self.processor,) if self.processor else ()
+
+
+STATE_TYPES: dict[str, type[State]] = {
+    "Task": TaskState,
+    "Choice": ChoiceState,
+    "Wait": WaitState,
+    "Fail": FailState,
+    "Parallel": ParallelState,
+    "Map": MapState,
+    "Pass": State,
+    "Succeed": State,
+}
 
 
 @dataclass(frozen=True)
@@ -197,7 +260,7 @@ def _parse_graph(document: Any, source: str, scope_path: str, language: str) -> 
     if start_at not in states:
         raise DefinitionError(f"{where}: 'StartAt' names {start_at!r}, which is not a state")
     for state in states.values():
-        for target_field, target in _transitions(state):
+        for target_field, target in state.targets():
             if target not in states:
                 raise DefinitionError(
                     f"{where}: state '{state.name}', field '{target_field}': no state named {target!r}"
@@ -208,19 +271,6 @@ def _parse_graph(document: Any, source: str, scope_path: str, language: str) -> 
     return Graph(start_at=start_at, states=states)
 
 
-def _transitions(state: State) -> Iterator[tuple[str, str]]:
-    if state.next:
-        yield "Next", state.next
-    if state.default:
-        yield "Default", state.default
-    for index, rule in enumerate(state.choices):
-        yield f"Choices[{index}].Next", rule.next
-    for index, choice in enumerate(state.jsonpath.choices if state.jsonpath else ()):
-        yield f"Choices[{index}].Next", choice.next
-    for index, catcher in enumerate(state.catch):
-        yield f"Catch[{index}].Next", catcher.next
-
-
 def _reachable(start: str, states: dict[str, State]) -> set[str]:
     seen, stack = set(), [start]
     while stack:
@@ -228,7 +278,7 @@ def _reachable(start: str, states: dict[str, State]) -> set[str]:
         if name in seen or name not in states:
             continue
         seen.add(name)
-        stack.extend(target for _, target in _transitions(states[name]))
+        stack.extend(target for _, target in states[name].targets())
     return seen
 
 
@@ -281,7 +331,7 @@ def _parse_state(name: str, body: Any, source: str, scope_path: str, machine_lan
     if state_type in ("Task", "Parallel", "Map"):
         values["retry"] = _retriers(body.get("Retry", []))
         values["catch"] = _catchers(body.get("Catch", []))
-    return State(**values)
+    return STATE_TYPES[state_type](**values)
 
 
 def _parse_jsonpath_state(
@@ -335,7 +385,7 @@ def _parse_jsonpath_state(
     if state_type in ("Task", "Parallel", "Map"):
         values["retry"] = _retriers(body.get("Retry", []))
         values["catch"] = _catchers(body.get("Catch", []), jsonpath=True)
-    return State(**values, jsonpath=fields)
+    return STATE_TYPES[state_type](**values, jsonpath=fields)
 
 
 def _literal(body: dict[str, Any], key: str, check: Any, description: str) -> Template | None:
@@ -665,7 +715,7 @@ def _assigned_names(graph: Graph) -> set[str]:
     names: set[str] = set()
     for state in graph.states.values():
         names |= set(state.assign or {})
-        for rule in state.choices:
+        for rule in state.choices if isinstance(state, ChoiceState) else ():
             names |= set(rule.assign or {})
         for catcher in state.catch:
             names |= set(catcher.assign or {})
@@ -687,5 +737,5 @@ def _check_variable_scopes(graph: Graph, source: str, outer: set[str]) -> None:
             "assigned inside a Parallel branch or Map iteration"
         )
     for state in graph.states.values():
-        for inner in (*state.branches, *((state.processor,) if state.processor else ())):
+        for inner in state.graphs():
             _check_variable_scopes(inner, source, outer | own)

@@ -185,12 +185,23 @@ class Execution:
     def graph_of(self, run: Run) -> Graph:
         graph = self.definition.graph
         for state_name, branch in run.graph:
-            state = graph.states[state_name]
-            graph = state.branches[branch] if branch >= 0 else state.processor  # type: ignore[assignment]
+            graph = graph.states[state_name].graphs()[max(branch, 0)]
         return graph
 
     def state_of(self, run: Run) -> State:
         return self.graph_of(run).states[run.state]
+
+    def close_token(self, run: Run) -> None:
+        """The run's task token, if any, answers no more (§14)."""
+        if run.token:
+            self.pending_tokens.append((run.token, run.id, run.attempt, False))
+            run.token = None
+
+    def variables_of(self, run: Run) -> dict[str, Any]:
+        """Variables in scope: the run's own over its enclosing scopes' (§6)."""
+        if run.parent is None:
+            return run.variables
+        return {**self.variables_of(self.runs[run.parent]), **run.variables}
 
     def children(self, parent: Run) -> list[Run]:
         return [self.runs[child_id] for child_id in parent.child_ids()]

@@ -10,6 +10,7 @@ import pytest
 
 from local.sfn.errors import ServiceError
 from local.sfn.functions import function_arn
+from local.sfn.states import BEGIN
 from tests.engine.conftest import INVOKE_WAIT, Sfn
 
 
@@ -35,7 +36,7 @@ def test_a_bug_in_what_an_answer_made_ready_fails_the_execution_instead_of_hangi
     def broken(*args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(type(sfn.engine), "_start_wait", broken)
+    monkeypatch.setitem(BEGIN, "Wait", broken)
     # When the answer comes: its commit runs the Parallel on to the Wait, in the API's thread
     sfn.service.SendTaskSuccess({"taskToken": token, "output": "{}"})
     sfn.settle()

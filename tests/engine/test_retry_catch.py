@@ -20,6 +20,7 @@ RNG = random.Random(7)
         (("States.ALL",), "States.Timeout", "Task", True),
         (("DatabaseUnavailable",), "DatabaseUnavailable", "Task", True),
         (("databaseunavailable",), "DatabaseUnavailable", "Task", False),  # exact and case-sensitive
+        (("Database",), "DatabaseUnavailable", "Task", False),  # a whole name, not a prefix
         (("States.TaskFailed",), "DatabaseUnavailable", "Task", True),
         (("States.TaskFailed",), "States.Timeout", "Task", False),
         (("States.TaskFailed",), "DatabaseUnavailable", "Parallel", False),
