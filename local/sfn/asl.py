@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from local.sfn import jsonpath_states
 from local.sfn.expressions import DefinitionError, Expression, Template
-from local.sfn.jsonpath_states import JsonPathCatcher, JsonPathFields
+from local.sfn.jsonpath_states import MAX_VARIABLE_NAME, JsonPathCatcher, JsonPathFields
 from local.sfn.rules import timestamp as parse_timestamp
 from local.sfn.store import loads
 
@@ -358,6 +358,8 @@ def _parse_jsonpath_state(
         _invoke_parameters(body.get("Parameters"), "Parameters")
         values["timeout_seconds"] = _literal(body, "TimeoutSeconds", _positive_int, "a positive integer")
         values["heartbeat_seconds"] = _literal(body, "HeartbeatSeconds", _positive_int, "a positive integer")
+        if values["timeout_seconds"] and values["heartbeat_seconds"]:
+            _check_heartbeat(body["HeartbeatSeconds"], body["TimeoutSeconds"])
     elif state_type == "Choice":
         values["default"] = _string(body, "Default")
     elif state_type == "Wait":
@@ -430,20 +432,19 @@ def _task_fields(body: dict[str, Any]) -> dict[str, Any]:
     _invoke_parameters(body.get("Arguments"), "Arguments")
     timeout = _typed(body, "TimeoutSeconds", _positive_int, "a positive integer")
     heartbeat = _typed(body, "HeartbeatSeconds", _positive_int, "a positive integer")
-    if (
-        timeout is not None
-        and heartbeat is not None
-        and timeout.is_constant
-        and heartbeat.is_constant
-        and body["HeartbeatSeconds"] >= body["TimeoutSeconds"]
-    ):
-        raise _Refusal("HeartbeatSeconds", "must be smaller than TimeoutSeconds")
+    if timeout is not None and heartbeat is not None and timeout.is_constant and heartbeat.is_constant:
+        _check_heartbeat(body["HeartbeatSeconds"], body["TimeoutSeconds"])
     return {
         "resource": resource,
         "arguments": _template(body, "Arguments", result_allowed=False),
         "timeout_seconds": timeout,
         "heartbeat_seconds": heartbeat,
     }
+
+
+def _check_heartbeat(heartbeat: int, timeout: int) -> None:
+    if heartbeat >= timeout:
+        raise _Refusal("HeartbeatSeconds", "must be smaller than TimeoutSeconds")
 
 
 def _choice_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -655,7 +656,7 @@ def _assign(value: Any, where: str, *, result_allowed: bool, error_allowed: bool
         raise _Refusal(where, "must be an object of variable names to values")
     assigned = {}
     for name, item in value.items():
-        if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_NAME_LENGTH:
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_VARIABLE_NAME:
             raise _Refusal(f"{where}.{name}", "is not a valid variable name")
         if name == "states":
             raise _Refusal(f"{where}.{name}", "'states' is reserved")

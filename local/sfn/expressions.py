@@ -13,6 +13,7 @@ import math
 import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from local.sfn.errors import StatesError
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
 _STATES_FIELD = re.compile(r"^\$states((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$")  # $states.result.Payload
+MAX_EVALUATION_SECONDS = 1.0  # an expression defining functions: past this, it is stopped
 _evaluation_lock = threading.Lock()  # the JSONata library keeps per-instance state while evaluating
 
 
@@ -159,6 +161,8 @@ class Expression:
         for name, function in AWS_FUNCTIONS.items():
             self._compiled.register_lambda(name, function)
         _refuse_unsupported(self._compiled.ast, field)
+        # only a function it defines can make an expression run on (recursion): those are timed
+        self._timed = any(getattr(node, "type", None) == "lambda" for node in _walk(self._compiled.ast))
         self._reads = frozenset(self.variables)
         simple = _STATES_FIELD.match(text)
         self._fields = tuple(simple.group(1)[1:].split(".")) if simple else None
@@ -173,9 +177,12 @@ class Expression:
             found = _field_of(bindings.states, self._fields)
             if found is not _NOT_SIMPLE:
                 return to_json(found)  # as the library's result is: 2 for 2.0
+        bound = bindings.as_jsonata(self._reads)
+        if self._timed:
+            bound.update(_Deadline(MAX_EVALUATION_SECONDS).callbacks())
         try:
             with _evaluation_lock:
-                raw = self._compiled.evaluate(None, bindings.as_jsonata(self._reads))
+                raw = self._compiled.evaluate(None, bound)
         except JException as error:
             raise self._failure(f"threw an error during evaluation. {error.error}: {error}") from error
         except (ZeroDivisionError, OverflowError) as error:  # JavaScript's Infinity, which JSONata refuses
@@ -196,6 +203,21 @@ class Expression:
 
 
 _NOT_SIMPLE = object()
+
+
+class _Deadline:
+    """Stops an evaluation that runs past its time: the library calls these on every step it takes."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._until = time.monotonic() + seconds
+
+    def callbacks(self) -> dict[str, Any]:
+        return {"__evaluate_entry": self._check, "__evaluate_exit": self._check}
+
+    def _check(self, *_: Any) -> None:
+        if time.monotonic() > self._until:
+            raise JException("D1012", -1, int(self._seconds * 1000))
 
 
 def _field_of(value: Any, fields: tuple[str, ...]) -> Any:

@@ -20,6 +20,7 @@ import json
 import math
 import random
 import re
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,7 +141,10 @@ class _Parser:
             raise self.error("an argument must be a 'string', a number, null, true, false, a path or a call")
         self.position = number.end()
         text = number.group(0)
-        return _Literal(float(text) if number.group(1) or number.group(2) else int(text))
+        value = float(text) if number.group(1) or number.group(2) else int(text)
+        if abs(value) > sys.float_info.max:  # Infinity, or an integer no JSON double holds
+            raise self.error(f"the number {text[:20]} is beyond a double's range")
+        return _Literal(value)
 
     def _string(self, keep_brace_escapes: bool) -> str:
         self.position += 1  # the opening quote
@@ -213,10 +217,11 @@ def _array(value: Any, what: str = "the first argument") -> list[Any]:
     return value
 
 
-def _text(value: Any, what: str = "the argument") -> str:
+def _text(value: Any, what: str = "the argument", *, limited: bool = False) -> str:
+    """A string; ``limited``: at most ``MAX_TEXT`` characters (Base64 and Hash have that limit)."""
     if not isinstance(value, str):
         raise ArgumentError(f"{what} must be a string")
-    if len(value) > MAX_TEXT:
+    if limited and len(value) > MAX_TEXT:
         raise ArgumentError(f"{what} is longer than {MAX_TEXT} characters")
     return value
 
@@ -304,12 +309,12 @@ def _array_unique(array: Any) -> list[Any]:
 
 
 def _base64_encode(text: Any) -> str:
-    return base64.b64encode(_text(text).encode()).decode()
+    return base64.b64encode(_text(text, limited=True).encode()).decode()
 
 
 def _base64_decode(text: Any) -> str:
     try:
-        return base64.b64decode(_text(text), validate=True).decode()
+        return base64.b64decode(_text(text, limited=True), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise ArgumentError("the string is not base64 of UTF-8 text") from None
 
@@ -318,7 +323,7 @@ def _hash(data: Any, algorithm: Any) -> str:
     if algorithm not in HASHES:
         raise ArgumentError(f"the algorithm must be one of {', '.join(HASHES)}")
     text = data if isinstance(data, str) else _json_to_string(data)
-    return hashlib.new(HASHES[algorithm], _text(text, "the data").encode()).hexdigest()
+    return hashlib.new(HASHES[algorithm], _text(text, "the data", limited=True).encode()).hexdigest()
 
 
 def _json_merge(left: Any, right: Any, deep: Any) -> dict[str, Any]:

@@ -45,6 +45,7 @@ FIELDS = {
             "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Retry",
             "Catch", "Assign", "Next", "End"},
 }  # fmt: skip
+MAX_VARIABLE_NAME = 80
 JSONATA_ONLY = {"Arguments", "Output", "Items", "Condition"}
 CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath", "Assign", "Comment"}
 CHOICE_RULE_EXTRA = {"Next", "Assign", "Comment"}
@@ -171,8 +172,10 @@ def _assign(value: Any, where: str) -> Payload | None:
         raise DefinitionError(f"field '{where}': must be an object of variable names to values")
     for key in value:
         name = key.removesuffix(".$")
-        if not name.isidentifier():
+        if not name.isidentifier() or len(name) > MAX_VARIABLE_NAME:
             raise DefinitionError(f"field '{where}.{key}': is not a valid variable name")
+        if name == "states":
+            raise DefinitionError(f"field '{where}.{key}': 'states' is reserved")
     return Payload(value, f"field '{where}'")
 
 

@@ -24,7 +24,7 @@ from local.sfn.expressions import DefinitionError
 
 RUNTIME = "States.Runtime"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
-_VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = re.compile(r"^\$([^\W\d]\w*)")  # a Unicode identifier, as variable names are
 # one step of a definite path: .name (a backslash escapes a dot), ['name'], [n]
 _STEP = re.compile(r"\.((?:[^.\[\]\\*]|\\.)+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 
@@ -133,9 +133,31 @@ def _compile_query(rest: str, where: str, text: str) -> Any:
     if "(" in rest.replace("[?(", "").replace(")]", ""):
         raise DefinitionError(f"{where}: {text}: JSONPath functions are not supported")
     try:
-        return parse("$" + rest)
+        query = parse("$" + rest)
     except JSONPathError as error:
         raise DefinitionError(f"{where}: {text} is not a valid JSONPath ({error})") from None
+    _check_jayway(query, where, text)
+    return query
+
+
+# what jsonpath-ng reads that Jayway (and so Step Functions) also reads; the rest of its extensions
+# (sorting ``[/name]``, arithmetic, ``|``, ``where``, ``=~`` with a string) would run with a meaning
+# AWS never gives them
+_JAYWAY_NODES = {"Root", "This", "Child", "Descendants", "Fields", "Index", "Slice", "Wildcard", "Filter", "Expression"}
+_JAYWAY_OPERATORS = {None, "==", "!=", "<", "<=", ">", ">="}
+
+
+def _check_jayway(query: Any, where: str, text: str) -> None:
+    nodes = [query]
+    while nodes:
+        node = nodes.pop()
+        kind = type(node).__name__
+        if kind not in _JAYWAY_NODES or (kind == "Expression" and node.op not in _JAYWAY_OPERATORS):
+            raise DefinitionError(f"{where}: {text} is not a JSONPath Step Functions reads (Jayway's syntax)")
+        for value in vars(node).values():
+            for each in value if isinstance(value, list) else [value]:
+                if type(each).__module__.startswith("jsonpath_ng"):
+                    nodes.append(each)
 
 
 class ReferencePath:

@@ -7,10 +7,13 @@ error; ``States.TaskFailed`` every error of a Task state whose name does not sta
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
 from local.sfn.asl import STATES_ALL, Catcher, Retrier
+
+LONGEST_DELAY = 365 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,13 @@ def after_failure(
 
 def retry_delay(retrier: Retrier, attempt: int, rng: random.Random) -> float:
     """``IntervalSeconds * BackoffRate ** (attempt - 1)``, capped at ``MaxDelaySeconds``; with full
-    jitter, a random time up to that."""
-    delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
+    jitter, a random time up to that. Never more than a year, which no execution outlives (a large
+    BackoffRate over many attempts is past any float)."""
+    try:
+        delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
+    except OverflowError:
+        delay = math.inf
     if retrier.max_delay_seconds is not None:
         delay = min(delay, retrier.max_delay_seconds)
+    delay = min(delay, LONGEST_DELAY)
     return rng.uniform(0, delay) if retrier.full_jitter else delay

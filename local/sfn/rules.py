@@ -85,6 +85,8 @@ class Rule:
         combinators = [key for key in ("And", "Or", "Not") if key in rule]
         operators = [key for key in rule if key in OPERATORS]
         unknown = set(rule) - {"Next", "Variable", "Assign", "Comment", *OPERATORS, "And", "Or", "Not"}
+        if not top and "Assign" in rule:
+            raise DefinitionError(f"{where}: a nested rule has no 'Assign' (only a Choice rule with Next has)")
         if unknown:
             raise DefinitionError(f"{where}: unknown field {', '.join(sorted(unknown))}")
         if len(combinators) + len(operators) != 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,7 +80,7 @@ def loads(text: str) -> Any:
     an API error: not JSON, nested too deeply, an integer longer than Python reads (4300 digits), or an
     unpaired surrogate escape ("\\ud800"), which parses but is not text."""
     try:
-        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite, parse_int=_finite_int)
         dumps(value).encode()
     except json.JSONDecodeError:
         raise
@@ -87,19 +88,32 @@ def loads(text: str) -> Any:
         raise ValueError("nested too deeply") from error
     except UnicodeEncodeError as error:
         raise ValueError("an unpaired surrogate escape is not text") from error
+    except _NotJson:
+        raise
     except ValueError as error:
         raise ValueError("a number too long to read") from error
     return value
 
 
+class _NotJson(ValueError):
+    """A value Python's parser reads but JSON (a double for every number) does not hold."""
+
+
 def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")
+    raise _NotJson(f"{constant} is not JSON")
+
+
+def _finite_int(text: str) -> int:
+    number = int(text)
+    if abs(number) > sys.float_info.max:
+        raise _NotJson(f"the number {text[:20]} is beyond a double's range")
+    return number
 
 
 def _finite(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise ValueError(f"the number {text[:20]} is beyond a double's range")
+        raise _NotJson(f"the number {text[:20]} is beyond a double's range")
     return number
 
 

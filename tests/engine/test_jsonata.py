@@ -63,6 +63,21 @@ def test_a_type_error_names_the_jsonata_error_code(sfn: Sfn) -> None:
     )
 
 
+def test_an_expression_that_never_ends_is_stopped_and_holds_nothing_else_up(sfn: Sfn) -> None:
+    # Given an execution whose Output recurses for ever, and another one beside it
+    endless = sfn.start(sfn.machine(_pass("{% ( $f := function($x) { $f($x + 1) }; $f(0) ) %}")), {})
+    ordinary = sfn.start(sfn.machine(_pass("{% 1 + 1 %}")), {})
+    # Then the endless one fails with the library's timeout, and the other one ends as usual
+    assert sfn.engine.wait_for(endless, timeout=10) == "FAILED"
+    assert sfn.engine.wait_for(ordinary, timeout=10) == "SUCCEEDED"
+    failed = sfn.result(endless)
+    assert failed.error == "States.QueryEvaluationError"
+    assert "D1012: Evaluation timeout after 1000 milliseconds" in failed.cause
+    # while a recursion that ends is no trouble
+    factorial = "{% ( $fact := function($n) { $n <= 1 ? 1 : $n * $fact($n - 1) }; $fact(10) ) %}"
+    assert sfn.run(_pass(factorial), {}).output == 3628800
+
+
 def test_step_functions_jsonata_functions(sfn: Sfn) -> None:
     # JN "JSONata functions provided by Step Functions"
     output = {

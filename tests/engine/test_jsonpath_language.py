@@ -10,6 +10,7 @@ or wrong (Base64Decode's sample, Hash's digest, MathAdd's rounding).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -94,6 +95,22 @@ def test_context_and_variables_are_roots_of_their_own() -> None:
 def test_what_is_not_a_path_is_refused_at_load(text: str) -> None:
     with pytest.raises(DefinitionError, match="test"):
         Path(text, "test")
+
+
+@pytest.mark.parametrize("text", ["$.items[/v]", "$.s * 2", "$.a[*] * 2", "$.a[?(@.b =~ 'x')]", "$..a[/v]"])
+def test_the_path_librarys_own_extensions_are_refused_at_load(text: str) -> None:
+    # sorting, arithmetic, a regex as a string: read by jsonpath-ng, never by Jayway
+    with pytest.raises(DefinitionError, match="is not a JSONPath Step Functions reads"):
+        Path(text, "test")
+
+
+def test_what_jayway_and_the_library_both_read_is_accepted() -> None:
+    data = {"a": [{"b": 1, "c": "x", "d": "one"}, {"b": 2, "c": "y", "d": "two"}], "e": {"f": {"a": 3}}}
+    assert find("$.a[?(@.b > 1 && @.c == 'y')].d", data) == ["two"]
+    assert find("$.a[?(@.b != 1)].b", data) == [2]
+    assert find("$..f.a", data) == [3]
+    assert find("$['a'][0,1].b", data) == [1, 2]
+    assert find("$.a[-1:].b", data) == [2]
 
 
 def test_a_reference_path_names_one_node_and_is_written_to() -> None:
@@ -280,12 +297,15 @@ def test_an_intrinsic_that_cannot_take_its_arguments_is_an_uncatchable_runtime_e
     assert runtime_cause(lambda: call(text)).startswith(f"Invalid arguments in {name}")
 
 
-def test_long_text_is_refused_by_the_functions_that_limit_it() -> None:
-    long = {"text": "x" * 10_001}
-    for name in ("Base64Encode", "Hash"):
+def test_long_text_is_refused_by_the_functions_that_limit_it_and_only_by_them() -> None:
+    long = {"text": "x" * 10_001, "csv": ",".join(["a"] * 6_000), "doc": json.dumps({"k": "y" * 16_000})}
+    for name in ("Base64Encode", "Base64Decode", "Hash"):
         extra = ", 'SHA-1'" if name == "Hash" else ""
         with pytest.raises(StatesError, match="longer than 10000"):
             call(f"States.{name}($.text{extra})", long)
+    assert len(call("States.StringSplit($.csv, ',')", long)) == 6_000
+    assert call("States.StringToJson($.doc)", long) == {"k": "y" * 16_000}
+    assert call("States.Format($.text)", long) == "x" * 10_001
 
 
 @pytest.mark.parametrize(
@@ -298,6 +318,8 @@ def test_long_text_is_refused_by_the_functions_that_limit_it() -> None:
         ("States.Format('a\\qb')", "a backslash escapes only"),
         ("States.Format('open", "closing quote"),
         ("States.Array(1 2)", "expected ',' or ')'"),
+        ("States.Array(1e999, -1e999)", "the number 1e999 is beyond a double's range"),
+        ("States.Format('{}', 1" + "0" * 400 + ")", "is beyond a double's range"),
         ("States.Array(1) extra", "after the call"),
         ("States.Array(" * 11 + ")" * 11, "more than 10 nested calls"),
         ("States.Array(bogus)", "an argument must be"),

@@ -124,6 +124,8 @@ def test_a_wait_by_seconds_path_and_its_refusals(sfn: Sfn) -> None:
     for value, says in (
         (1.5, "cannot be parsed as a long value: $.input.waitSeconds == 1.5"),
         (-1, "references a negative value: $.input.waitSeconds == -1"),
+        (True, "cannot be parsed as a long value: $.input.waitSeconds == true"),  # values shown as JSON
+        ("10", 'cannot be parsed as a long value: $.input.waitSeconds == "10"'),
         (None, "does not reference an input value: $.input.waitSeconds"),
     ):
         payload = {"input": {"waitSeconds": value}} if value is not None else {"input": {}}
@@ -139,6 +141,8 @@ def test_a_wait_by_timestamp_path(sfn: Sfn) -> None:
     wrong = run(sfn, states, {"at": "2016-12-05 21:29:29Z"})
     assert (wrong.status, wrong.error) == ("FAILED", "States.Runtime")
     assert "does not reference a valid ISO-8601 extended offset date-time" in wrong.cause
+    nothing = run(sfn, states, {"at": None})
+    assert nothing.cause.endswith("format string: $.at == null"), nothing.cause
 
 
 def test_a_map_over_items_path_with_its_selector_and_result_path(sfn: Sfn) -> None:
@@ -317,6 +321,28 @@ def test_a_map_with_the_legacy_iterator_and_parameters_and_its_limits_by_path(sf
         ({"Type": "Pass", "ResultPath": "$$.Execution", "End": True}, "never $$ or a variable"),
         ({"Type": "Pass", "Parameters": {"x.$": "nope"}, "End": True}, "must be a valid JSONPath"),
         ({"Type": "Succeed", "ResultPath": "$.x"}, "unknown field for a JSONPath Succeed state"),
+        (
+            {
+                "Type": "Task",
+                "Resource": INVOKE,
+                "TimeoutSeconds": 5,
+                "HeartbeatSeconds": 10,
+                "End": True,
+                "Parameters": {"FunctionName": "f"},
+            },
+            "must be smaller than TimeoutSeconds",
+        ),
+        ({"Type": "Pass", "Assign": {"states": 1}, "End": True}, "'states' is reserved"),
+        ({"Type": "Pass", "Assign": {"states.$": "$"}, "End": True}, "'states' is reserved"),
+        ({"Type": "Pass", "Assign": {"v" * 81: 1}, "End": True}, "is not a valid variable name"),
+        (
+            {
+                "Type": "Choice",
+                "Default": "A",
+                "Choices": [{"And": [{"Variable": "$.a", "IsPresent": True, "Assign": {"x": 1}}], "Next": "A"}],
+            },
+            "a nested rule has no 'Assign'",
+        ),
     ],
 )
 def test_a_jsonpath_state_aws_would_refuse_is_refused_at_load(sfn: Sfn, state: dict[str, Any], says: str) -> None:
@@ -350,3 +376,33 @@ def test_a_jsonpath_state_takes_no_jsonata_and_templates_are_objects(state: dict
 
     with pytest.raises(DefinitionError, match=re.escape(says)):
         parse_definition(json.dumps({"StartAt": "A", "States": {"A": state}}), "flow.asl.json")
+
+
+def test_items_path_naming_a_variable_not_assigned_on_this_path_fails_with_its_own_error(sfn: Sfn) -> None:
+    states = {
+        "Route": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.go", "BooleanEquals": True, "Next": "Each"}],
+            "Default": "Assign",
+        },
+        "Assign": {"Type": "Pass", "Assign": {"items": [1, 2]}, "Next": "Each"},
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$items",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+            "End": True,
+        },
+    }
+    assert run(sfn, states, {"go": False}).output == [1, 2]
+    skipped = run(sfn, states, {"go": True})
+    assert (skipped.status, skipped.error) == ("FAILED", "States.Runtime")
+    assert "items" in skipped.cause
+    assert "the local engine failed" not in skipped.cause
+
+
+def test_a_variable_named_in_any_script_is_read_by_a_path(sfn: Sfn) -> None:
+    states = {
+        "Set": {"Type": "Pass", "Assign": {"ñame": 5, "größe.$": "$.size"}, "Next": "Read"},
+        "Read": {"Type": "Pass", "Parameters": {"v.$": "$ñame", "s.$": "$größe"}, "End": True},
+    }
+    assert run(sfn, states, {"size": "L"}).output == {"v": 5, "s": "L"}

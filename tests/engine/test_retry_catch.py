@@ -37,6 +37,13 @@ def test_a_retry_waits_longer_each_time_up_to_its_cap_and_jitter_stays_below_it(
     assert all(0 <= retry_delay(jittered, 1, RNG) <= 10 for _ in range(50))
 
 
+def test_a_backoff_past_any_float_waits_its_cap_or_a_year() -> None:
+    capped = Retrier(("X",), interval_seconds=1, max_attempts=99_999_999, backoff_rate=2.0, max_delay_seconds=1)
+    assert retry_delay(capped, 1_100, RNG) == 1  # 2.0 ** 1099 is past a float: the cap still applies
+    uncapped = Retrier(("X",), interval_seconds=1, max_attempts=3, backoff_rate=1e300, full_jitter=True)
+    assert 0 <= retry_delay(uncapped, 3, RNG) <= 365 * 24 * 3600
+
+
 def test_the_first_matching_retrier_until_its_attempts_run_out_then_the_first_matching_catcher() -> None:
     retriers = (Retrier(("A",), max_attempts=2), Retrier(("States.ALL",), max_attempts=1))
     catchers = (Catcher(("B",), "OnB", None, None), Catcher(("States.ALL",), "Any", None, None))

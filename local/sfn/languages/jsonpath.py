@@ -54,6 +54,8 @@ class JsonPath:
             try:
                 items = fields.items_path.find(scoped(selected))
             except StatesError:
+                if not fields.items_path.steps:  # a variable (or $$) that is not there: its own error
+                    raise
                 step_name = fields.items_path.steps[-1]
                 raise StatesError(
                     "States.ReferencePathConflict", f'Unable to apply step "{step_name}" to input {dumps(selected)}'
@@ -105,7 +107,7 @@ class JsonPath:
             raise StatesError(
                 "States.Runtime",
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                f"format string: {fields.timestamp_path.text} == {value}",
+                f"format string: {fields.timestamp_path.text} == {dumps(value)}",
             )
         return moment.timestamp()
 
@@ -191,11 +193,12 @@ def _seconds_path(step: Step, path: Any) -> int:
     number = isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < MAX_PATH_NUMBER
     if not number or value != int(value):
         raise StatesError(
-            "States.Runtime", f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {value}"
+            "States.Runtime",
+            f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {dumps(value)}",
         )
     if value < 0:
         raise StatesError(
-            "States.Runtime", f"The SecondsPath parameter references a negative value: {path.text} == {value}"
+            "States.Runtime", f"The SecondsPath parameter references a negative value: {path.text} == {dumps(value)}"
         )
     return int(value)
 
