@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from local.sfn import jsonpath_states
 from local.sfn.expressions import DefinitionError, Expression, Template
 from local.sfn.jsonpath_states import MAX_VARIABLE_NAME, JsonPathCatcher, JsonPathFields
+from local.sfn.paths import variables_read
 from local.sfn.rules import timestamp as parse_timestamp
 from local.sfn.store import loads
 
@@ -342,11 +343,14 @@ def _parse_jsonpath_state(
     for key in body:
         if key in UNSUPPORTED_FIELDS:
             raise _Refusal(key, f"not supported by the local engine: {UNSUPPORTED_FIELDS[key]}")
-    try:
-        fields = jsonpath_states.compile_fields(body, state_type)
-    except DefinitionError as error:
-        field_name, _, message = str(error).partition(": ")
-        raise _Refusal(field_name.removeprefix("field '").rstrip("'") or None, message) from None
+    with variables_read() as reads:
+        try:
+            fields = jsonpath_states.compile_fields(body, state_type)
+        except DefinitionError as error:
+            field_name, _, message = str(error).partition(": ")
+            raise _Refusal(field_name.removeprefix("field '").rstrip("'") or None, message) from None
+        catchers = _catchers(body.get("Catch", []), jsonpath=True)
+    fields = replace(fields, reads=frozenset(reads))
     has_next, has_end = "Next" in body, body.get("End") is True
     if "End" in body and body["End"] is not True:
         raise _Refusal("End", "must be true when present")
@@ -386,7 +390,7 @@ def _parse_jsonpath_state(
         )
     if state_type in ("Task", "Parallel", "Map"):
         values["retry"] = _retriers(body.get("Retry", []))
-        values["catch"] = _catchers(body.get("Catch", []), jsonpath=True)
+        values["catch"] = catchers
     return STATE_TYPES[state_type](**values, jsonpath=fields)
 
 
@@ -738,5 +742,11 @@ def _check_variable_scopes(graph: Graph, source: str, outer: set[str]) -> None:
             "assigned inside a Parallel branch or Map iteration"
         )
     for state in graph.states.values():
+        unassigned = state.jsonpath.reads - own - outer if state.jsonpath else set()
+        if unassigned:
+            raise DefinitionError(
+                f"{source}: state '{state.name}' reads variable {', '.join(f'${n}' for n in sorted(unassigned))}, "
+                "which no state in its scope assigns"
+            )
         for inner in state.graphs():
             _check_variable_scopes(inner, source, outer | own)

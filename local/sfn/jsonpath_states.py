@@ -88,6 +88,7 @@ class JsonPathFields:
     tolerated_failure_percentage_path: ReferencePath | None = None
     error_path: Path | Call | None = None
     cause_path: Path | Call | None = None
+    reads: frozenset[str] = frozenset()  # the variables its paths read, catchers' included
 
 
 def compile_fields(body: dict[str, Any], state_type: str) -> JsonPathFields:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +30,20 @@ RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
 _VARIABLE = re.compile(r"^\$([^\W\d]\w*)")  # a Unicode identifier, as variable names are
 # one step of a definite path: .name (a backslash escapes a dot), ['name'], [n]
 _STEP = re.compile(r"\.((?:[^.\[\]\\*]|\\.)+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
+
+
+_variables_read: ContextVar[set[str] | None] = ContextVar("variables read", default=None)
+
+
+@contextmanager
+def variables_read() -> Iterator[set[str]]:
+    """The names of the variables every path compiled meanwhile reads (``$name…``)."""
+    names: set[str] = set()
+    token = _variables_read.set(names)
+    try:
+        yield names
+    finally:
+        _variables_read.reset(token)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,9 @@ class Path:
             raise DefinitionError(f"{where}: {json.dumps(text)} is not a JSONPath (it must start with '$')")
         self.text = text
         self.root, self.variable, rest = _split_root(text)
+        collecting = _variables_read.get()
+        if self.variable is not None and collecting is not None:
+            collecting.add(self.variable)
         self.steps = _steps(rest)
         self._query = None
         if self.steps is None:

@@ -333,6 +333,10 @@ def test_a_map_with_the_legacy_iterator_and_parameters_and_its_limits_by_path(sf
             "must be smaller than TimeoutSeconds",
         ),
         ({"Type": "Pass", "Assign": {"states": 1}, "End": True}, "'states' is reserved"),
+        (
+            {"Type": "Pass", "Parameters": {"v.$": "States.Format('{}', $never)"}, "End": True},
+            "reads variable $never, which no state in its scope assigns",
+        ),
         ({"Type": "Pass", "Assign": {"states.$": "$"}, "End": True}, "'states' is reserved"),
         ({"Type": "Pass", "Assign": {"v" * 81: 1}, "End": True}, "is not a valid variable name"),
         (
@@ -406,3 +410,25 @@ def test_a_variable_named_in_any_script_is_read_by_a_path(sfn: Sfn) -> None:
         "Read": {"Type": "Pass", "Parameters": {"v.$": "$ñame", "s.$": "$größe"}, "End": True},
     }
     assert run(sfn, states, {"size": "L"}).output == {"v": 5, "s": "L"}
+
+
+def test_a_variable_is_read_where_a_state_in_scope_assigns_it() -> None:
+    from local.sfn.asl import parse_definition
+    from local.sfn.expressions import DefinitionError
+
+    def load(states: dict[str, Any]) -> None:
+        parse_definition(json.dumps({"StartAt": next(iter(states)), "States": states}), "test")
+
+    inner = {"StartAt": "I", "States": {"I": {"Type": "Pass", "Assign": {"inner": 1}, "End": True}}}
+    reads_outer = {"StartAt": "I", "States": {"I": {"Type": "Pass", "Parameters": {"v.$": "$outer"}, "End": True}}}
+    caught = {"ErrorEquals": ["States.ALL"], "Assign": {"failure.$": "$.Error"}, "Next": "After"}
+    load({
+        "Set": {"Type": "Pass", "Assign": {"outer": 1}, "Next": "Each"},
+        "Each": {"Type": "Map", "ItemProcessor": reads_outer, "Catch": [caught], "Next": "After"},
+        "After": {"Type": "Pass", "Parameters": {"f.$": "$failure"}, "End": True},  # a catcher's variable
+    })  # fmt: skip
+    with pytest.raises(DefinitionError, match=re.escape("state 'After' reads variable $inner")):
+        load({
+            "Each": {"Type": "Map", "ItemProcessor": inner, "Next": "After"},
+            "After": {"Type": "Pass", "Parameters": {"v.$": "$inner"}, "End": True},  # an iteration's own
+        })  # fmt: skip
