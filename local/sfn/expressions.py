@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import random
 import re
 import threading
@@ -27,7 +28,15 @@ from local.sfn.errors import StatesError
 
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
-_STATES_FIELD = re.compile(r"^\$states((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$")  # $states.result.Payload
+# the commonest expressions, evaluated without the library when their values are plain: a reference
+# ($states.input.n, $count, $order.id) or one operation between references and numbers ($i + 1)
+_REFERENCE = r"\$[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
+_OPERAND = rf"(?:{_REFERENCE}|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+_SIMPLE = re.compile(rf"^\s*({_OPERAND})\s*(?:(<=|>=|!=|<|>|=|\+|-|\*|/)\s*({_OPERAND})\s*)?$")
+_OPERATIONS: dict[str, Callable[[float, float], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq, "!=": operator.ne,
+}  # fmt: skip
 MAX_EVALUATION_SECONDS = 1.0  # an expression defining functions: past this, it is stopped
 _evaluation_lock = threading.Lock()  # the JSONata library keeps per-instance state while evaluating
 
@@ -164,8 +173,7 @@ class Expression:
         # only a function it defines can make an expression run on (recursion): those are timed
         self._timed = any(getattr(node, "type", None) == "lambda" for node in _walk(self._compiled.ast))
         self._reads = frozenset(self.variables)
-        simple = _STATES_FIELD.match(text)
-        self._fields = tuple(simple.group(1)[1:].split(".")) if simple else None
+        self._simple = _simple(text)
 
     @property
     def variables(self) -> set[str]:
@@ -173,8 +181,8 @@ class Expression:
         return {node.value for node in _walk(self._compiled.ast) if getattr(node, "type", None) == "variable"}
 
     def evaluate(self, bindings: Bindings) -> Any:
-        if self._fields is not None:  # the commonest expressions, read without the library
-            found = _field_of(bindings.states, self._fields)
+        if self._simple is not None:
+            found = self._simple(bindings)
             if found is not _NOT_SIMPLE:
                 return to_json(found)  # as the library's result is: 2 for 2.0
         bound = bindings.as_jsonata(self._reads)
@@ -220,7 +228,7 @@ class _Deadline:
             raise JException("D1012", -1, int(self._seconds * 1000))
 
 
-def _field_of(value: Any, fields: tuple[str, ...]) -> Any:
+def _field_of(value: Any, fields: list[str]) -> Any:
     """``$states.a.b`` through objects only, to a value that is neither an array nor null: what
     JSONata gives then. Anything else (an array on the way or at the end, a missing field, null) is
     left to the library, which maps over arrays and says what is missing as it says it."""
@@ -229,6 +237,46 @@ def _field_of(value: Any, fields: tuple[str, ...]) -> Any:
             return _NOT_SIMPLE
         value = value[name]
     return _NOT_SIMPLE if value is None or isinstance(value, list) else value
+
+
+def _simple(text: str) -> Callable[[Bindings], Any] | None:
+    """The expression as a function of the bindings, if it is one of the simplest (``_SIMPLE``); it
+    gives ``_NOT_SIMPLE`` whenever its values are not plain (a missing variable, an array, a string in
+    arithmetic, a division by zero...), and the library evaluates it then, errors included."""
+    found = _SIMPLE.match(text)
+    if found is None:
+        return None
+    left, operation, right = found.groups()
+    read_left = _operand(left)
+    if operation is None:
+        return read_left
+    read_right, apply = _operand(right), _OPERATIONS[operation]
+
+    def evaluate(bindings: Bindings) -> Any:
+        a, b = read_left(bindings), read_right(bindings)
+        if not (_is_number(a) and _is_number(b)):
+            return _NOT_SIMPLE
+        try:
+            result = apply(float(a), float(b))  # JSONata's numbers are doubles
+        except ZeroDivisionError:
+            return _NOT_SIMPLE
+        return result if isinstance(result, bool) or math.isfinite(result) else _NOT_SIMPLE
+
+    return evaluate
+
+
+def _operand(text: str) -> Callable[[Bindings], Any]:
+    if not text.startswith("$"):
+        number = float(text) if any(mark in text for mark in ".eE") else int(text)
+        return lambda bindings: number
+    name, *fields = text[1:].split(".")
+    if name == "states":
+        return lambda bindings: _field_of(bindings.states, fields)
+    return lambda bindings: _field_of(bindings.variables, [name, *fields])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class QueryEvaluationFailed(StatesError):

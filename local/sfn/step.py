@@ -46,9 +46,7 @@ class Step:
 
     @property
     def language(self) -> QueryLanguage:
-        from local.sfn.languages import language_of  # the languages work on steps: imported once both exist
-
-        return language_of(self.state)
+        return languages.language_of(self.state)
 
     def now(self) -> float:
         return self.engine.clock.now()
@@ -140,3 +138,6 @@ class Step:
             f"An error occurred while executing the state '{self.state.name}' (entered at the event id "
             f"#{self.run.entered_event_id}). {detail}"
         )
+
+
+from local.sfn import languages  # noqa: E402 - the languages work on steps: imported once Step exists

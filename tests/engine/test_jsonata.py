@@ -6,7 +6,11 @@ Expected results from https://docs.aws.amazon.com/step-functions/latest/dg/trans
 
 import hashlib
 import re
+from typing import Any
 
+import pytest
+
+from local.sfn.expressions import Bindings, Expression, QueryEvaluationFailed
 from tests.engine.conftest import Sfn
 
 
@@ -175,3 +179,24 @@ def test_a_states_field_reads_as_the_library_reads_it_whatever_it_holds(sfn: Sfn
     }
     missing = sfn.run(_pass({"x": "{% $states.input.absent %}"}), {"a": 1})
     assert (missing.status, missing.error) == ("FAILED", "States.QueryEvaluationError")
+
+
+def _outcome(expression: Expression, bindings: Bindings) -> tuple[str, Any]:
+    try:
+        return "value", expression.evaluate(bindings)
+    except QueryEvaluationFailed as failure:
+        return "failed", failure.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["$i < 100", "$i + 1", "$i - 0.5", "$i * 3", "$i / 4", "$i / 0", "$i = 2", "$i != 2", "$i >= 2", "$i > -1",
+     "$states.input.n + 1", "$o.a <= 3", "$i", "$o.a", "$states.input", "$states.input.n", "-1", "1e3", "$i * 1e308"],
+)  # fmt: skip
+def test_the_simplest_expressions_read_without_the_library_give_what_the_library_gives(text: str) -> None:
+    assert Expression(text, "Output")._simple is not None  # read without the library when values are plain
+    for value in (0, 2, 2.5, -7, 10**20, 2**53 + 1, "2", "", True, None, [1, 2], {"a": 3}):
+        bindings = Bindings({"input": {"n": value}}, {"i": value, "o": {"a": value}})
+        library = Expression(text, "Output")
+        library._simple = None  # the library alone, as for any other expression
+        assert _outcome(Expression(text, "Output"), bindings) == _outcome(library, bindings), (text, value)
