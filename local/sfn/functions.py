@@ -19,6 +19,8 @@ from local.lambda_context import ACCOUNT, REGION, LambdaContext
 from local.sfn.errors import StatesError
 
 MAX_PAYLOAD_BYTES = 262_144  # Step Functions' quota on a state's input, output and a task's result
+QUICK_SECONDS = 0.002
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def function_arn(name: str) -> str:
@@ -43,6 +45,12 @@ class LocalFunction:
     memory_mb: int = 256
     _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
     _import_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    last_duration: float | None = field(default=None, repr=False)  # seconds its last invocation took
+
+    @property
+    def quick(self) -> bool:
+        """It answered within ``QUICK_SECONDS`` last time: not worth a thread of its own."""
+        return self.last_duration is not None and self.last_duration < QUICK_SECONDS
 
     @property
     def arn(self) -> str:
@@ -73,6 +81,7 @@ class InvokeResult:
     response: dict[str, Any] | None  # the Invoke API response, Payload parsed
     failure: StatesError | None
     duration: float
+    response_text: str | None = None  # the response as compact JSON, as the history shows it
 
 
 class FunctionRegistry:
@@ -90,6 +99,13 @@ class FunctionRegistry:
 
 
 def invoke(invocation: Invocation) -> InvokeResult:
+    result = _invoke(invocation)
+    if invocation.function is not None:
+        invocation.function.last_duration = result.duration
+    return result
+
+
+def _invoke(invocation: Invocation) -> InvokeResult:
     started = time.perf_counter()
     function = invocation.function
     if function is None:
@@ -106,7 +122,7 @@ def invoke(invocation: Invocation) -> InvokeResult:
     except Exception as error:  # the function's own failure: the task fails with its type as the error
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     try:
-        text = json.dumps(returned)
+        text = _COMPACT.encode(returned)
     except (TypeError, ValueError) as error:
         failure = StatesError(
             "Runtime.MarshalError",
@@ -120,7 +136,8 @@ def invoke(invocation: Invocation) -> InvokeResult:
             "maximum number of bytes service limit.",
         )
         return InvokeResult(None, failure, time.perf_counter() - started)
-    return InvokeResult(_response(json.loads(text), invocation.request_id), None, time.perf_counter() - started)
+    response = _response(json.loads(text), invocation.request_id)
+    return InvokeResult(response, None, time.perf_counter() - started, _response_text(text, invocation.request_id))
 
 
 def _response(payload: Any, request_id: str) -> dict[str, Any]:
@@ -140,6 +157,19 @@ def _response(payload: Any, request_id: str) -> dict[str, Any]:
         "SdkResponseMetadata": {"RequestId": request_id},
         "StatusCode": 200,
     }
+
+
+def _response_text(payload: str, request_id: str) -> str:
+    """``_response`` as compact JSON, written around the payload's text rather than encoded again."""
+    headers = f'"Content-Type":"application/json","X-Amz-Executed-Version":"$LATEST","x-amzn-RequestId":"{request_id}"'
+    listed = (
+        f'"Content-Type":["application/json"],"X-Amz-Executed-Version":["$LATEST"],"x-amzn-RequestId":["{request_id}"]'
+    )
+    return (
+        f'{{"ExecutedVersion":"$LATEST","Payload":{payload},"SdkHttpMetadata":{{"AllHttpHeaders":{{{listed}}},'
+        f'"HttpHeaders":{{{headers}}},"HttpStatusCode":200}},"SdkResponseMetadata":{{"RequestId":"{request_id}"}},'
+        '"StatusCode":200}'
+    )
 
 
 def _cause(message: str, error_type: str, request_id: str, stack: list[str]) -> str:

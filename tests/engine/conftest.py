@@ -27,6 +27,8 @@ FUNCTIONS = {
     "echo": ("tests.engine.handlers.echo", 30),
     "add-one": ("tests.engine.handlers.add_one", 30),
     "trivial": ("tests.engine.handlers.trivial", 30),
+    "where": ("tests.engine.handlers.where", 30),
+    "pause": ("tests.engine.handlers.pause", 30),
     "flaky": ("tests.engine.handlers.flaky", 30),
     "flaky-item": ("tests.engine.handlers.flaky_item", 30),
     "reject": ("tests.engine.handlers.reject", 30),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 # Switches tests flip: ``flaky`` fails while ``flaky_fails``; ``slow`` runs until ``gate`` opens.
@@ -28,6 +29,20 @@ def add_one(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def trivial(event: Any, context: Any) -> dict[str, bool]:
+    return {"ok": True}
+
+
+def where(event: Any, context: Any) -> dict[str, Any]:
+    """Answers at once with the thread it ran in and when."""
+    SWITCHES["calls"].append(("where", (threading.get_ident(), time.monotonic(), time.monotonic())))
+    return {"ok": True}
+
+
+def pause(event: Any, context: Any) -> dict[str, Any]:
+    """Takes 20 ms, as a function waiting on a database does: the span is recorded."""
+    started = time.monotonic()
+    time.sleep(0.02)
+    SWITCHES["calls"].append(("pause", (threading.get_ident(), started, time.monotonic())))
     return {"ok": True}
 
 

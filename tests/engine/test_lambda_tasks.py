@@ -5,6 +5,9 @@ Page: https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html.
 
 import json
 
+import pytest
+
+from local.sfn import functions
 from tests.engine import handlers
 from tests.engine.conftest import INVOKE, Sfn, task
 
@@ -18,6 +21,8 @@ def test_the_result_is_the_invoke_response_with_the_payload_parsed(sfn: Sfn) -> 
     assert response["ExecutedVersion"] == "$LATEST"
     assert response["SdkHttpMetadata"]["HttpStatusCode"] == 200
     assert response["SdkResponseMetadata"]["RequestId"]
+    succeeded = result.details(result.events("TaskSucceeded")[0])
+    assert succeeded["output"] == json.dumps(response, separators=(",", ":"), ensure_ascii=False)  # compact, as AWS
     scheduled = result.details(result.events("TaskScheduled")[0])
     assert (scheduled["resourceType"], scheduled["resource"], scheduled["region"]) == ("lambda", "invoke", "us-east-1")
     assert json.loads(scheduled["parameters"])["Payload"] == {"a": 1}
@@ -102,3 +107,27 @@ def test_function_name_may_be_a_name_an_alias_or_an_arn(sfn: Sfn) -> None:
             }
         }
         assert sfn.run(states).output == {"value": 2}, reference
+
+
+def _map_of(function: str, items: int, **fields: object) -> dict:
+    iteration = {"StartAt": "Call", "States": {"Call": task(function)}}
+    return {"Each": {"Type": "Map", "Items": list(range(items)), "ItemProcessor": iteration, "End": True, **fields}}
+
+
+def test_a_quick_function_is_called_in_the_thread_that_reached_it_a_slow_one_in_threads_of_its_own(
+    sfn: Sfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handlers.SWITCHES["calls"].clear()
+    threshold = functions.QUICK_SECONDS
+    monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)  # however busy the machine, "where" counts as quick
+    assert sfn.run({"Warm": task("where")}).status == "SUCCEEDED"  # now known to answer at once
+    assert sfn.run(_map_of("where", 12)).status == "SUCCEEDED"
+    threads = {thread for name, (thread, _, _) in handlers.SWITCHES["calls"][1:] if name == "where"}
+    assert len(threads) == 1  # twelve calls, no thread hand-over
+    # a function that takes its time (20 ms, ten times the threshold) runs beside the others, as Lambda runs them
+    monkeypatch.setattr(functions, "QUICK_SECONDS", threshold)
+    assert sfn.run({"Warm": task("pause")}).status == "SUCCEEDED"
+    assert sfn.run(_map_of("pause", 6, MaxConcurrency=3)).status == "SUCCEEDED"
+    spans = sorted((start, end) for name, (_, start, end) in handlers.SWITCHES["calls"][-6:] if name == "pause")
+    overlapping = max(sum(1 for start, end in spans if start <= moment < end) for moment, _ in spans)
+    assert overlapping == 3

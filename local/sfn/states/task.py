@@ -84,7 +84,7 @@ def returned(step: Step, result: InvokeResult) -> None:
         step.execution.close_token(run)
         fail(step, StateFailure(result.failure.error, result.failure.cause, previous))
         return
-    details = {**resource_details(step), "output": dumps(result.response), "outputDetails": {"truncated": False}}
+    details = {**resource_details(step), "output": result.response_text, "outputDetails": {"truncated": False}}
     if run.phase == SUBMITTING:
         step.emit("TaskSubmitted", "taskSubmittedEventDetails", details)
         # the function returned: from now on only the state's TimeoutSeconds (and heartbeats) apply
