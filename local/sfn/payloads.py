@@ -40,9 +40,9 @@ class _Dynamic:
     def __init__(self, field: str, value: Any, where: str) -> None:
         self.field = field
         if isinstance(value, str) and value.startswith("$"):
-            self.expression: Path | Call = Path(value, f"{where}.{field}")
+            self.expression: Path | Call = Path(value, _within(where, f".{field}"))
         elif isinstance(value, str) and is_call(value):
-            self.expression = compile_call(value, f"{where}.{field}")
+            self.expression = compile_call(value, _within(where, f".{field}"))
         else:
             raise DefinitionError(
                 f"{where}: The value for the field '{field}' must be a valid JSONPath or a valid intrinsic "
@@ -66,9 +66,14 @@ class _Dynamic:
             ) from None
 
 
+def _within(where: str, step: str) -> str:
+    """A place inside a field: ``field 'Parameters'`` and ``.x.$`` give ``field 'Parameters.x.$'``."""
+    return f"{where[:-1]}{step}'" if where.endswith("'") else f"{where}{step}"
+
+
 def _compile(template: Any, where: str) -> Any:
     if isinstance(template, list):
-        return [_compile(item, f"{where}[{index}]") for index, item in enumerate(template)]
+        return [_compile(item, _within(where, f"[{index}]")) for index, item in enumerate(template)]
     if not isinstance(template, dict):
         return template
     compiled: dict[str, Any] = {}
@@ -76,7 +81,9 @@ def _compile(template: Any, where: str) -> Any:
         name = key[:-2] if key.endswith(".$") else key
         if name in compiled:
             raise DefinitionError(f"{where}: the field '{name}' is given twice (with and without '.$')")
-        compiled[name] = _Dynamic(key, value, where) if key.endswith(".$") else _compile(value, f"{where}.{key}")
+        compiled[name] = (
+            _Dynamic(key, value, where) if key.endswith(".$") else _compile(value, _within(where, f".{key}"))
+        )
     return compiled
 
 

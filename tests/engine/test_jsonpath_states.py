@@ -333,6 +333,7 @@ def test_a_map_with_the_legacy_iterator_and_parameters_and_its_limits_by_path(sf
             "must be smaller than TimeoutSeconds",
         ),
         ({"Type": "Pass", "Assign": {"states": 1}, "End": True}, "'states' is reserved"),
+        ({"Type": "Pass", "Parameters": {"a": [{"x.$": "States.Nope()"}]}, "End": True}, "field 'Parameters.a[0].x.$'"),
         (
             {"Type": "Pass", "Parameters": {"v.$": "States.Format('{}', $never)"}, "End": True},
             "reads variable $never, which no state in its scope assigns",
