@@ -14,10 +14,13 @@ import json
 import random
 import sys
 import threading
+import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from local.lambda_context import ACCOUNT, REGION
@@ -56,6 +59,17 @@ REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # §17
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
 
 Invocations = list[tuple[Run, Invocation]]
+STALLED = 0.05  # seconds: a call made in turn that takes longer no longer holds up the calls after it
+
+
+@dataclass(eq=False)
+class _Turn:
+    """Calls made one after the other in one thread: those still waiting, and since when the current
+    one runs (None between calls)."""
+
+    execution: Execution
+    waiting: deque[tuple[Run, Invocation]]
+    since: float | None = None
 
 
 def state_machine_arn(name: str) -> str:
@@ -88,6 +102,10 @@ class Engine:
         self._timers = Timers(self.clock, self._lock, self._timers_due)
         self._outstanding = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfn-worker")
+        # timers fire in threads of their own: functions that hang in every worker never hold up a timeout
+        self._timer_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sfn-timer")
+        self._turns: set[_Turn] = set()
+        self._turn_wakeup = threading.Condition(self._lock)  # the watchdog sleeps on it
         self._closed = False  # after shutdown nothing more is written, as after the process ends
         self.clock.on_change(self._wake_timers)
 
@@ -96,13 +114,16 @@ class Engine:
     def start(self) -> None:
         """Resume what was running before, then serve timers."""
         self._timers.start()
+        threading.Thread(target=self._watch_turns, name="sfn-turns", daemon=True).start()
         self._recover()
 
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
             self._timers.stop()
+            self._turn_wakeup.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._timer_pool.shutdown(wait=False, cancel_futures=True)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no work is queued or running and no timer is due (tests, benchmarks)."""
@@ -339,8 +360,9 @@ class Engine:
         """Make invocations, outside the execution's lock, then hand their answers over together.
 
         A function that answered quickly last time (``LocalFunction.quick``) is called in this
-        thread, one after the other: a thread of its own would cost more than the call. Others go to
-        the pool, each in a thread of its own, except one that this thread makes when all are slow."""
+        thread, in turn with the other quick ones: a thread of its own would cost more than the call.
+        Others go to the pool, each in a thread of its own, except one that this thread makes when
+        all are slow."""
         try:
             while invocations:
                 quick: Invocations = []
@@ -350,10 +372,64 @@ class Engine:
                 if not quick:
                     quick, slow = slow[:1], slow[1:]
                 self._submit_invocations(execution, slow)
-                invocations = self._deliver(execution, [(run, call, invoke(call)) for run, call in quick])
+                invocations = self._call_in_turn(execution, quick)
         except Exception as error:  # an engine bug must fail the execution visibly, never hang it
             with execution.lock:
                 self._engine_failed(execution, error)
+
+    def _call_in_turn(self, execution: Execution, calls: Invocations) -> Invocations:
+        """Make ``calls`` one after the other, their answers put in the inbox, then take them in. Should
+        one call stall, the watchdog (``_watch_turns``) hands the calls after it to the pool and has the
+        answers before it taken in: a function that hangs holds up no other."""
+        turn = _Turn(execution, deque(calls))
+        with self._lock:
+            self._turns.add(turn)
+            self._turn_wakeup.notify()
+        try:
+            while True:
+                try:
+                    run, call = turn.waiting.popleft()
+                except IndexError:
+                    break
+                if execution.status != RUNNING or run.status != RUNNING or run.attempt != call.attempt:
+                    continue  # stopped, timed out or answered meanwhile: not called at all
+                turn.since = time.monotonic()
+                answer = (run, call, invoke(call))
+                turn.since = None
+                with execution.inbox_lock:
+                    execution.inbox.append(answer)
+        finally:
+            with self._lock:
+                self._turns.discard(turn)
+        return self._deliver(execution, [])
+
+    def _watch_turns(self) -> None:
+        """Every few milliseconds while calls are made in turn, rescue those behind a stalled call."""
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                if not self._turns:
+                    self._turn_wakeup.wait()
+                    continue
+                now = time.monotonic()
+                stalled = [each for each in self._turns if each.since is not None and now - each.since > STALLED]
+                for turn in stalled:
+                    self._turns.discard(turn)
+            for turn in stalled:
+                rest = []
+                while turn.waiting:
+                    try:
+                        rest.append(turn.waiting.popleft())
+                    except IndexError:
+                        break
+                self._submit_invocations(turn.execution, rest)
+                self._submit(self._take_in, turn.execution)
+            time.sleep(STALLED / 5)
+
+    def _take_in(self, execution: Execution) -> None:
+        """Take in the answers waiting in the inbox, then make the invocations they lead to."""
+        self._invoke(execution, self._deliver(execution, []))
 
     def _deliver(self, execution: Execution, answers: list[tuple[Run, Invocation, InvokeResult]]) -> Invocations:
         """Hand functions' answers to the execution. Answers that arrive together share one commit:
@@ -373,12 +449,14 @@ class Engine:
                     for answer in answers:
                         self._invocation_returned(execution, *answer)
                     invocations += self._commit(execution)
-                with execution.inbox_lock:
+                with execution.inbox_lock:  # an answer comes in before this, or finds no delivery
                     if not execution.inbox:
+                        execution.delivering = False
                         return invocations
-        finally:
+        except BaseException:
             with execution.inbox_lock:
                 execution.delivering = False
+            raise
 
     def _submit_invocations(self, execution: Execution, invocations: Invocations) -> None:
         for run, invocation in invocations:
@@ -487,7 +565,7 @@ class Engine:
         """Called with the lock held: each timer is outstanding work from now until it has fired."""
         self._outstanding += len(timers)
         for timer in timers:
-            self._pool.submit(self._job, self._fire, (timer,))
+            self._timer_pool.submit(self._job, self._fire, (timer,))
 
     def _fire(self, timer: Timer) -> None:
         execution = self._active.get(timer.arn)
@@ -522,7 +600,7 @@ class Engine:
                 task.timed_out(step, heartbeat=timer.kind == "heartbeat")
             execution.ready.append(run)
             invocations = self._commit(execution)
-        self._invoke(execution, invocations)
+        self._submit_invocations(execution, invocations)  # the timer's thread never runs a function
 
     @staticmethod
     def _timer_applies(timer: Timer, run: Run, now: float) -> bool:

@@ -32,12 +32,15 @@ _EXPRESSION = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
 # ($states.input.n, $count, $order.id) or one operation between references and numbers ($i + 1)
 _REFERENCE = r"\$[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _OPERAND = rf"(?:{_REFERENCE}|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-_SIMPLE = re.compile(rf"^\s*({_OPERAND})\s*(?:(<=|>=|!=|<|>|=|\+|-|\*|/)\s*({_OPERAND})\s*)?$")
+_SIMPLE = re.compile(
+    rf"^[ \t\r\n]*({_OPERAND})[ \t\r\n]*(?:(<=|>=|!=|<|>|=|\+|-|\*|/)[ \t\r\n]*({_OPERAND})[ \t\r\n]*)?$"
+)
 _OPERATIONS: dict[str, Callable[[float, float], Any]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq, "!=": operator.ne,
 }  # fmt: skip
-MAX_EVALUATION_SECONDS = 1.0  # an expression defining functions: past this, it is stopped
+MAX_EVALUATION_SECONDS = 1.0  # an expression still running after this is stopped
+MAX_RANGE = 10_000_000  # $range gives at most as many values as JSONata's own range operator (..)
 _evaluation_lock = threading.Lock()  # the JSONata library keeps per-instance state while evaluating
 
 
@@ -65,7 +68,10 @@ def _partition(array: list[Any], size: float) -> list[list[Any]]:
 def _range(start: float, end: float, step: float) -> Any:
     if not all(_is_whole(value) for value in (start, end, step)) or step == 0:
         raise ValueError("$range(start, end, step) needs integers and a non-zero step")
-    values = list(range(int(start), int(end) + (1 if step > 0 else -1), int(step)))
+    values = range(int(start), int(end) + (1 if step > 0 else -1), int(step))
+    if len(values) > MAX_RANGE:
+        raise ValueError(f"$range would give {len(values)} values, more than {MAX_RANGE}")
+    values = list(values)
     return values[0] if len(values) == 1 else values  # a singleton sequence is its value, as in JSONata
 
 
@@ -170,8 +176,6 @@ class Expression:
         for name, function in AWS_FUNCTIONS.items():
             self._compiled.register_lambda(name, function)
         _refuse_unsupported(self._compiled.ast, field)
-        # only a function it defines can make an expression run on (recursion): those are timed
-        self._timed = any(getattr(node, "type", None) == "lambda" for node in _walk(self._compiled.ast))
         self._reads = frozenset(self.variables)
         self._simple = _simple(text)
 
@@ -186,10 +190,9 @@ class Expression:
             if found is not _NOT_SIMPLE:
                 return to_json(found)  # as the library's result is: 2 for 2.0
         bound = bindings.as_jsonata(self._reads)
-        if self._timed:
-            bound.update(_Deadline(MAX_EVALUATION_SECONDS).callbacks())
         try:
             with _evaluation_lock:
+                bound.update(_Deadline(MAX_EVALUATION_SECONDS).callbacks())  # from now: waiting is not running
                 raw = self._compiled.evaluate(None, bound)
         except JException as error:
             raise self._failure(f"threw an error during evaluation. {error.error}: {error}") from error
@@ -256,11 +259,17 @@ def _simple(text: str) -> Callable[[Bindings], Any] | None:
         a, b = read_left(bindings), read_right(bindings)
         if not (_is_number(a) and _is_number(b)):
             return _NOT_SIMPLE
-        try:
-            result = apply(float(a), float(b))  # JSONata's numbers are doubles
-        except ZeroDivisionError:
-            return _NOT_SIMPLE
-        return result if isinstance(result, bool) or math.isfinite(result) else _NOT_SIMPLE
+        if operation in "+-*/":  # as the library computes: in doubles, a whole result as an integer
+            try:
+                result = apply(float(a), float(b))
+            except ZeroDivisionError:
+                return _NOT_SIMPLE
+            if not math.isfinite(result):
+                return _NOT_SIMPLE
+            return int(result) if result.is_integer() else result
+        if operation in ("=", "!=") or type(a) is not type(b):
+            a, b = float(a), float(b)  # the library's equality, and its order between int and float: doubles
+        return apply(a, b)
 
     return evaluate
 

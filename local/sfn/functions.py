@@ -121,6 +121,8 @@ def _invoke(invocation: Invocation) -> InvokeResult:
         returned = function.handler()(event, context)
     except Exception as error:  # the function's own failure: the task fails with its type as the error
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
+    except SystemExit as exit_:  # sys.exit() in a handler ends Lambda's runtime process
+        return InvokeResult(None, _exited(exit_, invocation.request_id), time.perf_counter() - started)
     try:
         text = _COMPACT.encode(returned)
     except (TypeError, ValueError) as error:
@@ -181,6 +183,12 @@ def _function_error(error: Exception, request_id: str) -> StatesError:
     error_type = type(error).__name__
     stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])  # without our own frame
     return StatesError(error_type, _cause(str(error), error_type, request_id, stack))
+
+
+def _exited(exit_: SystemExit, request_id: str) -> StatesError:
+    status = exit_.code if isinstance(exit_.code, int) else 1
+    message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {status}"
+    return StatesError("Runtime.ExitError", json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}))
 
 
 def timed_out(function: LocalFunction, request_id: str) -> StatesError:

@@ -29,6 +29,8 @@ FUNCTIONS = {
     "trivial": ("tests.engine.handlers.trivial", 30),
     "where": ("tests.engine.handlers.where", 30),
     "pause": ("tests.engine.handlers.pause", 30),
+    "hold-one": ("tests.engine.handlers.hold_one", 60),
+    "exits": ("tests.engine.handlers.exits", 30),
     "flaky": ("tests.engine.handlers.flaky", 30),
     "flaky-item": ("tests.engine.handlers.flaky_item", 30),
     "reject": ("tests.engine.handlers.reject", 30),
@@ -130,12 +132,12 @@ class Sfn:
         return Result(arn, described["status"], output, described.get("error"), described.get("cause"), history)
 
 
-def make_sfn(state_dir: Path, clock: ManualClock | None = None) -> Sfn:
+def make_sfn(state_dir: Path, clock: ManualClock | None = None, workers: int = 48) -> Sfn:
     registry = FunctionRegistry()
     for name, (handler, timeout) in FUNCTIONS.items():
         registry.register(LocalFunction(name, handler, timeout_seconds=timeout, memory_mb=512))
     clock = clock or ManualClock()
-    engine = Engine(Store(state_dir / "sfn.db"), registry, clock=clock, rng=random.Random(7))
+    engine = Engine(Store(state_dir / "sfn.db"), registry, clock=clock, workers=workers, rng=random.Random(7))
     service = StepFunctionsService(engine)
     engine.start()
     return Sfn(service, engine, clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
@@ -44,6 +45,20 @@ def pause(event: Any, context: Any) -> dict[str, Any]:
     time.sleep(0.02)
     SWITCHES["calls"].append(("pause", (threading.get_ident(), started, time.monotonic())))
     return {"ok": True}
+
+
+def hold_one(event: Any, context: Any) -> Any:
+    """Answers at once, except for the item ``SWITCHES["hold"]`` names: that one waits for the gate."""
+    if event == SWITCHES.get("hold"):
+        SWITCHES["gate"].wait(30)
+    return event
+
+
+def exits(event: Any, context: Any) -> Any:
+    """Calls sys.exit for the item ``SWITCHES["exit"]`` names, answers the others."""
+    if event == SWITCHES.get("exit"):
+        sys.exit(3)
+    return event
 
 
 def flaky(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,6 +5,9 @@ its branches succeeded is redriven, not left waiting; numbers JSON cannot hold a
 from __future__ import annotations
 
 import json
+import threading
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -107,3 +110,39 @@ def test_the_in_process_client_never_retries_what_the_engine_answered() -> None:
 
     with local_stepfunctions() as sfn:
         assert sfn.client.meta.config.retries["total_max_attempts"] == 1
+
+
+class _HookedLock:
+    """A lock that runs ``hook`` once, right after its ``nth`` release."""
+
+    def __init__(self, nth: int, hook: Any) -> None:
+        self._lock, self._releases, self._nth, self._hook = threading.Lock(), 0, nth, hook
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+        self._releases += 1
+        if self._releases == self._nth:
+            self._hook()
+
+
+def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a delivery that has taken in its answer and found the inbox empty
+    taken: list[str] = []
+    monkeypatch.setattr(sfn.engine, "_invocation_returned", lambda execution, run, call, result: taken.append(run))
+    monkeypatch.setattr(sfn.engine, "_commit", lambda execution: [])
+    execution = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)
+
+    def another_answer() -> None:  # when the delivering thread lets go of the inbox for the last time
+        late = threading.Thread(target=sfn.engine._deliver, args=(execution, [("late", None, None)]))
+        late.start()
+        late.join(5)
+
+    # enter (1), take the answers (2), find the inbox empty (3): the late answer comes just then
+    execution.inbox_lock = _HookedLock(3, another_answer)
+    sfn.engine._deliver(execution, [("first", None, None)])
+    # Then both answers are taken in, and none is left waiting
+    assert taken == ["first", "late"]
+    assert (execution.inbox, execution.delivering) == ([], False)

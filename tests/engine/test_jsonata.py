@@ -67,14 +67,19 @@ def test_a_type_error_names_the_jsonata_error_code(sfn: Sfn) -> None:
     )
 
 
-def test_an_expression_that_never_ends_is_stopped_and_holds_nothing_else_up(sfn: Sfn) -> None:
-    # Given an execution whose Output recurses for ever, and another one beside it
-    endless = sfn.start(sfn.machine(_pass("{% ( $f := function($x) { $f($x + 1) }; $f(0) ) %}")), {})
-    ordinary = sfn.start(sfn.machine(_pass("{% 1 + 1 %}")), {})
-    # Then the endless one fails with the library's timeout, and the other one ends as usual
-    assert sfn.engine.wait_for(endless, timeout=10) == "FAILED"
+@pytest.mark.parametrize(
+    "endless", ["( $f := function($x) { $f($x + 1) }; $f(0) )", "$sum([1..3000].($sum([1..3000])))"]
+)
+def test_an_expression_that_runs_on_is_stopped_and_holds_nothing_else_up(sfn: Sfn, endless: str) -> None:
+    # Given an execution whose Output recurses for ever (or nearly), and another one beside it
+    stopped = sfn.start(sfn.machine(_pass(f"{{% {endless} %}}")), {})
+    ordinary = sfn.start(sfn.machine(_pass("{% $map([1, 2, 3], function($v) { $v * 2 }) %}")), {})
+    # Then the first one fails with the library's timeout, and the other one ends as usual: the time it
+    # waited for its turn does not count against it
+    assert sfn.engine.wait_for(stopped, timeout=10) == "FAILED"
     assert sfn.engine.wait_for(ordinary, timeout=10) == "SUCCEEDED"
-    failed = sfn.result(endless)
+    assert sfn.result(ordinary).output == [2, 4, 6]
+    failed = sfn.result(stopped)
     assert failed.error == "States.QueryEvaluationError"
     assert "D1012: Evaluation timeout after 1000 milliseconds" in failed.cause
     # while a recursion that ends is no trouble
@@ -191,12 +196,21 @@ def _outcome(expression: Expression, bindings: Bindings) -> tuple[str, Any]:
 @pytest.mark.parametrize(
     "text",
     ["$i < 100", "$i + 1", "$i - 0.5", "$i * 3", "$i / 4", "$i / 0", "$i = 2", "$i != 2", "$i >= 2", "$i > -1",
-     "$states.input.n + 1", "$o.a <= 3", "$i", "$o.a", "$states.input", "$states.input.n", "-1", "1e3", "$i * 1e308"],
+     "$states.input.n + 1", "$o.a <= 3", "$i", "$o.a", "$states.input", "$states.input.n", "-1", "1e3", "$i * 1e308",
+     "$i < $j", "$i = $j", "$i + 0", "$i * 1", "$i - $j", " $i\t<=\n$j "],
 )  # fmt: skip
 def test_the_simplest_expressions_read_without_the_library_give_what_the_library_gives(text: str) -> None:
     assert Expression(text, "Output")._simple is not None  # read without the library when values are plain
-    for value in (0, 2, 2.5, -7, 10**20, 2**53 + 1, "2", "", True, None, [1, 2], {"a": 3}):
-        bindings = Bindings({"input": {"n": value}}, {"i": value, "o": {"a": value}})
+    values = (0, 2, 2.5, -7, -0.0, 10**20, 1e16, 2**53, 2**53 + 1, 2.0**53, "2", "", True, None, [1, 2], {"a": 3})
+    for value, other in [*((value, 2**53) for value in values), *((value, 2.0) for value in values)]:
+        bindings = Bindings({"input": {"n": value}}, {"i": value, "j": other, "o": {"a": value}})
         library = Expression(text, "Output")
         library._simple = None  # the library alone, as for any other expression
-        assert _outcome(Expression(text, "Output"), bindings) == _outcome(library, bindings), (text, value)
+        assert _outcome(Expression(text, "Output"), bindings) == _outcome(library, bindings), (text, value, other)
+
+
+def test_range_gives_no_more_values_than_the_range_operator() -> None:
+    bindings = Bindings({"input": {}}, {})
+    assert Expression("$count($range(1, 1000, 1))", "Output").evaluate(bindings) == 1000
+    with pytest.raises(QueryEvaluationFailed, match="would give 10000001 values, more than 10000000"):
+        Expression("$range(0, 10000000, 1)", "Output").evaluate(bindings)  # refused before it is built

@@ -4,12 +4,15 @@ Page: https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html.
 """
 
 import json
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from local.sfn import functions
 from tests.engine import handlers
-from tests.engine.conftest import INVOKE, Sfn, task
+from tests.engine.conftest import INVOKE, Sfn, make_sfn, task
 
 
 def test_the_result_is_the_invoke_response_with_the_payload_parsed(sfn: Sfn) -> None:
@@ -131,3 +134,58 @@ def test_a_quick_function_is_called_in_the_thread_that_reached_it_a_slow_one_in_
     spans = sorted((start, end) for name, (_, start, end) in handlers.SWITCHES["calls"][-6:] if name == "pause")
     overlapping = max(sum(1 for start, end in spans if start <= moment < end) for moment, _ in spans)
     assert overlapping == 3
+
+
+def test_a_quick_function_that_hangs_holds_up_no_other_call(sfn: Sfn, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a function known to answer at once, and a Map whose third item makes it hang
+    monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)
+    monkeypatch.setitem(handlers.SWITCHES, "hold", 2)
+    monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
+    assert sfn.run({"Warm": task("hold-one", payload=0)}).status == "SUCCEEDED"
+    arn = sfn.start(sfn.machine(_map_of("hold-one", 5, ToleratedFailurePercentage=100)), {})
+    # Then the items before and after it are called and taken in while it hangs
+    deadline = time.monotonic() + 5
+    while sfn.result(arn).types().count("MapIterationSucceeded") < 4:
+        assert time.monotonic() < deadline, sfn.result(arn).types()
+        time.sleep(0.01)
+    assert sfn.result(arn).status == "RUNNING"
+    handlers.SWITCHES["gate"].set()
+    sfn.wait_for_event(arn, "ExecutionSucceeded")
+    assert sfn.result(arn).output == [0, 1, 2, 3, 4]
+
+
+def test_a_handler_calling_sys_exit_fails_its_own_task_only(sfn: Sfn, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)  # called in turn with its neighbours
+    monkeypatch.setitem(handlers.SWITCHES, "exit", 1)
+    assert sfn.run({"Warm": task("exits", payload=0)}).status == "SUCCEEDED"
+    result = sfn.run(_map_of("exits", 4, ToleratedFailureCount=1))
+    assert result.status == "SUCCEEDED"
+    assert [item if isinstance(item, int) else item["Error"] for item in result.output] == [
+        0,
+        "Runtime.ExitError",
+        2,
+        3,
+    ]
+    assert "Runtime exited with error: exit status 3" in result.output[1]["Cause"]
+
+
+def test_timers_fire_while_every_worker_waits_on_a_function(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an engine of two workers, an execution in a Wait, and two functions that hang in both workers
+    monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
+    sfn = make_sfn(tmp_path, workers=2)
+    try:
+        waiting = sfn.start(sfn.machine({"Hold": {"Type": "Wait", "Seconds": 1, "End": True}}), {})
+        sfn.wait_for_event(waiting, "WaitStateEntered")
+        hang = {**_map_of("slow", 2)["Each"], "Items": [{"seconds": 30}, {"seconds": 30}]}
+        hanging = sfn.start(sfn.machine({"Each": hang}), {})
+        deadline = time.monotonic() + 5
+        while sfn.result(hanging).types().count("TaskStarted") < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        # When the Wait's time comes
+        sfn.clock.advance(1)
+        # Then it ends, though no worker is free
+        sfn.wait_for_event(waiting, "ExecutionSucceeded", timeout=5)
+    finally:
+        handlers.SWITCHES["gate"].set()
+        sfn.engine.shutdown()
