@@ -54,8 +54,8 @@ from local.sfn.step import Step
 from local.sfn.store import Changes, Store, dumps, loads
 from local.sfn.timers import Timer, Timers
 
-HISTORY_EVENT_LIMIT = 25_000  # §1 quotas
-REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # §17
+HISTORY_EVENT_LIMIT = 25_000  # Step Functions' quota of events per execution
+REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # how long a failed execution may be redriven
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
 
 Invocations = list[tuple[Run, Invocation]]
@@ -175,7 +175,7 @@ class Engine:
                     self.abort_run(execution, child)
 
     def redrive_run(self, execution: Execution, run: Run) -> None:
-        """§17: restart the state that did not succeed; Map/Parallel re-run only what failed."""
+        """Restart the state that did not succeed; Map/Parallel re-run only what failed."""
         run.status, run.error, run.cause = RUNNING, None, None
         execution.touch(run)
         failed = [child for child in execution.children(run) if child.status in (FAILED, ABORTED)]
@@ -200,7 +200,7 @@ class Engine:
         arn = execution_arn(machine["name"], name)
         existing = self.store.execution(arn)
         if existing is not None:
-            # §16: same name and input while still running → the original response
+            # same name and input while still running → the original response
             if existing["status"] == RUNNING and existing["input"] == input_text:
                 return arn, existing["start_date"]
             raise ServiceError("ExecutionAlreadyExists", f"Execution Already Exists: '{arn}'")
@@ -281,7 +281,7 @@ class Engine:
                 self.schedule(execution.deadline, Timer("execution", arn, ROOT, 0))
         return now
 
-    # --- callbacks (§14) ------------------------------------------------------------------------------
+    # --- callbacks --------------------------------------------------------------------------------
 
     def send_task_success(self, token: str, output_text: str) -> None:
         execution, run = self._open_token(token)
@@ -500,7 +500,7 @@ class Engine:
 
     def _enter(self, step: Step) -> None:
         run, state = step.run, step.state
-        previous = run.last_event_id  # 0 for the first state of an execution (§18)
+        previous = run.last_event_id  # 0 for the first state of an execution
         run.entered_previous_id = previous
         run.entered_time = iso(step.now())
         run.entered_event_id = step.emit(

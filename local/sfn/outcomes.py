@@ -1,5 +1,5 @@
 """How a state ends: it leaves for the next state (or ends its run), or it fails and is retried,
-caught, or fails its run (§5, §8 to §10)."""
+caught, or fails its run."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def finish_with_result(step: Step, result: Any, previous: int | None = None) -> 
 
 
 def fail(step: Step, failure: StateFailure) -> None:
-    """The state failed: retried after a back-off, caught, or its run fails (§8 to §10)."""
+    """The state failed: retried after a back-off, caught, or its run fails."""
     state, run = step.state, step.run
     if len(run.retry_counts) < len(state.retry):
         run.retry_counts = [0] * len(state.retry)

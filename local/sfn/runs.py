@@ -192,13 +192,13 @@ class Execution:
         return self.graph_of(run).states[run.state]
 
     def close_token(self, run: Run) -> None:
-        """The run's task token, if any, answers no more (§14)."""
+        """The run's task token, if any, answers no more."""
         if run.token:
             self.pending_tokens.append((run.token, run.id, run.attempt, False))
             run.token = None
 
     def variables_of(self, run: Run) -> dict[str, Any]:
-        """Variables in scope: the run's own over its enclosing scopes' (§6)."""
+        """Variables in scope: the run's own over its enclosing scopes'."""
         if run.parent is None:
             return run.variables
         return {**self.variables_of(self.runs[run.parent]), **run.variables}

@@ -103,7 +103,7 @@ class StepFunctionsService:
         try:
             self.engine.definition(definition, name)
         except DefinitionError as error:
-            raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{error}'") from error
+            raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: {error}") from error
         except RecursionError as error:  # nested deeper than the parser goes
             raise ServiceError("InvalidDefinition", "Invalid State Machine Definition: nested too deeply") from error
         arn = state_machine_arn(name)

@@ -86,7 +86,7 @@ class Step:
         return context
 
     def variables(self) -> dict[str, Any]:
-        """Variables in scope: the run's own over its enclosing scopes' (§6)."""
+        """Variables in scope: the run's own over its enclosing scopes'."""
         return self.execution.variables_of(self.run)
 
     def bindings(self, **members: Any) -> Bindings:
@@ -117,7 +117,7 @@ class Step:
     # --- failures -------------------------------------------------------------------------------------
 
     def evaluation_failed(self, location: str | None, detail: str) -> StateFailure:
-        """§11: an ``EvaluationFailed`` event, then the state fails with States.QueryEvaluationError."""
+        """An ``EvaluationFailed`` event, then the state fails with States.QueryEvaluationError."""
         cause = self._cause(detail)
         details = {"error": QUERY_EVALUATION_ERROR, "cause": cause, "state": self.state.name}
         if location:

@@ -1,8 +1,8 @@
 """SQLite persistence of state machines, executions, their runs, history events and task tokens.
 
-Every transition of an execution is one transaction, committed before the next transition starts,
-so a restart (even after ``kill -9``) resumes exactly where the last commit left it. WAL with
-``synchronous=NORMAL`` keeps commits cheap and survives a process crash.
+The engine writes what an execution did between two points the outside can see as one transaction
+(``Changes``), so a restart (even after ``kill -9``) resumes exactly where the last commit left it.
+WAL with ``synchronous=NORMAL`` keeps commits cheap and survives a process crash.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class StoredEvent:
 
 @dataclass
 class Changes:
-    """What one transition changed, written in one transaction."""
+    """What a group of transitions changed, written in one transaction."""
 
     execution: dict[str, Any] | None = None
     definition: str | None = None  # written with the first transition only: it never changes
@@ -240,7 +240,7 @@ class Store:
                 )  # fmt: skip
 
     def execution(self, arn: str) -> dict[str, Any] | None:
-        """The execution's record, with the definition it runs (§17: kept for redrives) and the id its
+        """The execution's record, with the definition it runs (kept for redrives) and the id its
         next history event takes."""
         rows = self._query(f"{_EXECUTION_SELECT} WHERE e.arn = ?", (arn,))
         return _execution(rows[0]) if rows else None

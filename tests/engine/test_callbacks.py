@@ -78,7 +78,7 @@ def test_a_missed_heartbeat_times_the_task_out_and_heartbeats_keep_it_alive(sfn:
     assert "TaskTimedOut" not in sfn.result(arn).types()
     sfn.advance(60)
     result = sfn.result(arn)
-    # §14 [Obs]: a missed heartbeat is reported as States.Timeout
+    # as AWS does: a missed heartbeat is reported as States.Timeout
     assert (result.status, result.error) == ("FAILED", "States.Timeout")
     assert result.types()[-2:] == ["TaskTimedOut", "ExecutionFailed"]
 

@@ -134,7 +134,7 @@ def test_history_ids_previous_ids_paging_order_and_data(sfn: Sfn) -> None:
     assert [event["id"] for event in events] == list(range(1, len(events) + 1))
     by_type = {event["type"]: event for event in events}
     assert by_type["ExecutionStarted"]["previousEventId"] == 0
-    assert by_type["PassStateEntered"]["previousEventId"] == 0  # the first state's Entered points at 0 (§18)
+    assert by_type["PassStateEntered"]["previousEventId"] == 0  # the first state's Entered points at 0
     assert by_type["TaskStateEntered"]["previousEventId"] == by_type["PassStateExited"]["id"]
     assert by_type["TaskScheduled"]["previousEventId"] == by_type["TaskStateEntered"]["id"]
     assert by_type["TaskStarted"]["previousEventId"] == by_type["TaskScheduled"]["id"]

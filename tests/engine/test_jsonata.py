@@ -43,7 +43,7 @@ def test_output_null_makes_the_state_output_null(sfn: Sfn) -> None:
 
 
 def test_an_expression_returning_nothing_fails_with_query_evaluation_error(sfn: Sfn) -> None:
-    # JN: JSON cannot hold undefined → States.QueryEvaluationError, preceded by EvaluationFailed (§11)
+    # JN: JSON cannot hold undefined → States.QueryEvaluationError, preceded by EvaluationFailed
     result = sfn.run(_pass({"result": "{% $states.input.missing %}"}), {"a": 1})
     assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
     entered = result.events("PassStateEntered")[0]
@@ -113,7 +113,7 @@ def test_step_functions_jsonata_functions(sfn: Sfn) -> None:
 
 
 def test_context_object_fields(sfn: Sfn) -> None:
-    # CTX: Execution, State, StateMachine; a Pass state's State object has no RetryCount (§15)
+    # CTX: Execution, State, StateMachine; a Pass state's State object has no RetryCount
     output = {"pass": "{% $states.context %}"}
     machine = sfn.machine(
         {

@@ -1,7 +1,7 @@
 """Redrive (https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html, API_RedriveExecution).
 
 A redriven execution restarts at the state that did not succeed, with the input and variables it
-had; states that succeeded are not run again, and Map/Parallel re-run only what failed (§17).
+had; states that succeeded are not run again, and Map/Parallel re-run only what failed.
 """
 
 import pytest

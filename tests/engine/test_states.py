@@ -131,7 +131,7 @@ def test_a_failing_branch_fails_the_parallel_with_its_own_error_and_stops_the_ot
     }
     failing = {"StartAt": "Reject", "States": {"Reject": task("reject")}}
     result = sfn.run({"P": {"Type": "Parallel", "Branches": [waiting, failing], "End": True}}, {"evidence": "CSS-1"})
-    # §7 Parallel [Obs]: the branch's own error propagates, not States.BranchFailed
+    # as AWS does: the branch's own error propagates, not States.BranchFailed
     assert (result.status, result.error) == ("FAILED", "CustomerNotEligible")
     assert "evidence CSS-1 expired" in result.cause
     assert "ParallelStateFailed" in result.types()
@@ -230,7 +230,7 @@ def test_tolerated_failures_let_the_map_succeed_until_the_threshold(sfn: Sfn) ->
 
 
 def test_a_state_output_over_256_kib_fails_with_data_limit_exceeded(sfn: Sfn) -> None:
-    # LIM: state input/output ≤ 262,144 bytes; §20: States.ALL still catches it
+    # LIM: state input/output ≤ 262,144 bytes; States.ALL still catches it
     big = {"A": {"Type": "Pass", "Output": "{% $pad('', 262145, 'x') %}", "End": True}}
     assert sfn.run(big).error == "States.DataLimitExceeded"
     caught = {

@@ -1,5 +1,5 @@
 """JSONata states: ``Arguments``, ``Output``, ``Assign``, ``Items``, ``ItemSelector``, typed fields
-and ``Condition``, each a template of ``{% %}`` expressions over ``$states`` and the variables (§4 to §7)."""
+and ``Condition``, each a template of ``{% %}`` expressions over ``$states`` and the variables."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class Jsonata:
             if not isinstance(matched, bool):
                 raise step.evaluation_failed(rule.condition.field, f"The Condition must be a boolean: {dumps(matched)}")
             if matched:
-                # §7 Choice: a matching rule's Output/Assign apply; without Output the input passes through
+                # a matching rule's Output/Assign apply; without Output the input passes through
                 return rule.next, *_output_and_assign(step, rule.output, rule.assign, step.run.input)
         return None
 
@@ -102,7 +102,7 @@ class Jsonata:
 def _output_and_assign(
     step: Step, output: Template | None, assign: dict[str, Template] | None, default: Any, **members: Any
 ) -> Leaving:
-    """§5: Assign and Output both read the variables as they were when the state was entered; without
+    """Assign and Output both read the variables as they were when the state was entered; without
     Output the state's output is ``default`` (its input, its result or the error output)."""
     if output is None and not assign:
         return default, {}

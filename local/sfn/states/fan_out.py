@@ -1,5 +1,5 @@
 """Parallel and Map states: a run per branch or iteration, started up to MaxConcurrency at a time,
-ended by the last to finish or the first failure past tolerance (§7).
+ended by the last to finish or the first failure past tolerance.
 
 A child's end costs the same whatever the number of its siblings: the parent keeps a tally of its
 children (``runs.Tally``) rather than looking them over.
@@ -15,7 +15,7 @@ from local.sfn.outcomes import fail, finish_with_result
 from local.sfn.runs import CHILDREN, ENTER, FAILED, PENDING, RUNNING, SUCCEEDED, Run
 from local.sfn.step import StateFailure, Step
 
-MAX_INLINE_MAP_CONCURRENCY = 40  # §7 Map: MaxConcurrency 0 means "no limit", which inline Map caps at 40
+MAX_INLINE_MAP_CONCURRENCY = 40  # MaxConcurrency 0 means "no limit", which inline Map caps at 40
 
 
 def start(step: Step) -> None:
@@ -56,7 +56,7 @@ def start(step: Step) -> None:
 
 
 def retry(step: Step) -> None:
-    """§9: a retry starts every branch or iteration again, without re-entering the state."""
+    """A retry starts every branch or iteration again, without re-entering the state."""
     run, execution = step.run, step.execution
     for child_id in run.child_ids():
         execution.runs.pop(child_id, None)

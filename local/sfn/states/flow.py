@@ -1,4 +1,4 @@
-"""The states that only steer the data: Pass, Succeed, Fail, Choice and Wait (§7)."""
+"""The states that only steer the data: Pass, Succeed, Fail, Choice and Wait."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Task states: a Lambda invoke, with or without a task token, its timeouts and heartbeats (§7, §13, §14).
+"""Task states: a Lambda invoke, with or without a task token, its timeouts and heartbeats.
 
 ``start`` records the attempt and gives the invocation to make; the engine makes it outside its locks
 and hands the answer to ``returned``. A callback task's answer comes through ``callback_succeeded``
@@ -21,7 +21,7 @@ from local.sfn.step import StateFailure, Step
 from local.sfn.store import dumps
 from local.sfn.timers import Timer
 
-DEFAULT_TASK_TIMEOUT = 99_999_999  # §7 Task
+DEFAULT_TASK_TIMEOUT = 99_999_999  # a Task's TimeoutSeconds when it gives none
 TOKEN_PREFIX = "AQ"  # noqa: S105 - a marker of our tokens, not a secret
 
 
@@ -114,7 +114,7 @@ def callback_failed(step: Step, error: str | None, cause: str | None) -> None:
 
 def timed_out(step: Step, heartbeat: bool) -> None:
     """The function ran past its own timeout (Sandbox.Timedout), or the state's TimeoutSeconds or
-    HeartbeatSeconds passed (States.Timeout, §13, §14)."""
+    HeartbeatSeconds passed (States.Timeout)."""
     run = step.run
     task = run.task or {}
     function_due = task.get("function_due")
