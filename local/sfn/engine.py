@@ -391,6 +391,8 @@ class Engine:
                     run, call = turn.waiting.popleft()
                 except IndexError:
                     break
+                if self._closed:
+                    break
                 if execution.status != RUNNING or run.status != RUNNING or run.attempt != call.attempt:
                     continue  # stopped, timed out or answered meanwhile: not called at all
                 turn.since = time.monotonic()
@@ -414,17 +416,21 @@ class Engine:
                     continue
                 now = time.monotonic()
                 stalled = [each for each in self._turns if each.since is not None and now - each.since > STALLED]
+                rescued = []
                 for turn in stalled:
                     self._turns.discard(turn)
-            for turn in stalled:
-                rest = []
-                while turn.waiting:
-                    try:
-                        rest.append(turn.waiting.popleft())
-                    except IndexError:
-                        break
-                self._submit_invocations(turn.execution, rest)
-                self._submit(self._take_in, turn.execution)
+                    calls = []
+                    while turn.waiting:
+                        try:
+                            calls.append(turn.waiting.popleft())
+                        except IndexError:
+                            break
+                    rescued.append((turn.execution, calls))
+                    self._outstanding += len(calls) + 1  # counted as they leave the turn: idleness never misses them
+            for execution, calls in rescued:
+                for call in calls:
+                    self._pool.submit(self._job, self._invoke, (execution, [call]))
+                self._pool.submit(self._job, self._take_in, (execution,))
             time.sleep(STALLED / 5)
 
     def _take_in(self, execution: Execution) -> None:
@@ -627,7 +633,8 @@ class Engine:
             execution.committing = False
         if execution.status != RUNNING:  # its end is stored: waiters may look, a stop finds it ended
             with self._lock:
-                self._active.pop(execution.arn, None)
+                if self._active.get(execution.arn) is execution:  # not the object a redrive put in its place
+                    del self._active[execution.arn]
                 self._progress.notify_all()
         return invocations
 

@@ -221,13 +221,13 @@ class _Deadline:
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
-        self._until = time.monotonic() + seconds
+        self._until = time.thread_time() + seconds  # this thread's own time: waiting for others is not counted
 
     def callbacks(self) -> dict[str, Any]:
         return {"__evaluate_entry": self._check, "__evaluate_exit": self._check}
 
     def _check(self, *_: Any) -> None:
-        if time.monotonic() > self._until:
+        if time.thread_time() > self._until:
             raise JException("D1012", -1, int(self._seconds * 1000))
 
 
@@ -259,24 +259,25 @@ def _simple(text: str) -> Callable[[Bindings], Any] | None:
         a, b = read_left(bindings), read_right(bindings)
         if not (_is_number(a) and _is_number(b)):
             return _NOT_SIMPLE
-        if operation in "+-*/":  # as the library computes: in doubles, a whole result as an integer
-            try:
+        try:
+            if operation in "+-*/":  # as the library computes: in doubles, a whole result as an integer
                 result = apply(float(a), float(b))
-            except ZeroDivisionError:
-                return _NOT_SIMPLE
-            if not math.isfinite(result):
-                return _NOT_SIMPLE
-            return int(result) if result.is_integer() else result
-        if operation in ("=", "!=") or type(a) is not type(b):
-            a, b = float(a), float(b)  # the library's equality, and its order between int and float: doubles
-        return apply(a, b)
+                if not math.isfinite(result):
+                    return _NOT_SIMPLE
+                return int(result) if result.is_integer() else result
+            if operation in ("=", "!=") or type(a) is not type(b):
+                a, b = float(a), float(b)  # the library's equality, and its order between int and float
+            return apply(a, b)
+        except (ZeroDivisionError, OverflowError):  # past a double: the library says what is wrong
+            return _NOT_SIMPLE
 
     return evaluate
 
 
 def _operand(text: str) -> Callable[[Bindings], Any]:
     if not text.startswith("$"):
-        number = float(text) if any(mark in text for mark in ".eE") else int(text)
+        double = float(text)  # the library reads every number literal as a double
+        number = int(double) if double.is_integer() else double
         return lambda bindings: number
     name, *fields = text[1:].split(".")
     if name == "states":

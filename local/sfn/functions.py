@@ -123,6 +123,10 @@ def _invoke(invocation: Invocation) -> InvokeResult:
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     except SystemExit as exit_:  # sys.exit() in a handler ends Lambda's runtime process
         return InvokeResult(None, _exited(exit_, invocation.request_id), time.perf_counter() - started)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # CancelledError and the like: the function's failure all the same
+        return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     try:
         text = _COMPACT.encode(returned)
     except (TypeError, ValueError) as error:
@@ -179,7 +183,7 @@ def _cause(message: str, error_type: str, request_id: str, stack: list[str]) -> 
     return json.dumps(document, separators=(",", ":"))
 
 
-def _function_error(error: Exception, request_id: str) -> StatesError:
+def _function_error(error: BaseException, request_id: str) -> StatesError:
     error_type = type(error).__name__
     stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])  # without our own frame
     return StatesError(error_type, _cause(str(error), error_type, request_id, stack))

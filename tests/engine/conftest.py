@@ -31,6 +31,7 @@ FUNCTIONS = {
     "pause": ("tests.engine.handlers.pause", 30),
     "hold-one": ("tests.engine.handlers.hold_one", 60),
     "exits": ("tests.engine.handlers.exits", 30),
+    "first-hangs": ("tests.engine.handlers.first_hangs", 60),
     "flaky": ("tests.engine.handlers.flaky", 30),
     "flaky-item": ("tests.engine.handlers.flaky_item", 30),
     "reject": ("tests.engine.handlers.reject", 30),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import time
@@ -49,15 +50,26 @@ def pause(event: Any, context: Any) -> dict[str, Any]:
 
 def hold_one(event: Any, context: Any) -> Any:
     """Answers at once, except for the item ``SWITCHES["hold"]`` names: that one waits for the gate."""
+    SWITCHES["calls"].append(("hold_one", event))
     if event == SWITCHES.get("hold"):
         SWITCHES["gate"].wait(30)
     return event
 
 
+def first_hangs(event: Any, context: Any) -> Any:
+    """The first call waits for the gate; later ones answer at once."""
+    SWITCHES["calls"].append(("first_hangs", event))
+    if sum(name == "first_hangs" for name, _ in SWITCHES["calls"]) == 1:
+        SWITCHES["gate"].wait(30)
+    return {}
+
+
 def exits(event: Any, context: Any) -> Any:
-    """Calls sys.exit for the item ``SWITCHES["exit"]`` names, answers the others."""
+    """Calls sys.exit for the item ``SWITCHES["exit"]`` names, is cancelled for ``SWITCHES["cancel"]``."""
     if event == SWITCHES.get("exit"):
         sys.exit(3)
+    if event == SWITCHES.get("cancel"):
+        raise asyncio.CancelledError
     return event
 
 

@@ -197,11 +197,31 @@ def _outcome(expression: Expression, bindings: Bindings) -> tuple[str, Any]:
     "text",
     ["$i < 100", "$i + 1", "$i - 0.5", "$i * 3", "$i / 4", "$i / 0", "$i = 2", "$i != 2", "$i >= 2", "$i > -1",
      "$states.input.n + 1", "$o.a <= 3", "$i", "$o.a", "$states.input", "$states.input.n", "-1", "1e3", "$i * 1e308",
-     "$i < $j", "$i = $j", "$i + 0", "$i * 1", "$i - $j", " $i\t<=\n$j "],
+     "$i < $j", "$i = $j", "$i + 0", "$i * 1", "$i - $j", " $i\t<=\n$j ",
+     "9007199254740993", "$i < 9007199254740993", "$i >= 9007199254740993",
+     "12345678901234567890 < 12345678901234567891", "0.1 + 0.2"],
 )  # fmt: skip
 def test_the_simplest_expressions_read_without_the_library_give_what_the_library_gives(text: str) -> None:
     assert Expression(text, "Output")._simple is not None  # read without the library when values are plain
-    values = (0, 2, 2.5, -7, -0.0, 10**20, 1e16, 2**53, 2**53 + 1, 2.0**53, "2", "", True, None, [1, 2], {"a": 3})
+    values = (
+        0,
+        2,
+        2.5,
+        -7,
+        -0.0,
+        10**20,
+        1e16,
+        2**53,
+        2**53 + 1,
+        2.0**53,
+        10**400,
+        "2",
+        "",
+        True,
+        None,
+        [1, 2],
+        {"a": 3},
+    )
     for value, other in [*((value, 2**53) for value in values), *((value, 2.0) for value in values)]:
         bindings = Bindings({"input": {"n": value}}, {"i": value, "j": other, "o": {"a": value}})
         library = Expression(text, "Output")

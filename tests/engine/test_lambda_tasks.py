@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from local.sfn import engine as engine_module
 from local.sfn import functions
+from local.sfn.engine import Engine
 from tests.engine import handlers
 from tests.engine.conftest import INVOKE, Sfn, make_sfn, task
 
@@ -154,18 +156,17 @@ def test_a_quick_function_that_hangs_holds_up_no_other_call(sfn: Sfn, monkeypatc
     assert sfn.result(arn).output == [0, 1, 2, 3, 4]
 
 
-def test_a_handler_calling_sys_exit_fails_its_own_task_only(sfn: Sfn, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_handler_calling_sys_exit_or_cancelled_fails_its_own_task_only(
+    sfn: Sfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)  # called in turn with its neighbours
     monkeypatch.setitem(handlers.SWITCHES, "exit", 1)
+    monkeypatch.setitem(handlers.SWITCHES, "cancel", 3)
     assert sfn.run({"Warm": task("exits", payload=0)}).status == "SUCCEEDED"
-    result = sfn.run(_map_of("exits", 4, ToleratedFailureCount=1))
+    result = sfn.run(_map_of("exits", 5, ToleratedFailureCount=2))
     assert result.status == "SUCCEEDED"
-    assert [item if isinstance(item, int) else item["Error"] for item in result.output] == [
-        0,
-        "Runtime.ExitError",
-        2,
-        3,
-    ]
+    errors = [item if isinstance(item, int) else item["Error"] for item in result.output]
+    assert errors == [0, "Runtime.ExitError", 2, "CancelledError", 4]
     assert "Runtime exited with error: exit status 3" in result.output[1]["Cause"]
 
 
@@ -189,3 +190,45 @@ def test_timers_fire_while_every_worker_waits_on_a_function(tmp_path: Path, monk
     finally:
         handlers.SWITCHES["gate"].set()
         sfn.engine.shutdown()
+
+
+def test_idleness_is_not_reported_while_calls_rescued_from_a_stalled_turn_are_in_hand(
+    sfn: Sfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given calls made in turn, the second of which stalls, and a rescue slow to hand the rest over
+    monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)
+    monkeypatch.setitem(handlers.SWITCHES, "hold", 1)
+    monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
+    handing_over = Engine._submit_invocations
+
+    def slowly(self: Engine, execution: object, calls: object) -> None:
+        if threading.current_thread().name == "sfn-turns":
+            time.sleep(0.2)
+        handing_over(self, execution, calls)
+
+    monkeypatch.setattr(Engine, "_submit_invocations", slowly)
+    assert sfn.run({"Warm": task("hold-one", payload=0)}).status == "SUCCEEDED"
+    arn = sfn.start(sfn.machine(_map_of("hold-one", 6)), {})
+    threading.Timer(0.08, handlers.SWITCHES["gate"].set).start()  # the stall ends soon after the rescue
+    # Then settling waits for every rescued call
+    sfn.settle()
+    assert sfn.result(arn).status == "SUCCEEDED"
+
+
+def test_calls_waiting_in_turn_are_not_made_after_a_shutdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)
+    monkeypatch.setattr(engine_module, "STALLED", 10.0)  # no rescue: the turn itself must stop
+    monkeypatch.setitem(handlers.SWITCHES, "hold", 1)
+    monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
+    sfn = make_sfn(tmp_path)
+    assert sfn.run({"Warm": task("hold-one", payload=0)}).status == "SUCCEEDED"
+    handlers.SWITCHES["calls"].clear()
+    sfn.start(sfn.machine(_map_of("hold-one", 10)), {})
+    deadline = time.monotonic() + 5
+    while ("hold_one", 1) not in handlers.SWITCHES["calls"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    sfn.engine.shutdown()
+    handlers.SWITCHES["gate"].set()
+    time.sleep(0.2)
+    assert [event for name, event in handlers.SWITCHES["calls"] if name == "hold_one"] == [0, 1]

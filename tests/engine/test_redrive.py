@@ -4,6 +4,9 @@ A redriven execution restarts at the state that did not succeed, with the input 
 had; states that succeeded are not run again, and Map/Parallel re-run only what failed.
 """
 
+import threading
+import time
+
 import pytest
 
 from local.sfn.engine import REDRIVE_WINDOW_SECONDS
@@ -164,3 +167,23 @@ def test_list_executions_filters_redriven_ones(sfn: Sfn) -> None:
     assert [item["executionArn"] for item in found] == [redriven]
     others = sfn.service.ListExecutions({"stateMachineArn": machine, "redriveFilter": "NOT_REDRIVEN"})["executions"]
     assert [item["executionArn"] for item in others] == [untouched]
+
+
+def test_the_stopped_attempts_late_answer_leaves_the_redriven_execution_running_on(
+    sfn: Sfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an execution stopped while its function ran, then redriven
+    monkeypatch.setitem(handlers.SWITCHES, "calls", [])
+    monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
+    states = {"Work": task("first-hangs", Next="Later"), "Later": {"Type": "Wait", "Seconds": 10, "End": True}}
+    arn = sfn.start(sfn.machine(states), {})
+    sfn.wait_for_event(arn, "TaskStarted")
+    sfn.service.StopExecution({"executionArn": arn})
+    sfn.service.RedriveExecution({"executionArn": arn})
+    sfn.wait_for_event(arn, "WaitStateEntered")
+    # When the first attempt's function answers at last
+    handlers.SWITCHES["gate"].set()
+    time.sleep(0.2)
+    # Then the redriven execution still waits, and ends when its Wait does
+    sfn.advance(11)
+    assert sfn.result(arn).status == "SUCCEEDED"
