@@ -102,6 +102,6 @@ def test_the_apis_errors_reach_the_client_as_aws_sends_them(local_sfn) -> None:
 
 def test_the_readmes_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```python\nimport json\n\nfrom local.sfn.testing import", 1)[1].split("```", 1)[0]
-    exec("import json\n\nfrom local.sfn.testing import" + example, {})  # noqa: S102 - the README's own code
+    example = readme.split("```python\nfrom local.sfn.testing import", 1)[1].split("```", 1)[0]
+    exec("from local.sfn.testing import" + example, {})  # noqa: S102 - the README's own code
     assert json.loads(capsys.readouterr().out) == {"greeting": "Hello, Awa"}
