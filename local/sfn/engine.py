@@ -427,10 +427,13 @@ class Engine:
                             break
                     rescued.append((turn.execution, calls))
                     self._outstanding += len(calls) + 1  # counted as they leave the turn: idleness never misses them
-            for execution, calls in rescued:
-                for call in calls:
-                    self._pool.submit(self._job, self._invoke, (execution, [call]))
-                self._pool.submit(self._job, self._take_in, (execution,))
+            try:
+                for execution, calls in rescued:
+                    for call in calls:
+                        self._pool.submit(self._job, self._invoke, (execution, [call]))
+                    self._pool.submit(self._job, self._take_in, (execution,))
+            except RuntimeError:  # the engine shut down meanwhile: nothing more is run
+                return
             time.sleep(STALLED / 5)
 
     def _take_in(self, execution: Execution) -> None:
