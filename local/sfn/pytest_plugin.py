@@ -9,10 +9,8 @@ Each engine it gives is shut down after the test."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +18,10 @@ from local.sfn.testing import Handler, LocalStepFunctions, local_stepfunctions
 
 
 @pytest.fixture
-def local_sfn(tmp_path: Path) -> Iterator[Callable[..., LocalStepFunctions]]:
-    numbers = itertools.count()
+def local_sfn() -> Iterator[Callable[..., LocalStepFunctions]]:
     with ExitStack() as engines:
 
         def start(functions: Mapping[str, str | Handler] | None = None) -> LocalStepFunctions:
-            state_dir = tmp_path / f"sfn-{next(numbers)}"
-            state_dir.mkdir()
-            return engines.enter_context(local_stepfunctions(functions, state_dir=state_dir))
+            return engines.enter_context(local_stepfunctions(functions))
 
         yield start

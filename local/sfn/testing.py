@@ -1,6 +1,6 @@
 """The engine for other projects' tests: an in-process Step Functions and a boto3 client bound to
-it, with no socket and no server — what moto's ``mock_aws`` gives for Step Functions, but running
-JSONata and JSONPath, callbacks, timeouts and redrive as this engine does.
+it, with no socket, no server and no file — what moto's ``mock_aws`` gives for Step Functions, but
+running JSONata and JSONPath, callbacks, timeouts and redrive as this engine does.
 
     with local_stepfunctions({"greet": greet, "save": "my_app.tasks.save"}) as sfn:
         arn = sfn.client.create_state_machine(name="m", definition=text, roleArn=ROLE)["stateMachineArn"]
@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import io
 import random
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,20 +61,22 @@ class LocalStepFunctions:
 def local_stepfunctions(
     functions: Mapping[str, str | Handler] | None = None, *, state_dir: Path | None = None, seed: int = 7
 ) -> Iterator[LocalStepFunctions]:
-    """An engine on a manual clock (it moves only with ``advance``), its store in ``state_dir`` (a
-    temporary directory by default), the functions registered, and a client bound to it."""
+    """An engine on a manual clock (it moves only with ``advance``), the functions registered, and a
+    client bound to it. Its store is in memory, gone with the engine as moto's state is; with
+    ``state_dir`` it is that directory's ``stepfunctions.db``, and an engine started again on it
+    resumes what the last one left running."""
     registry = FunctionRegistry()
     for name, handler in (functions or {}).items():
         registry.register(_function(name, handler))
-    with tempfile.TemporaryDirectory(prefix="sfn-") if state_dir is None else nullcontext(state_dir) as directory:
-        clock = ManualClock()
-        engine = Engine(Store(Path(directory) / "stepfunctions.db"), registry, clock=clock, rng=random.Random(seed))
-        service = StepFunctionsService(engine)
-        engine.start()
-        try:
-            yield LocalStepFunctions(_client(service), service, engine, clock)
-        finally:
-            engine.shutdown()
+    clock = ManualClock()
+    store = Store(":memory:" if state_dir is None else Path(state_dir) / "stepfunctions.db")
+    engine = Engine(store, registry, clock=clock, rng=random.Random(seed))
+    service = StepFunctionsService(engine)
+    engine.start()
+    try:
+        yield LocalStepFunctions(_client(service), service, engine, clock)
+    finally:
+        engine.shutdown()
 
 
 def _function(name: str, handler: str | Handler) -> LocalFunction:
@@ -87,16 +88,16 @@ def _function(name: str, handler: str | Handler) -> LocalFunction:
 def _client(service: StepFunctionsService) -> Any:
     """A boto3 client whose requests the service answers before anything is sent."""
     import boto3
+    from botocore import UNSIGNED
     from botocore.awsrequest import AWSResponse
     from botocore.config import Config
 
     client = boto3.client(
         "stepfunctions",
-        config=Config(retries={"total_max_attempts": 1}),  # an engine's failure shows as it is, never retried
+        # an engine's failure shows as it is, never retried; nothing checks a signature, so none is made
+        config=Config(retries={"total_max_attempts": 1}, signature_version=UNSIGNED),
         region_name=REGION,
         endpoint_url="http://stepfunctions.in-process",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - nothing checks it
     )
 
     def answer(request: Any, **_: Any) -> AWSResponse:

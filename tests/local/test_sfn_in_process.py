@@ -105,3 +105,38 @@ def test_the_readmes_example_runs_as_written(capsys: pytest.CaptureFixture[str])
     example = readme.split("```python\nfrom local.sfn.testing import", 1)[1].split("```", 1)[0]
     exec("from local.sfn.testing import" + example, {})  # noqa: S102 - the README's own code
     assert json.loads(capsys.readouterr().out) == {"greeting": "Hello, Awa"}
+
+
+WAIT_AN_HOUR = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Later",
+                           "States": {"Later": {"Type": "Wait", "Seconds": 3600, "End": True}}})  # fmt: skip
+
+
+def test_an_engine_keeps_nothing_on_disk_unless_given_a_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.sfn.testing import local_stepfunctions
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.chdir(scratch)
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    with local_stepfunctions() as sfn:
+        machine = sfn.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
+        sfn.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")
+        sfn.settle()
+        assert list(scratch.iterdir()) == []
+    with local_stepfunctions() as fresh:
+        assert fresh.client.list_state_machines()["stateMachines"] == []
+
+
+def test_an_engine_started_again_on_its_directory_resumes_what_was_left_running(tmp_path: Path) -> None:
+    from local.sfn.testing import local_stepfunctions
+
+    with local_stepfunctions(state_dir=tmp_path) as first:
+        machine = first.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
+        run = first.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
+        first.settle()
+    with local_stepfunctions(state_dir=tmp_path) as second:
+        assert second.client.describe_execution(executionArn=run)["status"] == "RUNNING"
+        second.advance(3600)
+        assert second.client.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
