@@ -97,10 +97,12 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command not in ("HEAD", None):
-            self.wfile.write(payload)
+        # logged before the body goes out: whoever has read an answer finds its line written (a test's
+        # captured output, not the next test's)
         elapsed = (time.perf_counter() - self.started) * 1000
         print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
+        if self.command not in ("HEAD", None):
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:  # respond() prints one line per request
         return

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
@@ -198,3 +200,39 @@ def test_a_request_addressed_to_another_name_is_refused(
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000"])
 def test_loopback_names_are_answered(api_server: ThreadingHTTPServer, host: str) -> None:
     assert _raw(api_server, f"GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())[0] == 200
+
+
+class _SlowStderr:
+    """A standard error that takes its time to write, as a busy terminal does."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        time.sleep(0.2)
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_request_is_logged_before_its_answer_is_read(
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test's output capture ends when it has its answer: a line written after that lands in another's
+    stderr = _SlowStderr()
+    monkeypatch.setattr("sys.stderr", stderr)
+    serving = threading.Thread(target=api_server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        connection = http.client.HTTPConnection(*api_server.server_address[:2], timeout=10)
+        connection.request("GET", "/health")  # kept alive: the answer ends with its body, not its connection
+        answer = connection.getresponse()
+        answer.read()
+        logged = list(stderr.lines)
+        connection.close()
+    finally:
+        api_server.shutdown()
+        serving.join(10)
+    assert [line for line in logged if "GET /health 200" in line] != []
