@@ -127,7 +127,7 @@ def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state
     return "\n".join(
         [
             "fondation local runtime",
-            f"  API             {api_url}   (OpenAPI {api_url}/openapi.json, Swagger UI {api_url}/docs)",
+            f"  API             {api_url}   (Swagger UI {api_url}/docs; {api_url}/openapi.json takes a staff token)",
             f"  console         {api_url}/console/   (managers and ops: executions, redrive, stop; the local mailbox)",
             f"  Step Functions  {sfn_url}   (state machines: {', '.join(machines) or 'none'})",
             f"    AWS CLI       export {exports}",

@@ -2,7 +2,7 @@
 in a conftest.py, then a test takes ``local_sfn`` and calls it with its functions.
 
     def test_the_greeting(local_sfn):
-        sfn = local_sfn({"greet": greet})
+        sfn = local_sfn({"greet": greet})   # local_stepfunctions's options too: state_dir=, seed=
         ...
 
 Each engine it gives is shut down after the test."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from local.sfn.testing import Handler, LocalStepFunctions, local_stepfunctions
 def local_sfn() -> Iterator[Callable[..., LocalStepFunctions]]:
     with ExitStack() as engines:
 
-        def start(functions: Mapping[str, str | Handler] | None = None) -> LocalStepFunctions:
-            return engines.enter_context(local_stepfunctions(functions))
+        def start(functions: Mapping[str, str | Handler] | None = None, **options: Any) -> LocalStepFunctions:
+            return engines.enter_context(local_stepfunctions(functions, **options))
 
         yield start

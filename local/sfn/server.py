@@ -70,6 +70,9 @@ def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> Thre
                 response = _error_response(ServiceError("SerializationException", str(error)))[1]
                 status = error.status
             payload = json.dumps(response).encode()
-            self.respond(status, [("Content-Type", CONTENT_TYPE)], payload, target.removeprefix(TARGET_PREFIX))
+            label = target.removeprefix(TARGET_PREFIX)
+            if status >= 400:  # which refusal: an ExecutionAlreadyExists is an idempotent replay, not a fault
+                label += f" ({response['__type'].rpartition('#')[2]})"
+            self.respond(status, [("Content-Type", CONTENT_TYPE)], payload, label)
 
     return make_server(host, port, Handler)

@@ -15,6 +15,7 @@ by ARN (``sfn.function_arn("greet")``) or by name. ``pytest_plugin`` turns this 
 from __future__ import annotations
 
 import io
+import os
 import random
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -52,7 +53,9 @@ class LocalStepFunctions:
             raise TimeoutError(f"the engine was still busy after {timeout} s")
 
     def advance(self, seconds: float) -> None:
-        """Move the clock on; what falls due meanwhile runs, then it settles."""
+        """Let what runs now settle, then move the clock on: what falls due meanwhile runs, and it
+        settles again. A Wait just reached is waited from where it starts, not from after the move."""
+        self.settle()
         self.clock.advance(seconds)
         self.settle()
 
@@ -64,11 +67,11 @@ def local_stepfunctions(
     """An engine on a manual clock (it moves only with ``advance``), the functions registered, and a
     client bound to it. Its store is in memory, gone with the engine as moto's state is; with
     ``state_dir`` it is that directory's ``stepfunctions.db``, and an engine started again on it
-    resumes what the last one left running."""
+    resumes what the last one left running, its clock where the last one's stopped."""
     registry = FunctionRegistry()
     for name, handler in (functions or {}).items():
         registry.register(_function(name, handler))
-    clock = ManualClock()
+    clock = ManualClock() if state_dir is None else _kept_clock(Path(state_dir) / "clock")
     store = Store(":memory:" if state_dir is None else Path(state_dir) / "stepfunctions.db")
     engine = Engine(store, registry, clock=clock, rng=random.Random(seed))
     service = StepFunctionsService(engine)
@@ -77,6 +80,20 @@ def local_stepfunctions(
         yield LocalStepFunctions(_client(service), service, engine, clock)
     finally:
         engine.shutdown()
+
+
+def _kept_clock(saved: Path) -> ManualClock:
+    """A manual clock that starts where the time in ``saved`` says and writes each move there: the
+    executions stored beside it hold deadlines on that clock."""
+    clock = ManualClock(float(saved.read_text())) if saved.exists() else ManualClock()
+
+    def save() -> None:
+        written = saved.with_name(f".{saved.name}")
+        written.write_text(repr(clock.now()))
+        os.replace(written, saved)  # whole or not at all
+
+    clock.on_change(save)
+    return clock
 
 
 def _function(name: str, handler: str | Handler) -> LocalFunction:

@@ -202,14 +202,16 @@ def test_loopback_names_are_answered(api_server: ThreadingHTTPServer, host: str)
     assert _raw(api_server, f"GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())[0] == 200
 
 
-class _SlowStderr:
-    """A standard error that takes its time to write, as a busy terminal does."""
+class _Stderr:
+    """A standard error that records what is written, taking ``delay`` seconds a write as a busy
+    terminal may."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.lines: list[str] = []
+        self.delay = delay
 
     def write(self, text: str) -> int:
-        time.sleep(0.2)
+        time.sleep(self.delay)
         self.lines.append(text)
         return len(text)
 
@@ -217,22 +219,39 @@ class _SlowStderr:
         pass
 
 
+def _logged_while_asking(
+    server: ThreadingHTTPServer, stderr: _Stderr, monkeypatch: pytest.MonkeyPatch, *request: Any
+) -> list[str]:
+    """What the server had logged by the time the client read its answer (kept alive: the answer
+    ends with its body, not with its connection)."""
+    monkeypatch.setattr("sys.stderr", stderr)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+        connection.request(*request)
+        connection.getresponse().read()
+        logged = list(stderr.lines)
+        connection.close()
+    finally:
+        server.shutdown()
+        serving.join(10)
+    return logged
+
+
 def test_a_request_is_logged_before_its_answer_is_read(
     api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A test's output capture ends when it has its answer: a line written after that lands in another's
-    stderr = _SlowStderr()
-    monkeypatch.setattr("sys.stderr", stderr)
-    serving = threading.Thread(target=api_server.serve_forever, daemon=True)
-    serving.start()
-    try:
-        connection = http.client.HTTPConnection(*api_server.server_address[:2], timeout=10)
-        connection.request("GET", "/health")  # kept alive: the answer ends with its body, not its connection
-        answer = connection.getresponse()
-        answer.read()
-        logged = list(stderr.lines)
-        connection.close()
-    finally:
-        api_server.shutdown()
-        serving.join(10)
+    logged = _logged_while_asking(api_server, _Stderr(delay=0.2), monkeypatch, "GET", "/health")
     assert [line for line in logged if "GET /health 200" in line] != []
+
+
+def test_a_refused_step_functions_call_is_logged_with_its_error(
+    sfn_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an ExecutionAlreadyExists (an idempotent replay) must not read as a fault in the runtime's log
+    headers = {"X-Amz-Target": "AWSStepFunctions.DescribeExecution", "Content-Type": "application/x-amz-json-1.0"}
+    body = json.dumps({"executionArn": "arn:aws:states:us-east-1:000000000000:execution:none:none"})
+    logged = _logged_while_asking(sfn_server, _Stderr(), monkeypatch, "POST", "/", body, headers)
+    assert [line for line in logged if "DescribeExecution (ExecutionDoesNotExist) 400" in line] != []

@@ -129,14 +129,24 @@ def test_an_engine_keeps_nothing_on_disk_unless_given_a_directory(
         assert fresh.client.list_state_machines()["stateMachines"] == []
 
 
-def test_an_engine_started_again_on_its_directory_resumes_what_was_left_running(tmp_path: Path) -> None:
-    from local.sfn.testing import local_stepfunctions
+def test_an_engine_started_again_on_its_directory_resumes_what_was_left_running(local_sfn, tmp_path: Path) -> None:
+    # Given an execution half-way through an hour's Wait when its engine stops
+    first = local_sfn(state_dir=tmp_path)
+    machine = first.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
+    run = first.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
+    first.advance(1800)
+    first.engine.shutdown()
+    # When another engine starts on the same directory
+    second = local_sfn(state_dir=tmp_path)
+    # Then the execution is still waiting, and the half hour already gone counts
+    assert second.client.describe_execution(executionArn=run)["status"] == "RUNNING"
+    second.advance(1800)
+    assert second.client.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
 
-    with local_stepfunctions(state_dir=tmp_path) as first:
-        machine = first.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
-        run = first.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
-        first.settle()
-    with local_stepfunctions(state_dir=tmp_path) as second:
-        assert second.client.describe_execution(executionArn=run)["status"] == "RUNNING"
-        second.advance(3600)
-        assert second.client.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
+
+def test_advancing_the_clock_right_after_a_start_waits_from_where_the_execution_waits(local_sfn) -> None:
+    sfn = local_sfn()
+    machine = sfn.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
+    run = sfn.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
+    sfn.advance(3600)  # no settle() first: the Wait must not start after the hour has gone
+    assert sfn.client.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
