@@ -54,7 +54,6 @@ from local.sfn.step import Step
 from local.sfn.store import Changes, Store, dumps, loads
 from local.sfn.timers import Timer, Timers
 
-HISTORY_EVENT_LIMIT = 25_000  # Step Functions' quota of events per execution
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # how long a failed execution may be redriven
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
 
@@ -258,7 +257,7 @@ class Engine:
         now = self.clock.now()
         if now - (record["stop_date"] or now) > REDRIVE_WINDOW_SECONDS:
             raise ServiceError("ExecutionNotRedrivable", "Execution redrivable period exceeded")
-        if record["next_event_id"] >= HISTORY_EVENT_LIMIT - 1:
+        if record["next_event_id"] >= history.HISTORY_EVENT_LIMIT - 1:
             raise ServiceError("ExecutionNotRedrivable", "Execution history event limit exceeded")
         execution = recovery.load(record, self.store.runs(arn), self.definition)
         with execution.lock:
@@ -487,14 +486,14 @@ class Engine:
         traceback.print_exc(file=sys.stderr)
         if execution.status == RUNNING:
             cause = f"the local engine failed: {type(error).__name__}: {error}"
-            self._close_execution(execution, FAILED, error="States.Runtime", cause=cause)
+            self._fail_execution(execution, "States.Runtime", cause)
 
     def _run_until_waiting(self, execution: Execution, run: Run) -> Invocation | None:
         """The transitions between two points the outside can see share one commit: a function is
         invoked once its TaskScheduled is stored, and a run that stops (it waits, ends, or hands over
         to its branches) is stored before anyone can read it. A crash in between loses only
         transitions nobody could read yet, and recovery runs them again from the last commit."""
-        while execution.status == RUNNING and run.status == RUNNING:
+        while execution.status == RUNNING and run.status == RUNNING and not execution.history_full:
             step = Step.of(self, execution, run)
             if run.phase == ENTER:
                 self._enter(step)
@@ -534,6 +533,9 @@ class Engine:
 
     # --- ending executions ------------------------------------------------------------------------------
 
+    def _fail_execution(self, execution: Execution, error: str, cause: str) -> None:
+        self._close_execution(execution, FAILED, error=error, cause=cause, details={"error": error, "cause": cause})
+
     def _close_execution(
         self,
         execution: Execution,
@@ -543,6 +545,9 @@ class Engine:
         cause: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        if execution.history_full:  # whatever ended it, the quota was reached first
+            status, error, cause = FAILED, history.HISTORY_FULL_ERROR, history.HISTORY_FULL_CAUSE
+            details = {"error": error, "cause": cause}
         root = execution.runs[ROOT]
         now = self.clock.now()
         execution.status, execution.stop_date, execution.record_dirty = status, now, True
@@ -559,6 +564,8 @@ class Engine:
                     self.abort_run(execution, run)
             kind = EXECUTION_FAILURE_KINDS[status]
             previous = root.entered_previous_id if status == ABORTED else None
+            if execution.history_full:  # it follows the last event recorded, in whichever run
+                previous = execution.next_event_id - 1
             key = f"{kind[0].lower()}{kind[1:]}EventDetails"
             history.emit(execution, root, now, kind, key, details or {}, previous=previous)
         self._commit(execution)  # it forgets the execution once its end is stored
@@ -631,6 +638,9 @@ class Engine:
         execution.committing = True
         try:
             invocations = self._run_ready(execution)
+            if execution.history_full and execution.status == RUNNING:
+                self._fail_execution(execution, history.HISTORY_FULL_ERROR, history.HISTORY_FULL_CAUSE)
+                invocations = []  # none was made: the execution ended before
             self._store(execution, definition)
         finally:
             execution.committing = False

@@ -156,6 +156,7 @@ class Execution:
     inbox: list[Any] = field(default_factory=list, repr=False)  # functions' answers not yet taken in
     inbox_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     delivering: bool = field(default=False, repr=False)  # a thread is taking the inbox's answers in
+    history_full: bool = field(default=False, repr=False)  # an event past the quota was due: it fails
 
     def record(self) -> dict[str, Any]:
         return {

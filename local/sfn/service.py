@@ -14,7 +14,6 @@ from typing import Any
 from local.lambda_context import ACCOUNT
 from local.sfn import asl
 from local.sfn.engine import (
-    HISTORY_EVENT_LIMIT,
     REDRIVE_WINDOW_SECONDS,
     Engine,
     execution_arn,
@@ -23,6 +22,7 @@ from local.sfn.engine import (
 from local.sfn.errors import ServiceError, validation
 from local.sfn.expressions import DefinitionError
 from local.sfn.functions import MAX_PAYLOAD_BYTES, function_arn
+from local.sfn.history import HISTORY_EVENT_LIMIT
 from local.sfn.parameters import arn_string, boolean, integer, list_of, operation, string, structure
 from local.sfn.store import loads
 from workflows import Workflow

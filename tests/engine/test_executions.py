@@ -164,3 +164,41 @@ def test_state_machines_can_be_created_described_listed_and_deleted(sfn: Sfn) ->
     assert _error(sfn.service.CreateStateMachine, bad) == "InvalidDefinition"
     sfn.service.DeleteStateMachine({"stateMachineArn": machine})
     assert _error(sfn.service.DescribeStateMachine, {"stateMachineArn": machine}) == "StateMachineDoesNotExist"
+
+
+SPIN = {
+    "Spin": {"Type": "Pass", "Next": "Again"},
+    "Again": {"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "Spin"}], "Default": "Spin"},
+}
+
+
+def _last_events(sfn: Sfn, arn: str) -> list[dict]:
+    request = {"executionArn": arn, "reverseOrder": True, "maxResults": 2}
+    return sfn.service.GetExecutionHistory(request)["events"]
+
+
+@pytest.mark.parametrize(
+    "states",
+    [
+        SPIN,
+        {"Each": {"Type": "Map", "Items": [1, 2], "ItemProcessor": {"StartAt": "Spin", "States": SPIN}, "End": True}},
+        {**SPIN, "Spin": task("trivial", Next="Again")},
+    ],
+    ids=["top level", "in a Map's iterations", "through a function"],
+)
+def test_a_loop_that_never_ends_fails_at_the_history_quota(sfn: Sfn, states: dict) -> None:
+    # A loop of states that neither wait nor call anything: one commit would hold it for ever
+    arn = sfn.start(sfn.machine(states))
+    sfn.settle()
+    # It fails as Step Functions fails it: the 25,000th event is the failure
+    described = sfn.service.DescribeExecution({"executionArn": arn})
+    cause = "The execution reached the maximum number of history events (25000)."
+    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "States.Runtime", cause)
+    failed, before = _last_events(sfn, arn)
+    assert (failed["type"], failed["id"], failed["previousEventId"]) == ("ExecutionFailed", 25000, 24999)
+    assert failed["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": cause}
+    assert before["id"] == 24999
+    # and it cannot be redriven into the same wall
+    assert described["redriveStatus"] == "NOT_REDRIVABLE"
+    assert described["redriveStatusReason"] == "Execution history event limit exceeded"
+    assert _error(sfn.service.RedriveExecution, {"executionArn": arn}) == "ExecutionNotRedrivable"
