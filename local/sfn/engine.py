@@ -97,6 +97,7 @@ class Engine:
         self._definitions: dict[str, Definition] = {}
         self._starting = threading.Lock()  # two starts of one name: the second finds the first
         self._lock = threading.Lock()  # guards _active, the timer heap and the job count
+        self._redriving = threading.Lock()  # one redrive at a time: its checks hold until it is running
         self._progress = threading.Condition(self._lock)  # waiters for idleness or an execution's end
         self._timers = Timers(self.clock, self._lock, self._timers_due)
         self._outstanding = 0
@@ -248,6 +249,10 @@ class Engine:
             return execution.stop_date or self.clock.now()
 
     def redrive_execution(self, arn: str) -> float:
+        with self._redriving:
+            return self._redrive_execution(arn)
+
+    def _redrive_execution(self, arn: str) -> float:
         record = self.store.execution(arn)
         if record is None:
             raise ServiceError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")

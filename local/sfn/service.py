@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,7 @@ class StepFunctionsService:
         self.engine = engine
         self.store = engine.store
         self._redrive_tokens: dict[tuple[str, str], dict[str, Any]] = {}
+        self._redrive_tokens_lock = threading.Lock()  # two calls with one token get one answer
         # every method declared with @operation is served, under its name (the AWS operation's)
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             name: getattr(self, name)
@@ -280,13 +282,13 @@ class StepFunctionsService:
         arn = request["executionArn"]
         _check_arn(arn, "execution")
         client_token = request.get("clientToken")
-        key = (arn, client_token or "")
-        if client_token and key in self._redrive_tokens:
+        if not client_token:
+            return {"redriveDate": self.engine.redrive_execution(arn)}
+        with self._redrive_tokens_lock:
+            key = (arn, client_token)
+            if key not in self._redrive_tokens:
+                self._redrive_tokens[key] = {"redriveDate": self.engine.redrive_execution(arn)}
             return self._redrive_tokens[key]
-        response = {"redriveDate": self.engine.redrive_execution(arn)}
-        if client_token:
-            self._redrive_tokens[key] = response
-        return response
 
     # --- task tokens ------------------------------------------------------------------------------------
 

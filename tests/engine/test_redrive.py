@@ -187,3 +187,45 @@ def test_the_stopped_attempts_late_answer_leaves_the_redriven_execution_running_
     # Then the redriven execution still waits, and ends when its Wait does
     sfn.advance(11)
     assert sfn.result(arn).status == "SUCCEEDED"
+
+
+def _at_once(call, *requests: dict) -> list:
+    """Each request on its own thread, released together: the answers, or the error codes."""
+    barrier, answers = threading.Barrier(len(requests)), [None] * len(requests)
+
+    def send(index: int) -> None:
+        barrier.wait()
+        try:
+            answers[index] = call(requests[index])
+        except ServiceError as error:
+            answers[index] = error.code
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return answers
+
+
+@pytest.mark.parametrize("same_token", [False, True], ids=["no client token", "one client token"])
+def test_two_redrives_at_once_run_the_execution_again_once(sfn: Sfn, same_token: bool) -> None:
+    # Given failed executions (many: the two calls must meet in every order)
+    machine = sfn.machine({"Save": task("flaky")})
+    runs = [sfn.start(machine, {"n": n}) for n in range(20)]
+    sfn.settle()
+    handlers.SWITCHES["flaky_fails"] = False
+    for arn in runs:
+        # When two operators redrive one at the same moment
+        request = {"executionArn": arn, **({"clientToken": "ops-1"} if same_token else {})}
+        answers = _at_once(sfn.service.RedriveExecution, request, dict(request))
+        sfn.settle()
+        # Then it runs again once: one redrive, or the same answer twice under one token
+        if same_token:
+            assert answers[0] == answers[1]
+            assert "redriveDate" in answers[0]
+        else:
+            assert sum(isinstance(answer, dict) for answer in answers) == 1
+            assert "ExecutionNotRedrivable" in answers
+        result = sfn.result(arn)
+        assert (result.status, result.types().count("ExecutionRedriven")) == ("SUCCEEDED", 1)
