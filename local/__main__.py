@@ -195,6 +195,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from local.sfn import runtime
     from local.sfn.expressions import DefinitionError
     from local.sfn.server import make_sfn_server
+    from local.sfn.store import StoreInUse
     from local.tokens import KeyPair
     from workflows import DeclarationError
 
@@ -212,6 +213,9 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
         stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages)
     except (DefinitionError, DeclarationError) as error:
         print(f"cannot load the workflows: {error}", file=sys.stderr)
+        return 1
+    except StoreInUse as error:
+        print(f"cannot start: {error}", file=sys.stderr)
         return 1
     for machine in stepfunctions.store.state_machines():  # what CDK tells the API function in AWS
         os.environ.setdefault(state_machine_variable(machine["name"]), machine["arn"])

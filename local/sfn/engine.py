@@ -124,6 +124,7 @@ class Engine:
             self._turn_wakeup.notify_all()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._timer_pool.shutdown(wait=False, cancel_futures=True)
+        self.store.release()  # nothing more is written: another engine may take the store over
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no work is queued or running and no timer is due (tests, benchmarks)."""

@@ -7,8 +7,10 @@ WAL with ``synchronous=NORMAL`` keeps commits cheap and survives a process crash
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import sqlite3
 import sys
 import threading
@@ -139,10 +141,16 @@ class Changes:
     tokens: list[tuple[str, str, int, bool]] | None = None  # token, run id, attempt, open
 
 
+class StoreInUse(Exception):
+    """Another engine has the store open: both would run the same executions."""
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
+        self._claim: int | None = None
         if str(path) != ":memory:":
             make_private_file(Path(path))  # 0600 before SQLite writes a byte, its -wal and -shm alike
+            self._claim = _claim(Path(path))
         self._connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
@@ -153,6 +161,13 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+        self.release()
+
+    def release(self) -> None:
+        """Let another engine open the store, as this process ending would."""
+        if self._claim is not None:
+            os.close(self._claim)  # the lock goes with the descriptor
+            self._claim = None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -309,3 +324,15 @@ def _machine(row: tuple[Any, ...]) -> dict[str, Any]:
     arn, name, definition, role_arn, created, source = row
     return {"arn": arn, "name": name, "definition": definition, "role_arn": role_arn, "created": created,
             "source": source}  # fmt: skip
+
+
+def _claim(path: Path) -> int:
+    """An exclusive lock on the database file for as long as the store is open (the kernel drops it
+    when the process ends, even by ``kill -9``). SQLite's own locks are another kind: they do not see it."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StoreInUse(f"{path} is in use by another local Step Functions engine (another `make dev`?)") from None
+    return descriptor

@@ -66,3 +66,19 @@ def test_a_busy_port_is_a_clear_error_not_a_traceback(local_runtime: LocalRuntim
     assert result.returncode == 1
     assert "another `make dev` running?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_runtime_on_the_same_state_is_refused(local_runtime: LocalRuntime) -> None:
+    # Two engines on one store would both resume its running executions and invoke their tasks twice
+    import os
+    import subprocess
+    import sys
+
+    ports = {"LOCAL_API_PORT": "0", "LOCAL_SFN_PORT": "0"}
+    environment = {**os.environ, "LOCAL_STATE_DIR": str(local_runtime.state_dir), **ports}
+    command = [sys.executable, "-m", "local", "serve"]
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "is in use by another local Step Functions engine" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert local_runtime.request("GET", "/health") == (200, {"status": "ok"})

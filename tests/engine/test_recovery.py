@@ -7,9 +7,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from local.sfn.clock import ManualClock
 from tests.engine import handlers
 from tests.engine.conftest import INVOKE_WAIT, make_sfn, task
+
+
+@pytest.fixture(autouse=True)
+def _fresh_switches() -> None:
+    """The handlers' record of calls starts empty: a token found there is this test's."""
+    handlers.SWITCHES.update({"flaky_fails": True, "calls": [], "gate": threading.Event()})
 
 
 def test_waits_and_callbacks_survive_a_restart(tmp_path: Path) -> None:

@@ -150,3 +150,15 @@ def test_advancing_the_clock_right_after_a_start_waits_from_where_the_execution_
     run = sfn.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
     sfn.advance(3600)  # no settle() first: the Wait must not start after the hour has gone
     assert sfn.client.describe_execution(executionArn=run)["status"] == "SUCCEEDED"
+
+
+def test_a_second_engine_on_a_directory_in_use_is_refused(tmp_path: Path) -> None:
+    from local.sfn.store import StoreInUse
+    from local.sfn.testing import local_stepfunctions
+
+    with local_stepfunctions(state_dir=tmp_path) as first:
+        with pytest.raises(StoreInUse, match="in use by another local Step Functions engine"):
+            local_stepfunctions(state_dir=tmp_path).__enter__()
+        first.engine.shutdown()  # as its process ending would, it lets the store go
+        with local_stepfunctions(state_dir=tmp_path) as second:
+            assert second.client.list_state_machines()["stateMachines"] == []
