@@ -81,9 +81,17 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the unread body is still on the connection
             raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client stopped sending: what came is not the request it meant
+            self.close_connection = True
+            raise BadRequest(f"the body ended after {len(body)} of its {length} bytes")
+        return body
 
     def respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, label: str) -> None:
+        # logged before a byte goes out: whoever has read an answer finds its line written (a test's
+        # captured output, not the next test's), bodiless answers included
+        elapsed = (time.perf_counter() - self.started) * 1000
+        print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
         self.send_response(status)
         given = {name.lower() for name, _ in headers}
         missing = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in given]
@@ -97,10 +105,6 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        # logged before the body goes out: whoever has read an answer finds its line written (a test's
-        # captured output, not the next test's)
-        elapsed = (time.perf_counter() - self.started) * 1000
-        print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
         if self.command not in ("HEAD", None):
             self.wfile.write(payload)
 

@@ -239,12 +239,13 @@ def _logged_while_asking(
     return logged
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])  # HEAD: an answer without a body
 def test_a_request_is_logged_before_its_answer_is_read(
-    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     # A test's output capture ends when it has its answer: a line written after that lands in another's
-    logged = _logged_while_asking(api_server, _Stderr(delay=0.2), monkeypatch, "GET", "/health")
-    assert [line for line in logged if "GET /health 200" in line] != []
+    logged = _logged_while_asking(api_server, _Stderr(delay=0.2), monkeypatch, method, "/health")
+    assert [line for line in logged if line.startswith(f"api  {method} /health ")] != []
 
 
 def test_a_refused_step_functions_call_is_logged_with_its_error(
@@ -255,3 +256,29 @@ def test_a_refused_step_functions_call_is_logged_with_its_error(
     body = json.dumps({"executionArn": "arn:aws:states:us-east-1:000000000000:execution:none:none"})
     logged = _logged_while_asking(sfn_server, _Stderr(), monkeypatch, "POST", "/", body, headers)
     assert [line for line in logged if "DescribeExecution (ExecutionDoesNotExist) 400" in line] != []
+
+
+@pytest.mark.parametrize("server_name", ["api_server", "sfn_server"])
+def test_a_body_that_ends_before_its_length_is_a_400(request: pytest.FixtureRequest, server_name: str) -> None:
+    # A client that stops sending half-way: the half that came must not be acted upon
+    server = request.getfixturevalue(server_name)
+    body = json.dumps({"name": "Amina"}).encode()
+    head = (
+        f"POST /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body) + 500}\r\n"
+        "X-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Type: application/json\r\n\r\n"
+    )
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        with socket.create_connection(server.server_address[:2], timeout=10) as connection:
+            connection.sendall(head.encode() + body)
+            connection.shutdown(socket.SHUT_WR)
+            with connection.makefile("rb") as response:
+                status = int(response.readline().split()[1])
+                raw = response.read()
+    finally:
+        server.shutdown()
+        serving.join(10)
+    assert status == 400
+    answer = json.loads(raw.split(b"\r\n\r\n", 1)[1])
+    assert f"the body ended after {len(body)} of its {len(body) + 500} bytes" in answer.get("message", "")
