@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,8 @@ class ManualClock:
         self._listeners.append(listener)
 
     def advance(self, seconds: float) -> None:
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"the clock moves forward by a finite number of seconds, not {seconds!r}")
         with self._lock:
             self._now += seconds
         for listener in self._listeners:

@@ -57,12 +57,23 @@ class LocalFunction:
         return function_arn(self.name)
 
     def handler(self) -> Callable[[Any, Any], Any]:
+        """The handler, imported at the first call; ``StatesError`` with Lambda's error when it cannot be."""
         if self._handler is None:
             with self._import_lock:
                 if self._handler is None:
-                    module_name, _, attribute = self.handler_path.rpartition(".")
-                    self._handler = getattr(importlib.import_module(module_name), attribute)
+                    self._handler = self._import()
         return self._handler
+
+    def _import(self) -> Callable[[Any, Any], Any]:
+        module_name, _, attribute = self.handler_path.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as error:  # a missing module, or one failing as it loads
+            message = f"Unable to import module '{module_name}': {error}"
+            raise _runtime_error("Runtime.ImportModuleError", message) from error
+        if not callable(handler := getattr(module, attribute, None)):
+            raise _runtime_error("Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}'")
+        return handler
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,12 @@ def _invoke(invocation: Invocation) -> InvokeResult:
         aws_request_id=invocation.request_id,
     )
     try:
+        handler = function.handler()
+    except StatesError as failure:
+        return InvokeResult(None, failure, time.perf_counter() - started)
+    try:
         event = json.loads(json.dumps(invocation.payload))
-        returned = function.handler()(event, context)
+        returned = handler(event, context)
     except Exception as error:  # the function's own failure: the task fails with its type as the error
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     except SystemExit as exit_:  # sys.exit() in a handler ends Lambda's runtime process
@@ -187,6 +202,11 @@ def _function_error(error: BaseException, request_id: str) -> StatesError:
     error_type = type(error).__name__
     stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])  # without our own frame
     return StatesError(error_type, _cause(str(error), error_type, request_id, stack))
+
+
+def _runtime_error(error_type: str, message: str) -> StatesError:
+    """A failure of Lambda's runtime rather than of the handler: its error document as the cause."""
+    return StatesError(error_type, json.dumps({"errorMessage": message, "errorType": error_type}))
 
 
 def _exited(exit_: SystemExit, request_id: str) -> StatesError:

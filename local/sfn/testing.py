@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.files import make_private_directory
 from local.lambda_context import REGION
 from local.sfn.clock import ManualClock
 from local.sfn.engine import Engine
@@ -71,6 +72,8 @@ def local_stepfunctions(
     registry = FunctionRegistry()
     for name, handler in (functions or {}).items():
         registry.register(_function(name, handler))
+    if state_dir is not None:
+        make_private_directory(Path(state_dir))
     clock = ManualClock() if state_dir is None else _kept_clock(Path(state_dir) / "clock")
     store = Store(":memory:" if state_dir is None else Path(state_dir) / "stepfunctions.db")
     engine = Engine(store, registry, clock=clock, rng=random.Random(seed))

@@ -13,6 +13,7 @@ import pytest
 from local.sfn import engine as engine_module
 from local.sfn import functions
 from local.sfn.engine import Engine
+from local.sfn.functions import LocalFunction
 from tests.engine import handlers
 from tests.engine.conftest import INVOKE, Sfn, make_sfn, task
 
@@ -98,6 +99,23 @@ def test_an_unknown_function_is_resource_not_found(sfn: Sfn) -> None:
         "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody:$LATEST (Service: AWSLambda; "
         "Status Code: 404; Error Code: ResourceNotFoundException;"
     )
+
+
+@pytest.mark.parametrize(
+    ("handler_path", "error", "message"),
+    [
+        ("tests.engine.nowhere.handler", "Runtime.ImportModuleError", "Unable to import module 'tests.engine.nowhere'"),
+        ("tests.engine.handlers.nobody", "Runtime.HandlerNotFound", "Handler 'nobody' missing on module"),
+    ],
+)
+def test_a_handler_that_cannot_be_loaded_fails_as_lambdas_runtime_does(
+    sfn: Sfn, handler_path: str, error: str, message: str
+) -> None:
+    sfn.engine.functions.register(LocalFunction("unloadable", handler_path))
+    result = sfn.run({"T": task("unloadable")})
+    assert (result.status, result.error) == ("FAILED", error)
+    assert json.loads(result.cause)["errorType"] == error
+    assert json.loads(result.cause)["errorMessage"].startswith(message)
 
 
 def test_function_name_may_be_a_name_an_alias_or_an_arn(sfn: Sfn) -> None:

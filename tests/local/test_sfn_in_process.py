@@ -131,13 +131,14 @@ def test_an_engine_keeps_nothing_on_disk_unless_given_a_directory(
 
 def test_an_engine_started_again_on_its_directory_resumes_what_was_left_running(local_sfn, tmp_path: Path) -> None:
     # Given an execution half-way through an hour's Wait when its engine stops
-    first = local_sfn(state_dir=tmp_path)
+    state_dir = tmp_path / "not yet made"
+    first = local_sfn(state_dir=state_dir)
     machine = first.client.create_state_machine(name="wait", definition=WAIT_AN_HOUR, roleArn=ROLE)
     run = first.client.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
     first.advance(1800)
     first.engine.shutdown()
     # When another engine starts on the same directory
-    second = local_sfn(state_dir=tmp_path)
+    second = local_sfn(state_dir=state_dir)
     # Then the execution is still waiting, and the half hour already gone counts
     assert second.client.describe_execution(executionArn=run)["status"] == "RUNNING"
     second.advance(1800)
@@ -162,3 +163,12 @@ def test_a_second_engine_on_a_directory_in_use_is_refused(tmp_path: Path) -> Non
         first.engine.shutdown()  # as its process ending would, it lets the store go
         with local_stepfunctions(state_dir=tmp_path) as second:
             assert second.client.list_state_machines()["stateMachines"] == []
+
+
+@pytest.mark.parametrize("seconds", [-1, float("inf"), float("nan"), "60"])
+def test_the_clock_moves_forward_by_a_finite_number_of_seconds_only(local_sfn, seconds: object) -> None:
+    sfn = local_sfn()
+    before = sfn.clock.now()
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        sfn.advance(seconds)
+    assert sfn.clock.now() == before
