@@ -19,7 +19,6 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +51,7 @@ from local.sfn.states import BEGIN, fan_out, flow, task
 from local.sfn.states.task import TOKEN_PREFIX
 from local.sfn.step import Step
 from local.sfn.store import Changes, Store, dumps, loads
+from local.sfn.threads import DaemonPool
 from local.sfn.timers import Timer, Timers
 
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # how long a failed execution may be redriven
@@ -101,9 +101,9 @@ class Engine:
         self._progress = threading.Condition(self._lock)  # waiters for idleness or an execution's end
         self._timers = Timers(self.clock, self._lock, self._timers_due)
         self._outstanding = 0
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfn-worker")
+        self._pool = DaemonPool(workers, "sfn-worker")
         # timers fire in threads of their own: functions that hang in every worker never hold up a timeout
-        self._timer_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sfn-timer")
+        self._timer_pool = DaemonPool(4, "sfn-timer")
         self._turns: set[_Turn] = set()
         self._turn_wakeup = threading.Condition(self._lock)  # the watchdog sleeps on it
         self._closed = False  # after shutdown nothing more is written, as after the process ends
@@ -122,8 +122,8 @@ class Engine:
             self._closed = True
             self._timers.stop()
             self._turn_wakeup.notify_all()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._timer_pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
+        self._timer_pool.shutdown()
         self.store.release()  # nothing more is written: another engine may take the store over
 
     def wait_idle(self, timeout: float = 30.0) -> bool:

@@ -172,3 +172,38 @@ def test_the_clock_moves_forward_by_a_finite_number_of_seconds_only(local_sfn, s
     with pytest.raises(ValueError, match="finite number of seconds"):
         sfn.advance(seconds)
     assert sfn.clock.now() == before
+
+
+HANGS_THEN_EXITS = """
+import threading
+from local.sfn.testing import ROLE, local_stepfunctions
+
+started = threading.Event()
+
+def hang(event, context):
+    started.set()
+    threading.Event().wait()  # stuck on a socket, a lock, input()...
+
+definition = '{"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": {"Type": "Task", '
+definition += '"Resource": "arn:aws:states:::lambda:invoke", "Arguments": {"FunctionName": "hang"}, "End": true}}}'
+with local_stepfunctions({"hang": hang}) as sfn:
+    machine = sfn.client.create_state_machine(name="m", definition=definition, roleArn=ROLE)
+    sfn.client.start_execution(stateMachineArn=machine["stateMachineArn"])
+    assert started.wait(10)
+print("left the engine", flush=True)
+"""
+
+
+def test_a_handler_that_hangs_does_not_keep_the_process_from_ending(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "hangs.py"
+    script.write_text(HANGS_THEN_EXITS)
+    repository = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=repository, env={**os.environ, "PYTHONPATH": str(repository)},
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "left the engine\n"), done.stderr
