@@ -245,7 +245,7 @@ class _Deadline:
 class _BoundedPattern:
     """A JSONata regex on the ``regex`` module, not ``re``: it lets go of the interpreter's lock while it
     matches, so other executions run on, and gives up after the evaluation's time with ``D1012`` (a
-    pattern like ``/(a+)+$/`` on ``'aaaa…!'`` would backtrack for ages). VERSION0 reads as ``re`` does."""
+    pattern like ``/^(a|a)*$/`` on ``'aaaa…!'`` would backtrack for ages). VERSION0 reads as ``re`` does."""
 
     def __init__(self, pattern: str, flags: RegexFlags) -> None:
         native = (regex.IGNORECASE if flags.case_insensitive else 0) | (regex.MULTILINE if flags.multiline else 0)

@@ -72,10 +72,11 @@ def local_stepfunctions(
     registry = FunctionRegistry()
     for name, handler in (functions or {}).items():
         registry.register(_function(name, handler))
-    if state_dir is not None:
+    if state_dir is None:
+        clock, store = ManualClock(), Store(":memory:")
+    else:
         make_private_directory(Path(state_dir))
-    clock = ManualClock() if state_dir is None else _kept_clock(Path(state_dir) / "clock")
-    store = Store(":memory:" if state_dir is None else Path(state_dir) / "stepfunctions.db")
+        clock, store = _kept_clock(Path(state_dir) / "clock"), Store(Path(state_dir) / "stepfunctions.db")
     engine = Engine(store, registry, clock=clock, rng=random.Random(seed))
     service = StepFunctionsService(engine)
     engine.start()
