@@ -17,14 +17,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import jsonata
-import regex
 from jsonata.jexception import JException
-from jsonata.regex_engine import RegexFlags
 from jsonata.utils import Utils
 
 from local.sfn.errors import StatesError
@@ -168,14 +165,14 @@ class Expression:
         self.text = text
         self.field = field
         try:
-            self._compiled = jsonata.Jsonata(text, _BoundedPattern)
+            self._compiled = jsonata.Jsonata(text)
         except JException as error:
             raise DefinitionError(f"field '{field}': the JSONata expression does not parse: {error}") from error
         except RecursionError as error:
             raise DefinitionError(f"field '{field}': the JSONata expression is nested too deeply") from error
         except (IndexError, KeyError) as error:  # the library's parser on some malformed input ('!1', '"\\')
             raise DefinitionError(f"field '{field}': the JSONata expression does not parse") from error
-        except regex.error as error:  # a regex literal is compiled as the expression is parsed
+        except re.error as error:  # a regex literal is compiled as the expression is parsed
             raise DefinitionError(
                 f"field '{field}': the regular expression /{error.pattern}/ does not compile: {error}"
             ) from error
@@ -240,40 +237,6 @@ class _Deadline:
         self._steps += 1
         if not self._steps & 63 and time.thread_time() > self._until:
             raise JException("D1012", -1, int(self._seconds * 1000))
-
-
-class _BoundedPattern:
-    """A JSONata regex on the ``regex`` module, not ``re``: it lets go of the interpreter's lock while it
-    matches, so other executions run on, and gives up after the evaluation's time with ``D1012`` (a
-    pattern like ``/^(a|a)*$/`` on ``'aaaa…!'`` would backtrack for ages). VERSION0 reads as ``re`` does."""
-
-    def __init__(self, pattern: str, flags: RegexFlags) -> None:
-        native = (regex.IGNORECASE if flags.case_insensitive else 0) | (regex.MULTILINE if flags.multiline else 0)
-        self._pattern = regex.compile(pattern, native | regex.VERSION0)
-
-    def search(self, string: str) -> Any:
-        with _regex_time():
-            return self._pattern.search(string, concurrent=True, timeout=MAX_EVALUATION_SECONDS)
-
-    def finditer(self, string: str) -> Iterator[Any]:
-        with _regex_time():  # the matching happens as the matches are taken
-            yield from self._pattern.finditer(string, concurrent=True, timeout=MAX_EVALUATION_SECONDS)
-
-    def sub(self, replacement: Any, string: str, count: int = 0) -> str:
-        with _regex_time():
-            return self._pattern.sub(replacement, string, count=count, concurrent=True, timeout=MAX_EVALUATION_SECONDS)
-
-    def split(self, string: str, maxsplit: int = 0) -> list[str]:
-        with _regex_time():
-            return self._pattern.split(string, maxsplit=maxsplit, concurrent=True, timeout=MAX_EVALUATION_SECONDS)
-
-
-@contextmanager
-def _regex_time() -> Iterator[None]:
-    try:
-        yield
-    except TimeoutError:
-        raise JException("D1012", -1, int(MAX_EVALUATION_SECONDS * 1000)) from None
 
 
 def _field_of(value: Any, fields: list[str]) -> Any:
