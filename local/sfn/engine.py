@@ -27,6 +27,7 @@ from local.sfn import asl, history, recovery
 from local.sfn.asl import Definition
 from local.sfn.clock import SystemClock, iso
 from local.sfn.errors import ServiceError, StatesError
+from local.sfn.expressions import DefinitionError
 from local.sfn.functions import FunctionRegistry, Invocation, InvokeResult, invoke
 from local.sfn.outcomes import fail
 from local.sfn.runs import (
@@ -55,6 +56,8 @@ from local.sfn.threads import DaemonPool
 from local.sfn.timers import Timer, Timers
 
 REDRIVE_WINDOW_SECONDS = 14 * 24 * 3600  # how long a failed execution may be redriven
+UNLOADABLE = "the local engine no longer loads this execution's definition"
+_STAND_IN = '{"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}'  # to end an execution that cannot run
 EXECUTION_FAILURE_KINDS = {FAILED: "ExecutionFailed", TIMED_OUT: "ExecutionTimedOut", ABORTED: "ExecutionAborted"}
 
 Invocations = list[tuple[Run, Invocation]]
@@ -265,7 +268,10 @@ class Engine:
             raise ServiceError("ExecutionNotRedrivable", "Execution redrivable period exceeded")
         if record["next_event_id"] >= history.HISTORY_EVENT_LIMIT - 1:
             raise ServiceError("ExecutionNotRedrivable", "Execution history event limit exceeded")
-        execution = recovery.load(record, self.store.runs(arn), self.definition)
+        try:
+            execution = recovery.load(record, self.store.runs(arn), self.definition)
+        except DefinitionError as error:
+            raise ServiceError("ExecutionNotRedrivable", f"{UNLOADABLE}: {error}") from None
         with execution.lock:
             execution.status, execution.record_dirty = RUNNING, True
             execution.redrive_count += 1
@@ -537,6 +543,13 @@ class Engine:
             fail(step, step.failed(error))
         return None
 
+    def _fail_unloadable(self, record: dict[str, Any], runs: dict[str, dict[str, Any]], error: Exception) -> None:
+        """A running execution whose definition this engine no longer loads (an earlier version stored it,
+        and refused less): it fails saying why, rather than keep the engine from starting."""
+        execution = recovery.load(record, runs, lambda *_: asl.parse_definition(_STAND_IN, "stand-in"))
+        with execution.lock:
+            self._fail_execution(execution, "States.Runtime", f"{UNLOADABLE}: {error}")
+
     # --- ending executions ------------------------------------------------------------------------------
 
     def _fail_execution(self, execution: Execution, error: str, cause: str) -> None:
@@ -691,7 +704,11 @@ class Engine:
     def _recover(self) -> None:
         """Carry on every execution that was running when the process stopped."""
         for record, runs in self.store.running_executions():
-            execution = recovery.load(record, runs, self.definition)
+            try:
+                execution = recovery.load(record, runs, self.definition)
+            except DefinitionError as error:
+                self._fail_unloadable(record, runs, error)
+                continue
             with self._lock:
                 self._active[execution.arn] = execution
             to_drive, timers = recovery.resume(execution)

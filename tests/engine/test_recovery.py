@@ -122,3 +122,32 @@ def test_a_map_part_way_through_its_iterations_carries_on_after_a_restart(tmp_pa
     assert (result.status, result.output) == ("SUCCEEDED", [10, 20, 30, 40, 50, 60])
     assert result.types().count("MapIterationStarted") == 6
     after.engine.shutdown()
+
+
+def test_an_execution_whose_definition_no_longer_loads_fails_and_the_engine_starts(tmp_path: Path) -> None:
+    import sqlite3
+
+    from local.sfn.errors import ServiceError
+
+    # Given an execution left running by an engine that accepted its definition
+    clock = ManualClock()
+    before = make_sfn(tmp_path, clock)
+    arn = before.start(before.machine({"Hold": {"Type": "Wait", "Seconds": 100, "End": True}}))
+    before.settle()
+    before.engine.shutdown()
+    refused_now = {"QueryLanguage": "JSONata", "StartAt": "Hold",
+                   "States": {"Hold": {"Type": "Pass", "Output": "{% $eval('1') %}", "End": True}}}  # fmt: skip
+    with sqlite3.connect(tmp_path / "sfn.db") as database:
+        database.execute("UPDATE executions SET definition = ? WHERE arn = ?", (json.dumps(refused_now), arn))
+    # When an engine that refuses that definition starts on the same store
+    after = make_sfn(tmp_path, clock)
+    after.settle()
+    # Then it has started, and the execution failed saying why
+    result = after.result(arn)
+    assert (result.status, result.error, result.types()[-1]) == ("FAILED", "States.Runtime", "ExecutionFailed")
+    assert result.cause.startswith("the local engine no longer loads this execution's definition: ")
+    assert "$eval is not available" in result.cause
+    with pytest.raises(ServiceError) as refused:
+        after.service.RedriveExecution({"executionArn": arn})
+    assert refused.value.code == "ExecutionNotRedrivable"
+    after.engine.shutdown()
