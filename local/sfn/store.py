@@ -151,12 +151,12 @@ class Store:
         if str(path) != ":memory:":
             make_private_file(Path(path))  # 0600 before SQLite writes a byte, its -wal and -shm alike
             self._claim = _claim(Path(path))
-        self._connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
-        with self._lock:
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._connection.executescript(SCHEMA)
+        try:
+            self._connection = _open(path)
+        except BaseException:  # not a store after all (a damaged file, a directory): nobody holds it
+            self.release()
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -324,6 +324,18 @@ def _machine(row: tuple[Any, ...]) -> dict[str, Any]:
     arn, name, definition, role_arn, created, source = row
     return {"arn": arn, "name": name, "definition": definition, "role_arn": role_arn, "created": created,
             "source": source}  # fmt: skip
+
+
+def _open(path: Path | str) -> sqlite3.Connection:
+    connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def _claim(path: Path) -> int:

@@ -79,11 +79,11 @@ def local_stepfunctions(
         clock, store = _kept_clock(Path(state_dir) / "clock"), Store(Path(state_dir) / "stepfunctions.db")
     engine = Engine(store, registry, clock=clock, rng=random.Random(seed))
     service = StepFunctionsService(engine)
-    engine.start()
     try:
+        engine.start()
         yield LocalStepFunctions(_client(service), service, engine, clock)
     finally:
-        engine.shutdown()
+        engine.shutdown()  # the store let go even when the start failed
 
 
 def _kept_clock(saved: Path) -> ManualClock:

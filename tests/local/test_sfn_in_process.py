@@ -207,3 +207,16 @@ def test_a_handler_that_hangs_does_not_keep_the_process_from_ending(tmp_path: Pa
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert (done.returncode, done.stdout) == (0, "left the engine\n"), done.stderr
+
+
+def test_a_store_that_does_not_open_is_not_left_claimed(tmp_path: Path) -> None:
+    import sqlite3
+
+    from local.sfn.store import Store
+
+    database = tmp_path / "stepfunctions.db"
+    database.write_bytes(b"not a database, " * 512)
+    with pytest.raises(sqlite3.DatabaseError):
+        Store(database)
+    database.write_bytes(b"")  # repaired in place (an empty file is a database): the same process may open it now
+    Store(database).close()
