@@ -7,6 +7,7 @@ own domain to 127.0.0.1 cannot read task tokens from the Step Functions endpoint
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
@@ -91,7 +92,8 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         # logged before a byte goes out: whoever has read an answer finds its line written (a test's
         # captured output, not the next test's), bodiless answers included
         elapsed = (time.perf_counter() - self.started) * 1000
-        print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
+        with contextlib.suppress(OSError):  # a log nobody reads any more (`make dev | head`) costs no answer
+            print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
         self.send_response(status)
         given = {name.lower() for name, _ in headers}
         missing = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in given]

@@ -138,9 +138,9 @@ def _invoke(invocation: Invocation) -> InvokeResult:
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     except SystemExit as exit_:  # sys.exit() in a handler ends Lambda's runtime process
         return InvokeResult(None, _exited(exit_, invocation.request_id), time.perf_counter() - started)
-    except KeyboardInterrupt:
-        raise
     except BaseException as error:  # CancelledError and the like: the function's failure all the same
+        if isinstance(error, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+            raise  # Ctrl-C: the process stops, as asked (in another thread, the handler raised it itself)
         return InvokeResult(None, _function_error(error, invocation.request_id), time.perf_counter() - started)
     try:
         text = _COMPACT.encode(returned)

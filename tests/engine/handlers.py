@@ -65,11 +65,14 @@ def first_hangs(event: Any, context: Any) -> Any:
 
 
 def exits(event: Any, context: Any) -> Any:
-    """Calls sys.exit for the item ``SWITCHES["exit"]`` names, is cancelled for ``SWITCHES["cancel"]``."""
+    """Calls sys.exit for the item ``SWITCHES["exit"]`` names, is cancelled for ``SWITCHES["cancel"]``,
+    interrupts itself for ``SWITCHES["interrupt"]``."""
     if event == SWITCHES.get("exit"):
         sys.exit(3)
     if event == SWITCHES.get("cancel"):
         raise asyncio.CancelledError
+    if event == SWITCHES.get("interrupt"):
+        raise KeyboardInterrupt
     return event
 
 

@@ -175,17 +175,18 @@ def test_a_quick_function_that_hangs_holds_up_no_other_call(sfn: Sfn, monkeypatc
     assert sfn.result(arn).output == [0, 1, 2, 3, 4]
 
 
-def test_a_handler_calling_sys_exit_or_cancelled_fails_its_own_task_only(
+def test_a_handler_calling_sys_exit_cancelled_or_interrupted_fails_its_own_task_only(
     sfn: Sfn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)  # called in turn with its neighbours
     monkeypatch.setitem(handlers.SWITCHES, "exit", 1)
     monkeypatch.setitem(handlers.SWITCHES, "cancel", 3)
+    monkeypatch.setitem(handlers.SWITCHES, "interrupt", 4)  # raised by the handler, in an engine thread
     assert sfn.run({"Warm": task("exits", payload=0)}).status == "SUCCEEDED"
-    result = sfn.run(_map_of("exits", 5, ToleratedFailureCount=2))
+    result = sfn.run(_map_of("exits", 6, ToleratedFailureCount=3))
     assert result.status == "SUCCEEDED"
     errors = [item if isinstance(item, int) else item["Error"] for item in result.output]
-    assert errors == [0, "Runtime.ExitError", 2, "CancelledError", 4]
+    assert errors == [0, "Runtime.ExitError", 2, "CancelledError", "KeyboardInterrupt", 5]
     assert "Runtime exited with error: exit status 3" in result.output[1]["Cause"]
 
 

@@ -204,13 +204,15 @@ def test_loopback_names_are_answered(api_server: ThreadingHTTPServer, host: str)
 
 class _Stderr:
     """A standard error that records what is written, taking ``delay`` seconds a write as a busy
-    terminal may."""
+    terminal may, or broken as a closed pipe is."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, broken: bool = False) -> None:
         self.lines: list[str] = []
-        self.delay = delay
+        self.delay, self.broken = delay, broken
 
     def write(self, text: str) -> int:
+        if self.broken:
+            raise BrokenPipeError(32, "Broken pipe")
         time.sleep(self.delay)
         self.lines.append(text)
         return len(text)
@@ -246,6 +248,15 @@ def test_a_request_is_logged_before_its_answer_is_read(
     # A test's output capture ends when it has its answer: a line written after that lands in another's
     logged = _logged_while_asking(api_server, _Stderr(delay=0.2), monkeypatch, method, "/health")
     assert [line for line in logged if line.startswith(f"api  {method} /health ")] != []
+
+
+def test_a_log_nobody_reads_any_more_costs_no_answer(
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make dev | head`: once head has gone, writing the log fails; the answer must still go out
+    monkeypatch.setattr("sys.stderr", _Stderr(broken=True))
+    status, _ = _exchange(api_server, HEALTH)
+    assert status == 200
 
 
 def test_a_refused_step_functions_call_is_logged_with_its_error(
