@@ -40,12 +40,18 @@ class ManualClock:
         self._listeners.append(listener)
 
     def advance(self, seconds: float) -> None:
-        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
-            raise ValueError(f"the clock moves forward by a finite number of seconds, not {seconds!r}")
+        forward(seconds)
         with self._lock:
             self._now += seconds
         for listener in self._listeners:
             listener()
+
+
+def forward(seconds: float) -> float:
+    """``seconds``, if a clock may move forward by it."""
+    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"the clock moves forward by a finite number of seconds, not {seconds!r}")
+    return seconds
 
 
 _formatted_second: tuple[int, str] = (-1, "")  # the last whole second formatted, reused within it

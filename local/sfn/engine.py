@@ -129,6 +129,10 @@ class Engine:
         self._timer_pool.shutdown()
         self.store.release()  # nothing more is written: another engine may take the store over
 
+    def next_due(self) -> float | None:
+        """When the earliest timer set falls due (tests moving a manual clock from one to the next)."""
+        return self._timers.next_due()
+
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no work is queued or running and no timer is due (tests, benchmarks)."""
         with self._lock:

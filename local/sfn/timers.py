@@ -52,6 +52,11 @@ class Timers:
         """The clock moved: look again. Called with the lock held."""
         self._wakeup.notify_all()
 
+    def next_due(self) -> float | None:
+        """When the earliest timer falls due, if any is set."""
+        with self._lock:
+            return self._heap[0][0] if self._heap else None
+
     def any_due(self) -> bool:
         """Called with the lock held."""
         return bool(self._heap) and self._heap[0][0] <= self._clock.now()

@@ -220,3 +220,35 @@ def test_a_store_that_does_not_open_is_not_left_claimed(tmp_path: Path) -> None:
         Store(database)
     database.write_bytes(b"")  # repaired in place (an empty file is a database): the same process may open it now
     Store(database).close()
+
+
+def _machine(sfn, states: dict, **top: object) -> str:
+    definition = {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states, **top}
+    return sfn.client.create_state_machine(name="timed", definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+
+
+def test_one_long_advance_fires_the_timers_in_the_order_they_fall_due(local_sfn) -> None:
+    sfn = local_sfn({"echo": "tests.engine.handlers.echo"})
+    # Two Waits of ten seconds under a 25-second execution timeout: done at 20, before the timeout
+    waits = {"One": {"Type": "Wait", "Seconds": 10, "Next": "Two"}, "Two": {"Type": "Wait", "Seconds": 10, "End": True}}
+    quick = sfn.client.start_execution(stateMachineArn=_machine(sfn, waits, TimeoutSeconds=25))["executionArn"]
+    sfn.advance(100)
+    assert sfn.client.describe_execution(executionArn=quick)["status"] == "SUCCEEDED"
+    events = sfn.client.get_execution_history(executionArn=quick)["events"]
+    started = events[0]["timestamp"]
+    exits = [(event["timestamp"] - started).total_seconds() for event in events if event["type"] == "WaitStateExited"]
+    assert exits == [10, 20]
+
+
+def test_the_execution_timeout_comes_before_a_later_task_timeout(local_sfn) -> None:
+    sfn = local_sfn({"echo": "tests.engine.handlers.echo"})
+    callback = {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "TimeoutSeconds": 100,
+        "Arguments": {"FunctionName": "echo", "Payload": {"token": "{% $states.context.Task.Token %}"}}, "End": True,
+    }  # fmt: skip
+    run = sfn.client.start_execution(stateMachineArn=_machine(sfn, {"Ask": callback}, TimeoutSeconds=50))
+    sfn.advance(101)
+    described = sfn.client.describe_execution(executionArn=run["executionArn"])
+    assert (described["status"], described["error"]) == ("TIMED_OUT", "States.Timeout")
