@@ -24,11 +24,14 @@ STATIONS = {
 
 def seed() -> bool:
     """Configure the local site unless it exists; whether it was configured now."""
-    with UnitOfWork(ACTOR) as uow:  # one transaction: all of it, or nothing to find next time
-        if uow.sites.get(SITE_ID) is not None:
-            return False
-        configure_site(uow, SITE_ID, SITE, ACTOR)
-        for station_id, station in STATIONS.items():
-            configure_station(uow, SITE_ID, station_id, station, ACTOR)
-        configure_site(uow, SITE_ID, SITE.model_copy(update={"default_journey": list(STATIONS)}), ACTOR)
+    return UnitOfWork(ACTOR).run(_configure)  # one transaction: all of it, or nothing to find next time
+
+
+def _configure(uow: UnitOfWork) -> bool:
+    if uow.sites.get(SITE_ID) is not None:
+        return False
+    configure_site(uow, SITE_ID, SITE, ACTOR)
+    for station_id, station in STATIONS.items():
+        configure_station(uow, SITE_ID, station_id, station, ACTOR)
+    configure_site(uow, SITE_ID, SITE.model_copy(update={"default_journey": list(STATIONS)}), ACTOR)
     return True

@@ -86,6 +86,10 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     def database_unavailable(error: DatabaseUnavailable) -> Response:
+        if error.busy:  # other requests held what this one needed, through every retry
+            logger.warning("database busy", extra={"reason": str(error)})
+            message = "the database was busy with other requests at that instant; try again"
+            return error_response(503, "busy", message, **{"Retry-After": "1"})
         logger.warning("database unavailable", extra={"reason": str(error)})
         return error_response(503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"})
 

@@ -37,7 +37,9 @@ class ErrorDetail(BaseModel):
 class Error(BaseModel):
     """Every error the API itself returns, and API Gateway's own but the 401, in the same format."""
 
-    error: str = Field(description="a stable code: invalid_request, invalid_json, not_found, conflict, unavailable, …")
+    error: str = Field(
+        description="a stable code: invalid_request, invalid_json, not_found, conflict, unavailable, busy, …"
+    )
     message: str = Field(description="for a person to read")
     details: list[ErrorDetail] = Field(description="one entry per invalid field; empty for other errors")
 
@@ -90,7 +92,9 @@ def route_responses(
     responses[500] = error("a bug on our side (internal_error); it has been logged")
     if authenticated:
         responses[503] = error(
-            "the database or Step Functions cannot be reached (unavailable); repeat the request", headers=RETRY_AFTER
+            "the database or Step Functions cannot be reached (unavailable), or the database stayed busy with other "
+            "requests through every retry (busy); repeat the request",
+            headers=RETRY_AFTER,
         )
     for status, answer in (declared or {}).items():
         responses[status] = error(answer) if isinstance(answer, str) else answer

@@ -41,7 +41,16 @@ class ConcurrentSubmission(Exception):
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be reached or dropped the connection: retry with backoff."""
+    """The database could not be reached or dropped the connection — or, ``busy``, it kept ending the
+    transaction to break deadlocks or lock waits (``UnitOfWork.run`` retried it first): retry with backoff.
+    One class for both, so that one name is what every task's ``Retry`` matches."""
+
+    def __init__(self, message: str, busy: bool = False) -> None:
+        super().__init__(message, busy)
+        self.busy = busy
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class SuspectedDuplicate(DomainError):

@@ -60,10 +60,8 @@ def deliver(actor: str, token: str, output: dict[str, Any], withdraw: Withdraw) 
     try:
         workflows().resume(token, output)
     except CallbackClosed:
-        with UnitOfWork(actor) as uow:
-            withdraw(uow, False)
+        UnitOfWork(actor).run(withdraw, False)
         raise
     except WorkflowUnavailable:
-        with UnitOfWork(actor) as uow:
-            withdraw(uow, True)
+        UnitOfWork(actor).run(withdraw, True)
         raise

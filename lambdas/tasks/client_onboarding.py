@@ -40,8 +40,7 @@ class ClosingStep(ClientStep):
 @task_handler
 def find_duplicates(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        finding = onboarding.find_duplicate(uow, step.client_id)
+    finding = UnitOfWork(ACTOR).run(onboarding.find_duplicate, step.client_id, step.execution)
     if finding is not None:
         raise SuspectedDuplicate(f"client {step.client_id} may be client {finding.client_id} (same {finding.match})")
     return {"client_id": step.client_id}
@@ -50,16 +49,14 @@ def find_duplicates(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @task_handler
 def await_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = DecisionStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        onboarding.await_decision(uow, step.client_id, step.waiting_for, step.token)
+    UnitOfWork(ACTOR).run(onboarding.await_decision, step.client_id, step.waiting_for, step.token)
     return {"client_id": step.client_id, "waiting_for": step.waiting_for}
 
 
 @task_handler
 def merge_into_existing(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        merge = onboarding.merge_into_existing(uow, step.client_id)
+    merge = UnitOfWork(ACTOR).run(onboarding.merge_into_existing, step.client_id)
     if merge.erased:
         raise ClientErased(f"client {merge.client_id} was erased; so is the application merged into it")
     return {"client_id": merge.client_id, "merged": step.client_id}
@@ -68,24 +65,21 @@ def merge_into_existing(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @task_handler
 def close_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClosingStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        onboarding.close_application(uow, step.client_id, step.outcome)
+    UnitOfWork(ACTOR).run(onboarding.close_application, step.client_id, step.outcome)
     return {"client_id": step.client_id, "outcome": step.outcome}
 
 
 @task_handler
 def register_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        onboarding.register_client(uow, step.client_id)
+    UnitOfWork(ACTOR).run(onboarding.register_client, step.client_id)
     return {"client_id": step.client_id}
 
 
 @task_handler
 def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        eligibility = onboarding.check_eligibility(uow, step.client_id)
+    eligibility = UnitOfWork(ACTOR).run(onboarding.check_eligibility, step.client_id)
     if eligibility.outcome == "documents_missing":
         raise EvidenceMissing(f"client {step.client_id} has no proof of eligibility yet")
     if eligibility.outcome == "ineligible":
@@ -96,6 +90,5 @@ def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @task_handler
 def activate_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = ClientStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        activation = onboarding.activate_client(uow, step.client_id)
+    activation = UnitOfWork(ACTOR).run(onboarding.activate_client, step.client_id)
     return {"client_id": step.client_id, "welcome": activation.welcome}

@@ -49,27 +49,25 @@ def _answer(step: steps.Step) -> dict[str, Any]:
 @task_handler
 def reserve_frame(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = OrderStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        return _answer(steps.reserve_frame(uow, step.order_id, ACTOR))
+    return _answer(UnitOfWork(ACTOR).run(steps.reserve_frame, step.order_id, ACTOR))
 
 
 @task_handler
 def await_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = WaitStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        steps.await_order(uow, step.order_id, step.waiting_for, step.token)
+    answered = UnitOfWork(ACTOR).run(steps.await_order, step.order_id, step.waiting_for, step.token, ACTOR)
+    if answered is not None:  # raised once what the step wrote is committed
+        raise answered
     return {"order_id": step.order_id, "waiting_for": step.waiting_for}
 
 
 @task_handler
 def submit_to_lab(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = OrderStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        return _answer(steps.submit_to_lab(uow, step.order_id, ACTOR))
+    return _answer(UnitOfWork(ACTOR).run(steps.submit_to_lab, step.order_id, ACTOR))
 
 
 @task_handler
 def order_timed_out(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = TimeoutStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        return _answer(steps.timed_out(uow, step.order_id, step.waited_for, ACTOR))
+    return _answer(UnitOfWork(ACTOR).run(steps.timed_out, step.order_id, step.waited_for, ACTOR))

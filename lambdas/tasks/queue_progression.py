@@ -34,16 +34,14 @@ class WaitStep(TicketStep):
 @task_handler
 def enter_station(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = TicketStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        station = steps.enter_station(uow, step.ticket_id)
+    station = UnitOfWork(ACTOR).run(steps.enter_station, step.ticket_id)
     return {"ticket_id": step.ticket_id, "closes_in": station.closes_in, "grace_seconds": station.grace_seconds}
 
 
 @task_handler
 def await_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = WaitStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        answered = steps.await_ticket(uow, step.ticket_id, step.waiting_for, step.token)
+    answered = UnitOfWork(ACTOR).run(steps.await_ticket, step.ticket_id, step.waiting_for, step.token)
     if answered is not None:  # raised once what the call sends is committed
         raise answered
     return {"ticket_id": step.ticket_id, "waiting_for": step.waiting_for}
@@ -52,8 +50,7 @@ def await_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @task_handler
 def miss_call(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = TicketStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        ended = steps.miss_call(uow, step.ticket_id, ACTOR)
+    ended = UnitOfWork(ACTOR).run(steps.miss_call, step.ticket_id, ACTOR)
     if ended is not None:  # raised once the no-show is committed
         raise TicketEnded(ended)
     return {"ticket_id": step.ticket_id}
@@ -62,8 +59,7 @@ def miss_call(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @task_handler
 def expire_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
     step = TicketStep.model_validate(event)
-    with UnitOfWork(ACTOR) as uow:
-        ended = steps.expire(uow, step.ticket_id, ACTOR)
+    ended = UnitOfWork(ACTOR).run(steps.expire, step.ticket_id, ACTOR)
     if ended is not None:  # raised once the expiry is committed
         raise TicketEnded(ended)
     return {"ticket_id": step.ticket_id}

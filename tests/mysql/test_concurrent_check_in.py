@@ -1,4 +1,5 @@
-"""500 people checked in at once at one site, on a real InnoDB server: every number once, none missing."""
+"""500 people checked in at once at one site, on a real InnoDB server: every number once, none missing,
+and nobody turned away because the database was busy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import DatabaseUnavailable
 from lambdas.shared.queue.tickets import CheckIn, check_in
 from local.seed import SITE_ID, seed
 
@@ -29,14 +29,9 @@ def test_concurrent_check_ins_give_distinct_gapless_numbers_per_prefix(database_
         if not getattr(local, "started", False):
             local.started = True
             start.wait()
-        for _ in range(5):  # a deadlock is an outage to retry, as the API's caller would
-            try:
-                with UnitOfWork(f"desk-{index % DESKS}") as uow:
-                    checked = check_in(uow, SITE_ID, CheckIn(journey=journeys[index % 2]), f"desk-{index % DESKS}")
-                return checked.number[0], checked.number
-            except DatabaseUnavailable:
-                continue
-        raise AssertionError("check-in kept failing")
+        desk = f"desk-{index % DESKS}"  # as the route runs it: a transaction the database ends runs again
+        checked = UnitOfWork(desk).run(check_in, SITE_ID, CheckIn(journey=journeys[index % 2]), desk)
+        return checked.number[0], checked.number
 
     with ThreadPoolExecutor(max_workers=DESKS) as pool:
         numbers = list(pool.map(one, range(CHECK_INS)))

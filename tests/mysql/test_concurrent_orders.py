@@ -1,5 +1,9 @@
-"""A site's frame stock under concurrency, on a real InnoDB server: a hundred orders for ten frames
-take exactly ten, and cancellations racing restocks leave the count exact."""
+"""A site's frame stock under concurrency, on a real InnoDB server.
+
+Safety: a hundred orders for ten frames take exactly ten, and cancellations racing restocks leave the
+count exact. Liveness: a frame put on the shelf while an order waits for it goes to that order, even
+when another transaction holds the order at that instant, or the order starts waiting just after.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ import pytest
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
-from lambdas.shared.errors import DatabaseUnavailable
+from lambdas.shared.errors import AnsweredAlready
 from lambdas.shared.orders import desk, frames, intake, steps
 from lambdas.shared.orders.frames import FrameSettings
 from local.seed import SITE_ID, seed
+from tests.mysql.locks import held
 from tests.workflows.conftest import order_body
 
 pytestmark = [pytest.mark.mysql, pytest.mark.parametrize("database_url", ["mysql"], indirect=True)]
@@ -25,15 +30,9 @@ ORDERS, IN_STOCK, DESKS = 100, 10, 20
 ACTOR = "workflow:order-fulfilment"
 
 
-def retried(work: Any, *arguments: Any) -> Any:
-    """A deadlock or lock wait is an outage a task's Retry covers: tried again, as Step Functions would."""
-    for _ in range(10):
-        try:
-            with UnitOfWork(ACTOR) as uow:
-                return work(uow, *arguments)
-        except DatabaseUnavailable:
-            continue
-    raise AssertionError(f"{work.__name__} kept failing")
+def run(work: Any, *arguments: Any) -> Any:
+    """``work`` in a unit of work as the functions run it: a transaction the database ends is run again."""
+    return UnitOfWork(ACTOR).run(work, *arguments)
 
 
 def stock(quantity: int) -> None:
@@ -47,6 +46,11 @@ def on_shelf() -> int:
         return uow.frames.get(SITE_ID, "RAY-01").quantity
 
 
+def status(order_id: str) -> OrderStatus:
+    with UnitOfWork("test") as uow:
+        return uow.orders.get(order_id).status
+
+
 def new_orders(client_id: str, count: int) -> list[str]:
     body = intake.CreateOrder.model_validate(order_body(client_id))
     body = body.model_copy(update={"prescription": body.prescription.model_copy(update={"written_on": date.today()})})
@@ -55,6 +59,13 @@ def new_orders(client_id: str, count: int) -> list[str]:
         with UnitOfWork("desk") as uow:
             ids.append(intake.create_order(uow, body, "desk").order_id)
     return ids
+
+
+def waiting_for_a_frame(client_id: str, count: int) -> list[str]:
+    orders = new_orders(client_id, count)
+    for order_id in orders:
+        assert run(steps.reserve_frame, order_id, ACTOR).status == OrderStatus.AWAITING_FRAME
+    return orders
 
 
 def all_at_once(work: Any, items: list[Any]) -> list[Any]:
@@ -82,7 +93,7 @@ def client_id(database_url: str, make_client) -> str:
 def test_a_hundred_orders_for_ten_frames_take_exactly_ten(client_id: str) -> None:
     stock(IN_STOCK)
     orders = new_orders(client_id, ORDERS)
-    statuses = all_at_once(lambda order_id: retried(steps.reserve_frame, order_id, ACTOR).status, orders)
+    statuses = all_at_once(lambda order_id: run(steps.reserve_frame, order_id, ACTOR).status, orders)
     assert Counter(statuses) == {OrderStatus.FRAME_RESERVED: IN_STOCK, OrderStatus.AWAITING_FRAME: ORDERS - IN_STOCK}
     assert on_shelf() == 0
 
@@ -92,19 +103,17 @@ def test_cancellations_racing_restocks_leave_the_stock_exact(client_id: str) -> 
     stock(5)
     holding = new_orders(client_id, 5)
     for order_id in holding:
-        assert retried(steps.reserve_frame, order_id, ACTOR).status == OrderStatus.FRAME_RESERVED
-    waiting = new_orders(client_id, 5)
-    for order_id in waiting:
-        assert retried(steps.reserve_frame, order_id, ACTOR).status == OrderStatus.AWAITING_FRAME
+        assert run(steps.reserve_frame, order_id, ACTOR).status == OrderStatus.FRAME_RESERVED
+    waiting = waiting_for_a_frame(client_id, 5)
     cancellation = desk.Cancellation(reason="changed her mind")
 
     # When the five are cancelled while five frames are restocked one by one, all at once
     def act(item: tuple[str, str | None]) -> None:
         kind, order_id = item
         if kind == "cancel":
-            retried(desk.cancel, order_id, cancellation, "desk")
+            run(desk.cancel, order_id, cancellation, "desk")
         else:
-            retried(lambda uow: frames.restock(uow, SITE_ID, "RAY-01", 1, "manager"))
+            run(lambda uow: frames.restock(uow, SITE_ID, "RAY-01", 1, "manager"))
 
     all_at_once(act, [("cancel", order_id) for order_id in holding] + [("restock", None)] * 5)
     # Then the ten frames are all counted: the five waiting orders hold one each, five are on the shelf
@@ -115,3 +124,46 @@ def test_cancellations_racing_restocks_leave_the_stock_exact(client_id: str) -> 
         cancelled = [uow.orders.get(order_id) for order_id in holding]
         assert {(order.status, order.frame_reserved) for order in cancelled} == {(OrderStatus.CANCELLED, False)}
     assert on_shelf() == 5
+
+
+def test_a_restock_serves_a_waiting_order_that_another_transaction_holds_at_that_instant(client_id: str) -> None:
+    # Given an order waiting for a frame, its row held by another transaction (its workflow starting to wait)
+    stock(0)
+    (order_id,) = waiting_for_a_frame(client_id, 1)
+    with held(lambda uow: uow.orders.lock(order_id)):
+        # When a frame is restocked meanwhile
+        run(frames.restock, SITE_ID, "RAY-01", 1, "manager")
+    # Then the order has it: the restock waited for the order, it did not leave the frame on the shelf
+    assert status(order_id) == OrderStatus.FRAME_RESERVED
+    assert on_shelf() == 0
+
+
+def test_frames_put_back_at_once_each_serve_a_waiting_order(client_id: str) -> None:
+    # Given eight orders waiting for a frame, none on the shelf
+    stock(0)
+    waiting = waiting_for_a_frame(client_id, 8)
+    # When eight frames come back at the same instant, one per restock
+    all_at_once(lambda _: run(frames.restock, SITE_ID, "RAY-01", 1, "manager"), list(range(8)))
+    # Then every waiting order has one, and none is left on the shelf
+    assert {status(order_id) for order_id in waiting} == {OrderStatus.FRAME_RESERVED}
+    assert on_shelf() == 0
+
+
+def test_an_order_starting_to_wait_takes_a_frame_a_restock_left_on_the_shelf_an_instant_before(
+    client_id: str,
+) -> None:
+    # Given an order that found no frame, and a restock that read the waiting orders just before it
+    # became one of them: the frame is on the shelf, the order is about to wait for one
+    stock(0)
+    (order_id,) = waiting_for_a_frame(client_id, 1)
+    with UnitOfWork("manager") as uow:
+        uow.frames.add(SITE_ID, "RAY-01", 1)
+    # When its workflow starts waiting for a frame
+    answered = run(steps.await_order, order_id, "frame", "token-1", ACTOR)
+    # Then it takes the frame and goes on, instead of waiting two weeks beside it
+    assert isinstance(answered, AnsweredAlready)
+    assert str(answered) == OrderStatus.FRAME_RESERVED
+    assert on_shelf() == 0
+    with UnitOfWork("test") as uow:
+        order = uow.orders.get(order_id)
+        assert (order.status, order.task_token, order.waiting_for) == (OrderStatus.FRAME_RESERVED, None, None)

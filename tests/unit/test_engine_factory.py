@@ -56,7 +56,9 @@ def test_iam_path_connects_with_the_token_as_password_over_verified_tls(
     assert isinstance(seen["ssl"], ssl.SSLContext)
     assert seen["ssl"].verify_mode == ssl.CERT_REQUIRED
     assert seen["ssl"].check_hostname is True
-    assert (seen["connect_timeout"], seen["read_timeout"], seen["write_timeout"]) == (5, 10, 10)
+    assert (seen["connect_timeout"], seen["read_timeout"], seen["write_timeout"]) == (3, 6, 6)
+    # and a lock wait gives up before a read does: busy, not a lost connection
+    assert seen["init_command"] == "SET SESSION innodb_lock_wait_timeout = 4"
 
 
 def test_iam_token_is_generated_by_rds_for_the_cluster_user() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,10 +16,14 @@ from sqlalchemy import select
 
 from lambdas.shared.db.models.records import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import Conflict
+from lambdas.shared.executions import operating
+from lambdas.shared.stepfunctions import workflows
 from local.tokens import subject_of
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
 from tests.workflows.conftest import EXACT, Onboarding, Orders, Queue, StepFunctions, application
+from workflows.order_fulfilment import WORKFLOW as ORDER_FULFILMENT
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -99,6 +105,55 @@ def test_a_failed_execution_shows_its_failed_state_and_error_and_is_redriven_by_
     assert orders.act(order_id, "pickup")[0] == 200
     assert orders.execution(order_id)["status"] == "SUCCEEDED"
     assert get(f"{ORDERS}/{name}")[1]["status"] == "succeeded"
+
+
+def redriven_at_once(names: list[str]) -> list[int | str]:
+    """Ops pressing Redrive at the same instant, one for each name: the redrive count each got, or the
+    conflict's message."""
+    start = threading.Barrier(len(names))
+
+    def press(name: str) -> int | str:
+        start.wait()
+        try:
+            return operating.redrive(workflows(), ORDER_FULFILMENT, name, "ops")
+        except Conflict as refused:
+            return str(refused)
+
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        return list(pool.map(press, names))
+
+
+def test_ops_pressing_redrive_at_the_same_instant_redrive_it_once(
+    orders: Orders, outage: Callable[[str], dict[str, bool]]
+) -> None:
+    # Given a failed execution, the database back
+    order_id, down = failed_order(orders, outage)
+    down["down"] = False
+    # When three ops press Redrive at the same instant
+    answers = redriven_at_once([f"order-{order_id}"] * 3)
+    # Then one redrives it, the others hear it runs again; one redrive in the history and the audit trail
+    refused = [answer for answer in answers if answer != 1]
+    assert (answers.count(1), len(refused)) == (1, 2), answers
+    assert all("RUNNING" in str(message) for message in refused)
+    assert len(audit("execution.redriven")) == 1
+    orders.settle()
+    assert orders.execution(order_id)["redriveCount"] == 1
+    assert orders.status(order_id) == "at_lab"
+
+
+def test_ops_redriving_different_executions_at_the_same_instant_each_redrive_theirs(
+    orders: Orders, outage: Callable[[str], dict[str, bool]]
+) -> None:
+    # Given three failed executions, the database back
+    down = outage("UPDATE frame_stock SET quantity")
+    failed = [orders.create() for _ in range(3)]
+    for _ in range(5):
+        orders.advance(60)
+    assert {orders.execution(order_id)["status"] for order_id in failed} == {"FAILED"}
+    down["down"] = False
+    # When three ops redrive one each at the same instant, Then each is redriven
+    assert redriven_at_once([f"order-{order_id}" for order_id in failed]) == [1, 1, 1]
+    assert len(audit("execution.redriven")) == 3
 
 
 def test_a_succeeded_execution_cannot_be_redriven(onboarding: Onboarding) -> None:

@@ -130,6 +130,28 @@ def test_a_database_failure_beyond_retries_fails_at_that_task_and_a_redrive_fini
     assert onboarding.client(client_id)["status"] == "active"
 
 
+def test_an_execution_whose_arn_the_database_dropped_records_it_from_its_first_step(onboarding: Onboarding) -> None:
+    # Given the database drops the statement that stores the new execution's ARN, once
+    outage = _database_outage("UPDATE clients SET execution_arn")
+
+    def once(*_: object) -> None:
+        outage["down"] = False
+
+    event.listen(get_engine(), "handle_error", once)
+    # When the front desk submits an application: the caller hears 503, but the onboarding started
+    status, answer = onboarding.submit(application(), key="desk-1-0001")
+    assert (status, answer["error"]) == (503, "unavailable")
+    onboarding.settle()
+    # Then its first step recorded the execution on the client, who is not left without one
+    with UnitOfWork("test") as uow:
+        [client_id] = uow.session.scalars(select(Client.id))
+    assert onboarding.client(client_id)["execution_arn"] == onboarding.arn(client_id)
+    assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
+    # And repeating the request gives back the same client and execution
+    status, again = onboarding.submit(application(), key="desk-1-0001")
+    assert (status, again["client_id"], again["execution_arn"]) == (202, client_id, onboarding.arn(client_id))
+
+
 def test_no_personal_data_reaches_any_execution(onboarding: Onboarding) -> None:
     # Given an onboarding through every kind of step: review, documents, activation
     body = application(

@@ -72,22 +72,19 @@ def handle_create_client(
     except intake.ConcurrentSubmission:  # the same application was being stored: it is there now
         received = _receive(application, idempotency_key, actor)
     arn = workflows().start(CLIENT_ONBOARDING, received.client_id, {"client_id": received.client_id})
-    with unit_of_work(routes.router) as uow:
-        intake.record_execution(uow, received.client_id, arn)
+    unit_of_work(routes.router).run(intake.record_execution, received.client_id, arn)
     return ApplicationAccepted(
         client_id=received.client_id, execution_arn=arn, status_url=_status_url(received.client_id)
     )
 
 
 def _receive(application: intake.Application, key: str | None, actor: str) -> intake.Received:
-    with unit_of_work(routes.router) as uow:
-        return intake.receive_application(uow, application, key, actor)
+    return unit_of_work(routes.router).run(intake.receive_application, application, key, actor)
 
 
 @routes.get("/clients/{client_id}", allow=READ_RECORDS, summary="A client's record and onboarding status")
 def handle_get_client(client_id: ClientId) -> ClientDetail:
-    with unit_of_work(routes.router) as uow:
-        return get_client(uow, client_id)
+    return unit_of_work(routes.router).run(get_client, client_id)
 
 
 @routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number")
@@ -96,11 +93,10 @@ def handle_search_clients(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
-    with unit_of_work(routes.router) as uow:
-        try:
-            return search_clients(uow, q, limit, cursor)
-        except InvalidCursor as error:
-            raise InvalidField("query.cursor", str(error)) from error
+    try:
+        return unit_of_work(routes.router).run(search_clients, q, limit, cursor)
+    except InvalidCursor as error:
+        raise InvalidField("query.cursor", str(error)) from error
 
 
 @routes.post(
@@ -112,8 +108,7 @@ def handle_search_clients(
 )
 def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        token = intake.record_review(uow, client_id, review.decision, actor)
+    token = unit_of_work(routes.router).run(intake.record_review, client_id, review.decision, actor)
 
     def withdraw(uow: UnitOfWork, reopen: bool) -> None:
         intake.withdraw_answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, token, reopen=reopen)
@@ -131,8 +126,7 @@ def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body(
 )
 def handle_add_documents(client_id: ClientId, documents: Annotated[intake.Documents, Body()]) -> AnswerAccepted:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        token, evidence_id = intake.record_documents(uow, client_id, documents, actor)
+    token, evidence_id = unit_of_work(routes.router).run(intake.record_documents, client_id, documents, actor)
 
     def withdraw(uow: UnitOfWork, reopen: bool) -> None:
         intake.withdraw_answer(uow, client_id, WaitingFor.DOCUMENTS, token, reopen=reopen, evidence_id=evidence_id)
@@ -147,14 +141,12 @@ def handle_add_documents(client_id: ClientId, documents: Annotated[intake.Docume
     summary="Erase a client's personal data (the anonymous record stays for the counts)",
 )
 def handle_erase_client(client_id: ClientId) -> Erased:
-    with unit_of_work(routes.router) as uow:
-        erasure = erase_client(uow, client_id)
+    erasure = unit_of_work(routes.router).run(erase_client, client_id)
     ended = False
     if erasure.waiting_token is not None:
         # the onboarding waits for a person's answer: it ends at once, with the outcome "erased"
         ended = workflows().fail(erasure.waiting_token, "ClientErased", "the client's personal data was erased")
-        with unit_of_work(routes.router) as uow:
-            forget_waiting_token(uow, client_id, erasure.waiting_token)
+        unit_of_work(routes.router).run(forget_waiting_token, client_id, erasure.waiting_token)
     # her open orders were cancelled with the rest: their workflows end too
     desk.tell_workflow(current_caller(routes.router).sub, [each for order in erasure.orders for each in order.all()])
     return Erased(client_id=client_id, status="erased", execution_stopped=ended, erased=list(erasure.erased))

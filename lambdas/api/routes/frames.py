@@ -25,8 +25,7 @@ Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SK
 )
 def handle_set_frames(site_id: SiteId, sku: Sku, settings: Annotated[frames.FrameSettings, Body()]) -> FrameView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        frame, answers = frames.set_stock(uow, site_id, sku, settings, actor)
+    frame, answers = unit_of_work(routes.router).run(frames.set_stock, site_id, sku, settings, actor)
     desk.tell_workflow(actor, answers)
     return frame
 
@@ -38,8 +37,7 @@ def handle_set_frames(site_id: SiteId, sku: Sku, settings: Annotated[frames.Fram
 )
 def handle_restock(site_id: SiteId, sku: Sku, restock: Annotated[frames.Restock, Body()]) -> FrameView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        frame, answers = frames.restock(uow, site_id, sku, restock.quantity, actor)
+    frame, answers = unit_of_work(routes.router).run(frames.restock, site_id, sku, restock.quantity, actor)
     desk.tell_workflow(actor, answers)
     return frame
 
@@ -48,5 +46,4 @@ def handle_restock(site_id: SiteId, sku: Sku, restock: Annotated[frames.Restock,
     "/sites/{site_id}/frames", allow=READ_RECORDS, summary="A site's frames, by SKU, with the count on the shelf"
 )
 def handle_list_frames(site_id: SiteId) -> FramePage:
-    with unit_of_work(routes.router) as uow:
-        return frames.list_frames(uow, site_id)
+    return unit_of_work(routes.router).run(frames.list_frames, site_id)

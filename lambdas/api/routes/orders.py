@@ -87,8 +87,7 @@ def handle_create_order(
         return workflows().execution_arn(ORDER_FULFILMENT, order_id)
 
     def create() -> intake.Created:
-        with unit_of_work(routes.router) as uow:
-            return intake.create_order(uow, request, actor, idempotency_key, execution_arn)
+        return unit_of_work(routes.router).run(intake.create_order, request, actor, idempotency_key, execution_arn)
 
     try:
         created = create()
@@ -100,8 +99,7 @@ def handle_create_order(
         # no order waits without a workflow to follow it; a repeat's order was made by the first
         # request, whose workflow follows it: it stays, and so does its key
         if not created.repeat:
-            with unit_of_work(routes.router) as uow:
-                intake.withdraw_order(uow, created.order_id, actor)
+            unit_of_work(routes.router).run(intake.withdraw_order, created.order_id, actor)
         raise
     return Accepted(
         order_id=created.order_id,
@@ -112,8 +110,7 @@ def handle_create_order(
 
 @routes.get("/orders/{order_id}", allow=READ_RECORDS, summary="An order: where it is, its prescription, its events")
 def handle_get_order(order_id: OrderId) -> OrderView:
-    with unit_of_work(routes.router) as uow:
-        return views.get_order(uow, order_id)
+    return unit_of_work(routes.router).run(views.get_order, order_id)
 
 
 @routes.get("/orders", allow=READ_RECORDS, summary="Orders, newest first: a client's, or by status")
@@ -123,17 +120,15 @@ def handle_list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
-    with unit_of_work(routes.router) as uow:
-        try:
-            return views.list_orders(uow, client_id, status, limit, cursor)
-        except InvalidCursor as error:
-            raise InvalidField("query.cursor", str(error)) from error
+    try:
+        return unit_of_work(routes.router).run(views.list_orders, client_id, status, limit, cursor)
+    except InvalidCursor as error:
+        raise InvalidField("query.cursor", str(error)) from error
 
 
 def _act(action: Callable[..., Answer], order_id: str, *arguments: object) -> Answered:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        answer = action(uow, order_id, *arguments, actor)
+    answer = unit_of_work(routes.router).run(action, order_id, *arguments, actor)
     desk.tell_workflow(actor, answer.all())
     return Answered.of(answer)
 

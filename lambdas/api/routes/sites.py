@@ -24,8 +24,7 @@ StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the sta
 )
 def handle_configure_site(site_id: SiteId, settings: Annotated[sites.SiteSettings, Body()]) -> SiteView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        return sites.configure_site(uow, site_id, settings, actor)
+    return unit_of_work(routes.router).run(sites.configure_site, site_id, settings, actor)
 
 
 @routes.put(
@@ -38,17 +37,14 @@ def handle_configure_station(
     site_id: SiteId, station_id: StationId, settings: Annotated[sites.StationSettings, Body()]
 ) -> StationView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        return sites.configure_station(uow, site_id, station_id, settings, actor)
+    return unit_of_work(routes.router).run(sites.configure_station, site_id, station_id, settings, actor)
 
 
 @routes.get("/sites", allow=READ_RECORDS, summary="Every site, with its stations")
 def handle_list_sites() -> sites.SitePage:
-    with unit_of_work(routes.router) as uow:
-        return sites.list_sites(uow)
+    return unit_of_work(routes.router).run(sites.list_sites)
 
 
 @routes.get("/sites/{site_id}", allow=READ_RECORDS, summary="A site, with its stations")
 def handle_get_site(site_id: SiteId) -> SiteView:
-    with unit_of_work(routes.router) as uow:
-        return sites.get_site(uow, site_id)
+    return unit_of_work(routes.router).run(sites.get_site, site_id)

@@ -90,8 +90,7 @@ def handle_check_in(
         # no ticket waits without a workflow to follow it (none would call, expire or forget it); a
         # repeat's ticket was checked in by the first request, whose workflow follows it: it stays
         if not repeat:
-            with unit_of_work(routes.router) as uow:
-                tickets.withdraw_check_in(uow, checked.ticket_id, actor)
+            unit_of_work(routes.router).run(tickets.withdraw_check_in, checked.ticket_id, actor)
         raise
     return checked
 
@@ -102,8 +101,7 @@ def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | Non
     def execution_arn(ticket_id: str) -> str:
         return workflows().execution_arn(QUEUE_PROGRESSION, ticket_id)
 
-    with unit_of_work(routes.router) as uow:
-        checked = tickets.check_in(uow, site_id, request, actor, key, execution_arn)
+    checked = unit_of_work(routes.router).run(tickets.check_in, site_id, request, actor, key, execution_arn)
     place = checked.place
     answer = CheckedIn(
         ticket_id=checked.ticket_id,
@@ -119,8 +117,7 @@ def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | Non
 
 @routes.get("/tickets/{ticket_id}", allow=READ_RECORDS, summary="A ticket: where it is, its place in line")
 def handle_get_ticket(ticket_id: TicketId) -> TicketView:
-    with unit_of_work(routes.router) as uow:
-        return views.get_ticket(uow, ticket_id)
+    return unit_of_work(routes.router).run(views.get_ticket, ticket_id)
 
 
 @routes.get("/sites/{site_id}/tickets", allow=READ_RECORDS, summary="A site's tickets of a day, in check-in order")
@@ -130,8 +127,7 @@ def handle_list_tickets(
     station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,36}$", description="where they are now")] = None,
     day: Annotated[date | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.TicketPage:
-    with unit_of_work(routes.router) as uow:
-        return views.list_tickets(uow, site_id, day, status, station_id)
+    return unit_of_work(routes.router).run(views.list_tickets, site_id, day, status, station_id)
 
 
 @routes.post(
@@ -147,8 +143,7 @@ def handle_list_tickets(
 )
 def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView | None:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = calling.call_next(uow, site_id, station_id, call.counter, actor)
+    action = unit_of_work(routes.router).run(calling.call_next, site_id, station_id, call.counter, actor)
     if action is None:
         return Response(status_code=204)
     return _wake(actor, action, "called")
@@ -162,8 +157,7 @@ def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[Cou
 )
 def handle_call(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.call_ticket(uow, ticket_id, call.counter, actor)
+    action = unit_of_work(routes.router).run(desk.call_ticket, ticket_id, call.counter, actor)
     return _wake(actor, action, "called")
 
 
@@ -175,8 +169,7 @@ def handle_call(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> Ti
 )
 def handle_arrived(ticket_id: TicketId) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.arrived(uow, ticket_id, actor)
+    action = unit_of_work(routes.router).run(desk.arrived, ticket_id, actor)
     return _wake(actor, action, "arrived")
 
 
@@ -188,8 +181,7 @@ def handle_arrived(ticket_id: TicketId) -> TicketView:
 )
 def handle_recall(ticket_id: TicketId) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.recall(uow, ticket_id, actor)
+    action = unit_of_work(routes.router).run(desk.recall, ticket_id, actor)
     return _wake(actor, action, "recalled")
 
 
@@ -201,8 +193,7 @@ def handle_recall(ticket_id: TicketId) -> TicketView:
 )
 def handle_no_show(ticket_id: TicketId) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.no_show(uow, ticket_id, actor)
+    action = unit_of_work(routes.router).run(desk.no_show, ticket_id, actor)
     return _wake(actor, action, "no_show")
 
 
@@ -215,8 +206,7 @@ def handle_no_show(ticket_id: TicketId) -> TicketView:
 def handle_complete(ticket_id: TicketId, completion: Annotated[Completion | None, Body()] = None) -> TicketView:
     actor = current_caller(routes.router).sub
     next_station = completion.next_station if completion else None
-    with unit_of_work(routes.router) as uow:
-        action = desk.complete(uow, ticket_id, next_station, actor)
+    action = unit_of_work(routes.router).run(desk.complete, ticket_id, next_station, actor)
     return _wake(actor, action, "completed")
 
 
@@ -228,8 +218,7 @@ def handle_complete(ticket_id: TicketId, completion: Annotated[Completion | None
 )
 def handle_transfer(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.transfer(uow, ticket_id, transfer.station_id, actor)
+    action = unit_of_work(routes.router).run(desk.transfer, ticket_id, transfer.station_id, actor)
     return _wake(actor, action, "transferred")
 
 
@@ -241,8 +230,7 @@ def handle_transfer(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) 
 )
 def handle_cancel(ticket_id: TicketId) -> TicketView:
     actor = current_caller(routes.router).sub
-    with unit_of_work(routes.router) as uow:
-        action = desk.cancel(uow, ticket_id, actor)
+    action = unit_of_work(routes.router).run(desk.cancel, ticket_id, actor)
     return _wake(actor, action, "cancelled")
 
 
@@ -257,8 +245,7 @@ def _wake(actor: str, action: desk.Action, done: str) -> TicketView:
 
         with suppress(CallbackClosed):
             waiting.deliver(actor, action.token, {"ticket_id": action.ticket_id, "action": done}, take_back)
-    with UnitOfWork(actor) as uow:
-        return views.get_ticket(uow, action.ticket_id)
+    return UnitOfWork(actor).run(views.get_ticket, action.ticket_id)
 
 
 @routes.get(
@@ -267,8 +254,7 @@ def _wake(actor: str, action: desk.Action, done: str) -> TicketView:
     summary="The waiting room's screen: per station the numbers called, to which counter, how many wait",
 )
 def handle_board(site_id: SiteId) -> views.Board:
-    with unit_of_work(routes.router) as uow:
-        return views.board(uow, site_id)
+    return unit_of_work(routes.router).run(views.board, site_id)
 
 
 @routes.get(
@@ -280,5 +266,4 @@ def handle_statistics(
     site_id: SiteId,
     day: Annotated[date | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.Statistics:
-    with unit_of_work(routes.router) as uow:
-        return views.day_statistics(uow, site_id, day)
+    return unit_of_work(routes.router).run(views.day_statistics, site_id, day)

@@ -58,10 +58,15 @@ class IamTokenProvider:
         )
 
 
-# A server that takes the connection and never answers must not hold a request (API Gateway gives up
-# at 29 s) or a task (30 s) past its time: the driver gives up first, and the error is a
-# DatabaseUnavailable like any lost connection (503 with Retry-After; a task's retry).
-MYSQL_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 10, "write_timeout": 10}
+# A server that takes the connection and never answers (or stops answering mid-request) must not hold
+# a request (API Gateway gives up at 29 s) or a task (30 s) past its time: the driver gives up first,
+# and the error is a DatabaseUnavailable like any lost connection (503 with Retry-After; a task's
+# retry). The worst a hung server costs a request: the pool's ping (a read), then one new connection.
+# A lock wait gives up before a read does: a transaction held up by another one's locks hears that it
+# was busy (``UnitOfWork.run`` runs it again), not that its connection was lost.
+LOCK_WAIT_SECONDS = 4
+MYSQL_TIMEOUTS = {"connect_timeout": 3, "read_timeout": 6, "write_timeout": 6}
+MYSQL_SESSION = f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECONDS}"
 
 # Every session and connection ends its own transaction (commit or rollback) before handing its
 # connection back, so the pool's own ROLLBACK on return would be one more round trip for nothing.
@@ -87,7 +92,7 @@ def build_engine(settings: DatabaseSettings, token_provider: Callable[[], str] |
     engine = create_engine(
         url,
         hide_parameters=True,
-        connect_args={"ssl": tls_context(settings.ca_bundle), **MYSQL_TIMEOUTS},
+        connect_args={"ssl": tls_context(settings.ca_bundle), "init_command": MYSQL_SESSION, **MYSQL_TIMEOUTS},
         isolation_level="READ COMMITTED",
         pool_size=1,
         max_overflow=2,
@@ -109,7 +114,11 @@ def _url_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(
-        url, hide_parameters=True, isolation_level="READ COMMITTED", connect_args=MYSQL_TIMEOUTS, **MYSQL_POOL
+        url,
+        hide_parameters=True,
+        isolation_level="READ COMMITTED",
+        connect_args={"init_command": MYSQL_SESSION, **MYSQL_TIMEOUTS},
+        **MYSQL_POOL,
     )
 
 

@@ -31,18 +31,31 @@ NOT_DUPLICABLE = (ClientStatus.MERGED, ClientStatus.ERASED, ClientStatus.EXPIRED
 
 
 def lock_or_create(session: Session, row: Row) -> Row:
-    """The stored row with ``row``'s key, locked until the transaction ends; ``row`` itself is stored
-    first if there is none. A concurrent first one waits on the key, then finds it taken."""
-    key = inspect(row).mapper.primary_key_from_instance(row)
-    found = session.get(type(row), key, with_for_update=True, populate_existing=True)
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        pass
-    found = session.get(type(row), key, with_for_update=True, populate_existing=True)
+    """The stored row with ``row``'s key, locked until the transaction ends; ``row``'s values are
+    stored first if there is none. Concurrent first ones wait on the key, then find it taken.
+
+    One statement takes the lock whether it inserts or finds the row: on MySQL an insert that meets a
+    duplicate key would take a *shared* lock, and two such callers wanting the row's exclusive lock
+    next would deadlock each other; ``ON DUPLICATE KEY UPDATE`` takes the exclusive lock at once."""
+    mapper = inspect(row).mapper
+    table = mapper.local_table
+    values = {
+        column.key: value
+        for column in table.columns
+        if (value := getattr(row, mapper.get_property_by_column(column).key)) is not None
+    }
+    if session.get_bind().dialect.name == "mysql":
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        key = next(iter(table.primary_key.columns))
+        stored = mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stored = sqlite_insert(table).values(values).on_conflict_do_nothing()
+    session.execute(stored)
+    key_values = mapper.primary_key_from_instance(row)
+    found = session.get(type(row), key_values, with_for_update=True, populate_existing=True)
     assert found is not None
     return found
 
@@ -197,28 +210,28 @@ class NotificationRepository:
 
     def claim(self, claim: str, now: datetime, until: datetime, limit: int) -> list[Notification]:
         """Up to ``limit`` messages due now and claimed by nobody (or by a dispatcher whose claim
-        lapsed), now claimed by ``claim``. Rows another dispatcher is claiming are skipped, not waited
-        for; the conditional update makes a row claimed once even where SKIP LOCKED does not exist."""
+        lapsed), the longest due first, now claimed by ``claim``.
+
+        The candidates are read without locking, then claimed by a conditional update: a row another
+        dispatcher claimed meanwhile is left to it (the update waits for that claim to commit, then
+        finds the row taken). When all of them were taken so, the next candidates are read: of
+        dispatchers running at once, none hears that nothing is due while messages are. (Locking the
+        first rows with SKIP LOCKED would lock every due row InnoDB sorts, and the others would skip
+        them all.)"""
         free = or_(Notification.claimed_until.is_(None), Notification.claimed_until < now)
         due = and_(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now, free)
-        query = (
-            select(Notification.id)
-            .where(due)
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list(self.session.scalars(query))
-        if not ids:
-            return []
-        self.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids), due)
-            .values(claim=claim, claimed_until=until, attempts=Notification.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        claimed = select(Notification).where(Notification.claim == claim).execution_options(populate_existing=True)
-        return list(self.session.scalars(claimed))
+        candidates = select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
+        while ids := list(self.session.scalars(candidates.limit(limit))):
+            self.session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), due)
+                .values(claim=claim, claimed_until=until, attempts=Notification.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = select(Notification).where(Notification.claim == claim).execution_options(populate_existing=True)
+            if rows := list(self.session.scalars(claimed)):
+                return rows
+        return []
 
     def settle(self, notification_id: str, claim: str, **values: Any) -> bool:
         """The claimed message's outcome, if the claim is still ours (it lapsed otherwise: another
@@ -493,20 +506,15 @@ class QueueRepository:
     def record(self, event: QueueEvent) -> None:
         self.session.add(event)
 
-    def next_to_call(
-        self, site_id: str, station_id: str, day: date, now: datetime, *, normal_first: bool
-    ) -> Ticket | None:
-        """The first ticket waiting for its call at the station, locked; tickets other callers hold
-        are skipped. ``normal_first``: a normal ticket goes before priority ones this time."""
-        query = self._waiting(site_id, station_id, day, now, normal_first=normal_first)
-        return self.session.scalars(query.limit(1).with_for_update(skip_locked=True)).first()
-
-    def waiting_order(self, site_id: str, station_id: str, day: date, now: datetime) -> list[str]:
-        """The ids of the tickets waiting at the station, in the order they will be called."""
+    def waiting_order(
+        self, site_id: str, station_id: str, day: date, now: datetime, *, normal_first: bool = False
+    ) -> list[str]:
+        """The ids of the tickets waiting at the station, in the order they will be called, read without
+        locking any. ``normal_first``: a normal ticket goes before priority ones this time."""
         from lambdas.shared.db.models.queue import Ticket
 
-        query = self._waiting(site_id, station_id, day, now, normal_first=False).with_only_columns(Ticket.id)
-        return list(self.session.scalars(query))
+        query = self._waiting(site_id, station_id, day, now, normal_first=normal_first)
+        return list(self.session.scalars(query.with_only_columns(Ticket.id)))
 
     def upcoming(self, site_id: str, station_id: str, day: date, now: datetime, limit: int) -> list[Ticket]:
         """The first ``limit`` tickets waiting at the station, in the usual calling order (a normal ticket
@@ -731,17 +739,15 @@ class OrderRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def awaiting_frame(self, site_id: str, sku: str, limit: int) -> list[Order]:
-        """The orders waiting for this frame, oldest first, locked (the others skip them)."""
+    def awaiting_frame(self, site_id: str, sku: str) -> list[str]:
+        """The ids of the orders waiting for this frame, oldest first, read without locking any."""
         from lambdas.shared.db.models.orders import Order
         from lambdas.shared.domain import OrderStatus
 
         query = (
-            select(Order)
+            select(Order.id)
             .where(Order.site_id == site_id, Order.frame_sku == sku, Order.status == OrderStatus.AWAITING_FRAME)
             .order_by(Order.created_at, Order.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         return list(self.session.scalars(query))
 

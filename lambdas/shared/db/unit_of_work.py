@@ -2,13 +2,17 @@
 
 Leaving the block commits; an exception rolls back and is re-raised, with driver errors that mean
 "the database is not there right now" turned into ``DatabaseUnavailable`` so workflows retry them.
+``run`` is how the functions use it: a transaction the database ended because of another one's locks
+runs again before anyone hears of it.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,16 +33,43 @@ from lambdas.shared.db.repositories import (
 )
 from lambdas.shared.errors import DatabaseUnavailable
 
-# MySQL/MariaDB error numbers that a retry can cure: disk full, table full, too many connections,
-# server shutting down, lock wait timeout, deadlock, connection killed, and the client-side
-# connection losses.
-TRANSIENT_MYSQL_ERRORS = {1021, 1040, 1053, 1114, 1205, 1213, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
+# InnoDB ended the transaction because of another one's locks: a deadlock's victim (rolled back whole)
+# or a lock wait that ran out. Nothing is wrong with the request or the server: the same transaction,
+# run again, goes through. (SQLite never deadlocks: its writers queue for one lock, taken at BEGIN.)
+BUSY_MYSQL_ERRORS = {1205, 1213}
+# The other MySQL/MariaDB errors that a retry can cure: disk full, table full, too many connections,
+# server shutting down, connection killed, and the client-side connection losses.
+TRANSIENT_MYSQL_ERRORS = BUSY_MYSQL_ERRORS | {1021, 1040, 1053, 1114, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
 TRANSIENT_SQLITE_MESSAGES = (
     "database is locked",
     "unable to open database file",
     "disk i/o error",
     "database or disk is full",
 )
+
+# How often ``run`` tries a transaction that keeps meeting others' locks, and the pause before the
+# second try (doubled each time, drawn at random below it so that two victims do not meet again).
+# InnoDB detects a deadlock at once; a lock wait gives up after ``engine.LOCK_WAIT_SECONDS``: four
+# of them still end well within API Gateway's 29 seconds.
+BUSY_ATTEMPTS = 4
+BUSY_PAUSE_SECONDS = 0.025
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _driver_error(error: BaseException) -> tuple[int | None, str] | None:
+    """A driver error's MySQL number (None on SQLite) and its message, lower case."""
+    if not isinstance(error, sa_exc.DBAPIError) or error.orig is None:
+        return None
+    code = error.orig.args[0] if error.orig.args else None
+    return (code if isinstance(code, int) else None), str(error.orig).lower()
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether the database ended the transaction because of another one's locks."""
+    code, _ = _driver_error(error) or (None, "")
+    return code in BUSY_MYSQL_ERRORS
 
 
 def is_transient(error: BaseException) -> bool:
@@ -49,15 +80,15 @@ def is_transient(error: BaseException) -> bool:
         return False
     if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
         return True
-    code = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    if isinstance(code, int):
+    code, message = _driver_error(error) or (None, "")
+    if code is not None:
         return code in TRANSIENT_MYSQL_ERRORS
-    return isinstance(error, sa_exc.OperationalError) and str(error.orig).lower().startswith(TRANSIENT_SQLITE_MESSAGES)
+    return isinstance(error, sa_exc.OperationalError) and message.startswith(TRANSIENT_SQLITE_MESSAGES)
 
 
 def _unavailable(error: BaseException) -> DatabaseUnavailable:
     original = getattr(error, "orig", None) or error
-    return DatabaseUnavailable(str(original))
+    return DatabaseUnavailable(str(original), busy=is_busy(error))
 
 
 class UnitOfWork:
@@ -114,6 +145,23 @@ class UnitOfWork:
         if exc is None:
             for callback in dict.fromkeys(self._after_commit):  # each once, in order
                 callback()
+
+    def run(self, work: Callable[Concatenate[Self, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``work(uow, *args, **kwargs)`` in this unit of work, committed: ``uow.run(desk.arrived,
+        ticket_id, actor)``. A transaction the database ended because of another one's locks was
+        rolled back whole, so it runs again from the start, as if it had never run — up to
+        ``BUSY_ATTEMPTS`` times, then the caller hears that the database was busy
+        (``DatabaseUnavailable`` with ``busy``). Any other error is the caller's at once."""
+        attempt = 1
+        while True:
+            try:
+                with self:
+                    return work(self, *args, **kwargs)
+            except DatabaseUnavailable as error:
+                if not error.busy or attempt == BUSY_ATTEMPTS:
+                    raise
+            time.sleep(random.uniform(0, BUSY_PAUSE_SECONDS * 2 ** (attempt - 1)))
+            attempt += 1
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this unit of work has committed (never if it rolls back)."""

@@ -8,6 +8,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict
 from lambdas.shared.executions.reading import entity_of, redrive_verdict
 from lambdas.shared.executions.views import Entity
+from lambdas.shared.fields import digest
 from lambdas.shared.onboarding import intake as onboarding
 from lambdas.shared.orders import desk as orders
 from lambdas.shared.queue import desk as queue
@@ -26,19 +27,33 @@ def _end(uow: UnitOfWork, entity: Entity, actor: str) -> tuple[bool, list[orders
     return served is not None, served or []
 
 
+def _ended(
+    uow: UnitOfWork, workflow: Workflow, entity: Entity, actor: str, stopped_now: bool, error: str | None
+) -> tuple[bool, list[orders.Answer]]:
+    changed, served = _end(uow, entity, actor)
+    if stopped_now or changed:  # a stop, or the end of one an outage left half done
+        uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
+    return changed, served
+
+
 def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int:
-    """Redrive a failed or timed-out execution from where it stopped; its redrive count after."""
+    """Redrive a failed or timed-out execution from where it stopped; its redrive count after. Ops
+    pressing Redrive at once take turns on the execution: the first redrives it, the next ones find it
+    running again (409) — one redrive, one line in the audit trail."""
     entity = entity_of(workflow, name)
     arn = client.execution_arn(workflow, entity.id)
-    described = client.describe(arn)
-    verdict = redrive_verdict(workflow, described)
+    return UnitOfWork(actor).run(_redrive, client, workflow, name, arn, entity)
+
+
+def _redrive(uow: UnitOfWork, client: Workflows, workflow: Workflow, name: str, arn: str, entity: Entity) -> int:
+    uow.serialise(digest(f"redrive {arn}"))
+    verdict = redrive_verdict(workflow, client.describe(arn))
     if not verdict.redrivable:
         raise NotRedrivable(f"execution {name} cannot be redriven: {verdict.reason}")
     count = verdict.count + 1
-    with UnitOfWork(actor) as uow:
-        uow.audit("execution.redriven", entity.type, entity.id, workflow=workflow.name, redrive=count)
-        uow.flush()  # no redrive that the audit trail does not hold
-        client.redrive(arn, client_token=f"{name}-redrive-{count}")
+    uow.audit("execution.redriven", entity.type, entity.id, workflow=workflow.name, redrive=count)
+    uow.flush()  # no redrive that the audit trail does not hold
+    client.redrive(arn, client_token=f"{name}-redrive-{count}")
     return count
 
 
@@ -55,10 +70,7 @@ def stop(client: Workflows, workflow: Workflow, name: str, actor: str, error: st
         status = client.describe(arn)["status"]  # it ended meanwhile
     if not stopped_now and status != "ABORTED":
         raise Conflict(f"execution {name} is {status.lower()}: only a running one can be stopped")
-    with UnitOfWork(actor) as uow:
-        changed, served = _end(uow, entity, actor)
-        if stopped_now or changed:  # a stop, or the end of one an outage left half done
-            uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
+    changed, served = UnitOfWork(actor).run(_ended, workflow, entity, actor, stopped_now, error)
     if not (stopped_now or changed):
         raise Conflict(f"execution {name} is aborted: only a running one can be stopped")
     orders.tell_workflow(actor, served)

@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.types import utcnow
@@ -41,13 +42,16 @@ def dispatch(
     outcomes: Counter[str] = Counter()
     while seconds_left is None or seconds_left() > CLAIM_FOR.total_seconds():
         claim, at = str(uuid.uuid4()), now()
-        with UnitOfWork(ACTOR) as uow:
-            claimed = [_Claimed(row) for row in uow.notifications.claim(claim, at, at + CLAIM_FOR, BATCH)]
+        claimed = UnitOfWork(ACTOR).run(_claim, claim, at)
         if not claimed:
             break
         for message in claimed:
             outcomes[_deliver(sender, message, claim, now)] += 1
     return outcomes
+
+
+def _claim(uow: UnitOfWork, claim: str, at: datetime) -> list[_Claimed]:
+    return [_Claimed(row) for row in uow.notifications.claim(claim, at, at + CLAIM_FOR, BATCH)]
 
 
 class _Claimed:
@@ -61,12 +65,9 @@ class _Claimed:
 def _deliver(sender: Sender, message: _Claimed, claim: str, now: Callable[[], datetime]) -> str:
     if message.attempts > MAX_ATTEMPTS:  # its claims kept lapsing: the dispatcher dies on it, every time
         return _failed(message, claim, SendFailed("ClaimsLapsed", permanent=True), now())
-    with UnitOfWork(ACTOR) as uow:
-        address, refused = _address(uow, message)
-        if refused is not None:
-            settled = uow.notifications.settle(message.id, claim, status=NotificationStatus.CANCELLED, reason=refused)
-            return "cancelled" if settled else "lapsed"
-    assert address is not None
+    address, cancelled = UnitOfWork(ACTOR).run(_address_or_cancel, message, claim)
+    if address is None:
+        return cancelled
     try:
         rendered = messages.render(message.message, message.language, message.payload)
         outgoing = Outgoing(message.id, message.channel, address, message.language, message.message, rendered)
@@ -75,16 +76,30 @@ def _deliver(sender: Sender, message: _Claimed, claim: str, now: Callable[[], da
         return _failed(message, claim, SendFailed("TemplateError", permanent=True), now())
     except SendFailed as failure:
         return _failed(message, claim, failure, now())
-    with UnitOfWork(ACTOR) as uow:
-        settled = uow.notifications.settle(
-            message.id,
-            claim,
-            status=NotificationStatus.SENT,
-            sent_at=now(),
-            provider_message_id=provider_id,
-            reason=None,
-        )
+    settled = UnitOfWork(ACTOR).run(
+        _settle,
+        message.id,
+        claim,
+        status=NotificationStatus.SENT,
+        sent_at=now(),
+        provider_message_id=provider_id,
+        reason=None,
+    )
     return "sent" if settled else "lapsed"
+
+
+def _settle(uow: UnitOfWork, message_id: str, claim: str, **values: Any) -> bool:
+    return uow.notifications.settle(message_id, claim, **values)
+
+
+def _address_or_cancel(uow: UnitOfWork, message: _Claimed, claim: str) -> tuple[str | None, str]:
+    """Where the message goes now; or none, the message cancelled (``cancelled``), or found to be
+    another dispatcher's now (``lapsed``)."""
+    address, refused = _address(uow, message)
+    if refused is None:
+        return address, ""
+    settled = uow.notifications.settle(message.id, claim, status=NotificationStatus.CANCELLED, reason=refused)
+    return None, "cancelled" if settled else "lapsed"
 
 
 def _address(uow: UnitOfWork, message: _Claimed) -> tuple[str | None, str | None]:
@@ -106,6 +121,5 @@ def _failed(message: _Claimed, claim: str, failure: SendFailed, at: datetime) ->
         values: dict[str, object] = {"status": NotificationStatus.FAILED}
     else:
         values = {"next_attempt_at": at + FIRST_RETRY * 2 ** (message.attempts - 1)}
-    with UnitOfWork(ACTOR) as uow:
-        settled = uow.notifications.settle(message.id, claim, reason=failure.code, **values)
+    settled = UnitOfWork(ACTOR).run(_settle, message.id, claim, reason=failure.code, **values)
     return ("failed" if final else "retried") if settled else "lapsed"

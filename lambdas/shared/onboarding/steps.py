@@ -52,14 +52,19 @@ class DuplicateFinding:
 DUPLICATE_CHECK = "duplicate-check"
 
 
-def find_duplicate(uow: UnitOfWork, client_id: str) -> DuplicateFinding | None:
+def find_duplicate(uow: UnitOfWork, client_id: str, execution: str | None = None) -> DuplicateFinding | None:
     """The first client this application looks like, recorded on the application.
 
     Comparisons run one at a time, each against the applications compared before it: two
     applications for one person stored at the same moment cannot miss each other.
+
+    The first step also records its ``execution`` on the application if the API could not (the
+    database dropped between starting the execution and storing its ARN).
     """
     uow.serialise(DUPLICATE_CHECK)
     client = _open_client(uow, client_id)
+    if execution is not None and client.execution_arn is None:
+        client.execution_arn = execution
     if client.duplicate_of_id is not None:  # found on an earlier run of this step
         return DuplicateFinding(client.duplicate_of_id, DuplicateMatch(client.duplicate_match))
     if client.duplicate_checked_at is not None:  # compared on an earlier run: nothing was found then

@@ -93,10 +93,19 @@ def choose_frame(uow: UnitOfWork, order_id: str, choice: FrameChoice, actor: str
 
 
 def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) -> list[Answer]:
-    """After a restock: the orders waiting for this frame take one each, oldest first, while any is left."""
-    stock = uow.frames.get(site_id, sku)
-    waiting = uow.orders.awaiting_frame(site_id, sku, limit=stock.quantity if stock else 0)
-    return [_answer(order) for order in waiting if reserve(uow, order, actor)]
+    """After a restock or a release: the orders waiting for this frame take one each, oldest first,
+    while any is left. Each is locked by its id, waiting for whoever holds it: skipping a held one
+    would leave the frame on the shelf while the order waits (for days, when what held it was its
+    own workflow starting to wait)."""
+    served = []
+    for order_id in uow.orders.awaiting_frame(site_id, sku):
+        order = open_order(uow, order_id)
+        if order.status != OrderStatus.AWAITING_FRAME or order.frame_sku != sku:
+            continue  # it moved on since the read: cancelled, or given another frame
+        if not reserve(uow, order, actor):
+            break  # none left on the shelf
+        served.append(_answer(order))
+    return served
 
 
 class LabResult(BaseModel):
@@ -272,7 +281,6 @@ def tell_workflow(actor: str, answers: list[Answer]) -> None:
                            extra={"order_id": answer.order_id})  # fmt: skip
             continue
         try:
-            with UnitOfWork(actor) as uow:
-                told(uow, answer)
+            UnitOfWork(actor).run(told, answer)
         except DatabaseUnavailable:  # told already: the token stays until the workflow's next wait replaces it
             logger.warning("order's token not cleared after its answer", extra={"order_id": answer.order_id})

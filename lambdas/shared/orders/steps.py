@@ -55,15 +55,26 @@ def reserve_frame(uow: UnitOfWork, order_id: str, actor: str) -> Step:
     return Step(order.status)
 
 
-def await_order(uow: UnitOfWork, order_id: str, waiting_for: str, token: str) -> None:
-    """Park the workflow on the order until a person answers — unless they already have
-    (``AnsweredAlready``, the order's status its message: the workflow goes where it says)."""
+def await_order(uow: UnitOfWork, order_id: str, waiting_for: str, token: str, actor: str) -> AnsweredAlready | None:
+    """Park the workflow on the order until a person answers — unless they already have: then
+    ``AnsweredAlready`` (the order's status its message: the workflow goes where it says), to raise
+    once this unit of work has committed.
+
+    An order starting to wait for a frame takes one if one is on the shelf now: a restock that read
+    the waiting orders an instant before this one became one of them left it there."""
     if uow.orders.park(order_id, AWAITED_IN[waiting_for], waiting_for, token):
-        return
+        if waiting_for != "frame":
+            return None
+        order = open_order(uow, order_id)
+        if not reserve(uow, order, actor):
+            return None
+        order.waiting_for = order.task_token = None
+        return AnsweredAlready(order.status)
     order = open_order(uow, order_id)
     if order.status != AWAITED_IN[waiting_for]:
-        raise AnsweredAlready(order.status)
+        return AnsweredAlready(order.status)
     order.waiting_for, order.task_token = waiting_for, token  # it came back to it since the statement above
+    return None
 
 
 def submit_to_lab(uow: UnitOfWork, order_id: str, actor: str) -> Step:

@@ -61,9 +61,14 @@ def begin(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatu
         *others, last = (str(status) for status in allowed)
         can = f"{', '.join(others)} or {last}" if others else last
         raise Conflict(f"ticket {ticket.label} is {ticket.status}: only a {can} ticket can be {verb}")
+    return ticket, undoable(uow, ticket)
+
+
+def undoable(uow: UnitOfWork, ticket: Ticket) -> Action:
+    """The action about to be done on ``ticket`` (locked), with what taking it back restores."""
     before = {name: getattr(ticket, name) for name in _RESTORED}
     before["journey"] = list(ticket.journey)
-    return ticket, Action(ticket.id, ticket.status, None, before, uow.queue.last_event_id(ticket.id))
+    return Action(ticket.id, ticket.status, None, before, uow.queue.last_event_id(ticket.id))
 
 
 def finish(ticket: Ticket, action: Action) -> Action:
