@@ -17,8 +17,10 @@ from local.http import base_url
 from local.mailbox import mailbox_directory
 
 # Two cores are the common laptop (and CI machine): a request spends much of its time waiting for the
-# database and Step Functions, so a container more than cores keeps both busy.
+# database and Step Functions, so a container more than cores keeps both busy. While all are busy,
+# more start, up to the limit: a request that needs no database is not held behind ones stuck on it.
 DEFAULT_API_WORKERS = 3
+API_CONCURRENCY = 10
 LOCAL_DOCS = "lambdas.api.app.enable_local_docs"  # each container serves Swagger UI, as this process declares it
 
 # What the AWS CLI and boto3 need to talk to the local Step Functions: any credentials will do.
@@ -224,11 +226,17 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     containers = None
     if api_workers > 0:  # started once the environment is complete: each container reads it at its cold start
         try:
-            containers = ContainerPool("lambdas.api.app.handler", api_workers, prepare_path=LOCAL_DOCS)
+            containers = ContainerPool(
+                "lambdas.api.app.handler", api_workers, prepare_path=LOCAL_DOCS, limit=API_CONCURRENCY
+            )
         except ContainerFailed as error:
             print(f"cannot start the API function: {error}", file=sys.stderr)
             return 1
-        print(f"the API function runs in {api_workers} containers, one request at a time each", file=sys.stderr)
+        print(
+            f"the API function runs in {api_workers} containers (up to {max(api_workers, API_CONCURRENCY)} while "
+            "all are busy), one request at a time each",
+            file=sys.stderr,
+        )
     try:
         sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
         gateway = LocalApiGateway(containers or handler, keys)

@@ -3,9 +3,11 @@ once take more containers.
 
 ``ContainerPool`` starts worker processes (``spawn``: a fresh interpreter each, like a cold start),
 each importing the function once and then invoking it for one event after another. An event goes to
-a free container, and waits for one while all are busy. Processes rather than threads: the
-Powertools resolver keeps the current event in module state, so a process cannot run two requests
-at once — and processes give the API every core, which threads under the GIL would not.
+a free container; while all are busy, a new one starts for it, as Lambda starts another execution
+environment, up to the pool's limit (then it waits for one). A call that outlives its context's
+time is ended as Lambda ends one: its container is killed, and replaced. Processes rather than
+threads: the Powertools resolver keeps the current event in module state, so a process cannot run
+two requests at once — and processes give the API every core, which threads under the GIL would not.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ READY_TIMEOUT_SECONDS = 120  # a cold start on a busy machine; the API is not se
 
 class ContainerFailed(Exception):
     """The function raised, or its container died (it is replaced): API Gateway answers 502."""
+
+
+class ContainerTimedOut(ContainerFailed):
+    """The call outlived its context's time: its container was killed (and is replaced)."""
 
 
 def _resolve(path: str) -> Callable[..., Any]:
@@ -76,12 +82,17 @@ class _Waiter:
 
 class ContainerPool:
     """``count`` warm containers of the function at ``handler_path`` (dotted), called like the
-    function itself: ``pool(event, context)``. ``prepare_path`` runs once in each after the import."""
+    function itself: ``pool(event, context)``; more are started while all are busy, up to ``limit``
+    (``count`` by default). ``prepare_path`` runs once in each after the import."""
 
-    def __init__(self, handler_path: str, count: int, prepare_path: str | None = None) -> None:
+    def __init__(
+        self, handler_path: str, count: int, prepare_path: str | None = None, limit: int | None = None
+    ) -> None:
         if count < 1:
             raise ValueError("a pool needs at least one container")
         self._handler_path, self._prepare_path = handler_path, prepare_path
+        self._limit = max(count, limit or count)
+        self._starting = 0  # containers being started for requests that found none free
         self._context = multiprocessing.get_context("spawn")
         self._all: list[_Container] = []
         self._idle: deque[_Container] = deque()
@@ -103,7 +114,7 @@ class ContainerPool:
     def size(self) -> int:
         return len(self._all)
 
-    def _spawn(self) -> _Container:
+    def _spawn(self, reserved: bool = False) -> _Container:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=_serve, args=(theirs, self._handler_path, self._prepare_path), name="api-container", daemon=True
@@ -111,8 +122,10 @@ class ContainerPool:
         process.start()
         theirs.close()  # only the container holds its end: its death is our EOF, ours its EOF
         container = _Container(process, ours)
-        with self._lock:
+        with self._lock:  # counted once: among the containers, no longer among those starting
             self._all.append(container)
+            if reserved:
+                self._starting -= 1
         return container
 
     def _await_ready(self, container: _Container) -> None:
@@ -127,8 +140,12 @@ class ContainerPool:
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         container = self._acquire()
+        seconds = context.get_remaining_time_in_millis() / 1000  # the function's time, counted from its start
         try:
             container.connection.send((event, context))
+            if not container.connection.poll(seconds):
+                threading.Thread(target=self._kill, args=(container,), daemon=True).start()
+                raise ContainerTimedOut(f"Task timed out after {seconds:.2f} seconds")
             status, value = container.connection.recv()
         except (EOFError, OSError) as error:
             self._release(self._replace(container))
@@ -139,15 +156,44 @@ class ContainerPool:
         return value
 
     def _acquire(self) -> _Container:
-        """A free container; while every one is busy, the wait in line for one."""
+        """A free container; while every one is busy, a new one (a cold start) if the limit allows, else
+        the wait in line for one."""
         with self._lock:
             if self._idle:
                 return self._idle.popleft()
-            waiter = _Waiter()
-            self._waiting.append(waiter)
+            if len(self._all) + self._starting < self._limit:
+                self._starting += 1
+                waiter = None
+            else:
+                waiter = _Waiter()
+                self._waiting.append(waiter)
+        if waiter is None:
+            return self._start()
         waiter.ready.wait()
         assert waiter.container is not None
         return waiter.container
+
+    def _start(self) -> _Container:
+        """A container for a request that found none free, its place reserved in ``_starting``."""
+        try:
+            container = self._spawn(reserved=True)
+        except BaseException:
+            with self._lock:
+                self._starting -= 1
+            raise
+        try:
+            self._await_ready(container)
+        except ContainerFailed:
+            self._forget(container)
+            raise
+        return container
+
+    def _kill(self, container: _Container) -> None:
+        """End a container whose call ran out of time, as Lambda ends its environment; another takes its place."""
+        print(f"api container {container.process.pid} ran out of time: killed", file=sys.stderr)
+        container.process.kill()
+        container.process.join(timeout=5)
+        self._release(self._replace(container))
 
     def _release(self, container: _Container) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from lambdas.api.access import ROUTES, RouteAccess
 from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
 from lambdas.shared.config import api_settings
 from local.console import LocalConsole
-from local.containers import ContainerPool
+from local.containers import ContainerPool, ContainerTimedOut
 from local.http import BadRequest, LocalRequestHandler, make_server, path_only
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_access_token, verify_token
@@ -41,6 +41,7 @@ UNAUTHORIZED = (401, {"message": "Unauthorized"})
 # API Gateway answers an undeclared route itself (the function never sees it), as the CDK app sets it up
 NO_SUCH_ROUTE = (errors.NO_SUCH_ROUTE[0], errors.error_body(*errors.NO_SUCH_ROUTE[1:]))
 INTERNAL_ERROR = (502, {"message": "Internal server error"})
+TIMED_OUT = (504, {"message": "Endpoint request timed out"})  # the integration's 29 s ran out
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,9 @@ def bearer_token(headers: list[tuple[str, str]]) -> str | None:
 
 class LocalApiGateway:
     """Routes, authorises and invokes the API function as Lambda would: one request at a time per
-    container. ``handler`` is the function itself, called in this process (one warm container), or a
-    ``ContainerPool`` of worker processes, as many requests at once as it has containers."""
+    container. ``handler`` is the function itself, called in this process (one warm container, given
+    all the time it takes: a debugger may stop in it), or a ``ContainerPool`` of worker processes, as
+    many requests at once as it has containers, each answered 504 when its 29 seconds run out."""
 
     def __init__(
         self,
@@ -179,7 +181,8 @@ class LocalApiGateway:
                 else:  # a person's: an ID token (an access token has no audience: refused)
                     verified = verify_token(self._keys, token or "")
                 claims = authorizer_claims(verified)
-            except InvalidToken:
+            except InvalidToken as refused:  # the caller hears API Gateway's one word; the log says why
+                print(f"api  {method} {path}: 401, {refused}", file=sys.stderr)
                 return _json_response(*UNAUTHORIZED)
         event = proxy_event(
             method=method,
@@ -194,6 +197,9 @@ class LocalApiGateway:
         try:
             with self._container:
                 result = self._handler(json.loads(json.dumps(event)), context)
+        except ContainerTimedOut:
+            print(f"api handler timed out after {API_TIMEOUT_SECONDS:.0f} s: {method} {path}", file=sys.stderr)
+            return _json_response(*TIMED_OUT)
         except Exception as error:  # a crashed function is a 502 at API Gateway, never a dead server
             print(f"api handler failed: {error!r}", file=sys.stderr)
             return _json_response(*INTERNAL_ERROR)
@@ -259,6 +265,7 @@ def make_http_server(
                 )
             self.respond(status, headers, payload, f"{self.command} {path_only(self.path)}")
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+        # every method goes to the gateway, which answers one no route takes as API Gateway does (404)
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = unknown_method = _serve
 
     return make_server(host, port, Handler)

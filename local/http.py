@@ -59,6 +59,21 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def __getattr__(self, name: str) -> Any:
+        """A method this server has no handler for (TRACE, CONNECT, any word) goes to ``unknown_method``:
+        the stdlib would answer 501, a server error for what is the caller's mistake."""
+        if name.startswith("do_"):
+            return self.unknown_method
+        raise AttributeError(name)
+
+    def unknown_method(self) -> None:
+        """405, naming the methods this server takes; whatever body came is not read."""
+        self.close_connection = True
+        allowed = ", ".join(sorted(name[3:] for name in dir(type(self)) if name.startswith("do_")))
+        payload = json.dumps({"message": "Method Not Allowed"}).encode()
+        headers = [("Content-Type", "application/json"), ("Allow", allowed)]
+        self.respond(405, headers, payload, f"{self.command} {path_only(self.path)}")
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The stdlib's own errors (a bad request line, an unknown method) as JSON, with the headers."""
         self.close_connection = True

@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from lambdas.api.access import GROUP_NAME
 from local.files import keep_private, make_private_directory, write_private_file
 
 ISSUER = "https://cognito-idp.local.amazonaws.com/local_fondation"
@@ -113,41 +114,53 @@ def issue_access_token(
     return jwt.encode(claims, keys.private_pem, algorithm="RS256", headers={"kid": KEY_ID})
 
 
-def verify_access_token(keys: KeyPair, token: str, scopes: frozenset[str]) -> dict[str, Any]:
-    """Signature, expiry, issuer, ``token_use`` and one of the method's ``scopes`` — what the authorizer
-    checks on a method that declares scopes."""
+def _decode(keys: KeyPair, token: str, required: list[str]) -> dict[str, Any]:
+    """The token's claims, once its signature, expiry and issuer hold; else why not, in words."""
+    if not token:
+        raise InvalidToken("no token: send the header Authorization: Bearer <token>")
     try:
-        claims = jwt.decode(
+        return jwt.decode(
             token,
             keys.public_pem,
             algorithms=["RS256"],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss", "token_use", "scope"], "verify_aud": False},
+            options={"require": required, "verify_aud": False},
         )
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidToken("the token has expired: ask for a new one (python -m local token ...)") from error
+    except jwt.InvalidSignatureError as error:
+        raise InvalidToken("the token's signature is not this runtime's issuer's (another .local/keys?)") from error
+    except jwt.InvalidIssuerError as error:
+        raise InvalidToken("the token is another user pool's (wrong issuer)") from error
+    except jwt.MissingRequiredClaimError as error:
+        raise InvalidToken(f"the token has no {error.claim} claim") from error
+    except jwt.InvalidAlgorithmError as error:
+        raise InvalidToken("the token is not signed with RS256") from error
     except jwt.PyJWTError as error:
-        raise InvalidToken(str(error)) from error
+        raise InvalidToken(f"not a token the user pool issued ({error})") from error
+
+
+def verify_access_token(keys: KeyPair, token: str, scopes: frozenset[str]) -> dict[str, Any]:
+    """Signature, expiry, issuer, ``token_use`` and one of the method's ``scopes`` — what the authorizer
+    checks on a method that declares scopes."""
+    claims = _decode(keys, token, ["exp", "iat", "sub", "iss", "token_use", "scope"])
     if claims.get("token_use") != "access":
-        raise InvalidToken("not an access token")
+        raise InvalidToken("an ID token where a machine client's access token is required")
     if not set(str(claims.get("scope")).split()) & scopes:
-        raise InvalidToken("the token has none of the method's scopes")
+        raise InvalidToken(f"the token has none of the route's scopes ({', '.join(sorted(scopes))})")
     return claims
 
 
 def verify_token(keys: KeyPair, token: str) -> dict[str, Any]:
     """Signature, expiry, audience, issuer and ``token_use`` — what the authorizer checks."""
-    try:
-        claims = jwt.decode(
-            token,
-            keys.public_pem,
-            algorithms=["RS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "aud", "iss", "token_use"]},
-        )
-    except jwt.PyJWTError as error:
-        raise InvalidToken(str(error)) from error
+    claims = _decode(keys, token, ["exp", "iat", "sub", "iss", "token_use"])
     if claims.get("token_use") != "id":
-        raise InvalidToken("not an ID token")
+        raise InvalidToken("an access token where a person's ID token is required")
+    if claims.get("aud") != AUDIENCE:
+        raise InvalidToken("the token is for another app client (wrong audience)")
+    groups = claims.get("cognito:groups", [])
+    if not isinstance(groups, list) or not all(isinstance(name, str) and GROUP_NAME.fullmatch(name) for name in groups):
+        raise InvalidToken("cognito:groups is not a list of group names (letters, digits, hyphens)")
     return claims
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -58,9 +59,28 @@ def lambda_context(function_name: str = "test-function", timeout_seconds: float 
 
 
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
-    """Invoke the API handler; the status and the decoded JSON body."""
+    """Invoke the API handler; the status and the decoded JSON body. Every answer of every test is held
+    to the OpenAPI document: a status its route does not list fails the test that got it."""
     from lambdas.api.app import handler
 
     response = handler(event, lambda_context("fondation-api"))
-    body = response.get("body")
-    return response["statusCode"], json.loads(body) if body else None
+    status, body = response["statusCode"], response.get("body")
+    route = (event["httpMethod"], event["resource"])
+    listed = documented_statuses().get(route)
+    assert listed is None or status in listed, (
+        f"{' '.join(route)} answered {status}, which its OpenAPI entry does not list"
+    )
+    return status, json.loads(body) if body else None
+
+
+@functools.cache
+def documented_statuses() -> dict[tuple[str, str], frozenset[int]]:
+    """{(method, resource): the statuses its OpenAPI entry lists}."""
+    from lambdas.api.app import openapi_document
+
+    paths = json.loads(openapi_document())["paths"]
+    return {
+        (method.upper(), path): frozenset(int(status) for status in operation["responses"])
+        for path, item in paths.items()
+        for method, operation in item.items()
+    }

@@ -164,16 +164,25 @@ def caller_of(event: Any) -> Caller | None:
     )
 
 
+# What a group's name is made of. API Gateway flattens the groups claim to text (``"a,b"``, or
+# ``"[a b]"``), so a name holding a comma, a bracket or a space would read as other groups: such a
+# name is no group (the local authorizer refuses a token carrying one; the CDK app names the pool's).
+GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
 def parse_groups(value: Any) -> frozenset[str]:
-    """API Gateway flattens the groups claim: ``"a,b"`` (REST) or ``"[a b]"``; tests may pass a list."""
+    """The caller's groups: the claim as API Gateway flattens it (``"a,b"`` or ``"[a b]"``), or a list
+    of names. Anything that is not a group name counts for nothing: ``["front-desk,managers"]`` is
+    not a manager."""
     if not value:
         return frozenset()
     if isinstance(value, list):
-        return frozenset(str(group) for group in value)
-    text = str(value).strip()
-    if text.startswith("[") and text.endswith("]"):
-        return frozenset(text[1:-1].split())
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
+        names = [str(group) for group in value]
+    else:
+        text = str(value).strip()
+        bracketed = text.startswith("[") and text.endswith("]")
+        names = text[1:-1].split() if bracketed else [part.strip() for part in text.split(",")]
+    return frozenset(name for name in names if GROUP_NAME.fullmatch(name))
 
 
 def refusal(event: dict[str, Any]) -> Response | None:

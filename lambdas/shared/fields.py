@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 NAME_LENGTH = 100  # first name, last name, city
 TEXT_LENGTH = 200  # address lines, care-of organisation, a document's rejection reason
@@ -86,6 +86,20 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
+def _iso_time(value: object) -> object:
+    """A time is written as ISO 8601 text with its offset (``2026-05-04T09:30:00+02:00``): never a
+    number of seconds, neither as a number nor as text (``0.0`` is not 1970)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_TIME.fullmatch(value):
+        raise ValueError("write the time as YYYY-MM-DDTHH:MM:SS with its offset, e.g. 2026-05-04T09:30:00+02:00")
+    return value
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})")
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+
+
 def _json_integer(value: object) -> object:
     """A count or a degree is a JSON number (``4``, or ``4.0``, which JSON Schema calls an integer
     too), never ``true`` or ``"4"``."""
@@ -98,6 +112,18 @@ def whole_number(low: int, high: int) -> Any:
     """A JSON integer from ``low`` to ``high`` (the bounds inside the type: the document states them
     even where the field may be null)."""
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
+
+
+def _digits(value: object) -> object:
+    """A count in a query string is written in digits: ``20``, not ``20.0``, ``+20`` or ``2e1``."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a whole number, written in digits")
+    return value
+
+
+def query_count(low: int, high: int) -> Any:
+    """A count in a query string, from ``low`` to ``high``, written in digits."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_digits)]
 
 
 Name = single_line(NAME_LENGTH)

@@ -39,7 +39,7 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/sites/{site_id}/tickets"): {201, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites/{site_id}/tickets"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
     ("GET", "/tickets/{ticket_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
-    ("POST", "/sites/{site_id}/stations/{station_id}/call-next"): {200, 204, 404, 422}
+    ("POST", "/sites/{site_id}/stations/{station_id}/call-next"): {200, 204, 404, 409, 422}
     | WITH_BODY
     | ANYWHERE
     | AUTHENTICATED,

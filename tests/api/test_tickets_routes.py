@@ -239,6 +239,18 @@ def test_call_next_calls_the_first_waiting_to_the_counter() -> None:
     ]
 
 
+def test_a_second_call_next_before_the_person_came_is_a_409_naming_them() -> None:
+    # Given a counter that called someone who has not come yet, and another person waiting
+    first, second = check_in(display_name="Awa"), check_in(display_name="Moussa")
+    call_next("reception", "desk-1")
+    # When it presses call-next again (a double click)
+    status, answer = post(f"/sites/{SITE_ID}/stations/reception/call-next", {"counter": "desk-1"})
+    # Then it is a 409 naming the person called, and nobody else was called
+    assert (status, answer["error"]) == (409, "conflict")
+    assert f"has called {first['number']} already" in answer["message"]
+    assert [event[1] for event in events(second["ticket_id"])] == ["checked_in"]
+
+
 def test_nobody_waiting_is_a_204_with_no_body() -> None:
     check_in(display_name="Awa")  # waiting at reception, not at the eye exam
     status, answer = post(f"/sites/{SITE_ID}/stations/eye-exam/call-next", {"counter": "room-1"})

@@ -77,14 +77,9 @@ def until(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
 
 def start_runtime(state_dir: Path, log_path: Path, **extra_env: str) -> LocalRuntime:
     api_port, sfn_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "LOCAL_STATE_DIR": str(state_dir),
-        "LOCAL_API_PORT": str(api_port),
-        "LOCAL_SFN_PORT": str(sfn_port),
-        **extra_env,
-    }
-    env.pop("DATABASE_URL", None)
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}  # SQLite, unless told
+    env |= {"LOCAL_STATE_DIR": str(state_dir), "LOCAL_API_PORT": str(api_port), "LOCAL_SFN_PORT": str(sfn_port)}
+    env |= extra_env
     log = log_path.open("ab")
     process = subprocess.Popen([sys.executable, "-m", "local", "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
     runtime = LocalRuntime(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sfn_port}", state_dir, process)

@@ -22,7 +22,7 @@ def _answer(**body: Any) -> dict[str, Any]:
 
 def describe(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Which process answered, whether ``prepare`` ran there, and what it was given."""
-    time.sleep(event.get("sleep", 0))
+    time.sleep(float(event.get("sleep") or (event.get("queryStringParameters") or {}).get("sleep") or 0))
     return _answer(pid=os.getpid(), prepared=prepared, function=context.function_name, path=event.get("path"))
 
 

@@ -4,14 +4,17 @@ scales, in front of the same gateway."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
-from local.containers import ContainerFailed, ContainerPool
+from local.containers import ContainerFailed, ContainerPool, ContainerTimedOut
 from local.gateway import LocalApiGateway
 from local.lambda_context import LambdaContext
 from local.tokens import KeyPair
@@ -113,3 +116,52 @@ def test_a_function_failure_behind_the_gateway_is_a_502(token_keys: KeyPair) -> 
     finally:
         containers.close()
     assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+
+
+def test_a_call_that_outlives_its_time_is_ended_and_its_container_replaced() -> None:
+    # Given one container, and a call that takes longer than its context allows
+    containers = ContainerPool(f"{FUNCTIONS}.describe", 1)
+    try:
+        stuck = containers._all[0].process
+        # When it runs out of time, Then the caller hears so at once, as API Gateway would answer
+        with pytest.raises(ContainerTimedOut, match=r"timed out after 0\.50 seconds"):
+            containers({"sleep": 30}, LambdaContext("fondation-local-api", timeout_seconds=0.5))
+        # And the container was killed, as Lambda ends the environment; the next call gets a fresh one
+        deadline = time.monotonic() + 10
+        while stuck.exitcode is None and time.monotonic() < deadline:  # the pool reaps it, not this thread
+            time.sleep(0.05)
+        assert stuck.exitcode == -signal.SIGKILL
+        answer = _call(containers, {"path": "/next"})
+        assert (answer["path"], answer["pid"] != stuck.pid) == ("/next", True)
+        assert containers.size == 1
+    finally:
+        containers.close()
+
+
+def test_while_every_container_is_busy_more_start_up_to_the_limit(tmp_path: Path) -> None:
+    # Given one warm container and a limit of three
+    containers = ContainerPool(f"{FUNCTIONS}.rendezvous", 1, limit=3)
+    try:
+        # When three requests come at once, Then they run at the same time, in three containers
+        event = {"directory": str(tmp_path), "expected": 3, "patience": 60}
+        with ThreadPoolExecutor(3) as clients:
+            answers = list(clients.map(lambda _: _call(containers, event), range(3)))
+        assert answers == [{"met": True}] * 3
+        assert containers.size == 3
+        # And a fourth at once with them waits for one: never more than the limit
+        with ThreadPoolExecutor(4) as clients:
+            list(clients.map(lambda _: _call(containers, {**event, "expected": 0}), range(4)))
+        assert containers.size == 3
+    finally:
+        containers.close()
+
+
+def test_a_request_that_runs_out_of_time_behind_the_gateway_is_a_504(token_keys: KeyPair) -> None:
+    containers = ContainerPool(f"{FUNCTIONS}.describe", 1)
+    try:
+        gateway = LocalApiGateway(containers, token_keys)
+        with patch("local.gateway.API_TIMEOUT_SECONDS", 0.5):
+            status, _, body = gateway.handle("GET", "/health?sleep=1", [], b"", "::1")
+    finally:
+        containers.close()
+    assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})

@@ -3,8 +3,10 @@
 import json
 from typing import Any
 
+import pytest
+
 from local.gateway import LocalApiGateway
-from local.tokens import KeyPair, issue_token, subject_of
+from local.tokens import KeyPair, issue_access_token, issue_token, subject_of
 
 
 def _capture(response: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], Any]:
@@ -82,6 +84,28 @@ def test_protected_route_without_a_valid_token_never_reaches_the_handler(token_k
         assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
         assert ("Content-Type", "application/json") in response_headers
     assert events == []
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (None, "no token"),
+        ("not.a.token", "not a token the user pool issued"),
+        ("expired", "the token has expired"),
+        ("access", "an access token where a person's ID token is required"),
+    ],
+)
+def test_a_401_says_why_in_the_local_log_and_nothing_more_to_the_caller(
+    token_keys: KeyPair, token: str | None, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens = {
+        "expired": issue_token(token_keys, ["front-desk"], "awa", ttl_seconds=-10),
+        "access": issue_access_token(token_keys, "lab", ["fondation/lab-results"]),
+    }
+    headers = [] if token is None else [("Authorization", f"Bearer {tokens.get(token, token)}")]
+    status, _, body = LocalApiGateway(_capture()[1], token_keys).handle("GET", "/clients", headers, b"", "::1")
+    assert (status, json.loads(body)) == (401, {"message": "Unauthorized"})
+    assert f"GET /clients: 401, {reason}" in capsys.readouterr().err
 
 
 def test_undeclared_route_is_404_without_calling_the_handler(token_keys: KeyPair) -> None:

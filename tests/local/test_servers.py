@@ -168,10 +168,10 @@ def _raw(server: ThreadingHTTPServer, request: bytes) -> tuple[int, dict[str, st
     [
         b"GET /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # no token: the gateway's 401
         b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # no such route: its 404
-        b"TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # no such method: the stdlib's 501
+        b"TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # no such method: no route takes it, a 404
         b"POST /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n",
     ],
-    ids=["401", "404", "501", "400-length"],
+    ids=["401", "404", "404-method", "400-length"],
 )
 def test_the_local_servers_own_answers_are_json_with_the_security_headers(
     api_server: ThreadingHTTPServer, request_bytes: bytes
@@ -183,6 +183,24 @@ def test_the_local_servers_own_answers_are_json_with_the_security_headers(
     assert headers["Content-Type"] == "application/json"
     assert "message" in json.loads(body)
     assert "Python" not in headers["Server"]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+def test_a_method_no_route_takes_is_answered_as_api_gateway_answers_it_never_a_5xx(
+    api_server: ThreadingHTTPServer, method: str
+) -> None:
+    status, _, body = _raw(
+        api_server, f"{method} /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert (status, json.loads(body)["error"]) == (404, "not_found")  # the CDK app's answer to an unknown route
+
+
+@pytest.mark.parametrize("method", ["GET", "TRACE", "DELETE"])
+def test_step_functions_takes_posts_only_and_says_so(sfn_server: ThreadingHTTPServer, method: str) -> None:
+    status, headers, body = _raw(
+        sfn_server, f"{method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert (status, headers["Allow"], json.loads(body)) == (405, "POST", {"message": "Method Not Allowed"})
 
 
 @pytest.mark.parametrize("host", ["attacker.example", "attacker.example:3000", "127.0.0.1.nip.io", "10.0.0.1"])

@@ -13,6 +13,8 @@ from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.models.clients import Client, ConsentRecord
 from lambdas.shared.db.models.records import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import DatabaseUnavailable
+from lambdas.shared.onboarding import intake
 from lambdas.tasks import client_onboarding as tasks
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import lambda_context
@@ -130,24 +132,25 @@ def test_a_database_failure_beyond_retries_fails_at_that_task_and_a_redrive_fini
     assert onboarding.client(client_id)["status"] == "active"
 
 
-def test_an_execution_whose_arn_the_database_dropped_records_it_from_its_first_step(onboarding: Onboarding) -> None:
-    # Given the database drops the statement that stores the new execution's ARN, once
-    outage = _database_outage("UPDATE clients SET execution_arn")
+def test_an_execution_whose_arn_the_database_dropped_records_it_from_its_first_step(
+    onboarding: Onboarding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the database drops as the API stores the ARN of the execution it has just started
+    def connection_lost(*_: object) -> None:
+        raise DatabaseUnavailable("(2013, 'Lost connection to server during query')")
 
-    def once(*_: object) -> None:
-        outage["down"] = False
-
-    event.listen(get_engine(), "handle_error", once)
+    monkeypatch.setattr(intake, "record_execution", connection_lost)
     # When the front desk submits an application: the caller hears 503, but the onboarding started
     status, answer = onboarding.submit(application(), key="desk-1-0001")
-    assert (status, answer["error"]) == (503, "unavailable")
+    assert (status, answer["error"]) == (503, "unavailable"), answer
     onboarding.settle()
     # Then its first step recorded the execution on the client, who is not left without one
     with UnitOfWork("test") as uow:
         [client_id] = uow.session.scalars(select(Client.id))
     assert onboarding.client(client_id)["execution_arn"] == onboarding.arn(client_id)
     assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
-    # And repeating the request gives back the same client and execution
+    # And once the database is back, repeating the request gives back the same client and execution
+    monkeypatch.undo()
     status, again = onboarding.submit(application(), key="desk-1-0001")
     assert (status, again["client_id"], again["execution_arn"]) == (202, client_id, onboarding.arn(client_id))
 

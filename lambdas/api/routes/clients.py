@@ -16,6 +16,7 @@ from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
+from lambdas.shared.fields import query_count
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
 from lambdas.shared.orders import desk
@@ -90,7 +91,7 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
 @routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number")
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
     try:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import OPERATE_EXECUTIONS, READ_EXECUTIONS, Routes
 from lambdas.api.caller import current_caller
@@ -21,7 +21,7 @@ from lambdas.shared.executions.views import (
     History,
     WorkflowList,
 )
-from lambdas.shared.fields import UUID_PATTERN, single_line
+from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_line
 from lambdas.shared.stepfunctions import InvalidPageToken, workflows
 
 routes = Routes()
@@ -36,7 +36,7 @@ ExecutionName = Annotated[
     ),
 ]
 Since = Annotated[
-    AwareDatetime | None,
+    IsoTime | None,
     Query(description="ISO 8601 with its offset, e.g. 2026-12-01T08:00:00Z (default: 24 hours ago)"),
 ]
 NOT_FOUND = "no such workflow, or no such execution of it"
@@ -82,7 +82,7 @@ def handle_executions(
     status: Annotated[ExecutionStatus | None, Query(description="only executions in this status")] = None,
     since: Since = None,
     next: Annotated[str | None, Query(min_length=1, max_length=3096, description="`next` of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[query_count(1, 100), Query()] = 20,
 ) -> ExecutionPage:
     declared = reading.workflow_named(workflow)
     try:

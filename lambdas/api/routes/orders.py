@@ -17,7 +17,7 @@ from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import ConcurrentSubmission, InvalidField, WorkflowUnavailable
-from lambdas.shared.fields import UUID_PATTERN
+from lambdas.shared.fields import UUID_PATTERN, query_count
 from lambdas.shared.orders import desk, intake, views
 from lambdas.shared.orders.desk import Answer
 from lambdas.shared.orders.views import OrderPage, OrderView
@@ -117,7 +117,7 @@ def handle_get_order(order_id: OrderId) -> OrderView:
 def handle_list_orders(
     client_id: Annotated[str | None, Query(pattern=UUID_PATTERN, description="a client's orders")] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,6 +19,7 @@ from lambdas.shared import waiting
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import ConcurrentSubmission, WorkflowUnavailable
+from lambdas.shared.fields import IsoDate
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
 from lambdas.shared.queue.views import TicketView
@@ -125,7 +125,7 @@ def handle_list_tickets(
     site_id: SiteId,
     status: Annotated[TicketStatus | None, Query()] = None,
     station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,36}$", description="where they are now")] = None,
-    day: Annotated[date | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
+    day: Annotated[IsoDate | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.TicketPage:
     return unit_of_work(routes.router).run(views.list_tickets, site_id, day, status, station_id)
 
@@ -139,6 +139,8 @@ def handle_list_tickets(
         # it); the document still says a 200 is a ticket, a 204 nothing
         200: {"description": "the ticket called", "content": {APPLICATION_JSON: {"model": TicketView}}},
         204: {"description": "nobody is waiting at this station", "content": {}},
+        409: "this counter called someone who has not come yet (the message names them): mark them arrived, "
+        "recall them or mark a no-show first",
     },
 )
 def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView | None:
@@ -264,6 +266,6 @@ def handle_board(site_id: SiteId) -> views.Board:
 )
 def handle_statistics(
     site_id: SiteId,
-    day: Annotated[date | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
+    day: Annotated[IsoDate | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.Statistics:
     return unit_of_work(routes.router).run(views.day_statistics, site_id, day)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -26,7 +25,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, WorkflowUnavailable
-from lambdas.shared.fields import SKU_PATTERN, Text, whole_number
+from lambdas.shared.fields import SKU_PATTERN, IsoDate, Text, whole_number
 from lambdas.shared.observability import logger
 from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription
@@ -122,7 +121,7 @@ class LabResult(BaseModel):
     status: Literal["in_production", "shipped", "rejected"]
     lab_reference: str | None = Field(None, pattern=LAB_REFERENCE_PATTERN, description="the lab's own reference")
     reason: Text | None = Field(None, description="why the lab rejected it (required then)")
-    expected_on: date | None = Field(None, description="when the lab expects to ship it (YYYY-MM-DD)")
+    expected_on: IsoDate | None = Field(None, description="when the lab expects to ship it (YYYY-MM-DD)")
 
 
 def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) -> Answer:

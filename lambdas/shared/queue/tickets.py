@@ -14,9 +14,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -29,7 +27,7 @@ from lambdas.shared.db.types import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
-from lambdas.shared.fields import UUID_PATTERN, Name
+from lambdas.shared.fields import UUID_PATTERN, IsoTime, Name
 from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
@@ -50,15 +48,6 @@ class Priority(BaseModel):
         return value
 
 
-def _a_written_time(value: object) -> object:
-    """A time is written as text (``2026-05-04T09:30:00+02:00``), not as a number of seconds."""
-    if not isinstance(value, str | datetime):
-        raise ValueError(
-            "write the time as a string YYYY-MM-DDTHH:MM:SS with its offset, e.g. 2026-05-04T09:30:00+02:00"
-        )
-    return value
-
-
 def _storable(value: datetime) -> datetime:
     """A time the column can hold: it is stored in UTC, which 9999-12-31T23:00:00-05:00 is not in."""
     try:
@@ -68,7 +57,7 @@ def _storable(value: datetime) -> datetime:
     return value
 
 
-AppointmentTime = Annotated[AwareDatetime, BeforeValidator(_a_written_time), AfterValidator(_storable)]
+AppointmentTime = Annotated[IsoTime, AfterValidator(_storable)]
 
 
 class CheckIn(BaseModel):
