@@ -16,8 +16,9 @@ dev: $(VENV)/.installed-local console/node_modules/.installed
 test: $(VENV)/.installed-dev node_modules/.installed console/node_modules/.installed chromium
 	$(PYTHON) -m pytest -n auto $(PYTEST_ARGS)
 
-# The CloudFormation templates of every stage, in cdk.out/ (no AWS account, no Docker needed).
-synth: $(VENV)/.installed-dev
+# The CloudFormation templates of every stage, in cdk.out/ (no AWS account, no Docker needed); with
+# the CDK CLI (node_modules/.bin/cdk, for cdk deploy) and the console's files the stack deploys.
+synth: $(VENV)/.installed-dev node_modules/.installed console/node_modules/.installed
 	$(PYTHON) -m infra.app
 	@ls cdk.out/*.template.json
 

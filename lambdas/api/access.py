@@ -71,10 +71,14 @@ def powertools_rule(resource: str) -> str:
 
 
 class Routes:
-    """A Powertools router whose every route states who may call it."""
+    """A Powertools router whose every route states who may call it; its routes are grouped under
+    ``tag`` in the OpenAPI document (one of ``openapi.TAGS``: the process they belong to)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: str) -> None:
+        if tag not in openapi.TAGS:
+            raise ValueError(f"no tag {tag} in the OpenAPI document (lambdas/api/openapi.py TAGS)")
         self.router = Router()
+        self.tag = tag
 
     def get(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("GET", resource, allow=allow, **options)
@@ -106,6 +110,7 @@ class Routes:
         if scopes and allow:
             raise ValueError(f"{method} {resource}: a route is for groups (ID tokens) or for scopes, not both")
         declare(method, resource, allow, local_only=local_only, scopes=scopes)
+        options.setdefault("tags", [self.tag])
         if allow:
             options.setdefault("security", [{"cognito": []}])
             options.setdefault("openapi_extensions", {"x-allowed-groups": sorted(allow)})

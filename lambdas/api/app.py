@@ -31,7 +31,7 @@ SECURITY_SCHEMES = {
 }
 SWAGGER_PATH = "/docs"
 
-openapi = Routes()
+openapi = Routes("health")
 
 
 @openapi.get(
@@ -79,7 +79,7 @@ class _Resolver(APIGatewayRestResolver):
     """The REST resolver whose OpenAPI document (/openapi.json and /docs alike) is the API's contract."""
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
-        return contract.contract(super().get_openapi_schema(**options))
+        return contract.contract(super().get_openapi_schema(**options), [resource for _, resource in ROUTES])
 
 
 @functools.cache

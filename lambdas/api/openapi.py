@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import content_types
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server, Tag
 from pydantic import BaseModel, Field
 
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})  # API Gateway validates these bodies (infra/constructs/api.py)
@@ -23,7 +23,16 @@ OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace
 
 # The local runtime serves the routes at the root (http://127.0.0.1:3000/health); Powertools would
 # derive "/<stage>" from the request, which the local gateway does not serve.
-SERVERS = [Server(url="/", description="this API's root: http://127.0.0.1:3000 on the local runtime (make dev)")]
+SERVERS = [Server(url="/", description="this API's root: where this document was read from")]
+
+# The routes grouped by process, in the order the README walks through them (Swagger UI's sections).
+TAGS = {
+    "clients": "Onboarding: applications, the decisions they wait for, search, erasure",
+    "queue": "Sites and stations, and the clinic day's queue: check-in, the counters, the board, the figures",
+    "orders": "Frames on the shelf, orders of glasses, the lab's results, the quality check, the pickup",
+    "executions": "The workflows' executions: what managers watch, what ops redrive or stop",
+    "health": "Whether the API answers, and this document",
+}
 
 # Powertools documents these for every validated route; the API answers with ``Error`` instead.
 POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
@@ -106,9 +115,17 @@ def takes_input(handler: Callable[..., Any]) -> bool:
     return bool(inspect.signature(handler).parameters)
 
 
-def contract(schema: OpenAPI) -> OpenAPI:
+def contract(schema: OpenAPI, declared: list[str]) -> OpenAPI:
     """``schema`` without Powertools' error schemas: it adds a 422 ``HTTPValidationError`` to every
-    route, even one without input; routes with input document the API's own 422 instead."""
+    route, even one without input; routes with input document the API's own 422 instead. Its paths
+    go by process (``TAGS``), each process's in the order they were ``declared`` (the README's)."""
+    first = {resource: index for index, resource in reversed(list(enumerate(declared)))}
+
+    def place(path: str) -> tuple[int, int]:
+        operation = next(getattr(schema.paths[path], name) for name in OPERATIONS if getattr(schema.paths[path], name))
+        return list(TAGS).index((operation.tags or ["health"])[0]), first.get(path, len(declared))
+
+    schema.paths = {path: schema.paths[path] for path in sorted(schema.paths or {}, key=place)}
     for item in (schema.paths or {}).values():
         for name in OPERATIONS:
             operation = getattr(item, name)
@@ -120,6 +137,7 @@ def contract(schema: OpenAPI) -> OpenAPI:
                 if not _refers_to_powertools_errors(response)
             }
             _optional_body_is_left_out(operation)
+    schema.tags = [Tag(name=name, description=description) for name, description in TAGS.items()]
     schemas = schema.components.schemas if schema.components else None
     for name in POWERTOOLS_ERROR_SCHEMAS:
         (schemas or {}).pop(name, None)

@@ -114,19 +114,21 @@ def test_a_refused_check_in_names_its_field_and_takes_no_number(body: dict[str, 
     assert (status, answer["number"]) == (201, "A001"), answer
 
 
-def test_a_client_who_is_unknown_or_erased_is_a_422_naming_the_field(make_client: Callable[..., Client]) -> None:
+def test_an_unknown_client_is_a_422_naming_the_field_and_an_erased_one_a_409_saying_so(
+    make_client: Callable[..., Client],
+) -> None:
+    status, answer = post(TICKETS, {"client_id": FAKE_ID})
+    message = f"no client {FAKE_ID}: onboard them, or give a display_name"
+    assert (status, answer) == (
+        422,
+        {"error": "invalid_request", "message": message, "details": [{"field": "body.client_id", "message": message}]},
+    )
     erased = make_client(status="erased")
-    for client_id in (FAKE_ID, erased.id):
-        status, answer = post(TICKETS, {"client_id": client_id})
-        message = f"no client {client_id}: onboard them, or give a display_name"
-        assert (status, answer) == (
-            422,
-            {
-                "error": "invalid_request",
-                "message": message,
-                "details": [{"field": "body.client_id", "message": message}],
-            },
-        )
+    status, answer = post(TICKETS, {"client_id": erased.id})
+    assert (status, answer["error"]) == (409, "conflict")
+    assert answer["message"] == (
+        f"client {erased.id} was erased: check the person in by a display_name or by number alone"
+    )
     assert stored() == NOTHING
     active = make_client(first_name="Fatou")
     assert check_in(client_id=active.id)["number"] == "A001"
@@ -249,6 +251,24 @@ def test_a_second_call_next_before_the_person_came_is_a_409_naming_them() -> Non
     assert (status, answer["error"]) == (409, "conflict")
     assert f"has called {first['number']} already" in answer["message"]
     assert [event[1] for event in events(second["ticket_id"])] == ["checked_in"]
+
+
+def test_a_call_the_database_kept_ending_for_others_locks_is_a_503_saying_it_was_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a database that ends the call's transaction every time (deadlocks, through every retry)
+    from lambdas.shared.errors import DatabaseUnavailable
+    from lambdas.shared.queue import calling
+
+    def always_busy(*_: object) -> None:
+        raise DatabaseUnavailable("(1213, 'Deadlock found when trying to get lock')", busy=True)
+
+    monkeypatch.setattr(calling, "call_next", always_busy)
+    status, answer = post(f"/sites/{SITE_ID}/stations/reception/call-next", {"counter": "desk-1"})
+    # Then the counter hears that the database was busy, to try again: not that it is out of reach
+    assert (status, answer["error"]) == (503, "busy")
+    assert "busy" in answer["message"]
+    assert "not reachable" not in answer["message"]
 
 
 def test_nobody_waiting_is_a_204_with_no_body() -> None:

@@ -34,6 +34,7 @@ FUNCTIONS = {
     "first-hangs": ("tests.engine.handlers.first_hangs", 60),
     "flaky": ("tests.engine.handlers.flaky", 30),
     "flaky-item": ("tests.engine.handlers.flaky_item", 30),
+    "fails-in-turn": ("tests.engine.handlers.fails_in_turn", 30),
     "reject": ("tests.engine.handlers.reject", 30),
     "slow": ("tests.engine.handlers.slow", 1),
     "context-probe": ("tests.engine.handlers.context_probe", 7),

@@ -20,6 +20,14 @@ class CustomerNotEligible(Exception):
     pass
 
 
+def fails_in_turn(event: Any, context: Any) -> dict[str, bool]:
+    """Fails with each error ``SWITCHES["failures"]`` names, one per call, in order; then answers."""
+    failures = SWITCHES.setdefault("failures", [])
+    if failures:
+        raise type(failures.pop(0), (Exception,), {})("planned")
+    return {"ok": True}
+
+
 def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
     SWITCHES["calls"].append(("echo", event))
     return event

@@ -8,6 +8,8 @@ import pytest
 
 from local.sfn.asl import Catcher, Retrier
 from local.sfn.retry_catch import Catch, Retry, after_failure, matches, retry_delay
+from tests.engine import handlers
+from tests.engine.conftest import Sfn, task
 
 RNG = random.Random(7)
 
@@ -54,3 +56,22 @@ def test_the_first_matching_retrier_until_its_attempts_run_out_then_the_first_ma
     assert after_failure(retriers, catchers, [0, 1], "B", "Task", RNG) == Catch(catchers[0])
     assert after_failure(retriers, catchers, [0, 0], "States.Runtime", "Task", RNG) is None
     assert after_failure((), (), [], "A", "Task", RNG) is None
+
+
+def test_two_retriers_of_one_state_each_count_their_own_attempts(sfn: Sfn) -> None:
+    # Given a task with a retrier for each of two errors, two attempts each, and a function that fails
+    # with one, then the other, twice over
+    handlers.SWITCHES["failures"] = ["ErrorA", "ErrorB", "ErrorA", "ErrorB"]
+    retry = [
+        {"ErrorEquals": [name], "IntervalSeconds": 1, "BackoffRate": 1, "MaxAttempts": 2}
+        for name in ("ErrorA", "ErrorB")
+    ]
+    arn = sfn.start(sfn.machine({"T": task("fails-in-turn", Retry=retry)}))
+    sfn.settle()
+    # When the retries run
+    for _ in range(4):
+        sfn.advance(1)
+    # Then each retrier spent its own two attempts, and the fifth call succeeded
+    result = sfn.result(arn)
+    assert result.status == "SUCCEEDED", result.error
+    assert [result.details(event)["error"] for event in result.events("TaskFailed")] == ["ErrorA", "ErrorB"] * 2

@@ -303,6 +303,32 @@ def test_the_cluster_is_aurora_mysql_3_serverless_v2_with_iam_auth_and_encryptio
     assert parameters["Properties"]["Parameters"]["require_secure_transport"] == "ON"
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_migrations_function_reads_the_clusters_admin_secret(synthesised: Synthesised, stage: str) -> None:
+    functions = _function_by_name(synthesised, stage)
+    _, migrations = functions[f"fondation-{stage}-migrations"]
+    (cluster,) = synthesised.resources(stage, "AWS::RDS::DBCluster").values()
+    password = cluster["Properties"]["MasterUserPassword"]["Fn::Join"][1][1]["Ref"]  # the generated secret
+    (attachment,) = synthesised.resources(stage, "AWS::SecretsManager::SecretTargetAttachment")
+    admin = {password, attachment}
+    # the migrations function is told where it is, and no other function is
+    told = [
+        name
+        for name, (_, function) in functions.items()
+        if set(re.findall(r'"Ref": "(\w+)"', json.dumps(function["Properties"].get("Environment", {})))) & admin
+    ]
+    assert told == [f"fondation-{stage}-migrations"]
+    # and only its role may read it
+    readers = [
+        role
+        for policy in synthesised.resources(stage, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if set(re.findall(r'"Ref": "(\w+)"', json.dumps(statement.get("Resource")))) & admin
+        for role in policy["Properties"].get("Roles", [])
+    ]
+    assert readers == [{"Ref": migrations["Properties"]["Role"]["Fn::GetAtt"][0]}]
+
+
 def test_prod_keeps_its_data_and_dev_cleans_up(synthesised: Synthesised) -> None:
     (prod,) = synthesised.resources("prod", "AWS::RDS::DBCluster").values()
     (dev,) = synthesised.resources("dev", "AWS::RDS::DBCluster").values()

@@ -7,6 +7,7 @@ when another transaction holds the order at that instant, or the order starts wa
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -17,12 +18,13 @@ import pytest
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
-from lambdas.shared.errors import AnsweredAlready
+from lambdas.shared.erasure import erase_client
+from lambdas.shared.errors import AnsweredAlready, Conflict
 from lambdas.shared.orders import desk, frames, intake, steps
 from lambdas.shared.orders.frames import FrameSettings
 from local.seed import SITE_ID, seed
 from tests.mysql.locks import held
-from tests.workflows.conftest import order_body
+from tests.workflows.conftest import EXACT, order_body
 
 pytestmark = [pytest.mark.mysql, pytest.mark.parametrize("database_url", ["mysql"], indirect=True)]
 
@@ -167,3 +169,35 @@ def test_an_order_starting_to_wait_takes_a_frame_a_restock_left_on_the_shelf_an_
     with UnitOfWork("test") as uow:
         order = uow.orders.get(order_id)
         assert (order.status, order.task_token, order.waiting_for) == (OrderStatus.FRAME_RESERVED, None, None)
+
+
+def _check_or_erase(what: str, order_id: str, client_id: str) -> object:
+    """A quality check of the order, or the erasure of its client; what it came to, or the conflict."""
+    check = desk.QualityCheck.model_validate({"right": EXACT[0], "left": EXACT[1]})
+    try:
+        if what == "check":
+            return UnitOfWork("desk").run(desk.quality_check, order_id, check, "desk").status
+        return UnitOfWork("manager").run(erase_client, client_id).erased
+    except Conflict as refused:  # the other won: said in words, not a 503
+        return refused
+
+
+def test_a_quality_check_racing_the_erasure_of_its_client_ends_one_way_never_busy(make_client: Any) -> None:
+    seed()
+    stock(0)
+    for _ in range(8):
+        # Given a client with SMS consent whose glasses wait for their check
+        client = make_client()
+        with UnitOfWork("manager") as uow:
+            uow.frames.add(SITE_ID, "RAY-01", 1)
+        (order_id,) = new_orders(client.id, 1)
+        with UnitOfWork("test") as uow:
+            order = uow.orders.lock(order_id)
+            order.status, order.frame_reserved, order.lab_attempt = OrderStatus.QUALITY_CHECK, True, 1
+        # When the front desk checks the glasses as a manager erases the client, at the same instant
+        race = functools.partial(_check_or_erase, order_id=order_id, client_id=client.id)
+        checked, erased = all_at_once(race, ["check", "erase"])
+        # Then the erasure went through and the order ended with it, whichever came first
+        assert erased == (client.id,)
+        assert checked == OrderStatus.READY or "is cancelled" in str(checked), checked
+        assert status(order_id) == OrderStatus.CANCELLED

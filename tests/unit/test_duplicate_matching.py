@@ -24,13 +24,14 @@ SIMILAR = DuplicateMatch.SIMILAR_NAME_AND_BIRTH_DATE
 _applicants = itertools.count(1)
 
 
-def application(first_name: str, last_name: str, birth_date: date = BIRTH_DATE) -> Application:
+def application(first_name: str, last_name: str, birth_date: date = BIRTH_DATE, quality: str = "exact") -> Application:
     """A valid application with its own email and no phone: only the names and birth date can match."""
     return Application.model_validate(
         {
             "first_name": first_name,
             "last_name": last_name,
             "birth_date": birth_date.isoformat(),
+            "birth_date_quality": quality,
             "email": f"applicant-{next(_applicants)}@fondation.org",
             "address": {"line1": "12 rue des Lilas", "postal_code": "93200", "city": "Saint-Denis"},
             "language": "fr",
@@ -159,3 +160,19 @@ def test_an_application_stored_first_but_compared_second_is_the_duplicate(sessio
     assert find_duplicate(sessions, stored_second) is None
     # When the first one's workflow compares it, the second one is there: one of the two is the duplicate
     assert find_duplicate(sessions, stored_first) == onboarding.DuplicateFinding(stored_second, SIMILAR)
+
+
+@pytest.mark.parametrize("order", ["exact-known", "approximate-known"])
+@pytest.mark.parametrize("quality", ["approximate", "year_only"])
+def test_an_exact_birth_date_against_an_approximate_one_compares_the_year(
+    sessions: sessionmaker[Session], order: str, quality: str
+) -> None:
+    # Given the same name, one birth date exact and the other approximate, in the same year
+    exact, rough = application("Amina", "Diallo"), application("Amina", "Diallo", date(1961, 1, 1), quality)
+    known, new = (exact, rough) if order == "exact-known" else (rough, exact)
+    known_id, finding = known_then_new(sessions, known, new)
+    # Then it is a suspected duplicate on the year, whichever came first
+    assert finding == onboarding.DuplicateFinding(known_id, DuplicateMatch.NAME_AND_BIRTH_YEAR)
+    # and an approximate date in another year is another person
+    other = application("Amina", "Diallo", date(1962, 1, 1), quality)
+    assert find_duplicate(sessions, submit(sessions, other)) is None

@@ -85,9 +85,11 @@ def fails(ordered: Eye, measured: Measured) -> list[str]:
         (Eye(sphere=D("0"), cylinder=D("-2.00"), axis=180), Measured(D("0"), D("-2.00"), 2), []),
         (Eye(sphere=D("0"), cylinder=D("-2.00"), axis=180), Measured(D("0"), D("-2.00"), 3), ["axis"]),
         (Eye(sphere=D("0"), cylinder=D("-2.00"), axis=180), Measured(D("0"), D("-2.00")), ["axis"]),  # not read
-        # addition ±0.12
+        # addition ±0.12, too high as too low
         (Eye(sphere=D("1.00"), add=D("2.00")), Measured(D("1.00"), add=D("2.12")), []),
         (Eye(sphere=D("1.00"), add=D("2.00")), Measured(D("1.00"), add=D("2.13")), ["add"]),
+        (Eye(sphere=D("1.00"), add=D("2.00")), Measured(D("1.00"), add=D("1.88")), []),
+        (Eye(sphere=D("1.00"), add=D("2.00")), Measured(D("1.00"), add=D("1.87")), ["add"]),
         (Eye(sphere=D("1.00"), add=D("2.00")), Measured(D("1.00")), ["add"]),
         # several at once
         (

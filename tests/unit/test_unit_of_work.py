@@ -106,3 +106,54 @@ def _write_to_a_full_database(sessions: sessionmaker[Session]) -> None:
         uow.session.execute(text(f"PRAGMA max_page_count = {pages}"))  # this database is now full
         uow.session.add(_client())
         uow.audit("test.filled", "test", "t-1", padding="y" * 100_000)
+
+
+def _refused(code: int, message: str) -> Exception:
+    import pymysql
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("UPDATE tickets SET status=%s", {}, pymysql.err.OperationalError(code, message))
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [(1213, "Deadlock found when trying to get lock"), (1205, "Lock wait timeout exceeded")],
+    ids=["deadlock", "lock-wait"],
+)
+def test_run_tries_a_transaction_ended_for_others_locks_again_then_says_the_database_was_busy(
+    sessions: sessionmaker[Session], code: int, message: str
+) -> None:
+    # Given work the database ends the first two times, then always
+    from lambdas.shared.db.unit_of_work import BUSY_ATTEMPTS
+
+    runs: list[int] = []
+
+    def work(uow: UnitOfWork, failures: int) -> str:
+        runs.append(len(runs) + 1)
+        uow.session.add(_client())  # rolled back each time: one client in the end
+        if len(runs) <= failures:
+            raise _refused(code, message)
+        return "done"
+
+    # When it runs, Then the third time goes through, with nothing of the first two left
+    assert UnitOfWork("sub-1", sessions).run(work, 2) == "done"
+    assert runs == [1, 2, 3]
+    with sessions() as session:
+        assert len(session.scalars(select(Client)).all()) == 1
+    # And work that never goes through is the busy kind of unavailable, after every attempt
+    runs.clear()
+    with pytest.raises(DatabaseUnavailable) as raised:
+        UnitOfWork("sub-1", sessions).run(work, 99)
+    assert (raised.value.busy, len(runs)) == (True, BUSY_ATTEMPTS)
+
+
+def test_run_tries_an_unreachable_database_once_its_callers_retry_covers_that(sessions: sessionmaker[Session]) -> None:
+    runs: list[int] = []
+
+    def work(uow: UnitOfWork) -> None:
+        runs.append(1)
+        raise _refused(2013, "Lost connection to MySQL server during query")
+
+    with pytest.raises(DatabaseUnavailable) as raised:
+        UnitOfWork("sub-1", sessions).run(work)
+    assert (raised.value.busy, runs) == (False, [1])

@@ -3,8 +3,10 @@ their field and take no number."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.unit_of_work import UnitOfWork
@@ -41,6 +43,21 @@ def test_numbers_follow_each_other_per_prefix_of_the_first_station(site: str) ->
         assert ticket.journey == ["eye-exam", "frame-fitting"]
         events = list(uow.session.scalars(select(QueueEvent).filter_by(ticket_id=direct.ticket_id)))
     assert [(event.kind, event.station_id, event.actor) for event in events] == [("checked_in", "eye-exam", "desk-1")]
+
+
+@ON_BOTH_DATABASES
+def test_numbers_start_again_at_one_each_clinic_day(site: str) -> None:
+    # Given yesterday's clinic day, which gave A001 and A002
+    assert [_check_in(site).number for _ in range(2)] == ["A001", "A002"]
+    with UnitOfWork("test") as uow:
+        yesterday = uow.session.scalars(select(Ticket.service_day)).first() - timedelta(days=1)
+        uow.session.execute(update(Ticket).values(service_day=yesterday))
+        uow.session.execute(update(TicketCounter).values(service_day=yesterday))
+    # When today's first person checks in, Then the numbers start again, and yesterday's stay as they were
+    assert [_check_in(site).number for _ in range(2)] == ["A001", "A002"]
+    with UnitOfWork("test") as uow:
+        counters = uow.session.execute(select(TicketCounter.service_day, TicketCounter.last_number)).all()
+    assert sorted(counters) == [(yesterday, 2), (yesterday + timedelta(days=1), 2)]
 
 
 @ON_BOTH_DATABASES

@@ -110,11 +110,18 @@ def test_an_email_goes_to_the_address_the_client_has_when_it_is_sent(
     assert sent.rendered.subject == "Sus gafas están listas"
 
 
-def test_a_consent_withdrawn_after_queuing_means_no_message(make_client: Callable[..., Client]) -> None:
+@pytest.mark.parametrize("change", ["withdrawn", "refused"])
+def test_a_consent_withdrawn_or_refused_after_queuing_means_no_message(
+    make_client: Callable[..., Client], change: str
+) -> None:
     client = make_client()
     notification = _queue(client)
-    with UnitOfWork("test") as uow:
-        uow.consents.of(client.id)[ConsentPurpose.SMS].withdrawn_at = utcnow()
+    with UnitOfWork("test") as uow:  # withdrawn later, or recorded anew as refused (the form said no)
+        consent = uow.consents.of(client.id)[ConsentPurpose.SMS]
+        if change == "withdrawn":
+            consent.withdrawn_at = utcnow()
+        else:
+            consent.granted = False
     provider = Flaky(0)
 
     assert dispatch(provider) == {"cancelled": 1}

@@ -105,6 +105,23 @@ def test_erasure_reaches_the_merged_application_the_documents_and_the_queued_wel
     assert (status, page["items"]) == (200, [])
 
 
+def test_erasure_follows_a_chain_of_merges(onboarding: Onboarding) -> None:
+    # Given Amina (Z), her second application (A) awaiting review, and a third (B) that only A's email
+    # links to her, merged into A before A is merged into Z: B -> A -> Z
+    z = onboarding.onboard(application(**AMINA))
+    a = onboarding.onboard(application(**AMINA_AGAIN))
+    b = onboarding.onboard(application(**{**AMINA_AGAIN, "first_name": "Mina", "last_name": "D.", "phone": None}))
+    assert (onboarding.client(a)["duplicate_of"], onboarding.client(b)["duplicate_of"]) == (z, a)
+    assert onboarding.review(b, "same-person")[0] == 202
+    assert onboarding.review(a, "same-person")[0] == 202
+    assert [onboarding.client(each)["status"] for each in (a, b)] == ["merged", "merged"]
+    # When a manager erases Z, Then the application merged into the one merged into her is erased too
+    status, body = onboarding.erase(z)
+    assert (status, sorted(body["erased"])) == (200, sorted([z, a, b]))
+    assert [onboarding.client(each)["first_name"] for each in (z, a, b)] == ["erased"] * 3
+    assert "Mina" not in _every_value_stored()
+
+
 def test_erasure_keeps_orders_for_the_counts_but_not_their_prescriptions(onboarding: Onboarding, sessions) -> None:
     client_id = onboarding.onboard(application(**AMINA))
     with sessions.begin() as session:

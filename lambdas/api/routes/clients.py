@@ -23,7 +23,7 @@ from lambdas.shared.orders import desk
 from lambdas.shared.stepfunctions import workflows
 from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
-routes = Routes()
+routes = Routes("clients")
 
 ClientId = uuid_id("client")
 IdempotencyKey = idempotency_key("application give back the first answer")
@@ -36,7 +36,7 @@ class ApplicationAccepted(BaseModel):
 
 
 class Review(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"decision": "same-person"}]})
 
     decision: ReviewDecision
 

@@ -24,7 +24,7 @@ from lambdas.shared.executions.views import (
 from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_line
 from lambdas.shared.stepfunctions import InvalidPageToken, workflows
 
-routes = Routes()
+routes = Routes("executions")
 
 WINDOW = timedelta(hours=24)
 WorkflowName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,79}$", description="a workflow's name")]
@@ -43,7 +43,9 @@ NOT_FOUND = "no such workflow, or no such execution of it"
 
 
 class StopRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"error": "Stopped", "cause": "the person left the programme"}]}
+    )
 
     error: single_line(256) | None = Field(None, description="an error code (default: Stopped)")
     cause: single_line(1000) | None = Field(None, description="why: shown in the execution's history")

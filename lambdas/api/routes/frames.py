@@ -13,7 +13,7 @@ from lambdas.shared.fields import SKU_PATTERN
 from lambdas.shared.orders import desk, frames
 from lambdas.shared.orders.frames import FramePage, FrameView
 
-routes = Routes()
+routes = Routes("orders")
 
 Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SKU, in upper case, e.g. RAY-2140-52")]
 

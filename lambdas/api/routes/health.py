@@ -4,7 +4,7 @@ from pydantic import BaseModel
 
 from lambdas.api.access import PUBLIC, Routes
 
-routes = Routes()
+routes = Routes("health")
 
 
 class Health(BaseModel):

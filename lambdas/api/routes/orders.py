@@ -24,7 +24,7 @@ from lambdas.shared.orders.views import OrderPage, OrderView
 from lambdas.shared.stepfunctions import workflows
 from workflows.order_fulfilment import WORKFLOW as ORDER_FULFILMENT
 
-routes = Routes()
+routes = Routes("orders")
 
 OrderId = uuid_id("order")
 IdempotencyKey = idempotency_key("order give back the first order")

@@ -11,7 +11,7 @@ from lambdas.api.caller import current_caller, unit_of_work
 from lambdas.shared.queue import sites
 from lambdas.shared.queue.sites import SiteView, StationView
 
-routes = Routes()
+routes = Routes("queue")
 
 SiteId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the site's id, e.g. saint-denis")]
 StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the station's id, e.g. eye-exam")]

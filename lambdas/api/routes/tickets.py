@@ -26,7 +26,7 @@ from lambdas.shared.queue.views import TicketView
 from lambdas.shared.stepfunctions import CallbackClosed, workflows
 from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
-routes = Routes()
+routes = Routes("queue")
 
 TicketId = uuid_id("ticket")
 IdempotencyKey = idempotency_key("check-in give back the first ticket")
@@ -44,19 +44,19 @@ class CheckedIn(BaseModel):
 
 
 class CounterCall(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"counter": "desk-1"}]})
 
     counter: Slug = Field(description="the counter calling, one of the station's")
 
 
 class Completion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"next_station": "frame-fitting"}]})
 
     next_station: Slug | None = Field(None, description="instead of the journey's next station")
 
 
 class Transfer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"station_id": "frame-fitting"}]})
 
     station_id: Slug = Field(description="the station of the site to send the ticket to now")
 
@@ -67,7 +67,8 @@ class Transfer(BaseModel):
     status_code=201,
     summary="Check a person in: a ticket number at once (starts the queue-progression workflow)",
     responses={
-        409: "the site is closed now, has no default journey, or the Idempotency-Key was used for another",
+        409: "the site is closed now, has no default journey, the client was erased, or the Idempotency-Key was "
+        "used for another",
         503: {
             "description": "the database or Step Functions cannot be reached (unavailable): the ticket, if one was "
             "numbered, is cancelled; repeat the request",

@@ -112,6 +112,10 @@ class Evidence(_Input):
 class Documents(_Input):
     """The evidence the front desk received for a client waiting for documents."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "referral_letter", "reference": "SAMU-2026-118"}]}
+    )
+
     type: Literal["social_benefit_certificate", "income_statement", "referral_letter"]  # a document, not none_yet
     reference: Reference
     expires_on: IsoDate | None = None
@@ -141,7 +145,14 @@ class Application(_Input):
                  "then": {"properties": {"address": {"required": ["care_of"],
                                                      "properties": {"care_of": {"type": "string"}}}}},
                  "else": {"properties": {"address": {"properties": {"care_of": {"type": "null"}}}}}},
-            ]
+            ],
+            "examples": [
+                {"first_name": "Amina", "last_name": "Diallo", "birth_date": "1961-04-02", "phone": "06 12 34 56 78",
+                 "address": {"line1": "12 rue des Lilas", "postal_code": "93200", "city": "Saint-Denis"},
+                 "language": "fr", "consents": {"data_processing": True, "sms": True},
+                 "evidence": {"type": "social_benefit_certificate", "reference": "CSS-2026-0042",
+                              "expires_on": "2030-06-30"}},
+            ],
         }
     )  # fmt: skip
 

@@ -74,7 +74,7 @@ def _ended(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reaso
 
 
 class FrameChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"frame_sku": "DON-0043"}]})
 
     frame_sku: str = Field(pattern=SKU_PATTERN, description="another of the site's frames, in stock")
 
@@ -115,6 +115,11 @@ class LabResult(BaseModel):
             "if": {"properties": {"status": {"const": "rejected"}}},
             "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
             "else": {"not": {"required": ["reason"]}},
+            "examples": [
+                {"status": "in_production", "lab_reference": "LAB-2026-1187", "expected_on": "2026-12-09"},
+                {"status": "shipped"},
+                {"status": "rejected", "reason": "the frame is too small for these lenses"},
+            ],
         },
     )
 
@@ -170,7 +175,12 @@ class MeasuredLens(BaseModel):
 
 
 class QualityCheck(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"right": {"sphere": -2.25, "cylinder": -0.5, "axis": 90}, "left": {"sphere": -2.0}}]
+        },
+    )
 
     right: MeasuredLens = Field(description="what the lensmeter reads, in either cylinder form")
     left: MeasuredLens
@@ -219,7 +229,7 @@ def pickup(uow: UnitOfWork, order_id: str, actor: str) -> Answer:
 
 
 class Cancellation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "moved to another town"}]})
 
     reason: Text = Field(description="why: the client moved away, changed their mind …")
 

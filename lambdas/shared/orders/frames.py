@@ -20,7 +20,10 @@ MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros
 
 
 class FrameSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"description": "Donated, black, 52-18", "kind": "donated", "quantity": 1}]},
+    )
 
     description: Text = Field(description="what the front desk sees: model, colour, size")
     kind: FrameKind = Field(description="donated or new")
@@ -28,7 +31,7 @@ class FrameSettings(BaseModel):
 
 
 class Restock(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 5}]})
 
     quantity: whole_number(1, MAX_QUANTITY) = Field(description="how many arrived")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,8 +24,31 @@ from lambdas.shared.parameters import OrderParameters, read
 from lambdas.shared.queue.sites import SLUG_PATTERN, service_day
 
 
+def _example(schema: dict[str, Any]) -> None:
+    """The README's order, written a week ago: an example stays valid whatever the day."""
+    written_on = (date.today() - timedelta(days=7)).isoformat()
+    schema["examples"] = [
+        {
+            "client_id": EXAMPLE_CLIENT_ID,
+            "site_id": "saint-denis",
+            "frame_sku": "DON-0042",
+            "lens": {"type": "single_vision"},
+            "prescription": {
+                "right": {"sphere": -2.25, "cylinder": -0.50, "axis": 90},
+                "left": {"sphere": -2.00},
+                "pd": {"right": 31.5, "left": 32},
+                "prescriber": "Dr Camille Roux",
+                "written_on": written_on,
+            },
+        }
+    ]
+
+
+EXAMPLE_CLIENT_ID = "2c7d4a57-0c4e-4d8a-9a43-6f0a1c2e9b10"  # an active client's id goes here
+
+
 class CreateOrder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_example)
 
     client_id: str = Field(pattern=UUID_PATTERN, description="an active client")
     site_id: str = Field(pattern=SLUG_PATTERN, description="the site that fits and hands over the glasses")

@@ -36,6 +36,23 @@ class _Settings(BaseModel):
 
 
 class SiteSettings(_Settings):
+    # the local site (make dev): open every day, all day, through its three stations
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Saint-Denis",
+                    "timezone": "Europe/Paris",
+                    "hours": {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                    "grace_seconds": 180,
+                    "default_journey": ["reception", "eye-exam", "frame-fitting"],
+                    "priority_streak": 3,
+                    "service_minutes": 8,
+                }
+            ]
+        }
+    )
+
     name: Name
     timezone: Annotated[
         str,
@@ -89,6 +106,10 @@ class SiteSettings(_Settings):
 
 
 class StationSettings(_Settings):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Accueil", "prefix": "A", "counters": ["desk-1", "desk-2"]}]}
+    )
+
     name: Name
     prefix: Annotated[str, Field(pattern=rf"^[A-Z]{{1,{PREFIX_LENGTH}}}$", description="ticket numbers: A001")]
     counters: Annotated[list[Slug], Field(min_length=1, max_length=20)] = Field(

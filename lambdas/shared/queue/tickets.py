@@ -63,7 +63,11 @@ AppointmentTime = Annotated[IsoTime, AfterValidator(_storable)]
 class CheckIn(BaseModel):
     """A person arriving at a site: an onboarded client, or a walk-in known by a name for the day."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"display_name": "Moussa"}, {"priority": {"reason": "elderly"}}]},
+    )
 
     client_id: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
     display_name: Name | None = Field(None, description="for a walk-in not onboarded yet; never with client_id")
@@ -139,8 +143,12 @@ def check_in(
             raise InvalidField(f"body.journey.{index}", f"site {site_id} has no station {station_id}")
     if request.client_id is not None:
         client = uow.clients.get(request.client_id)
-        if client is None or client.status == ClientStatus.ERASED:
+        if client is None:
             raise InvalidField("body.client_id", f"no client {request.client_id}: onboard them, or give a display_name")
+        if client.status == ClientStatus.ERASED:
+            raise Conflict(
+                f"client {request.client_id} was erased: check the person in by a display_name or by number alone"
+            )
     now = utcnow()
     if closing_time(site, now) is None:
         raise Conflict(f"site {site_id} is closed now (its hours: {_hours(site.hours)})")
