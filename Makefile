@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: dev test lint format synth rds-ca chromium clean
+.PHONY: dev test lint format synth reset rds-ca chromium clean
 
 dev: $(VENV)/.installed-local console/node_modules/.installed
 	$(PYTHON) -m local serve
@@ -70,6 +70,14 @@ console/node_modules/.installed: console/package.json console/package-lock.json
 chromium:
 	@command -v chromium >/dev/null || { echo "installing chromium (Debian) for the console's browser tests ..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Start the local runtime afresh: its state directory (database, executions, token keys, mailbox,
+# clock) goes, after asking. Stop `make dev` first.
+STATE_DIR := $(or $(LOCAL_STATE_DIR),.local)
+reset:
+	@if [ ! -d "$(STATE_DIR)" ]; then echo "nothing to reset: no $(STATE_DIR)/"; exit 0; fi; \
+	printf "delete $(STATE_DIR)/ (the local database, executions, token keys, mailbox, clock)? [y/N] "; read -r answer; \
+	case "$$answer" in [yY]*) rm -rf "$(STATE_DIR)" && echo "deleted $(STATE_DIR)/";; *) echo "nothing deleted";; esac
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules console/node_modules

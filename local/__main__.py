@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from local.config import SETTINGS_FILE, ExposureRefused, LocalSettings
+from local.config import DEFAULT_API_PORT, DEFAULT_SFN_PORT, SETTINGS_FILE, ExposureRefused, LocalSettings
+from local.drills import FAULT_ERROR
 from local.files import is_private, make_private_directory, make_private_file
 from local.http import base_url
 from local.mailbox import mailbox_directory
@@ -44,13 +45,25 @@ def main(argv: list[str] | None = None) -> int:
         "an address other than loopback, which exposes the task tokens and the task functions to the network",
     )
     serve_command.add_argument(
+        "--api-port",
+        type=_port,
+        metavar="PORT",
+        help=f"the API's port, the web app's too (default: LOCAL_API_PORT, else {DEFAULT_API_PORT})",
+    )
+    serve_command.add_argument(
+        "--sfn-port",
+        type=_port,
+        metavar="PORT",
+        help=f"the Step Functions endpoint's port (default: LOCAL_SFN_PORT, else {DEFAULT_SFN_PORT})",
+    )
+    serve_command.add_argument(
         "--api-workers",
         type=int,
         default=DEFAULT_API_WORKERS,
         metavar="N",
-        help="API function containers: worker processes that each run one request at a time, as Lambda scales "
-        f"(default: {DEFAULT_API_WORKERS}); 0 runs the function in this process, one request at a time (a debugger "
-        "stops there)",
+        help="API function containers started at once: worker processes that each run one request at a time; "
+        f"while all are busy more start, up to {API_CONCURRENCY}, as Lambda scales (default: {DEFAULT_API_WORKERS}). "
+        "0 runs the function in this process, one request at a time, with no time limit (a debugger stops there)",
     )
     token = commands.add_parser(
         "token",
@@ -62,7 +75,26 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--user", default="local-user", help="the cognito:username (default: local-user)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until the token expires (default: 3600)")
     commands.add_parser("outbox", help="print the messages the local dispatcher delivered (SMS and e-mail)")
+    clock = commands.add_parser(
+        "clock",
+        help="move the running runtime's Step Functions clock forward: Waits, timeouts and reminders due by then fire",
+    )
+    clock.add_argument("duration", help="how far: +7d, +90m, +1d12h, or seconds")
+    fault = commands.add_parser(
+        "fault",
+        help="make a task of the running runtime fail at its next call (a drill: a failed execution to redrive)",
+    )
+    fault.add_argument("task", nargs="?", help="the task, as its state calls it (ReserveFrame); none: list the tasks")
+    fault.add_argument("--error", default=FAULT_ERROR, help=f"the error its calls fail with (default: {FAULT_ERROR})")
+    fault.add_argument("--times", type=int, default=1, choices=range(1, 101), metavar="N", help="how many calls fail")
     args = parser.parse_args(argv)
+
+    if args.command in ("clock", "fault"):
+        from local.drills import main as drill
+
+        if args.command == "clock":
+            return drill("clock", LocalSettings.from_env(), duration=args.duration)
+        return drill("fault", LocalSettings.from_env(), task=args.task, error=args.error, times=args.times)
 
     if args.command == "outbox":
         from local.mailbox import print_outbox
@@ -75,7 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         return print_token(LocalSettings.from_env(), args.group, args.user, args.ttl)
     if args.api_workers < 0:
         parser.error("--api-workers must be 0 or more")
-    return serve(LocalSettings.from_env(host=args.host), api_workers=args.api_workers)
+    return serve(
+        LocalSettings.from_env(host=args.host, api_port=args.api_port, sfn_port=args.sfn_port),
+        api_workers=args.api_workers,
+    )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a port: {text} (1 to 65535)")
+    return int(text)
 
 
 def print_token(settings: LocalSettings, groups: list[str], user: str, ttl: int) -> int:
@@ -195,6 +236,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from local.mailbox import ScheduledDispatcher
     from local.seed import SITE_ID, STATIONS, seed
     from local.sfn import runtime
+    from local.sfn.clock import ShiftedClock
     from local.sfn.expressions import DefinitionError
     from local.sfn.server import make_sfn_server
     from local.sfn.store import StoreInUse
@@ -212,7 +254,9 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     if seed():
         print(f"configured the local site {SITE_ID} (its stations: {', '.join(STATIONS)})", file=sys.stderr)
     try:
-        stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages)
+        # the system clock, which `python -m local clock` moves forward for a demo (kept across restarts)
+        clock = ShiftedClock(settings.state_dir / "clock-shift")
+        stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages, clock=clock)
     except (DefinitionError, DeclarationError) as error:
         print(f"cannot load the workflows: {error}", file=sys.stderr)
         return 1

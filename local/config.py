@@ -10,6 +10,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HOST = "127.0.0.1"
+DEFAULT_API_PORT, DEFAULT_SFN_PORT = 3000, 8083
 SETTINGS_FILE = REPO_ROOT / "local" / "settings.toml"  # the stage's parameters, locally (SETTINGS_FILE overrides)
 
 # What a reachable local runtime gives away: neither endpoint has real authentication.
@@ -37,14 +38,17 @@ class LocalSettings:
     host_from_command_line: bool = False
 
     @classmethod
-    def from_env(cls, host: str | None = None) -> LocalSettings:
-        """``host`` is the ``--host`` option: only it may name an address other than loopback."""
+    def from_env(
+        cls, host: str | None = None, api_port: int | None = None, sfn_port: int | None = None
+    ) -> LocalSettings:
+        """The options of ``python -m local serve`` win over the environment: ``host`` is ``--host``,
+        the only way to name an address other than loopback."""
         state_dir = Path(os.environ.get("LOCAL_STATE_DIR", REPO_ROOT / ".local")).resolve()
         return cls(
             state_dir=state_dir,
             host=os.environ.get("LOCAL_HOST", DEFAULT_HOST) if host is None else host,
-            api_port=int(os.environ.get("LOCAL_API_PORT", "3000")),
-            sfn_port=int(os.environ.get("LOCAL_SFN_PORT", "8083")),
+            api_port=int(os.environ.get("LOCAL_API_PORT", DEFAULT_API_PORT)) if api_port is None else api_port,
+            sfn_port=int(os.environ.get("LOCAL_SFN_PORT", DEFAULT_SFN_PORT)) if sfn_port is None else sfn_port,
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{state_dir / 'fondation.db'}"),
             workflow_packages=tuple(os.environ.get("LOCAL_WORKFLOW_PACKAGES", "workflows").split(",")),
             host_from_command_line=host is not None,

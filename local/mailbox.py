@@ -4,6 +4,7 @@ delivers to a mailbox directory in the state directory, which ``python -m local 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from local.lambda_context import LambdaContext
@@ -49,7 +50,8 @@ def print_outbox(state_dir: Path) -> int:
         print(f"the mailbox is empty ({directory})")
     for letter in letters:
         about = f"[{letter['message']}, {letter['language']}]"
-        print(f"{letter['sent_at']}  {letter['channel']:<5} to {letter['to']}  {about}")
+        sent_at = datetime.fromisoformat(letter["sent_at"]).isoformat(timespec="seconds")
+        print(f"{sent_at}  {letter['channel']:<5} to {letter['to']}  {about}")
         if letter["channel"] == "email":
             print(f"  subject: {letter['subject']}")
         print(f"  {letter['text']}")

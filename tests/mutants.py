@@ -458,6 +458,14 @@ MUTATIONS = (
     ),
     # --- liveness: whoever asks for work while work exists gets some ---
     Mutation(
+        "first-row-locked-shared",
+        "lambdas/shared/db/repositories.py",
+        "stored = mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})",
+        'stored = mysql_insert(table).values(values).prefix_with("IGNORE")',
+        ("tests/mysql/test_concurrent_check_in.py",),
+        "the day's first check-ins at once deadlock on its new counter: some are refused",
+    ),
+    Mutation(
         "call-next-without-turns",
         "lambdas/shared/queue/calling.py",
         '    uow.serialise(digest(f"call-next {site_id}/{station_id}"))',

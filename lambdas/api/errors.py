@@ -42,7 +42,7 @@ def error_response(
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(error_body(code, message, details), default=str),
+        body=json.dumps(error_body(code, message, details), default=str, separators=(",", ":")),  # as the rest
         headers=headers or None,
     )
 

@@ -1,12 +1,15 @@
-"""Time for the engine: the system clock, or a manual one tests move forward."""
+"""Time for the engine: the system clock, the system clock moved forward for a demo, or a manual one
+tests move forward."""
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 class SystemClock:
@@ -19,6 +22,38 @@ class SystemClock:
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """The system clock moves by itself: nobody needs telling."""
+
+
+class ShiftedClock:
+    """The system clock, moved forward by ``advance`` for good: timers fall due by themselves, and a
+    week can go by in a moment (a pickup reminder, a wait's timeout). The shift is kept in ``saved``:
+    executions stored beside it hold deadlines on this clock, which a restart must not move back."""
+
+    def __init__(self, saved: Path | None = None) -> None:
+        self._saved = saved
+        self._shift = float(saved.read_text()) if saved is not None and saved.exists() else 0.0
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> float:
+        return time.time() + self._shift
+
+    def seconds_until(self, due: float) -> float | None:
+        return max(0.0, due - self.now())
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def advance(self, seconds: float) -> None:
+        forward(seconds)
+        with self._lock:
+            self._shift += seconds
+            if self._saved is not None:
+                written = self._saved.with_name(f".{self._saved.name}")
+                written.write_text(repr(self._shift))
+                os.replace(written, self._saved)  # whole or not at all
+        for listener in self._listeners:
+            listener()
 
 
 class ManualClock:

@@ -25,7 +25,7 @@ from typing import Any
 from local.lambda_context import ACCOUNT, REGION
 from local.sfn import asl, history, recovery
 from local.sfn.asl import Definition
-from local.sfn.clock import SystemClock, iso
+from local.sfn.clock import SystemClock, forward, iso
 from local.sfn.errors import ServiceError, StatesError
 from local.sfn.expressions import DefinitionError
 from local.sfn.functions import FunctionRegistry, Invocation, InvokeResult, invoke
@@ -132,6 +132,24 @@ class Engine:
     def next_due(self) -> float | None:
         """When the earliest timer set falls due (tests moving a manual clock from one to the next)."""
         return self._timers.next_due()
+
+    def advance_clock(self, seconds: float, settle_seconds: float = 30.0) -> None:
+        """Move a clock that moves by hand (``advance``) on by ``seconds`` as time passes: it stops at
+        each timer due on the way (a Wait's end, a retry, a timeout), and what that starts settles
+        before it moves on, so timers fire in the order they fall due, each at its own time."""
+        if not hasattr(self.clock, "advance"):
+            raise ValueError("this engine runs on the system clock, which moves by itself")
+        until = self.clock.now() + forward(seconds)
+        self._settle(settle_seconds)
+        while (due := self.next_due()) is not None and due < until:
+            self.clock.advance(max(0.0, due - self.clock.now()))
+            self._settle(settle_seconds)
+        self.clock.advance(max(0.0, until - self.clock.now()))
+        self._settle(settle_seconds)
+
+    def _settle(self, seconds: float) -> None:
+        if not self.wait_idle(seconds):
+            raise TimeoutError(f"the engine was still busy after {seconds} s")
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no work is queued or running and no timer is due (tests, benchmarks)."""

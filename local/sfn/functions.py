@@ -46,6 +46,22 @@ class LocalFunction:
     _handler: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
     _import_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     last_duration: float | None = field(default=None, repr=False)  # seconds its last invocation took
+    _faults: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (error, message) of its next calls
+
+    def inject(self, error: str, message: str, times: int = 1) -> int:
+        """Its next ``times`` calls fail as a handler raising ``error(message)`` fails, without running
+        the handler (a drill, a demo); how many calls are to fail now."""
+        with self._import_lock:
+            self._faults.extend([(error, message)] * times)
+            return len(self._faults)
+
+    def pending_faults(self) -> int:
+        with self._import_lock:
+            return len(self._faults)
+
+    def _next_fault(self) -> tuple[str, str] | None:
+        with self._import_lock:
+            return self._faults.pop(0) if self._faults else None
 
     @property
     def quick(self) -> bool:
@@ -127,6 +143,10 @@ def _invoke(invocation: Invocation) -> InvokeResult:
         timeout_seconds=function.timeout_seconds,
         aws_request_id=invocation.request_id,
     )
+    if (fault := function._next_fault()) is not None:
+        error_type, message = fault
+        failure = StatesError(error_type, _cause(message, error_type, invocation.request_id, []))
+        return InvokeResult(None, failure, time.perf_counter() - started)
     try:
         handler = function.handler()
     except StatesError as failure:

@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from local.http import BadRequest, LocalRequestHandler, make_server
+from local.sfn import local_operations
 from local.sfn.errors import ServiceError
 from local.sfn.service import StepFunctionsService
 from local.sfn.store import loads
@@ -26,6 +27,9 @@ def handle(service: StepFunctionsService, target: str, body: bytes) -> tuple[int
     """One API call: the HTTP status and the JSON response. Whatever the request, a 400 in AWS's
     shape, or the operation's answer; a 500 only for an engine bug, and never with Python's words."""
     try:
+        if target.startswith(local_operations.TARGET_PREFIX):  # the engine's own: a demo's clock, a drill's fault
+            operation = target[len(local_operations.TARGET_PREFIX) :]
+            return 200, local_operations.call(service.engine, operation, read_request(body))
         if not target.startswith(TARGET_PREFIX):
             raise ServiceError("UnknownOperationException", f"Unknown target {target!r}")
         return 200, service.call(target[len(TARGET_PREFIX) :], read_request(body))

@@ -25,7 +25,7 @@ from typing import Any
 
 from local.files import make_private_directory
 from local.lambda_context import REGION
-from local.sfn.clock import ManualClock, forward
+from local.sfn.clock import ManualClock
 from local.sfn.engine import Engine
 from local.sfn.functions import FunctionRegistry, LocalFunction, function_arn
 from local.sfn.server import CONTENT_TYPE, handle
@@ -57,13 +57,7 @@ class LocalStepFunctions:
         """Move the clock on by ``seconds`` as time passes: it stops at each timer due on the way (a
         Wait's end, a retry, a timeout), and what that starts settles before it moves on, so timers
         fire in the order they fall due, each at its own time."""
-        until = self.clock.now() + forward(seconds)
-        self.settle()
-        while (due := self.engine.next_due()) is not None and due < until:
-            self.clock.advance(max(0.0, due - self.clock.now()))
-            self.settle()
-        self.clock.advance(until - self.clock.now())
-        self.settle()
+        self.engine.advance_clock(seconds)
 
 
 @contextmanager

@@ -5,6 +5,9 @@ redrive through the client, as they would go against AWS."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +103,21 @@ def test_the_apis_errors_reach_the_client_as_aws_sends_them(local_sfn) -> None:
     assert "Resource" in refused.value.response["Error"]["Message"]
 
 
-def test_the_readmes_example_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```python\nfrom local.sfn.testing import", 1)[1].split("```", 1)[0]
-    exec("from local.sfn.testing import" + example, {})  # noqa: S102 - the README's own code
-    assert json.loads(capsys.readouterr().out) == {"greeting": "Hello, Awa"}
+def test_the_readmes_example_run_as_it_says_prints_what_it_shows(tmp_path: Path) -> None:
+    # Given the example saved as hello.py in another project, as the README says
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    after = readme.split("```python\nfrom local.sfn.testing import", 1)[1]
+    example, after = after.split("```", 1)
+    shown = after.split("```\n", 1)[1].split("```", 1)[0].strip()
+    (tmp_path / "hello.py").write_text("from local.sfn.testing import" + example)
+    # When it is run there with this checkout on the path
+    environment = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run(
+        [sys.executable, "hello.py"], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+    # Then it prints what the README shows, and nothing else
+    assert (done.returncode, done.stdout.strip()) == (0, shown), done.stderr
 
 
 WAIT_AN_HOUR = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Later",

@@ -1,9 +1,11 @@
-"""The state directory is 0700, its databases and keys 0600 from the moment they exist, whatever the umask."""
+"""The state directory is 0700, its databases and keys 0600 from the moment they exist, whatever the umask;
+`make reset` deletes it, once told yes."""
 
 from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from local.__main__ import prepare_state, sqlite_file
+from local.config import REPO_ROOT
 from local.sfn import runtime
 from local.sfn.store import Store
 from local.tokens import KeyPair, issue_token, verify_token
@@ -159,3 +162,21 @@ def test_processes_creating_the_keys_at_once_agree_on_one_pair(tmp_path: Path) -
 )
 def test_the_database_file_of_a_url(url: str, path: Path | None) -> None:
     assert sqlite_file(url) == path
+
+
+@pytest.mark.parametrize(("answer", "kept"), [("n\n", True), ("\n", True), ("y\n", False)])
+def test_make_reset_deletes_the_state_directory_only_when_told_yes(tmp_path: Path, answer: str, kept: bool) -> None:
+    state = tmp_path / "state"
+    (state / "keys").mkdir(parents=True)
+    done = subprocess.run(
+        ["make", "-s", "reset"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "LOCAL_STATE_DIR": str(state)},
+        input=answer,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"delete {state}/" in done.stdout  # it asked, naming what would go
+    assert state.exists() is kept
+    assert ("nothing deleted" if kept else f"deleted {state}/") in done.stdout

@@ -131,7 +131,7 @@ class MailboxSender:
             "message": outgoing.message,
             "subject": outgoing.rendered.subject,
             "text": outgoing.rendered.text,
-            "sent_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "sent_at": datetime.now().astimezone().isoformat(),  # to the microsecond: the mailbox's order
         }
         # written whole, then renamed: a reader never sees half a letter
         handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
