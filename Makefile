@@ -72,12 +72,9 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Start the local runtime afresh: its state directory (database, executions, token keys, mailbox,
-# clock) goes, after asking. Stop `make dev` first.
-STATE_DIR := $(or $(LOCAL_STATE_DIR),.local)
+# clock) goes, after asking; never while `make dev` runs on it.
 reset:
-	@if [ ! -d "$(STATE_DIR)" ]; then echo "nothing to reset: no $(STATE_DIR)/"; exit 0; fi; \
-	printf "delete $(STATE_DIR)/ (the local database, executions, token keys, mailbox, clock)? [y/N] "; read -r answer; \
-	case "$$answer" in [yY]*) rm -rf "$(STATE_DIR)" && echo "deleted $(STATE_DIR)/";; *) echo "nothing deleted";; esac
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m local reset; else echo "nothing to reset: make dev never ran here"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules console/node_modules

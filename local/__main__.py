@@ -1,4 +1,5 @@
-"""``python -m local serve`` runs the whole system locally; ``python -m local token`` prints an ID token."""
+"""The local runtime: `serve` runs the whole system on this machine; the other commands work with a
+running one (tokens, the mailbox, the clock, a drill's fault) or start it afresh (reset)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from local.http import base_url
 from local.mailbox import mailbox_directory
 
 # Two cores are the common laptop (and CI machine): a request spends much of its time waiting for the
-# database and Step Functions, so a container more than cores keeps both busy. While all are busy,
-# more start, up to the limit: a request that needs no database is not held behind ones stuck on it.
+# database and Step Functions, so a container more than cores keeps both busy. A request that finds
+# all busy for a while gets one more, up to the limit: one that needs no database is not held behind
+# ones stuck on it.
 DEFAULT_API_WORKERS = 3
 API_CONCURRENCY = 10
 LOCAL_DOCS = "lambdas.api.app.enable_local_docs"  # each container serves Swagger UI, as this process declares it
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "--api-port",
         type=_port,
         metavar="PORT",
-        help=f"the API's port, the web app's too (default: LOCAL_API_PORT, else {DEFAULT_API_PORT})",
+        help=f"the API's port, the console's too (default: LOCAL_API_PORT, else {DEFAULT_API_PORT})",
     )
     serve_command.add_argument(
         "--sfn-port",
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_API_WORKERS,
         metavar="N",
         help="API function containers started at once: worker processes that each run one request at a time; "
-        f"while all are busy more start, up to {API_CONCURRENCY}, as Lambda scales (default: {DEFAULT_API_WORKERS}). "
+        f"when a request finds all busy for half a second another starts, up to {API_CONCURRENCY}, as Lambda "
+        f"scales (default: {DEFAULT_API_WORKERS}). "
         "0 runs the function in this process, one request at a time, with no time limit (a debugger stops there)",
     )
     token = commands.add_parser(
@@ -84,10 +87,20 @@ def main(argv: list[str] | None = None) -> int:
         "fault",
         help="make a task of the running runtime fail at its next call (a drill: a failed execution to redrive)",
     )
-    fault.add_argument("task", nargs="?", help="the task, as its state calls it (ReserveFrame); none: list the tasks")
+    fault.add_argument(
+        "task", nargs="?", help="a task state's name (ReserveFrame, AwaitLab) or its function's; none: list them"
+    )
     fault.add_argument("--error", default=FAULT_ERROR, help=f"the error its calls fail with (default: {FAULT_ERROR})")
-    fault.add_argument("--times", type=int, default=1, choices=range(1, 101), metavar="N", help="how many calls fail")
-    args = parser.parse_args(argv)
+    fault.add_argument("--times", type=_times, default=1, metavar="N", help="how many calls fail, 1 to 100 (1)")
+    commands.add_parser("reset", help="delete the state directory (database, executions, keys, mailbox), once asked")
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["clock"] and len(arguments) > 1 and arguments[1].startswith("-") and arguments[1] != "-h":
+        print(f"the clock only moves forward: +1d, not {arguments[1]}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(arguments)
+
+    if args.command == "reset":
+        return reset(LocalSettings.from_env())
 
     if args.command in ("clock", "fault"):
         from local.drills import main as drill
@@ -99,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "outbox":
         from local.mailbox import print_outbox
 
-        return print_outbox(LocalSettings.from_env().state_dir)
+        try:
+            return print_outbox(LocalSettings.from_env().state_dir)
+        except BrokenPipeError:  # read by `head`, which had enough: nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
 
     if args.command == "token":
         if args.client:
@@ -111,6 +128,38 @@ def main(argv: list[str] | None = None) -> int:
         LocalSettings.from_env(host=args.host, api_port=args.api_port, sfn_port=args.sfn_port),
         api_workers=args.api_workers,
     )
+
+
+def _times(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100:
+        raise argparse.ArgumentTypeError(f"{text} calls: 1 to 100")
+    return int(text)
+
+
+def reset(settings: LocalSettings) -> int:
+    """Delete the state directory once the person says yes; never under a running runtime."""
+    from local.sfn.store import Store, StoreInUse
+
+    state = settings.state_dir
+    if not state.is_dir():
+        print(f"nothing to reset: no {state}/")
+        return 0
+    store = state / "stepfunctions.db"
+    if store.exists():
+        try:
+            Store(store).close()
+        except StoreInUse:
+            print(f"the local runtime is running on {state}/: stop `make dev` first", file=sys.stderr)
+            return 2
+    answer = input(f"delete {state}/ (the local database, executions, token keys, mailbox, clock)? [y/N] ")
+    if not answer.strip().lower().startswith("y"):
+        print("nothing deleted")
+        return 0
+    import shutil
+
+    shutil.rmtree(state)
+    print(f"deleted {state}/")
+    return 0
 
 
 def _port(text: str) -> int:
@@ -277,7 +326,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
             print(f"cannot start the API function: {error}", file=sys.stderr)
             return 1
         print(
-            f"the API function runs in {api_workers} containers (up to {max(api_workers, API_CONCURRENCY)} while "
+            f"the API function runs in {api_workers} containers (up to {max(api_workers, API_CONCURRENCY)} when "
             "all are busy), one request at a time each",
             file=sys.stderr,
         )

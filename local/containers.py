@@ -3,11 +3,12 @@ once take more containers.
 
 ``ContainerPool`` starts worker processes (``spawn``: a fresh interpreter each, like a cold start),
 each importing the function once and then invoking it for one event after another. An event goes to
-a free container; while all are busy, a new one starts for it, as Lambda starts another execution
-environment, up to the pool's limit (then it waits for one). A call that outlives its context's
-time is ended as Lambda ends one: its container is killed, and replaced. Processes rather than
-threads: the Powertools resolver keeps the current event in module state, so a process cannot run
-two requests at once — and processes give the API every core, which threads under the GIL would not.
+a free container; while all are busy, it waits for one, and after half a second a new one starts for
+it, as Lambda starts another execution environment, up to the pool's limit. A call that outlives its
+context's time is ended as Lambda ends one: its container is killed, and replaced. Processes rather
+than threads: the Powertools resolver keeps the current event in module state, so a process cannot
+run two requests at once — and processes give the API every core, which threads under the GIL would
+not.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 READY_TIMEOUT_SECONDS = 120  # a cold start on a busy machine; the API is not served before
+SCALE_AFTER_SECONDS = 0.5  # how long a request waits for a busy container before one more starts
 
 
 class ContainerFailed(Exception):
@@ -156,20 +158,23 @@ class ContainerPool:
         return value
 
     def _acquire(self) -> _Container:
-        """A free container; while every one is busy, a new one (a cold start) if the limit allows, else
-        the wait in line for one."""
+        """A free container; while every one is busy, the wait in line for one — and after
+        ``SCALE_AFTER_SECONDS`` of it, a new one (a cold start) if the limit allows: a burst of
+        quick requests shares the warm containers, a request behind slow ones gets its own."""
         with self._lock:
             if self._idle:
                 return self._idle.popleft()
-            if len(self._all) + self._starting < self._limit:
-                self._starting += 1
-                waiter = None
-            else:
-                waiter = _Waiter()
-                self._waiting.append(waiter)
-        if waiter is None:
-            return self._start()
-        waiter.ready.wait()
+            waiter = _Waiter()
+            self._waiting.append(waiter)
+        if not waiter.ready.wait(SCALE_AFTER_SECONDS):
+            with self._lock:
+                start = waiter.container is None and len(self._all) + self._starting < self._limit
+                if start:
+                    self._waiting.remove(waiter)
+                    self._starting += 1
+            if start:
+                return self._start()
+            waiter.ready.wait()
         assert waiter.container is not None
         return waiter.container
 

@@ -63,29 +63,34 @@ def advance_clock(settings: LocalSettings, duration: str) -> str:
 
 
 def inject_fault(settings: LocalSettings, task: str, error: str, times: int) -> str:
-    """Make the next ``times`` calls of ``task`` fail with ``error``; what to print."""
-    name = _function(settings, task)
+    """Make the next ``times`` calls of ``task``'s function fail with ``error``; what to print."""
+    function = _function(settings, task)
+    name = function["functionName"]
     message = f"InjectedFault at the start of {name} (python -m local fault): redrive the execution to run it again"
     answer = call(settings, "InjectFault", {"functionName": name, "error": error, "message": message, "times": times})
     calls = "call" if times == 1 else f"{times} calls"
-    return f"the next {calls} of {name} will fail with {error} ({answer['pendingFaults']} pending)"
+    states = ", ".join(function["states"]) or "no state"
+    return f"the next {calls} of {name} ({states}) will fail with {error} ({answer['pendingFaults']} pending)"
 
 
 def list_functions(settings: LocalSettings) -> str:
     answer = call(settings, "ListFunctions", {})
-    lines = [f"{each['functionName']}  ({each['pendingFaults']} faults pending)" for each in answer["functions"]]
+    lines = [
+        f"{', '.join(each['states']) or '-'}: {each['functionName']} ({each['pendingFaults']} faults pending)"
+        for each in answer["functions"]
+    ]
     return "\n".join([*lines, f"the local Step Functions' clock: {answer['now']}"])
 
 
-def _function(settings: LocalSettings, task: str) -> str:
-    """The function ``task`` names: its full name, or its task's name as the ASL writes it (``ReserveFrame``)."""
-    names = [each["functionName"] for each in call(settings, "ListFunctions", {})["functions"]]
-    words = re.sub(r"(?<!^)(?=[A-Z])", "-", task).lower()
-    found = [name for name in names if name == task or name.endswith(f"-{words}")]
+def _function(settings: LocalSettings, task: str) -> dict[str, Any]:
+    """The function ``task`` names: a Task state's name (``AwaitLab``), or the function's own name."""
+    functions = call(settings, "ListFunctions", {})["functions"]
+    found = [each for each in functions if task in (each["functionName"], *each["states"])]
     if len(found) == 1:
         return found[0]
-    which = "names several tasks" if found else "is no task of the runtime"
-    raise DrillRefused(f"{task} {which}; the tasks:\n  " + "\n  ".join(found or names))
+    which = "names several functions" if found else "is no task of the runtime"
+    listed = [f"{', '.join(each['states']) or '-'} ({each['functionName']})" for each in found or functions]
+    raise DrillRefused(f"{task} {which}; the tasks:\n  " + "\n  ".join(listed))
 
 
 def _seconds_of(timestamp: str) -> float:

@@ -135,6 +135,11 @@ def make_server(host: str, port: int, handler: type[LocalRequestHandler]) -> Thr
         request_queue_size = LISTEN_BACKLOG
         daemon_threads = True
 
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            """A client that went away before its answer (``curl … | head``) is not the server's error."""
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
     class Handler(handler):
         accepted_hosts = LOOPBACK_NAMES | {host.lower()} if _is_loopback(host) else None
 

@@ -26,7 +26,8 @@ TITLE = "Fondation API"
 VERSION = "1.0.0"
 SECURITY_SCHEMES = {
     "cognito": HTTPBearer(
-        description="a Cognito ID token (locally: .venv/bin/python -m local token --group front-desk)"
+        description="a person's Cognito ID token (locally: .venv/bin/python -m local token --group front-desk); "
+        "for the lab's route, the lab client's access token (--client lab)"
     )
 }
 SWAGGER_PATH = "/docs"

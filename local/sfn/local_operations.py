@@ -5,11 +5,13 @@ none of them, and no AWS client sends them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from local.sfn.clock import iso
 from local.sfn.engine import Engine
 from local.sfn.errors import ServiceError
+from local.sfn.functions import function_name_of
 from local.sfn.parameters import Member, check_request, string
 
 TARGET_PREFIX = "LocalStepFunctions."
@@ -38,11 +40,36 @@ def call(engine: Engine, operation: str, request: dict[str, Any]) -> dict[str, A
         pending = function.inject(request["error"], request["message"], request.get("times") or 1)
         return {"functionName": function.name, "pendingFaults": pending}
     if operation == "ListFunctions":
+        callers = _task_states(engine)
         return {
             "functions": [
-                {"functionName": function.name, "pendingFaults": function.pending_faults()}
+                {
+                    "functionName": function.name,
+                    "states": sorted(callers.get(function.name, ())),
+                    "pendingFaults": function.pending_faults(),
+                }
                 for function in engine.functions
             ],
             "now": iso(engine.clock.now()),
         }
     raise ServiceError("UnknownOperationException", f"Unknown operation {operation}")
+
+
+def _task_states(engine: Engine) -> dict[str, set[str]]:
+    """{function name: the names of the Task states that call it}, in every state machine."""
+    callers: dict[str, set[str]] = {}
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            arguments = state.get("Arguments") or state.get("Parameters") or {}
+            reference = arguments.get("FunctionName") if isinstance(arguments, dict) else None
+            if state.get("Type") == "Task" and isinstance(reference, str):
+                callers.setdefault(function_name_of(reference), set()).add(name)
+            for branch in state.get("Branches", []):
+                walk(branch.get("States", {}))
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            walk(processor.get("States", {}))
+
+    for machine in engine.store.state_machines():
+        walk(json.loads(machine["definition"]).get("States", {}))
+    return callers

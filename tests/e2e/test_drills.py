@@ -71,7 +71,9 @@ def test_a_task_made_to_fail_gives_ops_a_failed_execution_they_redrive(runtime: 
     # Given a fault injected into the task that reserves an order's frame
     done = local(runtime, "fault", "ReserveFrame")
     assert done.returncode == 0, done.stderr
-    assert "the next call of order-fulfilment-reserve-frame will fail with UnexpectedError" in done.stdout
+    assert (
+        "the next call of order-fulfilment-reserve-frame (ReserveFrame) will fail with UnexpectedError" in done.stdout
+    )
     # When an order is made
     body = order_body(client_id, frame_sku=SKU)
     status, created = runtime.request("POST", "/orders", token=desk, body=body)

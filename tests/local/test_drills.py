@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.drills import DrillRefused, parse_duration
-from local.sfn import local_operations
+from local.sfn import local_operations, runtime
 from local.sfn.clock import ShiftedClock
 from local.sfn.errors import ServiceError
 from local.sfn.testing import local_stepfunctions
@@ -65,3 +65,17 @@ def test_an_injected_fault_fails_the_next_calls_then_the_function_runs_again() -
         sfn.settle()
         statuses = [sfn.client.describe_execution(executionArn=arn) for arn in runs]
     assert sorted((run["status"], run.get("error")) for run in statuses) == [("FAILED", "Boom"), ("SUCCEEDED", None)]
+
+
+def test_a_task_is_found_by_the_name_of_a_state_that_calls_it(tmp_path: Path) -> None:
+    # Given the declared workflows in an engine
+    service = runtime.build(tmp_path)
+    try:
+        functions = local_operations.call(service.engine, "ListFunctions", {})["functions"]
+    finally:
+        service.store.close()
+    by_name = {each["functionName"]: each["states"] for each in functions}
+    # Then each function lists the Task states that call it: one function may serve several waits
+    assert by_name["order-fulfilment-reserve-frame"] == ["ReserveFrame"]
+    assert by_name["order-fulfilment-await-order"] == ["AwaitFrame", "AwaitLab", "AwaitPickup", "AwaitQualityCheck"]
+    assert by_name["client-onboarding-await-decision"] == ["AwaitDocuments", "AwaitDuplicateReview"]

@@ -311,3 +311,21 @@ def test_a_body_that_ends_before_its_length_is_a_400(request: pytest.FixtureRequ
     assert status == 400
     answer = json.loads(raw.split(b"\r\n\r\n", 1)[1])
     assert f"the body ended after {len(body)} of its {len(body) + 500} bytes" in answer.get("message", "")
+
+
+def test_a_client_gone_before_its_answer_costs_no_traceback_but_a_bug_does(
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stderr = _Stderr()
+    monkeypatch.setattr("sys.stderr", stderr)
+    for error in (ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError(32, "Broken pipe")):
+        try:
+            raise error
+        except OSError:
+            api_server.handle_error(None, ("127.0.0.1", 40000))  # as socketserver calls it, in the except
+    assert stderr.lines == []
+    try:
+        raise ValueError("a bug of the server")
+    except ValueError:
+        api_server.handle_error(None, ("127.0.0.1", 40000))
+    assert "ValueError: a bug of the server" in "".join(stderr.lines)

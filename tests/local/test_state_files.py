@@ -180,3 +180,24 @@ def test_make_reset_deletes_the_state_directory_only_when_told_yes(tmp_path: Pat
     assert f"delete {state}/" in done.stdout  # it asked, naming what would go
     assert state.exists() is kept
     assert ("nothing deleted" if kept else f"deleted {state}/") in done.stdout
+
+
+def test_make_reset_refuses_while_a_runtime_holds_the_state_directory(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    running = Store(state / "stepfunctions.db")  # as `make dev` holds it
+    try:
+        done = subprocess.run(
+            ["make", "-s", "reset"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "LOCAL_STATE_DIR": str(state)},
+            input="y\n",
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        running.close()
+    assert done.returncode != 0
+    assert "stop `make dev` first" in done.stderr
+    assert (state / "stepfunctions.db").exists()

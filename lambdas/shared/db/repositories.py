@@ -215,9 +215,9 @@ class NotificationRepository:
         The candidates are read without locking, then claimed by a conditional update: a row another
         dispatcher claimed meanwhile is left to it (the update waits for that claim to commit, then
         finds the row taken). When all of them were taken so, the next candidates are read: of
-        dispatchers running at once, none hears that nothing is due while messages are. (Locking the
-        first rows with SKIP LOCKED would lock every due row InnoDB sorts, and the others would skip
-        them all.)"""
+        dispatchers running at once, none hears that nothing is due while messages are, whatever plan
+        InnoDB chooses (with SKIP LOCKED, one that sorts without the index locks every due row it
+        reads, and the others skip them all)."""
         free = or_(Notification.claimed_until.is_(None), Notification.claimed_until < now)
         due = and_(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now, free)
         candidates = select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
