@@ -18,6 +18,7 @@ import multiprocessing
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,8 +142,14 @@ class ContainerPool:
             raise ContainerFailed(f"a container of {self._handler_path} could not start: {detail}")
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        container = self._acquire()
-        seconds = context.get_remaining_time_in_millis() / 1000  # the function's time, counted from its start
+        """The function's answer; ``ContainerTimedOut`` when the context's time runs out first, counted
+        from the request's arrival: waiting for a container included (API Gateway's clock does not stop)."""
+        deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+        container = self._acquire(deadline)
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:  # the wait took it all: the event is not sent to be killed at once
+            self._release(container)
+            raise ContainerTimedOut("no container was free within the request's time")
         try:
             container.connection.send((event, context))
             if not container.connection.poll(seconds):
@@ -157,16 +164,17 @@ class ContainerPool:
             raise ContainerFailed(value)
         return value
 
-    def _acquire(self) -> _Container:
+    def _acquire(self, deadline: float) -> _Container:
         """A free container; while every one is busy, the wait in line for one — and after
         ``SCALE_AFTER_SECONDS`` of it, a new one (a cold start) if the limit allows: a burst of
-        quick requests shares the warm containers, a request behind slow ones gets its own."""
+        quick requests shares the warm containers, a request behind slow ones gets its own. The
+        wait ends at ``deadline`` (``ContainerTimedOut``)."""
         with self._lock:
             if self._idle:
                 return self._idle.popleft()
             waiter = _Waiter()
             self._waiting.append(waiter)
-        if not waiter.ready.wait(SCALE_AFTER_SECONDS):
+        if not waiter.ready.wait(max(0.0, min(SCALE_AFTER_SECONDS, deadline - time.monotonic()))):
             with self._lock:
                 start = waiter.container is None and len(self._all) + self._starting < self._limit
                 if start:
@@ -174,7 +182,11 @@ class ContainerPool:
                     self._starting += 1
             if start:
                 return self._start()
-            waiter.ready.wait()
+            if not waiter.ready.wait(max(0.0, deadline - time.monotonic())):
+                with self._lock:
+                    if waiter.container is None:  # not handed one meanwhile: out of line, out of time
+                        self._waiting.remove(waiter)
+                        raise ContainerTimedOut("no container was free within the request's time")
         assert waiter.container is not None
         return waiter.container
 

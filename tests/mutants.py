@@ -460,8 +460,8 @@ MUTATIONS = (
     Mutation(
         "first-row-locked-shared",
         "lambdas/shared/db/repositories.py",
-        "stored = mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})",
-        'stored = mysql_insert(table).values(values).prefix_with("IGNORE")',
+        "mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})",
+        'mysql_insert(table).values(values).prefix_with("IGNORE")',
         ("tests/mysql/test_concurrent_check_in.py",),
         "the day's first check-ins at once deadlock on its new counter: some are refused",
     ),
@@ -491,12 +491,12 @@ MUTATIONS = (
         "a transaction the database ended to break a deadlock is a 503, not run again",
     ),
     Mutation(
-        "redrives-not-serialised",
+        "operations-not-serialised",
         "lambdas/shared/executions/operating.py",
-        '    uow.serialise(digest(f"redrive {arn}"))',
+        '    uow.serialise(digest(f"operate {arn}"))',
         "    pass",
         ("tests/workflows/test_executions_api.py",),
-        "three ops pressing Redrive at once each get a 202 and an audit line",
+        "three ops pressing Redrive, or Stop, at once each get a 202 and an audit line",
     ),
     Mutation(
         "nudged-after-rollback",

@@ -107,6 +107,8 @@ def test_a_bad_order_names_its_field_and_stores_nothing(client_id: str, change: 
         ({"prescriber": "\u200b"}, "body.prescription.prescriber"),
         ({"right": {"sphere": "-2.25" + "0" * 70000}}, "body.prescription.right.sphere"),
         ({"right": {"sphere": "1e-999999999"}}, "body.prescription.right.sphere"),
+        ({"right": {"sphere": "-2_0"}}, "body.prescription.right.sphere"),  # Python's Decimal reads -20
+        ({"right": {"sphere": "\u0662.\u0662\u0665"}}, "body.prescription.right.sphere"),  # Arabic-Indic 2.25
         ({"right": {"sphere": -2.25, "cylinder": -0.5, "axis": "90"}}, "body.prescription.right.axis"),
         ({"right": {"sphere": -2.25, "cylinder": -0.5, "axis": True}}, "body.prescription.right.axis"),
         ({"right": {"sphere": -2.25, "add": 2}}, "body.prescription.right.add"),  # single vision: no addition
@@ -174,6 +176,14 @@ def test_an_action_in_the_wrong_state_is_409_naming_it(client_id: str, action: s
     order_id = create(order_body(client_id))[1]["order_id"]
     status, answer = call_api(api_event("POST", f"/orders/{order_id}/{action}", body=body))
     assert (status, "is received" in answer["message"]) == (409, True), answer
+
+
+@pytest.mark.parametrize("reading", ["-2_0", "\u0662", "2.25e0", " -2.25", "-2.25" + "0" * 70000, "NaN", True])
+def test_a_lensmeter_reading_is_a_number_as_read(client_id: str, reading: Any) -> None:
+    order_id = create(order_body(client_id))[1]["order_id"]
+    body = {"right": {"sphere": reading}, "left": {"sphere": -2}}
+    status, answer = call_api(api_event("POST", f"/orders/{order_id}/quality-check", body=body))
+    assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["body.right.sphere"]), answer
 
 
 def test_unknown_and_malformed_order_ids(client_id: str) -> None:

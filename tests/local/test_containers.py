@@ -165,3 +165,23 @@ def test_a_request_that_runs_out_of_time_behind_the_gateway_is_a_504(token_keys:
     finally:
         containers.close()
     assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_a_request_that_waited_its_time_out_for_a_container_is_timed_out_and_kills_nothing(tmp_path: Path) -> None:
+    # Given one container, busy with a slow request, and no room for another
+    containers = ContainerPool(f"{FUNCTIONS}.describe", 1)
+    try:
+        busy = containers._all[0].process
+        with ThreadPoolExecutor(1) as slow:
+            running = slow.submit(_call, containers, {"path": "/slow", "sleep": 2})
+            time.sleep(0.2)
+            # When another request's whole time passes in line
+            with pytest.raises(ContainerTimedOut, match="no container was free"):
+                containers({"path": "/late"}, LambdaContext("fondation-local-api", timeout_seconds=0.5))
+            # Then it was answered at its time, and the busy container was neither killed nor handed it
+            assert running.result()["path"] == "/slow"
+        assert containers._all[0].process is busy
+        assert busy.is_alive()
+        assert _call(containers, {"path": "/next"})["pid"] == busy.pid
+    finally:
+        containers.close()

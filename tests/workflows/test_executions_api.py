@@ -295,6 +295,26 @@ def test_stopping_a_waiting_order_aborts_it_and_cancels_the_order(orders: Orders
     assert "stopped" in refused["message"]
 
 
+def test_ops_pressing_stop_at_the_same_instant_stop_it_once(orders: Orders) -> None:
+    order_id = orders.create()
+    start = threading.Barrier(3)
+
+    def press() -> str:
+        start.wait()
+        try:
+            operating.stop(workflows(), ORDER_FULFILMENT, f"order-{order_id}", "ops", None, "duplicate order")
+        except Conflict as refused:
+            return str(refused)
+        return "stopped"
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = [pool.submit(press) for _ in range(3)]
+    assert sorted("aborted" in answer.result() for answer in answers) == [False, True, True]  # one stopped it
+    assert len(audit("execution.stopped")) == 1
+    orders.settle()
+    assert (orders.execution(order_id)["status"], orders.status(order_id)) == ("ABORTED", "cancelled")
+
+
 def test_stopping_an_order_waiting_for_a_frame_puts_nothing_back(orders: Orders) -> None:
     first, waiting = orders.create(), orders.create()  # one frame: the second waits for one
     assert orders.status(waiting) == "awaiting_frame"

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import and_, delete, func, inspect, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityEvidence
@@ -30,13 +29,12 @@ Row = TypeVar("Row")
 NOT_DUPLICABLE = (ClientStatus.MERGED, ClientStatus.ERASED, ClientStatus.EXPIRED)
 
 
-def lock_or_create(session: Session, row: Row) -> Row:
-    """The stored row with ``row``'s key, locked until the transaction ends; ``row``'s values are
-    stored first if there is none. Concurrent first ones wait on the key, then find it taken.
-
-    One statement takes the lock whether it inserts or finds the row: on MySQL an insert that meets a
-    duplicate key would take a *shared* lock, and two such callers wanting the row's exclusive lock
-    next would deadlock each other; ``ON DUPLICATE KEY UPDATE`` takes the exclusive lock at once."""
+def insert_or_keep(session: Session, row: Any) -> None:
+    """Store ``row`` unless a row with its key is there: one statement either way, taking the row's
+    exclusive lock. An insert that meets another's key takes a *shared* lock instead, and two such
+    callers wanting the exclusive one next deadlock each other; and an insert tried in a savepoint
+    cannot tell a deadlock apart from a duplicate, since InnoDB ends the whole transaction of a
+    deadlock's victim and the savepoint with it (rolling back to it then fails, hiding the deadlock)."""
     mapper = inspect(row).mapper
     table = mapper.local_table
     values = {
@@ -48,13 +46,18 @@ def lock_or_create(session: Session, row: Row) -> Row:
         from sqlalchemy.dialects.mysql import insert as mysql_insert
 
         key = next(iter(table.primary_key.columns))
-        stored = mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})
+        session.execute(mysql_insert(table).values(values).on_duplicate_key_update({key.name: key}))
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stored = sqlite_insert(table).values(values).on_conflict_do_nothing()
-    session.execute(stored)
-    key_values = mapper.primary_key_from_instance(row)
+        session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
+
+
+def lock_or_create(session: Session, row: Row) -> Row:
+    """The stored row with ``row``'s key, locked until the transaction ends; ``row``'s values are
+    stored first if there is none. Concurrent first ones wait on the key, then find it taken."""
+    insert_or_keep(session, row)
+    key_values = inspect(row).mapper.primary_key_from_instance(row)
     found = session.get(type(row), key_values, with_for_update=True, populate_existing=True)
     assert found is not None
     return found
@@ -253,13 +256,11 @@ class IdempotencyRepository:
         return self.session.get(IdempotencyRecord, key, populate_existing=True)
 
     def claim(self, key: str, request_hash: str, entity_id: str) -> bool:
-        """Record ``key``; False if another request holds it already (it may have just committed)."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(IdempotencyRecord(key=key, request_hash=request_hash, entity_id=entity_id))
-        except IntegrityError:
-            return False
-        return True
+        """Record ``key`` for ``entity_id``; False if another request holds it already (it may have just
+        committed). Entity ids are new to each request: the key is ours if it names ours."""
+        insert_or_keep(self.session, IdempotencyRecord(key=key, request_hash=request_hash, entity_id=entity_id))
+        stored = self.session.get(IdempotencyRecord, key, populate_existing=True)
+        return stored is not None and stored.entity_id == entity_id
 
     def forget_entities(self, entity_ids: Collection[str]) -> None:
         self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.entity_id.in_(entity_ids)))

@@ -27,15 +27,6 @@ def _end(uow: UnitOfWork, entity: Entity, actor: str) -> tuple[bool, list[orders
     return served is not None, served or []
 
 
-def _ended(
-    uow: UnitOfWork, workflow: Workflow, entity: Entity, actor: str, stopped_now: bool, error: str | None
-) -> tuple[bool, list[orders.Answer]]:
-    changed, served = _end(uow, entity, actor)
-    if stopped_now or changed:  # a stop, or the end of one an outage left half done
-        uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
-    return changed, served
-
-
 def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int:
     """Redrive a failed or timed-out execution from where it stopped; its redrive count after. Ops
     pressing Redrive at once take turns on the execution: the first redrives it, the next ones find it
@@ -45,8 +36,14 @@ def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int
     return UnitOfWork(actor).run(_redrive, client, workflow, name, arn, entity)
 
 
+def _take_turns(uow: UnitOfWork, arn: str) -> None:
+    """Ops acting on one execution at once (a redrive, a stop) act one after the other: each reads
+    what the one before did."""
+    uow.serialise(digest(f"operate {arn}"))
+
+
 def _redrive(uow: UnitOfWork, client: Workflows, workflow: Workflow, name: str, arn: str, entity: Entity) -> int:
-    uow.serialise(digest(f"redrive {arn}"))
+    _take_turns(uow, arn)
     verdict = redrive_verdict(workflow, client.describe(arn))
     if not verdict.redrivable:
         raise NotRedrivable(f"execution {name} cannot be redriven: {verdict.reason}")
@@ -61,16 +58,32 @@ def stop(client: Workflows, workflow: Workflow, name: str, actor: str, error: st
     """Stop a running execution, then end its entity as its process defines a stop: stopped first,
     so that no step of it runs after. If the entity cannot be ended just then (the database), the
     answer is a 503 and repeating the request ends it; a stopped execution whose entity has ended
-    is a 409, as is one that ended otherwise."""
+    is a 409, as is one that ended otherwise. Ops pressing Stop at once: one stop, the others 409."""
     entity = entity_of(workflow, name)
     arn = client.execution_arn(workflow, entity.id)
+    served = UnitOfWork(actor).run(_stop, client, workflow, name, arn, entity, error, cause)
+    orders.tell_workflow(actor, served)
+
+
+def _stop(
+    uow: UnitOfWork,
+    client: Workflows,
+    workflow: Workflow,
+    name: str,
+    arn: str,
+    entity: Entity,
+    error: str | None,
+    cause: str | None,
+) -> list[orders.Answer]:
+    _take_turns(uow, arn)
     status = client.describe(arn)["status"]
     stopped_now = status == "RUNNING" and client.stop(arn, error or "Stopped", cause or "stopped by ops")
     if status == "RUNNING" and not stopped_now:
         status = client.describe(arn)["status"]  # it ended meanwhile
     if not stopped_now and status != "ABORTED":
         raise Conflict(f"execution {name} is {status.lower()}: only a running one can be stopped")
-    changed, served = UnitOfWork(actor).run(_ended, workflow, entity, actor, stopped_now, error)
-    if not (stopped_now or changed):
+    changed, served = _end(uow, entity, uow.actor)
+    if not (stopped_now or changed):  # neither a stop nor the end of one an outage left half done
         raise Conflict(f"execution {name} is aborted: only a running one can be stopped")
-    orders.tell_workflow(actor, served)
+    uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
+    return served

@@ -28,7 +28,7 @@ from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, W
 from lambdas.shared.fields import SKU_PATTERN, IsoDate, Text, whole_number
 from lambdas.shared.observability import logger
 from lambdas.shared.orders import tolerances
-from lambdas.shared.orders.prescription import Prescription
+from lambdas.shared.orders.prescription import Prescription, written_plainly
 from lambdas.shared.orders.steps import end, open_order, record, reserve
 from lambdas.shared.orders.tolerances import Deviation, Measured
 from lambdas.shared.stepfunctions import CallbackClosed, workflows
@@ -152,6 +152,7 @@ def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) ->
 
 def _to_the_hundredth(value: object) -> object:
     """A lensmeter reading to 0.01 D (a float's 2.2500000001 is 2.25); anything else is left to refuse."""
+    value = written_plainly(value)
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= 30:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     return value

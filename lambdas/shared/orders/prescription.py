@@ -8,6 +8,7 @@ Powers are kept as decimals: 0.25 D steps are exact, and a float's 0.1 never is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ def measure(low: str, high: str, step: str, unit: str) -> Any:
     digits = {"max_digits": len(str(int(Decimal(high)))) - exponent, "decimal_places": -exponent}
     return Annotated[
         Decimal,
-        BeforeValidator(_written_short),
+        BeforeValidator(written_plainly),
         Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds, **digits),
         PlainSerializer(lambda value: str((value + 0).quantize(places)), return_type=str, when_used="json"),  # no -0
         WithJsonSchema(schema),
@@ -41,12 +42,17 @@ def measure(low: str, high: str, step: str, unit: str) -> Any:
 
 
 MAX_WRITTEN = 12  # characters of a power written as a string: "-12.25" has 6
+PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")  # no "1_0", no Arabic-Indic digits, no exponent
 
 
-def _written_short(value: Any) -> Any:
-    """A decimal string is read as written: a short one (a 70 000-digit string is no power)."""
-    if isinstance(value, str) and len(value.strip()) > MAX_WRITTEN:
-        raise ValueError(f"write it with at most {MAX_WRITTEN} characters, e.g. -2.25")
+def written_plainly(value: Any) -> Any:
+    """A decimal string is read as an optician writes it: short, ASCII digits and one point (Python's
+    Decimal would also take "1_0", "٢" or "1e1", which no form shows and no person means)."""
+    if isinstance(value, str):
+        if len(value) > MAX_WRITTEN:
+            raise ValueError(f"write it with at most {MAX_WRITTEN} characters, e.g. -2.25")
+        if not PLAIN_DECIMAL.fullmatch(value):
+            raise ValueError("write a number with digits and a point, e.g. -2.25")
     return value
 
 
