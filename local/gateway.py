@@ -12,7 +12,6 @@ import base64
 import contextlib
 import json
 import re
-import sys
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE
 from lambdas.shared.config import api_settings
 from local.console import LocalConsole
 from local.containers import ContainerPool, ContainerTimedOut
-from local.http import BadRequest, LocalRequestHandler, make_server, path_only
+from local.http import BadRequest, LocalRequestHandler, json_payload, log, make_server, path_only
 from local.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_access_token, verify_token
 
@@ -134,12 +133,13 @@ def proxy_event(
     }
 
 
-def bearer_token(headers: list[tuple[str, str]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == "authorization":
-            token = value.strip()
-            return token[7:].strip() if token.lower().startswith("bearer ") else token
-    return None
+def bearer_token(headers: list[tuple[str, str]]) -> str:
+    """The token of the one Authorization header ("" without one); two are refused, not picked from."""
+    values = [value.strip() for name, value in headers if name.lower() == "authorization"]
+    if len(values) > 1:
+        raise InvalidToken("several Authorization headers: send one")
+    token = values[0] if values else ""
+    return token[7:].strip() if token.lower().startswith("bearer ") else token
 
 
 class LocalApiGateway:
@@ -174,15 +174,15 @@ class LocalApiGateway:
             return _json_response(*NO_SUCH_ROUTE)
         claims = None
         if not route.access.public:
-            token = bearer_token(headers)
             try:
+                token = bearer_token(headers)
                 if route.access.scopes:  # a machine client's route: an access token with one of its scopes
-                    verified = verify_access_token(self._keys, token or "", route.access.scopes)
+                    verified = verify_access_token(self._keys, token, route.access.scopes)
                 else:  # a person's: an ID token (an access token has no audience: refused)
-                    verified = verify_token(self._keys, token or "")
+                    verified = verify_token(self._keys, token)
                 claims = authorizer_claims(verified)
             except InvalidToken as refused:  # the caller hears API Gateway's one word; the log says why
-                print(f"api  {method} {path}: 401, {refused}", file=sys.stderr)
+                log(f"api  {method} {path}: 401, {refused}")
                 return _json_response(*UNAUTHORIZED)
         event = proxy_event(
             method=method,
@@ -198,10 +198,10 @@ class LocalApiGateway:
             with self._container:
                 result = self._handler(json.loads(json.dumps(event)), context)
         except ContainerTimedOut:
-            print(f"api handler timed out after {API_TIMEOUT_SECONDS:.0f} s: {method} {path}", file=sys.stderr)
+            log(f"api handler timed out after {API_TIMEOUT_SECONDS:.0f} s: {method} {path}")
             return _json_response(*TIMED_OUT)
         except Exception as error:  # a crashed function is a 502 at API Gateway, never a dead server
-            print(f"api handler failed: {error!r}", file=sys.stderr)
+            log(f"api handler failed: {error!r}")
             return _json_response(*INTERNAL_ERROR)
         return _http_response(result)
 
@@ -225,7 +225,7 @@ class LocalApiGateway:
 
 
 def _json_response(status: int, body: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    return status, [("Content-Type", "application/json")], json.dumps(body).encode()
+    return status, [("Content-Type", "application/json")], json_payload(body)
 
 
 def _http_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -37,6 +37,14 @@ class BadRequest(Exception):
     status = 400
 
 
+class LengthRequired(BadRequest):
+    """A chunked body: API Gateway's local stand-in reads bodies by their Content-Length only, and a
+    server that reads a request's end one way while a proxy reads it another can be smuggled a second
+    request. Answered 411, the connection closed."""
+
+    status = 411
+
+
 class PayloadTooLarge(BadRequest):
     """The body is longer than API Gateway would take: answered 413 without reading it."""
 
@@ -70,14 +78,14 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         """405, naming the methods this server takes; whatever body came is not read."""
         self.close_connection = True
         allowed = ", ".join(sorted(name[3:] for name in dir(type(self)) if name.startswith("do_")))
-        payload = json.dumps({"message": "Method Not Allowed"}).encode()
+        payload = json_payload({"message": "Method Not Allowed"})
         headers = [("Content-Type", "application/json"), ("Allow", allowed)]
         self.respond(405, headers, payload, f"{self.command} {path_only(self.path)}")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The stdlib's own errors (a bad request line, an unknown method) as JSON, with the headers."""
         self.close_connection = True
-        payload = json.dumps({"message": message or self.responses.get(code, ("error",))[0]}).encode()
+        payload = json_payload({"message": message or self.responses.get(code, ("error",))[0]})
         self.respond(code, [("Content-Type", "application/json")], payload, f"{self.command} (refused)")
 
     def setup(self) -> None:
@@ -88,7 +96,14 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def read_body(self) -> bytes:
         self.started = time.perf_counter()
-        header = self.headers.get("Content-Length") or "0"
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise LengthRequired("send the body with a Content-Length, not Transfer-Encoding")
+        lengths = set(self.headers.get_all("Content-Length") or ["0"])
+        if len(lengths) > 1:  # which one ends the body? (RFC 9112 6.3): the connection cannot be reused
+            self.close_connection = True
+            raise BadRequest(f"conflicting Content-Length headers {', '.join(sorted(lengths))}")
+        header = lengths.pop() or "0"
         # int() alone would take "-1" (read to EOF: a hung thread) or " 1_0"; only plain digits are a length
         if not header.isascii() or not header.isdigit():
             self.close_connection = True  # the body's end is unknown: the connection cannot be reused
@@ -107,8 +122,7 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
         # logged before a byte goes out: whoever has read an answer finds its line written (a test's
         # captured output, not the next test's), bodiless answers included
         elapsed = (time.perf_counter() - self.started) * 1000
-        with contextlib.suppress(OSError):  # a log nobody reads any more (`make dev | head`) costs no answer
-            print(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms", file=sys.stderr)
+        log(f"{self.log_prefix}  {label} {status} {elapsed:.0f}ms")
         self.send_response(status)
         given = {name.lower() for name, _ in headers}
         missing = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in given]
@@ -127,6 +141,20 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # respond() prints one line per request
         return
+
+
+def json_payload(body: dict[str, Any]) -> bytes:
+    """A JSON answer written compactly, as API Gateway writes its own."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def log(line: str) -> None:
+    """One line on stderr. What a caller wrote in it (a path, a method) cannot move the terminal's
+    cursor or forge a second line: characters that are not printable are written escaped."""
+    if not line.isprintable():
+        line = "".join(char if char.isprintable() else ascii(char)[1:-1] for char in line)
+    with contextlib.suppress(OSError):  # a log nobody reads any more (`make dev | head`) costs no answer
+        print(line, file=sys.stderr)
 
 
 def make_server(host: str, port: int, handler: type[LocalRequestHandler]) -> ThreadingHTTPServer:

@@ -119,6 +119,8 @@ def _decode(keys: KeyPair, token: str, required: list[str]) -> dict[str, Any]:
     if not token:
         raise InvalidToken("no token: send the header Authorization: Bearer <token>")
     try:
+        if jwt.get_unverified_header(token).get("kid") != KEY_ID:  # the authorizer picks the key by it
+            raise InvalidToken(f"the token's key id is not this runtime's issuer's ({KEY_ID})")
         return jwt.decode(
             token,
             keys.public_pem,
@@ -160,7 +162,7 @@ def verify_token(keys: KeyPair, token: str) -> dict[str, Any]:
         raise InvalidToken("the token is for another app client (wrong audience)")
     groups = claims.get("cognito:groups", [])
     if not isinstance(groups, list) or not all(isinstance(name, str) and GROUP_NAME.fullmatch(name) for name in groups):
-        raise InvalidToken("cognito:groups is not a list of group names (letters, digits, hyphens)")
+        raise InvalidToken("cognito:groups is not a list of group names (letters, digits, _ and -)")
     return claims
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api.access import ROUTES, RouteAccess
-from local.tokens import KeyPair, issue_access_token, issue_token
+from local.tokens import KEY_ID, KeyPair, issue_access_token, issue_token
 
 FAKE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -131,7 +131,7 @@ def _with_audience(keys: KeyPair, audience: str) -> str:
 
     claims = jwt.decode(issue_token(keys, [FRONT_DESK], "x"), options={"verify_signature": False})
     claims["aud"] = audience
-    return jwt.encode(claims, keys.private_pem, algorithm="RS256")
+    return jwt.encode(claims, keys.private_pem, algorithm="RS256", headers={"kid": KEY_ID})
 
 
 def concrete_path(resource: str, entity_id: str = FAKE_ID) -> str:

@@ -62,13 +62,15 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+def _said(problem: dict[str, Any]) -> str:
+    """A problem's message as our validators word it: pydantic heads theirs with "Value error, "."""
+    return str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def register_error_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def request_validation_failed(error: RequestValidationError) -> Response:
-        details = [
-            {"field": _field_name(item.get("loc", ())), "message": str(item.get("msg", "invalid"))[:500]}
-            for item in error.errors()
-        ]
+        details = [{"field": _field_name(item.get("loc", ())), "message": _said(item)[:500]} for item in error.errors()]
         return invalid_request(details)
 
     @app.exception_handler(InvalidField)

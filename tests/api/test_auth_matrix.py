@@ -53,7 +53,7 @@ def _judge(case: Case, method: str, resource: str, status: int, body: bytes) -> 
         return None
     if str(status) != expected:
         return f"{method} {resource} as {case.name}: {status} {body!r}, expected {expected}"
-    if status == 401 and body != b'{"message": "Unauthorized"}':
+    if status == 401 and body != b'{"message":"Unauthorized"}':
         return f"{method} {resource} as {case.name}: 401 with {body!r}, not API Gateway's own body"
     return None
 

@@ -186,6 +186,11 @@ def test_a_lensmeter_reading_is_a_number_as_read(client_id: str, reading: Any) -
     assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["body.right.sphere"]), answer
 
 
+def test_a_refusal_speaks_in_its_own_words(client_id: str) -> None:
+    status, answer = create(with_rx(client_id, right={"sphere": "-2_0"}))
+    assert (status, answer["details"][0]["message"]) == (422, "write a number with digits and a point, e.g. -2.25")
+
+
 def test_unknown_and_malformed_order_ids(client_id: str) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
     assert call_api(api_event("GET", f"/orders/{unknown}"))[0] == 404

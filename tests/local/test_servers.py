@@ -19,7 +19,7 @@ from local.gateway import LocalApiGateway, make_http_server
 from local.http import MAX_BODY_BYTES
 from local.sfn import runtime
 from local.sfn.server import make_sfn_server
-from local.tokens import KeyPair
+from local.tokens import KeyPair, issue_token
 
 BURST = 200  # the kernel caps the backlog at net.core.somaxconn: 4096 on Linux since 5.4
 CONNECT_TIMEOUT = 2.0  # on loopback a queued connection completes at once; a dropped SYN waits 1 s, then 3 s
@@ -329,3 +329,56 @@ def test_a_client_gone_before_its_answer_costs_no_traceback_but_a_bug_does(
     except ValueError:
         api_server.handle_error(None, ("127.0.0.1", 40000))
     assert "ValueError: a bug of the server" in "".join(stderr.lines)
+
+
+SMUGGLED = b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # a second request, hidden as a body
+
+
+@pytest.mark.parametrize("server_name", ["api_server", "sfn_server"])
+@pytest.mark.parametrize(
+    ("framing", "status", "message"),
+    [
+        (b"Transfer-Encoding: chunked\r\n", 411, "send the body with a Content-Length, not Transfer-Encoding"),
+        (b"Content-Length: 5\r\nContent-Length: 0\r\n", 400, "conflicting Content-Length headers 0, 5"),
+    ],
+    ids=["chunked", "two-lengths"],
+)
+def test_a_body_whose_end_is_in_doubt_is_refused_and_nothing_after_it_is_read(
+    request: pytest.FixtureRequest, server_name: str, framing: bytes, status: int, message: str
+) -> None:
+    # Read another way by a proxy in front, the bytes after the body would be a request of their own
+    head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n"
+    answered, raw = _exchange(request.getfixturevalue(server_name), head + framing + b"\r\n" + SMUGGLED)
+    answers = raw.count(b"HTTP/1.1 ") + 1  # the first status line was read by _exchange
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert (answered, answers, b"Connection: close" in head) == (status, 1, True)
+    assert message in json.loads(body).get("message", body.decode())
+
+
+def test_the_same_length_written_twice_is_one_length(api_server: ThreadingHTTPServer) -> None:
+    framing = b"Content-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    assert _exchange(api_server, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing)[0] == 200
+
+
+def test_what_a_caller_writes_cannot_forge_a_log_line_or_move_the_cursor(
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stderr = _Stderr()
+    monkeypatch.setattr("sys.stderr", stderr)
+    forged = b"GET /\x1b[2J\x1b[1Aok HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    assert _exchange(api_server, forged)[0] == 404
+    written = "".join(stderr.lines)
+    assert (written.count("\n"), "\x1b" in written) == (1, False), written
+    assert "GET /\\x1b[2J\\x1b[1Aok 404" in written
+
+
+def test_two_authorization_headers_are_a_401_not_a_choice(
+    api_server: ThreadingHTTPServer, token_keys: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stderr = _Stderr()
+    monkeypatch.setattr("sys.stderr", stderr)
+    token = issue_token(token_keys, ["front-desk"], "awa")
+    one = f"GET /clients HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n"
+    assert _exchange(api_server, f"{one}\r\n".encode())[0] == 200
+    assert _exchange(api_server, f"{one}Authorization: Bearer {token}\r\n\r\n".encode())[0] == 401
+    assert "401, several Authorization headers: send one" in "".join(stderr.lines)

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from local.tokens import AUDIENCE, ISSUER, InvalidToken, KeyPair, issue_token, subject_of, verify_token
+from local.tokens import AUDIENCE, ISSUER, KEY_ID, InvalidToken, KeyPair, issue_token, subject_of, verify_token
 
 
 def test_token_is_shaped_like_a_cognito_id_token(token_keys: KeyPair) -> None:
@@ -31,7 +31,7 @@ def test_the_same_user_keeps_the_same_sub(token_keys: KeyPair) -> None:
 def _reissue(keys: KeyPair, **changes: object) -> str:
     claims = jwt.decode(issue_token(keys, ["ops"], "x"), options={"verify_signature": False})
     claims.update(changes)
-    return jwt.encode(claims, keys.private_pem, algorithm="RS256")
+    return jwt.encode(claims, keys.private_pem, algorithm="RS256", headers={"kid": KEY_ID})
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,10 @@ def test_cli_refuses_an_unknown_group(tmp_path) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert "unknown group admins" in result.stderr
+
+
+def test_a_token_naming_another_key_is_refused(token_keys: KeyPair) -> None:
+    claims = jwt.decode(issue_token(token_keys, ["ops"], "x"), options={"verify_signature": False})
+    token = jwt.encode(claims, token_keys.private_pem, algorithm="RS256", headers={"kid": "another-1"})
+    with pytest.raises(InvalidToken, match="key id is not this runtime's issuer's"):
+        verify_token(token_keys, token)
