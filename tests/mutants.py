@@ -88,8 +88,8 @@ MUTATIONS = (
     Mutation(
         "gateway-skips-tokens",
         "local/gateway.py",
-        "        if not route.access.public:\n            token = bearer_token(headers)",
-        "        if False:\n            token = bearer_token(headers)",
+        "        if not route.access.public:\n            try:",
+        "        if False:\n            try:",
         MATRIX,
         "the local gateway checks no token (no API Gateway 401)",
     ),
