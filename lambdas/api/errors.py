@@ -6,6 +6,7 @@ Invalid input is a 4xx naming the field; an impossible state change is 409; a 50
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -62,8 +63,27 @@ def _field_name(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
+# pydantic's words for a number past its bounds name Python's types ("Decimal('30')"): ours name the number
+PYTHON_DECIMAL = re.compile(r"Decimal\('([^']*)'\)")  # how the bound reaches the handler: Decimal('30')
+BOUNDS = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+    "multiple_of": ("multiple_of", "in steps of"),
+}
+
+
 def _said(problem: dict[str, Any]) -> str:
-    """A problem's message as our validators word it: pydantic heads theirs with "Value error, "."""
+    """A problem's message in the API's words: a number's bounds as numbers, a decimal asked for as a
+    number, our validators' messages without the "Value error, " pydantic heads them with."""
+    kind, context = problem.get("type"), problem.get("ctx") or {}
+    if kind in BOUNDS and BOUNDS[kind][0] in context:
+        name, words = BOUNDS[kind]
+        bound = PYTHON_DECIMAL.sub(r"\1", str(context[name]))
+        return f"a number {words} {bound}"
+    if kind == "decimal_type":
+        return "a number, e.g. -2.25"
     return str(problem.get("msg", "invalid")).removeprefix("Value error, ")
 
 

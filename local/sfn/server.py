@@ -75,6 +75,7 @@ def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> Thre
                 status = error.status
             payload = json.dumps(response).encode()
             label = target.removeprefix(TARGET_PREFIX)
+            label = label if label.isidentifier() else repr(label)  # "StopExecution 200" is no operation
             if status >= 400:  # which refusal: an ExecutionAlreadyExists is an idempotent replay, not a fault
                 label += f" ({response['__type'].rpartition('#')[2]})"
             self.respond(status, [("Content-Type", CONTENT_TYPE)], payload, label)

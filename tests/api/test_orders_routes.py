@@ -186,9 +186,18 @@ def test_a_lensmeter_reading_is_a_number_as_read(client_id: str, reading: Any) -
     assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["body.right.sphere"]), answer
 
 
-def test_a_refusal_speaks_in_its_own_words(client_id: str) -> None:
-    status, answer = create(with_rx(client_id, right={"sphere": "-2_0"}))
-    assert (status, answer["details"][0]["message"]) == (422, "write a number with digits and a point, e.g. -2.25")
+@pytest.mark.parametrize(
+    ("sphere", "message"),
+    [
+        ("-2_0", "write a number with digits and a point, e.g. -2.25"),  # not pydantic's "Value error, write ..."
+        (1e308, "a number at most 30"),  # not "less than or equal to Decimal('30')"
+        (2.2500000001, "a number in steps of 0.25"),
+        (True, "a number, e.g. -2.25"),
+    ],
+)
+def test_a_refusal_speaks_in_the_apis_words(client_id: str, sphere: object, message: str) -> None:
+    status, answer = create(with_rx(client_id, right={"sphere": sphere}))
+    assert (status, answer["details"][0]["message"]) == (422, message)
 
 
 def test_unknown_and_malformed_order_ids(client_id: str) -> None:

@@ -340,8 +340,14 @@ SMUGGLED = b"0\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"  # a seco
     [
         (b"Transfer-Encoding: chunked\r\n", 411, "send the body with a Content-Length, not Transfer-Encoding"),
         (b"Content-Length: 5\r\nContent-Length: 0\r\n", 400, "conflicting Content-Length headers 0, 5"),
+        (b"Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", 411, "Transfer-Encoding"),
+        # the stdlib's parser stops at a line it cannot read, dropping the Content-Length after it
+        (b"X-\xe9: 1\r\nContent-Length: 5\r\n", 400, "a header line could not be read"),
+        (b"Transfer-Encoding : chunked\r\nContent-Length: 5\r\n", 400, "a header line could not be read"),
+        # a CR inside a line: a break to the stdlib, part of the value to a stricter reader
+        (b"X-Note: a\rContent-Length: 5\r\n", 400, "a header line could not be read"),
     ],
-    ids=["chunked", "two-lengths"],
+    ids=["chunked", "two-lengths", "empty-encoding-first", "unreadable-name", "space-before-colon", "stray-cr"],
 )
 def test_a_body_whose_end_is_in_doubt_is_refused_and_nothing_after_it_is_read(
     request: pytest.FixtureRequest, server_name: str, framing: bytes, status: int, message: str
@@ -355,9 +361,40 @@ def test_a_body_whose_end_is_in_doubt_is_refused_and_nothing_after_it_is_read(
     assert message in json.loads(body).get("message", body.decode())
 
 
-def test_the_same_length_written_twice_is_one_length(api_server: ThreadingHTTPServer) -> None:
-    framing = b"Content-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    assert _exchange(api_server, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing)[0] == 200
+@pytest.mark.parametrize("framing", [b"Content-Length: 0\r\nContent-Length: 0\r\n", b"Content-Length: 0 \r\n"])
+def test_one_length_however_written_is_read(api_server: ThreadingHTTPServer, framing: bytes) -> None:
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + framing + b"\r\n"
+    assert _exchange(api_server, request)[0] == 200
+
+
+def test_two_hosts_are_a_400(api_server: ThreadingHTTPServer) -> None:
+    # the loopback check reads one: another reader may take the other
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"
+    status, _, body = _raw(api_server, request)
+    assert (status, json.loads(body)) == (400, {"message": "send one Host header"})
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status"), [(b"GET /a b HTTP/1.1", 400), (b"GET /health HTTP/2.0", 505)], ids=["space", "http2"]
+)
+def test_a_refused_request_line_is_answered_whole(
+    api_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch, request_line: bytes, status: int
+) -> None:
+    # a status line, and the body its Content-Length announces (a client would wait for it otherwise)
+    stderr = _Stderr()
+    monkeypatch.setattr("sys.stderr", stderr)
+    answered, headers, body = _raw(api_server, request_line + b"\r\nHost: 127.0.0.1\r\n\r\n")
+    assert (answered, len(body)) == (status, int(headers["Content-Length"]))
+    assert "message" in json.loads(body)
+    assert f"api  request (refused) {status} " in "".join(stderr.lines)
+
+
+def test_an_operation_name_that_is_none_is_quoted_in_the_log(
+    sfn_server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"X-Amz-Target": "AWSStepFunctions.StopExecution 200 2ms", "Content-Type": "application/x-amz-json-1.0"}
+    logged = _logged_while_asking(sfn_server, _Stderr(), monkeypatch, "POST", "/", "{}", headers)
+    assert [line for line in logged if line.startswith("sfn  'StopExecution 200 2ms' (UnknownOperation")] != []
 
 
 def test_what_a_caller_writes_cannot_forge_a_log_line_or_move_the_cursor(

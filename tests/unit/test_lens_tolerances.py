@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from lambdas.shared.orders.desk import MeasuredLens
 from lambdas.shared.orders.prescription import Eye
 from lambdas.shared.orders.tolerances import (
     Measured,
@@ -109,3 +110,19 @@ def test_a_reading_in_the_other_cylinder_form_is_the_same_lens() -> None:
     assert fails(ordered, Measured(D("-1.00"), D("0.50"), 90)) == []
     assert fails(ordered, Measured(D("-1.00"), D("0.50"), 80)) == ["axis"]
     assert fails(ordered, Measured(D("-1.25"), D("0.50"), 90)) == ["sphere"]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        (-2.385, "-2.38"),
+        ("-2.385", "-2.38"),
+        ("2.2500000001", "2.25"),
+        (2.2500000001, "2.25"),
+        ("-0", "0.00"),
+        (-1e-30, "0.00"),
+    ],
+)
+def test_a_reading_is_the_same_written_as_a_number_or_as_text(written: object, read: str) -> None:
+    # the verdict (and a remake, of the two allowed) must not hang on how the lensmeter's value was typed
+    assert str(MeasuredLens(sphere=written).sphere) == read

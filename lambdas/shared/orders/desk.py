@@ -151,10 +151,14 @@ def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) ->
 
 
 def _to_the_hundredth(value: object) -> object:
-    """A lensmeter reading to 0.01 D (a float's 2.2500000001 is 2.25); anything else is left to refuse."""
+    """A lensmeter reading to 0.01 D, whether written as a number or as text: -2.385 and "-2.385" are
+    both -2.38 (and a float's 2.2500000001 is 2.25; no reading is -0). Anything else is left to refuse."""
     value = written_plainly(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= 30:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+    if isinstance(value, str):
+        value = Decimal(value)
+    number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    if number and math.isfinite(value) and abs(value) <= 30:
+        return Decimal(str(value)).quantize(Decimal("0.01")) + 0
     return value
 
 
