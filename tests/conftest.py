@@ -34,9 +34,9 @@ os.environ.update(
 )
 
 from lambdas.migrations import upgrade
+from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.engine import dispose_engine, session_factory
-from lambdas.shared.db.models import all_models
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.schema import all_models
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.observability import logger
 from local.tokens import KeyPair

@@ -290,7 +290,7 @@ MUTATIONS = (
     ),
     Mutation(
         "duplicate-checks-unserialised",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/clients/repository.py",
         "            .where(Client.duplicate_checked_at.is_not(None))",
         "            .where(tuple_(Client.created_at, Client.id) < tuple_(client.created_at, client.id))",
         MATCHING,
@@ -307,9 +307,9 @@ MUTATIONS = (
     ),
     Mutation(
         "call-order-ignores-check-in-time",
-        "lambdas/shared/db/repositories.py",
-        ".order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.checked_in_at, Ticket.id)",
-        ".order_by(_call_rank(Ticket, now, normal_first=normal_first), Ticket.queued_at.desc(), Ticket.id)",
+        "lambdas/shared/db/queue/calling_order.py",
+        "query.order_by(rank_in_sql(now, normal_first=normal_first), Ticket.checked_in_at, Ticket.id)",
+        "query.order_by(rank_in_sql(now, normal_first=normal_first), Ticket.queued_at.desc(), Ticket.id)",
         QUEUE,
         "the last to join a station's queue is called first",
     ),
@@ -339,7 +339,7 @@ MUTATIONS = (
     ),
     Mutation(
         "number-read-without-its-lock",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/queue/repository.py",
         "            result = connection.execute(bumped)\n"
         "            if result.rowcount:\n"
         "                return int(result.lastrowid)",
@@ -409,7 +409,7 @@ MUTATIONS = (
     ),
     Mutation(
         "erasure-one-merge-deep",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/clients/repository.py",
         "            targets = [client.id for client in merged]",
         "            targets = []",
         ("tests/workflows/test_erasure.py",),
@@ -433,7 +433,7 @@ MUTATIONS = (
     ),
     Mutation(
         "numbers-ignore-the-day",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/queue/repository.py",
         "        key = (counters.c.site_id == site_id, counters.c.service_day == day, counters.c.prefix == prefix)",
         "        key = (counters.c.site_id == site_id, counters.c.prefix == prefix)",
         ("tests/workflows/test_check_in.py",),
@@ -450,7 +450,7 @@ MUTATIONS = (
     ),
     Mutation(
         "stock-decrement-unconditional",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/orders/repository.py",
         "        return self._change(site_id, sku, -1, at_least=1)",
         "        return self._change(site_id, sku, -1, at_least=None)",
         ("tests/unit/test_frame_stock.py",),
@@ -459,7 +459,7 @@ MUTATIONS = (
     # --- liveness: whoever asks for work while work exists gets some ---
     Mutation(
         "first-row-locked-shared",
-        "lambdas/shared/db/repositories.py",
+        "lambdas/shared/db/rows.py",
         "mysql_insert(table).values(values).on_duplicate_key_update({key.name: key})",
         'mysql_insert(table).values(values).prefix_with("IGNORE")',
         ("tests/mysql/test_concurrent_check_in.py",),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from lambdas.shared.db.models import all_models
+from lambdas.shared.db.schema import all_models
 
 engine = context.config.attributes["engine"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import NotFound

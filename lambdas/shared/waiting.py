@@ -17,7 +17,7 @@ from lambdas.shared.stepfunctions import CallbackClosed, workflows
 
 
 class Waiting(Protocol):
-    """A row that can wait for a person (``lambdas.shared.db.models.base.WaitsForPerson``)."""
+    """A row that can wait for a person (``lambdas.shared.db.base.WaitsForPerson``)."""
 
     id: str
     status: str

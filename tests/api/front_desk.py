@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from lambdas.shared import stepfunctions
-from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
-from lambdas.shared.db.models.records import IdempotencyRecord
+from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
+from lambdas.shared.db.records.models import IdempotencyRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
 from local.seed import SITE_ID, seed

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lambdas.api.app import handler
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from local.gateway import LocalApiGateway, make_http_server
 from local.tokens import KeyPair
 from tests.matrix import (

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
 from tests.matrix import FAKE_ID

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lambdas.api.requests import MAX_BODY_BYTES
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.events import api_event, call_api, lambda_context
 from tests.workflows.conftest import application

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.clients import Client, EligibilityEvidence
-from lambdas.shared.db.models.records import AuditEntry, IdempotencyRecord
+from lambdas.shared.db.clients.models import Client, EligibilityEvidence
+from lambdas.shared.db.records.models import AuditEntry, IdempotencyRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.events import api_event, call_api
 from tests.workflows.conftest import application

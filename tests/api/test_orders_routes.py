@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.orders import Order, Prescription
+from lambdas.shared.db.orders.models import Order, Prescription
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from local.seed import SITE_ID
 from tests.api.front_desk import open_site

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lambdas.shared.db.models.records import AuditEntry
+from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from local.seed import SITE_ID
 from tests.api import front_desk
 from tests.api.front_desk import (

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.models.queue import Ticket
+from lambdas.shared.db.clients.models import Client
+from lambdas.shared.db.queue.models import Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from local.seed import SITE_ID
 from local.tokens import subject_of

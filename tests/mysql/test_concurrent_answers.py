@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.models.orders import Order
+from lambdas.shared.db.clients.models import Client
+from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, OrderStatus, TicketStatus
 from lambdas.shared.errors import Conflict

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.queue.models import Ticket
+from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.queue import desk

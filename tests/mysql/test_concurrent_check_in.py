@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import delete
 
-from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
+from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import ConcurrentSubmission, NotFound
 from lambdas.shared.queue.tickets import CheckIn, check_in

@@ -13,9 +13,9 @@ from datetime import timedelta
 
 import pytest
 
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.models.records import Notification
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.clients.models import Client
+from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import NotificationChannel
 from lambdas.shared.notify.dispatch import BATCH, dispatch

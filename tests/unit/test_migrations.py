@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from lambdas.migrations import SCRIPT_LOCATION, alembic_config, current_revision, upgrade
-from lambdas.shared.db.models import all_models
+from lambdas.shared.db.schema import all_models
 from lambdas.shared.fields import digest
 from lambdas.shared.normalize import email_key, name_key
 from tests.conftest import MYSQL_TEST_URL

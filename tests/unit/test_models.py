@@ -7,10 +7,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lambdas.shared.db.models.clients import ConsentRecord
-from lambdas.shared.db.models.orders import FrameStock
-from lambdas.shared.db.models.records import Notification
-from lambdas.shared.db.models.sites import Site, Station
+from lambdas.shared.db.clients.models import ConsentRecord
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.orders.models import FrameStock
+from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 from tests.databases import ON_BOTH_DATABASES
 

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.models.records import AuditEntry
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.clients.models import Client
+from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import DatabaseUnavailable
 from tests.databases import ON_BOTH_DATABASES

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,14 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from lambdas.shared.config import state_machine_variable
 from lambdas.shared.db.engine import get_engine
-from lambdas.shared.db.models.queue import QueueEvent
+from lambdas.shared.db.queue.models import QueueEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.stepfunctions import reset_workflows
 from local.seed import SITE_ID, seed
@@ -29,6 +27,7 @@ from local.sfn import runtime
 from local.sfn.clock import ManualClock
 from local.sfn.server import make_sfn_server
 from local.sfn.service import StepFunctionsService
+from tests.databases import lost_connection
 from tests.events import api_event, call_api
 
 DAY = 24 * 3600
@@ -234,9 +233,7 @@ def outage(database_url: str) -> Iterator[Callable[[str], dict[str, bool]]]:
 
     def start(fragment: str) -> dict[str, bool]:
         state = {"down": True}
-        original: Exception = pymysql.err.OperationalError(2013, "Lost connection to server during query")
-        if engine.dialect.name == "sqlite":
-            original = sqlite3.OperationalError("database is locked")
+        original = lost_connection(engine.dialect.name)
 
         def fail(connection, cursor, statement, parameters, context, executemany) -> None:
             if state["down"] and fragment in statement:

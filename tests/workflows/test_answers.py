@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.clients import EligibilityEvidence
+from lambdas.shared.db.clients.models import EligibilityEvidence
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.workflows.conftest import Onboarding, StepFunctions, application
 

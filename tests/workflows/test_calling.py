@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from lambdas.shared import waiting
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.queue.models import Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.queue import desk, estimate

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from lambdas.shared.db.models.queue import QueueEvent, Ticket, TicketCounter
+from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.queue.tickets import CheckIn, check_in

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.clients import Client, ConsentRecord, EligibilityEvidence
-from lambdas.shared.db.models.records import AuditEntry, Notification
+from lambdas.shared.db.clients.models import Client, ConsentRecord, EligibilityEvidence
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
 from tests.workflows.conftest import DAY, Onboarding, application

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from lambdas.shared import notify
-from lambdas.shared.db.models.clients import Client, ConsentRecord
-from lambdas.shared.db.models.records import Notification
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.clients.models import Client, ConsentRecord
+from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, ConsentPurpose
 from lambdas.shared.notify import dispatch as dispatching

@@ -7,10 +7,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.clients import Client, EligibilityEvidence
-from lambdas.shared.db.models.orders import Order, Prescription
-from lambdas.shared.db.models.records import AuditEntry, IdempotencyRecord, Notification
-from lambdas.shared.db.models.sites import Site
+from lambdas.shared.db.clients.models import Client, EligibilityEvidence
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.orders.models import Order, Prescription
+from lambdas.shared.db.records.models import AuditEntry, IdempotencyRecord
+from lambdas.shared.db.sites.models import Site
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
@@ -141,7 +142,7 @@ def test_erasure_keeps_orders_for_the_counts_but_not_their_prescriptions(onboard
 
 
 def test_erasure_keeps_tickets_for_the_counts_but_not_the_names_they_carry(onboarding: Onboarding) -> None:
-    from lambdas.shared.db.models.queue import Ticket
+    from lambdas.shared.db.queue.models import Ticket
     from lambdas.shared.queue.tickets import CheckIn, check_in
     from local.seed import SITE_ID, seed
 

@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from lambdas.shared.db.models.records import AuditEntry, Notification
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
 from tests.workflows.conftest import Onboarding, application

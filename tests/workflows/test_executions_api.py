@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lambdas.shared.db.models.records import AuditEntry
+from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict
 from lambdas.shared.executions import operating

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine
 
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from tests.databases import ON_BOTH_DATABASES
 from tests.workflows.conftest import Onboarding, application
 

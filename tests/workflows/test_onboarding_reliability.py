@@ -2,21 +2,19 @@
 fails beyond its retries stops the execution there, visibly, ready to be redriven."""
 
 import json
-import sqlite3
 
-import pymysql
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
+from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.engine import get_engine
-from lambdas.shared.db.models.clients import Client, ConsentRecord
-from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import DatabaseUnavailable
 from lambdas.shared.onboarding import intake
 from lambdas.tasks import client_onboarding as tasks
-from tests.databases import ON_BOTH_DATABASES
+from tests.databases import ON_BOTH_DATABASES, lost_connection
 from tests.events import lambda_context
 from tests.workflows.conftest import Onboarding, application
 
@@ -91,9 +89,7 @@ def _database_outage(statement_fragment: str):
     """Make statements containing ``statement_fragment`` fail as a lost connection would."""
     state = {"down": True}
     engine = get_engine()
-    original = pymysql.err.OperationalError(2013, "Lost connection to server during query")
-    if engine.dialect.name == "sqlite":
-        original = sqlite3.OperationalError("database is locked")
+    original = lost_connection(engine.dialect.name)
 
     def fail(connection, cursor, statement, parameters, context, executemany):
         if state["down"] and statement_fragment in statement:

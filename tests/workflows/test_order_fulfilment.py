@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from lambdas.shared.db.models.orders import LabSubmission, Order
-from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.orders.models import LabSubmission, Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lambdas.shared import stepfunctions
-from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import AnsweredAlready, DomainError
 from lambdas.tasks import order_fulfilment as tasks

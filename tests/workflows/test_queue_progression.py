@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from lambdas.shared.db.models.queue import QueueEvent, Ticket
+from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import WEEKDAYS, configure_site, configure_station
 from local.seed import SITE, SITE_ID, STATIONS
@@ -341,7 +341,7 @@ def test_no_check_in_while_the_site_is_closed(queue: Queue) -> None:
 
 
 def _called_messages(client_id: str, template: str = "ticket_called") -> list[dict[str, Any]]:
-    from lambdas.shared.db.models.records import Notification
+    from lambdas.shared.db.notifications.models import Notification
 
     with UnitOfWork("test") as uow:
         query = select(Notification).filter_by(client_id=client_id, template=template)
@@ -349,7 +349,7 @@ def _called_messages(client_id: str, template: str = "ticket_called") -> list[di
 
 
 def with_sms_consent(make_client: Any, **fields: Any) -> Any:
-    from lambdas.shared.db.models.clients import ConsentRecord
+    from lambdas.shared.db.clients.models import ConsentRecord
     from lambdas.shared.domain import ConsentPurpose
 
     client = make_client(**fields)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from lambdas.shared import waiting
-from lambdas.shared.db.models.queue import QueueEvent, Ticket
+from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import AnsweredAlready, DatabaseUnavailable, DomainError, TicketEnded
 from lambdas.shared.queue import desk
@@ -385,7 +385,7 @@ def test_a_person_at_the_counter_before_the_workflow_waits_for_them_still_moves_
     site: str, make_client: Callable[..., Any]
 ) -> None:
     # Given a walk-in, then a client with SMS consent behind them
-    from lambdas.shared.db.models.records import Notification
+    from lambdas.shared.db.notifications.models import Notification
 
     client = with_sms_consent(make_client)
     first = walk_in()

@@ -47,7 +47,3 @@ class JsonText(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

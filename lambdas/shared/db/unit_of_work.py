@@ -8,30 +8,42 @@ runs again before anyone hears of it.
 
 from __future__ import annotations
 
+import importlib
 import random
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.engine import session_factory
-from lambdas.shared.db.models.records import AuditEntry, NamedLock
-from lambdas.shared.db.repositories import (
-    ClientRepository,
-    ConsentRepository,
-    EvidenceRepository,
-    FrameRepository,
-    IdempotencyRepository,
-    NotificationRepository,
-    OrderRepository,
-    QueueRepository,
-    SiteRepository,
-    lock_or_create,
-)
+from lambdas.shared.db.records.models import AuditEntry, NamedLock
+from lambdas.shared.db.rows import lock_or_create
 from lambdas.shared.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from lambdas.shared.db.clients.repository import ClientRepository, ConsentRepository, EvidenceRepository
+    from lambdas.shared.db.notifications.repository import NotificationRepository
+    from lambdas.shared.db.orders.repository import FrameRepository, OrderRepository
+    from lambdas.shared.db.queue.repository import QueueRepository
+    from lambdas.shared.db.records.repository import IdempotencyRepository
+    from lambdas.shared.db.sites.repository import SiteRepository
+
+# Each context's repository (``lambdas/shared/db/<context>/repository.py``), built on first use in a
+# unit of work: a function maps only the tables it touches (the onboarding never loads the queue's).
+REPOSITORIES = {
+    "clients": ("clients", "ClientRepository"),
+    "evidence": ("clients", "EvidenceRepository"),
+    "consents": ("clients", "ConsentRepository"),
+    "sites": ("sites", "SiteRepository"),
+    "queue": ("queue", "QueueRepository"),
+    "frames": ("orders", "FrameRepository"),
+    "orders": ("orders", "OrderRepository"),
+    "notifications": ("notifications", "NotificationRepository"),
+    "idempotency": ("records", "IdempotencyRepository"),
+}
 
 # InnoDB ended the transaction because of another one's locks: a deadlock's victim (rolled back whole)
 # or a lock wait that ran out. Nothing is wrong with the request or the server: the same transaction,
@@ -40,12 +52,9 @@ BUSY_MYSQL_ERRORS = {1205, 1213}
 # The other MySQL/MariaDB errors that a retry can cure: disk full, table full, too many connections,
 # server shutting down, connection killed, and the client-side connection losses.
 TRANSIENT_MYSQL_ERRORS = BUSY_MYSQL_ERRORS | {1021, 1040, 1053, 1114, 1317, 1927, 2002, 2003, 2006, 2013, 2055}
-TRANSIENT_SQLITE_MESSAGES = (
-    "database is locked",
-    "unable to open database file",
-    "disk i/o error",
-    "database or disk is full",
-)
+# SQLite's: busy or locked by another connection, disk I/O error, disk full, file cannot be opened
+# (primary result codes: an extended one, like SQLITE_BUSY_TIMEOUT, holds its primary in the low byte).
+TRANSIENT_SQLITE_CODES = {5, 6, 10, 13, 14}
 
 # How often ``run`` tries a transaction that keeps meeting others' locks, and the pause before the
 # second try (doubled each time, drawn at random below it so that two victims do not meet again).
@@ -58,18 +67,22 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 
-def _driver_error(error: BaseException) -> tuple[int | None, str] | None:
-    """A driver error's MySQL number (None on SQLite) and its message, lower case."""
-    if not isinstance(error, sa_exc.DBAPIError) or error.orig is None:
-        return None
-    code = error.orig.args[0] if error.orig.args else None
-    return (code if isinstance(code, int) else None), str(error.orig).lower()
+def _mysql_code(error: BaseException) -> int | None:
+    """A driver error's MySQL error number (None on SQLite, or when it is not one)."""
+    original = getattr(error, "orig", None)
+    code = original.args[0] if isinstance(error, sa_exc.DBAPIError) and original and original.args else None
+    return code if isinstance(code, int) else None
+
+
+def _sqlite_code(error: BaseException) -> int | None:
+    """A driver error's SQLite primary result code (None on MySQL)."""
+    code = getattr(getattr(error, "orig", None), "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def is_busy(error: BaseException) -> bool:
     """Whether the database ended the transaction because of another one's locks."""
-    code, _ = _driver_error(error) or (None, "")
-    return code in BUSY_MYSQL_ERRORS
+    return _mysql_code(error) in BUSY_MYSQL_ERRORS
 
 
 def is_transient(error: BaseException) -> bool:
@@ -80,10 +93,9 @@ def is_transient(error: BaseException) -> bool:
         return False
     if error.connection_invalidated or isinstance(error, sa_exc.InterfaceError):
         return True
-    code, message = _driver_error(error) or (None, "")
-    if code is not None:
+    if (code := _mysql_code(error)) is not None:
         return code in TRANSIENT_MYSQL_ERRORS
-    return isinstance(error, sa_exc.OperationalError) and message.startswith(TRANSIENT_SQLITE_MESSAGES)
+    return _sqlite_code(error) in TRANSIENT_SQLITE_CODES
 
 
 def _unavailable(error: BaseException) -> DatabaseUnavailable:
@@ -112,16 +124,18 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         self._after_commit: list[Callable[[], None]] = []
         self.session = (self._sessions or session_factory())()
-        self.clients = ClientRepository(self.session)
-        self.evidence = EvidenceRepository(self.session)
-        self.consents = ConsentRepository(self.session)
-        self.frames = FrameRepository(self.session)
-        self.notifications = NotificationRepository(self.session)
-        self.idempotency = IdempotencyRepository(self.session)
-        self.orders = OrderRepository(self.session)
-        self.sites = SiteRepository(self.session)
-        self.queue = QueueRepository(self.session)
+        for name in REPOSITORIES:  # the last transaction's, bound to its session
+            self.__dict__.pop(name, None)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        """A repository on first use (``uow.queue``), then kept for the rest of the transaction."""
+        if name not in REPOSITORIES:
+            raise AttributeError(name)
+        context, class_name = REPOSITORIES[name]
+        repository = getattr(importlib.import_module(f"lambdas.shared.db.{context}.repository"), class_name)
+        self.__dict__[name] = built = repository(self.session)
+        return built
 
     def __exit__(
         self,

@@ -10,9 +10,9 @@ from functools import cache
 from typing import Any
 
 from lambdas.shared.config import notification_settings
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.clients import Client
-from lambdas.shared.db.models.records import Notification
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.clients.models import Client
+from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 from lambdas.shared.observability import logger

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from lambdas.shared.db.models.records import Notification
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationChannel, NotificationStatus
 from lambdas.shared.notify import messages

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from lambdas.shared import waiting
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.clients import Client, EligibilityEvidence
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.clients.models import Client, EligibilityEvidence
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,

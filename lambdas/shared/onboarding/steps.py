@@ -11,9 +11,9 @@ from datetime import date
 from typing import Literal
 
 from lambdas.shared import notify, waiting
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.clients import Client, ConsentRecord
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,

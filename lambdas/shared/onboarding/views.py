@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from lambdas.shared.cursor import decode, encode
-from lambdas.shared.db.models.clients import Client
+from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import BirthDateQuality, ClientStatus, HousingSituation
 from lambdas.shared.errors import NotFound

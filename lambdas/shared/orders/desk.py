@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from lambdas.shared import notify
-from lambdas.shared.db.models.orders import Order
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, WorkflowUnavailable

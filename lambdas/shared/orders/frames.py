@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lambdas.shared.db.models.orders import FrameStock
+from lambdas.shared.db.orders.models import FrameStock
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
 from lambdas.shared.errors import InvalidField, NotFound

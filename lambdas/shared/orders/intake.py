@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.orders import Order, Prescription
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.orders.models import Order, Prescription
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, OrderStatus
 from lambdas.shared.errors import Conflict, InvalidField

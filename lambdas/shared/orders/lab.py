@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lambdas.shared.db.models.orders import LabSubmission, Order
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.orders.models import LabSubmission, Order
 
 
 class Lab(Protocol):

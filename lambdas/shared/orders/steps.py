@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lambdas.shared import notify
-from lambdas.shared.db.models.orders import LabSubmission, Order, OrderEvent
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import AnsweredAlready, NotFound

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lambdas.shared.cursor import InvalidCursor, decode, encode
-from lambdas.shared.db.models.orders import Order
+from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import NotFound

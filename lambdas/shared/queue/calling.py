@@ -15,7 +15,7 @@ would skip them all and hear that nobody waits.) A turn lasts a few milliseconds
 
 from __future__ import annotations
 
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import NotFound

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.models.sites import Station
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.queue.models import Ticket
+from lambdas.shared.db.sites.models import Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound

@@ -11,9 +11,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.models.sites import Site, Station
-from lambdas.shared.db.repositories import StationFigures
+from lambdas.shared.db.queue.models import Ticket
+from lambdas.shared.db.queue.repository import StationFigures
+from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
 

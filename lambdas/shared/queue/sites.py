@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lambdas.shared.db.models.sites import Site, Station
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name, whole_number

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lambdas.shared import notify, waiting
-from lambdas.shared.db.models.queue import QueueEvent, Ticket
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import AnsweredAlready, NotFound, TicketEnded

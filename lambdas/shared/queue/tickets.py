@@ -21,9 +21,9 @@ from pydantic import (
     field_validator,
 )
 
-from lambdas.shared.db.models.base import new_id
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import new_id
+from lambdas.shared.db.queue.models import Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound

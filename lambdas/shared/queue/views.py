@@ -11,9 +11,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from lambdas.shared.db.models.queue import Ticket
-from lambdas.shared.db.models.sites import Site, Station
-from lambdas.shared.db.types import utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.queue.models import Ticket
+from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.errors import InvalidField, NotFound

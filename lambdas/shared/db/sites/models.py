@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lambdas.shared.db.models.base import Base, Timestamps
+from lambdas.shared.db.base import Base, Timestamps
 from lambdas.shared.db.types import JsonText
 from lambdas.shared.fields import NAME_LENGTH, PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH
 

@@ -18,9 +18,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lambdas.shared.db.models import clients, sites  # noqa: F401 - the tables its foreign keys name
-from lambdas.shared.db.models.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
-from lambdas.shared.db.types import JsonText, UtcDateTime, utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
+from lambdas.shared.db.clients import models as clients  # noqa: F401 - the tables its foreign keys name
+from lambdas.shared.db.sites import models as sites  # noqa: F401
+from lambdas.shared.db.types import JsonText, UtcDateTime
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.fields import NAME_LENGTH, PREFIX_LENGTH, SLUG_LENGTH
 

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lambdas.shared.db.models.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
-from lambdas.shared.db.types import JsonText, UtcDateTime, utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
+from lambdas.shared.db.types import JsonText, UtcDateTime
 from lambdas.shared.domain import (
     BirthDateQuality,
     ClientStatus,

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import Enum, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from lambdas.shared.db.types import UtcDateTime, utcnow
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.types import UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

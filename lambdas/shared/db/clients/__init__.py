@@ -1,0 +1,1 @@
+"""Clients: the person, their consents, their proof of eligibility."""

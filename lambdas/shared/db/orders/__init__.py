@@ -1,0 +1,1 @@
+"""Glasses: frames on the shelf, prescriptions, orders, their events and lab submissions."""

@@ -1,0 +1,1 @@
+"""The queue of a clinic day: tickets, their numbers, their events, the calling order."""

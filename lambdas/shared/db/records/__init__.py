@@ -1,0 +1,1 @@
+"""What every process writes beside its own rows: the audit log, idempotency keys, named locks."""
