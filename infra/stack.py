@@ -15,12 +15,18 @@ from infra.constructs.functions import Functions
 from infra.constructs.network import Network
 from infra.constructs.ops import Ops
 from infra.constructs.parameters import Parameters
-from infra.constructs.workflows import Workflows, acknowledge_executions, execution_arns
+from infra.constructs.workflows import Workflows, acknowledge_executions, execution_arns, state_machine_arn
 from infra.settings import StageSettings
 from lambdas.shared.config import state_machine_variable
 from workflows import Workflow
 
 API_READS_STATE_MACHINES = ["states:ListExecutions"]
+DISPATCHER_RELAYS = [
+    "states:StartExecution",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
+]
 API_READS_EXECUTIONS = ["states:DescribeExecution", "states:GetExecutionHistory"]
 API_OPERATES_EXECUTIONS = ["states:RedriveExecution", "states:StopExecution"]
 
@@ -68,6 +74,11 @@ class FondationStack(Stack):
                 )
             )
             acknowledge_executions(functions.api.role, flows.names[name])  # type: ignore[arg-type]
+            # the dispatcher relays the signals the API could not deliver: starts and answers, nothing else
+            # (named, not referenced: the state machines' tasks queue messages that nudge the dispatcher)
+            named = state_machine_arn(self, flows.names[name])
+            functions.dispatcher.add_environment(state_machine_variable(name), named)
+            functions.dispatcher.add_to_role_policy(iam.PolicyStatement(actions=DISPATCHER_RELAYS, resources=[named]))
         console = Console(self, "Console", settings=settings, auth=auth)
         origins = [*settings.allowed_origins, console.origin]
         functions.api.add_environment("ALLOWED_ORIGINS", ",".join(origins))

@@ -34,12 +34,14 @@ os.environ.update(
 )
 
 from lambdas.migrations import upgrade
+from lambdas.shared.config import state_machine_variable, workflow_settings
 from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.engine import dispose_engine, session_factory
 from lambdas.shared.db.schema import all_models
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.observability import logger
 from local.tokens import KeyPair
+from workflows import all_workflows
 
 pytest_plugins = ["local.sfn.pytest_plugin"]  # the in-process Step Functions, as another project uses it
 
@@ -103,6 +105,18 @@ def _empty_mysql_tables(url: str) -> None:
             connection.execute(text(f"DELETE FROM {table.name}"))  # noqa: S608 - names from our models
         connection.exec_driver_sql("SET FOREIGN_KEY_CHECKS=1")
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _state_machines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every function knows the stage's state machines, as CDK configures them: an action that starts
+    a workflow names its execution (a test that runs an engine points them at its own)."""
+    for workflow in all_workflows():
+        arn = f"arn:aws:states:us-east-1:000000000000:stateMachine:{workflow.name}"
+        monkeypatch.setenv(state_machine_variable(workflow.name), arn)
+    workflow_settings.cache_clear()
+    yield
+    workflow_settings.cache_clear()
 
 
 @pytest.fixture

@@ -58,11 +58,18 @@ def lambda_context(function_name: str = "test-function", timeout_seconds: float 
     return LambdaContext(function_name, timeout_seconds=timeout_seconds)
 
 
+# What the API's actions run on in place of the container's own (``lambdas.api.caller.actor``): a
+# test hands in its Step Functions client (``"workflows"``) or unit of work (``"unit_of_work"``).
+SERVICES: dict[str, Any] = {}
+
+
 def call_api(event: dict[str, Any]) -> tuple[int, Any]:
     """Invoke the API handler; the status and the decoded JSON body. Every answer of every test is held
     to the OpenAPI document: a status its route does not list fails the test that got it."""
-    from lambdas.api.app import handler
+    from lambdas.api.app import api, handler
 
+    if SERVICES:
+        api().append_context(services=dict(SERVICES))  # for this request only: resolving clears it
     response = handler(event, lambda_context("fondation-api"))
     status, body = response["statusCode"], response.get("body")
     route = (event["httpMethod"], event["resource"])

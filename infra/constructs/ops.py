@@ -18,7 +18,7 @@ from infra.constructs.functions import METRICS_NAMESPACE
 from infra.constructs.workflows import acknowledge_executions, execution_arns
 from infra.nag import acknowledge
 from infra.settings import StageSettings
-from lambdas.shared.observability import FAILED_NOTIFICATIONS, UNEXPECTED_ERRORS
+from lambdas.shared.observability import FAILED_NOTIFICATIONS, FAILED_SIGNALS, UNEXPECTED_ERRORS
 
 PERIOD = Duration.minutes(5)
 
@@ -77,6 +77,8 @@ class Ops(Construct):
         self._alarm(
             "notifications-failed", counted(dispatcher, FAILED_NOTIFICATIONS), settings.failed_notifications_alarm
         )
+        # a signal given up on leaves a workflow waiting, or an entity without its execution: ops look at once
+        self._alarm("workflow-signals-failed", counted(dispatcher, FAILED_SIGNALS), 1)
         self.dashboard = self._dashboard(settings, state_machines, [*tasks, *others], cluster)
 
     def _operator_policy(

@@ -24,6 +24,17 @@ def execution_arns(scope: Construct, state_machine_name: str) -> str:
     )
 
 
+def state_machine_arn(scope: Construct, state_machine_name: str) -> str:
+    """A state machine's ARN from its name: a function the state machine itself depends on (through
+    its tasks) names it so, without a reference that would make the two depend on each other."""
+    return Stack.of(scope).format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=state_machine_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 def acknowledge_executions(scope: Construct, state_machine_name: str) -> None:
     stack = Stack.of(scope)
     acknowledge(

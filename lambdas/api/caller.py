@@ -1,11 +1,11 @@
-"""The authenticated caller of the current request, and a unit of work acting on their behalf."""
+"""The authenticated caller of the current request, and the ``Actor`` their actions run as."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from lambdas.api.access import Caller, caller_of
-from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.signals import Actor
 
 
 def current_caller(router: Router) -> Caller:
@@ -15,6 +15,8 @@ def current_caller(router: Router) -> Caller:
     return caller
 
 
-def unit_of_work(router: Router) -> UnitOfWork:
-    """A unit of work whose audit entries name the caller's ``sub``."""
-    return UnitOfWork(actor=current_caller(router).sub)
+def actor(router: Router) -> Actor:
+    """The caller, acting: audit entries name their ``sub``. The unit of work and the Step Functions
+    client are the container's, unless the request was resolved with others (``resolver.append_context
+    (services={"unit_of_work": …, "workflows": …})``: a test hands in its own)."""
+    return Actor(current_caller(router).sub, **router.context.get("services", {}))

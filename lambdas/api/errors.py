@@ -33,6 +33,15 @@ BAD_REQUEST_BODY = (400, "invalid_request", "the body must be a JSON object")
 THROTTLED = (429, "throttled", "too many requests; try again in a moment")
 
 
+REQUEST_PARTS = ("body", "query", "path", "header")
+
+
+def in_request(field: str) -> str:
+    """A domain field is the action's input, which the request's body carries: ``journey.1`` is
+    ``body.journey.1``; a field named with its place in the request stays as it is."""
+    return field if field.split(".", 1)[0] in REQUEST_PARTS else f"body.{field}"
+
+
 def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": code, "message": message, "details": details or []}
 
@@ -95,7 +104,7 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(InvalidField)
     def invalid_field(error: InvalidField) -> Response:
-        details = [{"field": field, "message": message} for field, message in error.problems]
+        details = [{"field": in_request(field), "message": message} for field, message in error.problems]
         return error_response(422, "invalid_request", str(error), details)
 
     @app.exception_handler(NotFound)

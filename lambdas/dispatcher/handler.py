@@ -1,5 +1,6 @@
 """The dispatcher's entry point: run on a schedule every minute, and invoked asynchronously right
-after a message is queued, it delivers every message that is due."""
+after a message is queued, it relays the workflow signals their writers could not deliver, then
+delivers every message that is due."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from lambdas.shared.errors import SettingsInvalid
 from lambdas.shared.notify.dispatch import dispatch
 from lambdas.shared.notify.senders import AwsSender, MailboxSender, Sender
 from lambdas.shared.notify.smtp import SmtpEmail, ses_smtp_password
-from lambdas.shared.observability import count_failed_notifications, task_handler
+from lambdas.shared.observability import count_failed_notifications, count_failed_signals, task_handler
 from lambdas.shared.parameters import MAX_AGE_SECONDS, NotificationParameters, read
+from lambdas.shared.signals import relay
+from lambdas.shared.stepfunctions import workflows
 
 
 def sender() -> Sender:
@@ -50,8 +53,14 @@ def _smtp(email_sender: str) -> Sender | None:
 
 
 @task_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    outcomes = dispatch(sender(), seconds_left=lambda: context.get_remaining_time_in_millis() / 1000)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def seconds_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    relayed = relay(workflows(), seconds_left=seconds_left)
+    if relayed["failed"]:
+        count_failed_signals(relayed["failed"])
+    outcomes = dispatch(sender(), seconds_left=seconds_left)
     if outcomes["failed"]:
         count_failed_notifications(outcomes["failed"])
-    return dict(outcomes)
+    return {**outcomes, "signals": dict(relayed)}

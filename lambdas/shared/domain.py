@@ -158,6 +158,20 @@ class NotificationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SignalKind(StrEnum):
+    START = "start"
+    RESUME = "resume"
+    HEARTBEAT = "heartbeat"
+    FAIL = "fail"
+
+
+class SignalStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    CLOSED = "closed"  # the wait was over when it came: the workflow's own step read the row
+    FAILED = "failed"
+
+
 class Language(StrEnum):
     FR = "fr"
     EN = "en"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
@@ -20,8 +21,7 @@ from lambdas.shared.orders import desk
 class Erasure:
     client_id: str
     erased: tuple[str, ...]  # the client and every application merged into it
-    waiting_token: str | None  # the callback the onboarding still waits on: the API ends it
-    orders: list[desk.Answer]  # the open orders it cancelled (their workflows are to be told)
+    onboarding_ended: bool  # the onboarding was waiting for an answer: its wait fails (ClientErased)
 
 
 ERASED_NAME = "erased"
@@ -33,15 +33,15 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
     """Erase the person from every record that holds their data; keep the anonymous rows for the counts.
 
     That is the client, every application merged into it, their consents, documents, queued
-    notifications, tickets and orders. The task token stays until the API has ended the waiting execution
-    (``forget_waiting_token``), so a repeated request can still end it.
+    notifications, tickets and orders. An onboarding waiting for an answer ends at once, with the outcome
+    "erased"; the open orders are cancelled, and their workflows told.
     """
     client = uow.clients.lock(client_id)
     if client is None:
         raise NotFound("client", client_id)
     records = [client, *uow.clients.merged_into(client_id)]
     ids = tuple(record.id for record in records)
-    orders: list[desk.Answer] = []
+    waiting = client.task_token
     if any(record.status != ClientStatus.ERASED for record in records):
         now = utcnow()
         for record in records:
@@ -49,12 +49,16 @@ def erase_client(uow: UnitOfWork, client_id: str) -> Erasure:
         uow.consents.withdraw_all(ids, now)
         uow.evidence.forget(ids)
         uow.notifications.cancel_pending(ids)
-        orders += [desk.cancel(uow, order.id, CANCELLED, uow.actor) for order in uow.orders.open_of(ids)]
+        for order in uow.orders.open_of(ids):
+            desk.cancel(uow, order.id, CANCELLED, uow.actor)
         uow.orders.forget_prescriptions(ids)
         uow.queue.forget_people(ids)
         uow.idempotency.forget_entities(ids)
         uow.audit("client.erased", "client", client_id, merged_applications=list(ids[1:]))
-    return Erasure(client_id, ids, client.task_token, orders)
+    if waiting is not None:
+        signals.fail(uow, waiting, "ClientErased", "the client's personal data was erased")
+        client.task_token = None
+    return Erasure(client_id, ids, onboarding_ended=waiting is not None)
 
 
 def _erase_person(client: Client, when: datetime) -> None:
@@ -83,10 +87,3 @@ PERSONAL_COLUMNS = (
     "application",
     "outcome_reason",
 )
-
-
-def forget_waiting_token(uow: UnitOfWork, client_id: str, token: str) -> None:
-    """The erased client's execution was told: nobody may answer it any more."""
-    client = uow.clients.lock(client_id)
-    if client is not None and client.task_token == token:
-        client.task_token = None

@@ -19,8 +19,9 @@ class NotFound(DomainError):
 
 
 class InvalidField(DomainError):
-    """Input the schema accepts but the domain does not (a station the site lacks, a cursor …);
-    ``field`` names it as a 422 answer does: ``body.journey.1``."""
+    """Input the schema accepts but the domain does not (a station the site lacks, a cursor …).
+    ``field`` names it in the action's input (``journey.1``: the body's, which the API answers as
+    ``body.journey.1``), or with where a request carries it (``query.cursor``)."""
 
     def __init__(self, field: str, message: str, *more: tuple[str, str]) -> None:
         super().__init__(message)

@@ -11,13 +11,14 @@ from lambdas.shared.fields import digest
 
 
 def earlier_entity(
-    uow: UnitOfWork, route: str, actor: str, idempotency_key: str, request: BaseModel, entity_id: str, what: str
+    uow: UnitOfWork, scope: str, actor: str, idempotency_key: str, request: BaseModel, entity_id: str, what: str
 ) -> str | None:
     """The entity the first request with this key made, for the same request; None when this one is
-    the first (the key is now claimed for ``entity_id``). Raises ``IdempotencyKeyReused`` for another
-    request with the key, ``ConcurrentSubmission`` while the same key is being stored."""
+    the first (the key is now claimed for ``entity_id``). ``scope`` is what the key is unique within
+    (``order``, ``check-in at <site>``). Raises ``IdempotencyKeyReused`` for another request with the
+    key, ``ConcurrentSubmission`` while the same key is being stored."""
     # a key is the caller's; digests make any key fit its column and compare exactly
-    key = digest(f"{route} key {actor} {idempotency_key}")
+    key = digest(f"{scope} key {actor} {idempotency_key}")
     fingerprint = digest(request.model_dump_json())
     earlier = uow.idempotency.get(key)
     if earlier is not None:

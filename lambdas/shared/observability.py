@@ -41,6 +41,14 @@ def count_unexpected_error() -> None:
 
 # Messages the dispatcher gave up on (attempts spent, or refused for good): an alarm watches it.
 FAILED_NOTIFICATIONS = "NotificationsFailed"
+FAILED_SIGNALS = "WorkflowSignalsFailed"
+
+
+def count_failed_signals(count: int) -> None:
+    """Signals the relay gave up on: a workflow waits until its timeout, or an entity has no execution."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics.add_metric(name=FAILED_SIGNALS, unit=MetricUnit.Count, value=count)
 
 
 def count_failed_notifications(count: int) -> None:

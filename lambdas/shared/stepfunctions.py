@@ -69,10 +69,6 @@ class Workflows:
                 return execution_arn(machine, name)
             raise WorkflowUnavailable(f"Step Functions refused to start {name}: {error}") from error
 
-    def execution_arn(self, workflow: Workflow, entity_id: str) -> str:
-        """The ARN ``start`` gives ``entity_id``'s execution, known before it starts."""
-        return execution_arn(self._settings.arn(workflow.name), workflow.execution_name(entity_id))
-
     def resume(self, token: str, output: dict[str, Any]) -> None:
         """Answer a waiting task; a closed one is a conflict, not an outage."""
         from botocore.exceptions import ClientError
@@ -181,6 +177,12 @@ def _refused(error: Any, resource: str) -> Exception:
     if code == "InvalidToken":
         return InvalidPageToken("not a page token of this list, or an expired one")
     return WorkflowUnavailable(f"Step Functions refused {resource}: {code}")
+
+
+def execution_arn_of(workflow: Workflow, entity_id: str) -> str:
+    """The ARN ``start`` gives ``entity_id``'s execution, known before it starts: the declaration's
+    execution name under the stage's state machine."""
+    return execution_arn(workflow_settings().arn(workflow.name), workflow.execution_name(entity_id))
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:

@@ -1,19 +1,15 @@
 """Waiting for a person: the one mechanism every workflow uses.
 
 A ``.waitForTaskToken`` task parks its entity: the task token goes on the entity's row, with what it
-waits for. The API route that records the person's answer claims the token under the row's lock —
-so a second answer finds none — commits what the answer records, and only then delivers it
-(``deliver``): an answer Step Functions never received is taken back, never left half-written.
+waits for. The action that records the person's answer claims the token under the row's lock — so a
+second answer finds none — and answers the wait in the same transaction (``lambdas.shared.signals``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
-from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import Conflict, NotFound, WorkflowUnavailable
-from lambdas.shared.stepfunctions import CallbackClosed, workflows
+from lambdas.shared.errors import Conflict, NotFound
 
 
 class Waiting(Protocol):
@@ -45,23 +41,3 @@ def claim(entity: Waiting | None, kind: str, entity_id: str, waiting_for: str) -
     token = entity.task_token
     entity.task_token = entity.waiting_for = None
     return token
-
-
-Withdraw = Callable[[UnitOfWork, bool], None]  # (unit of work, reopen the wait?) → takes the answer back
-
-
-def deliver(actor: str, token: str, output: dict[str, Any], withdraw: Withdraw) -> None:
-    """Send a committed answer to the execution waiting for it.
-
-    If Step Functions cannot be reached, the answer is taken back and the wait reopened, so the
-    request can simply be repeated (503). If the execution no longer waits (it timed out or was
-    stopped), the answer is taken back and the conflict raised (409).
-    """
-    try:
-        workflows().resume(token, output)
-    except CallbackClosed:
-        UnitOfWork(actor).run(withdraw, False)
-        raise
-    except WorkflowUnavailable:
-        UnitOfWork(actor).run(withdraw, True)
-        raise

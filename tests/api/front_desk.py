@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from lambdas.shared import stepfunctions
 from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.records.models import IdempotencyRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
 from local.seed import SITE_ID, seed
-from tests.events import api_event, call_api
+from tests.events import SERVICES, api_event, call_api
 from workflows.declaration import Workflow
 
 FRONT_DESK = ("front-desk",)
@@ -29,12 +28,9 @@ class StepFunctions:
     def __init__(self) -> None:
         self.started: list[str] = []
 
-    def execution_arn(self, workflow: Workflow, entity_id: str) -> str:
-        return f"arn:aws:states:us-east-1:000000000000:execution:{workflow.name}:{workflow.execution_name(entity_id)}"
-
     def start(self, workflow: Workflow, entity_id: str, payload: dict[str, Any]) -> str:
         self.started.append(entity_id)
-        return self.execution_arn(workflow, entity_id)
+        return f"arn:aws:states:us-east-1:000000000000:execution:{workflow.name}:{workflow.execution_name(entity_id)}"
 
     def resume(self, token: str, output: dict[str, Any]) -> None:
         raise AssertionError("no execution waits in these tests: nothing to resume")
@@ -43,7 +39,7 @@ class StepFunctions:
 def open_site(monkeypatch: pytest.MonkeyPatch) -> StepFunctions:
     """The local site configured, Step Functions stubbed (the caller holds a fresh database)."""
     stub = StepFunctions()
-    monkeypatch.setattr(stepfunctions, "_workflows", stub)
+    monkeypatch.setitem(SERVICES, "workflows", lambda: stub)
     seed()
     return stub
 

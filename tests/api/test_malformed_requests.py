@@ -91,18 +91,9 @@ def test_a_body_that_is_not_declared_json_is_a_415(content_type: str | None) -> 
 
 
 @pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
-def test_json_with_parameters_or_another_case_is_json(content_type: str, monkeypatch) -> None:
-    # the body is read; the request then goes on to Step Functions, which is not reachable here
-    from lambdas.shared.stepfunctions import reset_workflows
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")
-    monkeypatch.setenv("STATE_MACHINE_ARN_CLIENT_ONBOARDING", "arn:aws:states:us-east-1:000000000000:stateMachine:x")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    reset_workflows()
+def test_json_with_parameters_or_another_case_is_json(content_type: str) -> None:
     status, answer = _post(VALID.encode(), content_type)
-    reset_workflows()
-    assert (status, answer["error"]) == (503, "unavailable")
+    assert status == 202, answer
     assert _clients() == 1
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from lambdas.shared.db.clients.models import Client, EligibilityEvidence
 from lambdas.shared.db.records.models import AuditEntry, IdempotencyRecord
+from lambdas.shared.db.signals.models import Signal
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from tests.events import api_event, call_api
 from tests.workflows.conftest import application
@@ -122,18 +123,15 @@ def test_decisions_name_their_invalid_fields(make_client, path: str, body: dict,
     assert field in [detail["field"] for detail in answer["details"]]
 
 
-def test_an_unreachable_step_functions_is_a_503_and_the_application_can_be_resubmitted(monkeypatch) -> None:
-    from lambdas.shared.stepfunctions import reset_workflows
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")  # nothing listens there
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    monkeypatch.setenv("STATE_MACHINE_ARN_CLIENT_ONBOARDING", "arn:aws:states:us-east-1:000000000000:stateMachine:x")
-    reset_workflows()
+def test_an_unreachable_step_functions_keeps_the_application_and_its_start_for_later() -> None:
+    # nothing listens where Step Functions is (the conftest): the application is kept all the same
     first = call_api(api_event("POST", "/clients", body=application(), headers={"Idempotency-Key": "k-1"}))
     again = call_api(api_event("POST", "/clients", body=application(), headers={"Idempotency-Key": "k-1"}))
-    reset_workflows()
-    assert (first[0], first[1]["error"]) == (503, "unavailable")
-    assert again[0] == 503
+    assert (first[0], again[0]) == (202, 202), (first, again)
+    assert again[1] == first[1]
+    assert first[1]["execution_arn"].endswith(f":execution:client-onboarding:client-{first[1]['client_id']}")
     with UnitOfWork("test") as uow:
         assert uow.session.execute(select(func.count()).select_from(Client)).scalar_one() == 1
+        starts = uow.session.execute(select(Signal.kind, Signal.entity_id, Signal.status)).all()
+    # one start, left to the relay: the repeat found the application and started nothing more
+    assert starts == [("start", first[1]["client_id"], "pending")]

@@ -126,19 +126,33 @@ def test_functions_connect_to_the_database_as_the_iam_user_only(synthesised: Syn
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_only_the_api_may_start_executions_and_answer_tasks(synthesised: Synthesised, stage: str) -> None:
+def test_only_the_api_and_the_dispatcher_may_start_executions_and_answer_tasks(
+    synthesised: Synthesised, stage: str
+) -> None:
     functions = _function_by_name(synthesised, stage)
     api_role = functions[f"fondation-{stage}-api"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    dispatcher_role = functions[f"fondation-{stage}-dispatcher"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
+    relayed = set()
     for policy in synthesised.resources(stage, "AWS::IAM::Policy").values():
-        states_actions = {
-            action
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            for action in _list(statement["Action"])
-            if action.startswith("states:")
-        }
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        states_actions = {action for s in statements for action in _list(s["Action"]) if action.startswith("states:")}
         roles = [role["Ref"] for role in policy["Properties"].get("Roles", [])]
-        if states_actions and roles != [api_role]:
+        if roles == [dispatcher_role]:
+            # the relay: start and answer this stage's state machines, named one by one, and nothing else
+            for statement in statements:
+                if any(action.startswith("states:") for action in _list(statement["Action"])):
+                    resource = json.dumps(statement["Resource"])
+                    assert f":stateMachine:fondation-{stage}-" in resource, resource
+                    relayed |= set(_list(statement["Action"]))
+        elif states_actions and roles != [api_role]:
             pytest.fail(f"{roles} may call {states_actions}")
+    assert relayed == {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure",
+                       "states:SendTaskHeartbeat"}  # fmt: skip
+    for function in ("api", "dispatcher"):
+        environment = functions[f"fondation-{stage}-{function}"][1]["Properties"]["Environment"]["Variables"]
+        assert {f"STATE_MACHINE_ARN_{workflow.name.upper().replace('-', '_')}" for workflow in all_workflows()} <= set(
+            environment
+        )
     environment = functions[f"fondation-{stage}-api"][1]["Properties"]["Environment"]["Variables"]
     assert {"STATE_MACHINE_ARN_CLIENT_ONBOARDING", "DB_HOST", "DB_USER", "DB_NAME"} <= set(environment)
 

@@ -105,13 +105,13 @@ def test_every_counter_calling_at_once_gets_someone_while_people_wait(
         served += called
         for counter, ticket_id in zip(names, called, strict=True):  # the people come: counters are free again
             with UnitOfWork(counter) as uow:
-                desk.arrived(uow, ticket_id, counter)
+                desk.mark_arrived(uow, ticket_id, counter)
     assert len(served) == len(set(served)) == ROUNDS * counters
     # and when the last person is called, the counters after them hear that nobody waits
     while waiting_in_check_in_order():
         ticket_id = call("desk-1")
         with UnitOfWork("desk-1") as uow:
-            desk.arrived(uow, ticket_id, "desk-1")
+            desk.mark_arrived(uow, ticket_id, "desk-1")
     assert called_by_all_at_once(names) == [None] * counters
 
 
@@ -130,7 +130,7 @@ def test_twenty_counters_calling_until_nobody_waits_call_every_ticket_exactly_on
         start.wait()
         while (ticket_id := call(name)) is not None:
             with UnitOfWork(name) as uow:  # the person comes: the counter may call the next one
-                desk.arrived(uow, ticket_id, name)
+                desk.mark_arrived(uow, ticket_id, name)
             with lock:
                 calls.append(ticket_id)
                 if len(calls) == 50:

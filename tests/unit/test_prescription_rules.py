@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from lambdas.api.errors import in_request
 from lambdas.shared.orders.prescription import Lens, Limits, Prescription, problems
 
 TODAY = date(2026, 12, 2)
@@ -37,12 +38,13 @@ def rx(**changes: Any) -> dict[str, Any]:
 
 
 def found(body: dict[str, Any], lens: str = "single_vision", limits: Limits = PROGRAMME) -> list[str]:
-    """The fields refused: by the request model (what the document states) or by ``problems``."""
+    """The fields refused, as the API names them: by the request model (what the document states) or
+    by ``problems``."""
     try:
         rx = Prescription.model_validate(body)
     except ValidationError as refused:
         return ["body.prescription." + ".".join(str(part) for part in error["loc"]) for error in refused.errors()]
-    return [field for field, _ in problems(rx, Lens(type=lens), limits, TODAY)]
+    return [in_request(field) for field, _ in problems(rx, Lens(type=lens), limits, TODAY)]
 
 
 def test_a_valid_prescription_has_no_problem() -> None:
@@ -124,7 +126,7 @@ def test_multifocal_lenses_need_heights_and_an_addition(lens: str) -> None:
 
 def test_a_coating_is_named_once() -> None:
     lens = Lens(type="single_vision", coatings=["uv", "uv"])
-    assert [field for field, _ in problems(Prescription.model_validate(rx()), lens, Limits(), TODAY)] == [
+    assert [in_request(field) for field, _ in problems(Prescription.model_validate(rx()), lens, Limits(), TODAY)] == [
         "body.lens.coatings"
     ]
 

@@ -7,9 +7,10 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from lambdas.shared.clock import utcnow
 from lambdas.shared.config import state_machine_variable
 from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.queue.models import QueueEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.stepfunctions import reset_workflows
+from lambdas.shared.signals import relay
+from lambdas.shared.stepfunctions import reset_workflows, workflows
 from local.seed import SITE_ID, seed
 from local.sfn import runtime
 from local.sfn.clock import ManualClock
@@ -115,7 +118,8 @@ class Onboarding:
 
 
 class StepFunctions:
-    """Cuts the API off from Step Functions (nothing listens on the port it is sent to), and back."""
+    """Cuts the API off from Step Functions (nothing listens on the port it is sent to), and back; the
+    relay then delivers what the API could not."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self._monkeypatch = monkeypatch
@@ -128,6 +132,10 @@ class StepFunctions:
     def restore(self) -> None:
         self._monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", self._reachable)
         reset_workflows()
+
+    def relay(self) -> Counter[str]:
+        """The relay's next runs, once the signals' retries are due; how each ended."""
+        return relay(workflows(), now=lambda: utcnow() + timedelta(hours=1))
 
 
 def midday_zone() -> str:

@@ -1,5 +1,5 @@
-"""An answer is committed before it is delivered, and taken back when it never arrives: nothing is
-lost and nothing is half-written, whether Step Functions is unreachable or no longer waits."""
+"""An answer is committed with its signal to the workflow, then delivered: nothing is lost and
+nothing is half-written, whether Step Functions is unreachable or the wait is over."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from sqlalchemy import func, select
 
 from lambdas.shared.db.clients.models import EligibilityEvidence
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from tests.events import api_event, call_api
+from tests.signals import written
 from tests.workflows.conftest import Onboarding, StepFunctions, application
 
+OPS = ("ops",)
 DOCUMENTS = {"type": "income_statement", "reference": "AVIS-2025-77"}
 
 
@@ -24,45 +27,49 @@ def step_functions(onboarding: Onboarding, monkeypatch: pytest.MonkeyPatch) -> S
     return StepFunctions(monkeypatch)
 
 
-def test_documents_that_cannot_be_delivered_are_taken_back_and_can_be_given_again(
+def test_documents_given_while_step_functions_is_unreachable_are_kept_and_reach_the_workflow_later(
     onboarding: Onboarding, step_functions: StepFunctions
 ) -> None:
     client_id = onboarding.onboard(application(evidence=None))
     before = _evidence(client_id)
     # When the documents arrive while Step Functions cannot be reached
     step_functions.cut()
-    status, body = onboarding.documents(client_id, DOCUMENTS)
-    # Then the answer is a 503 to repeat, the documents are not kept, and the client still waits
-    assert (status, body["error"]) == (503, "unavailable")
-    assert _evidence(client_id) == before
-    client = onboarding.client(client_id)
-    assert (client["status"], client["waiting_for"]) == ("awaiting_documents", "documents")
-    # And once it is back, the same request goes through
-    step_functions.restore()
     status, _ = onboarding.documents(client_id, DOCUMENTS)
+    # Then the answer stands: the documents are kept, and the wait is answered (a second answer is a 409)
     assert status == 202
+    assert _evidence(client_id) == before + 1
+    assert onboarding.client(client_id)["waiting_for"] is None
+    assert onboarding.documents(client_id, DOCUMENTS)[0] == 409
+    assert onboarding.execution(client_id)["status"] == "RUNNING"
+    # And once it is back, the relay delivers the answer: the onboarding goes on
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    onboarding.settle()
     assert onboarding.client(client_id)["status"] == "active"
     assert _evidence(client_id) == before + 1
 
 
-def test_a_review_that_cannot_be_delivered_reopens_the_wait(
+def test_a_review_given_while_step_functions_is_unreachable_reaches_the_workflow_later(
     onboarding: Onboarding, step_functions: StepFunctions
 ) -> None:
     onboarding.onboard()
     second = onboarding.onboard(application(first_name="A.", email="other@example.org"))
     step_functions.cut()
-    status, _ = onboarding.review(second, "different-person")
-    assert status == 503
-    assert onboarding.client(second)["waiting_for"] == "duplicate_review"
-    step_functions.restore()
     assert onboarding.review(second, "different-person")[0] == 202
+    assert onboarding.client(second)["status"] == "pending"
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    onboarding.settle()
     assert onboarding.client(second)["status"] == "active"
 
 
-def test_documents_for_an_execution_that_no_longer_waits_are_a_409_and_not_kept(onboarding: Onboarding) -> None:
+def test_documents_for_an_onboarding_ops_stopped_are_a_409_and_not_kept(onboarding: Onboarding) -> None:
     # Given an onboarding stopped by ops while it waited for documents
     client_id = onboarding.onboard(application(evidence=None))
-    onboarding.service.StopExecution({"executionArn": onboarding.arn(client_id)})
+    name = f"client-{client_id}"
+    path = f"/workflows/client-onboarding/executions/{name}/stop"
+    status, answer = call_api(api_event("POST", path, groups=OPS))
+    assert status == 202, answer
     onboarding.settle()
     before = _evidence(client_id)
     # When the documents arrive
@@ -70,6 +77,23 @@ def test_documents_for_an_execution_that_no_longer_waits_are_a_409_and_not_kept(
     # Then nothing is half-written: the answer is refused and the documents are not kept
     assert (status, body["error"]) == (409, "conflict")
     assert _evidence(client_id) == before
+
+
+def test_an_answer_whose_wait_is_over_when_it_comes_is_kept_and_its_signal_closed(
+    onboarding: Onboarding, step_functions: StepFunctions
+) -> None:
+    # Given documents given while Step Functions is unreachable, and the execution stopped meanwhile
+    # (from Step Functions itself: nothing in the API heard of it)
+    client_id = onboarding.onboard(application(evidence=None))
+    step_functions.cut()
+    assert onboarding.documents(client_id, DOCUMENTS)[0] == 202
+    onboarding.service.StopExecution({"executionArn": onboarding.arn(client_id)})
+    onboarding.settle()
+    # When the relay delivers the answer: the wait is over; that is no error, and nothing is retried
+    step_functions.restore()
+    assert step_functions.relay() == {"closed": 1}
+    assert step_functions.relay() == {}
+    assert [signal.status for signal in written("resume")] == ["closed"]
 
 
 def test_documents_the_database_refuses_never_reach_the_execution(onboarding: Onboarding, database_url: str) -> None:

@@ -18,6 +18,7 @@ from lambdas.shared.queue.sites import configure_site
 from lambdas.shared.queue.tickets import CheckIn, check_in
 from local.seed import SITE, SITE_ID, STATIONS, seed
 from tests.databases import ON_BOTH_DATABASES
+from tests.signals import answered
 from tests.workflows.conftest import midday_zone
 
 
@@ -42,7 +43,7 @@ def call(counter: str = "desk-1") -> str | None:
     if called is None:
         return None
     with UnitOfWork(counter) as uow:
-        desk.arrived(uow, called.ticket_id, counter)
+        desk.mark_arrived(uow, called.ticket_id, counter)
     return called.ticket_id
 
 
@@ -57,7 +58,7 @@ def test_the_call_takes_the_tickets_token_and_records_the_counter(site: str) -> 
     ticket_id = arrive()
     with UnitOfWork("desk-2") as uow:
         called = call_next(uow, SITE_ID, "reception", "desk-2", "desk-2")
-    assert (called.ticket_id, called.token) == (ticket_id, f"token-{ticket_id}")
+    assert (called.ticket_id, answered(ticket_id=ticket_id)) == (ticket_id, f"token-{ticket_id}")
     with UnitOfWork("test") as uow:
         ticket = uow.session.get(Ticket, ticket_id)
         assert (ticket.status, ticket.called_by_counter, ticket.task_token) == ("called", "desk-2", None)
@@ -98,7 +99,7 @@ def test_a_ticket_is_called_before_its_workflow_waits_for_the_call(site: str) ->
         ticket_id = check_in(uow, SITE_ID, CheckIn(), "desk-1").ticket_id  # its workflow has not parked it yet
     with UnitOfWork("desk-1") as uow:
         called = call_next(uow, SITE_ID, "reception", "desk-1", "desk-1")
-    assert (called.ticket_id, called.token) == (ticket_id, None)  # the workflow finds it called
+    assert (called.ticket_id, answered(ticket_id=ticket_id)) == (ticket_id, None)  # the workflow finds it called
 
 
 @ON_BOTH_DATABASES
@@ -124,7 +125,7 @@ def test_a_counter_calls_one_person_at_a_time(site: str) -> None:
     # Then nobody else was called; another counter calls the next one, and desk-1 may call once A001 came
     assert call("desk-2") == second
     with UnitOfWork("desk-1") as uow:
-        desk.arrived(uow, first, "desk-1")
+        desk.mark_arrived(uow, first, "desk-1")
     assert call("desk-1") is None
 
 

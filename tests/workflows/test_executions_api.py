@@ -18,7 +18,7 @@ from lambdas.shared.db.records.models import AuditEntry
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict
 from lambdas.shared.executions import operating
-from lambdas.shared.stepfunctions import workflows
+from lambdas.shared.signals import Actor
 from local.tokens import subject_of
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
@@ -115,7 +115,7 @@ def redriven_at_once(names: list[str]) -> list[int | str]:
     def press(name: str) -> int | str:
         start.wait()
         try:
-            return operating.redrive(workflows(), ORDER_FULFILMENT, name, "ops")
+            return operating.redrive(Actor("ops"), ORDER_FULFILMENT, name)
         except Conflict as refused:
             return str(refused)
 
@@ -302,7 +302,7 @@ def test_ops_pressing_stop_at_the_same_instant_stop_it_once(orders: Orders) -> N
     def press() -> str:
         start.wait()
         try:
-            operating.stop(workflows(), ORDER_FULFILMENT, f"order-{order_id}", "ops", None, "duplicate order")
+            operating.stop(Actor("ops"), ORDER_FULFILMENT, f"order-{order_id}", None, "duplicate order")
         except Conflict as refused:
             return str(refused)
         return "stopped"

@@ -2,6 +2,7 @@
 fails beyond its retries stops the execution there, visibly, ready to be redriven."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import event, func, select
@@ -11,8 +12,6 @@ from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import DatabaseUnavailable
-from lambdas.shared.onboarding import intake
 from lambdas.tasks import client_onboarding as tasks
 from tests.databases import ON_BOTH_DATABASES, lost_connection
 from tests.events import lambda_context
@@ -128,27 +127,24 @@ def test_a_database_failure_beyond_retries_fails_at_that_task_and_a_redrive_fini
     assert onboarding.client(client_id)["status"] == "active"
 
 
-def test_an_execution_whose_arn_the_database_dropped_records_it_from_its_first_step(
-    onboarding: Onboarding, monkeypatch: pytest.MonkeyPatch
+def test_an_application_and_the_start_of_its_onboarding_are_stored_together_or_not_at_all(
+    onboarding: Onboarding, outage: Callable[[str], dict[str, bool]]
 ) -> None:
-    # Given the database drops as the API stores the ARN of the execution it has just started
-    def connection_lost(*_: object) -> None:
-        raise DatabaseUnavailable("(2013, 'Lost connection to server during query')")
-
-    monkeypatch.setattr(intake, "record_execution", connection_lost)
-    # When the front desk submits an application: the caller hears 503, but the onboarding started
+    # Given the database drops as the start of the onboarding is written with the application
+    database = outage("INSERT INTO workflow_signals")
+    # When the front desk submits an application: nothing is stored, and nothing started
     status, answer = onboarding.submit(application(), key="desk-1-0001")
     assert (status, answer["error"]) == (503, "unavailable"), answer
-    onboarding.settle()
-    # Then its first step recorded the execution on the client, who is not left without one
-    with UnitOfWork("test") as uow:
-        [client_id] = uow.session.scalars(select(Client.id))
-    assert onboarding.client(client_id)["execution_arn"] == onboarding.arn(client_id)
-    assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
-    # And once the database is back, repeating the request gives back the same client and execution
-    monkeypatch.undo()
+    assert _count(Client) == 0
+    assert onboarding.executions() == []
+    # And once the database is back, the same request stores the client with its execution, which runs
+    database["down"] = False
     status, again = onboarding.submit(application(), key="desk-1-0001")
-    assert (status, again["client_id"], again["execution_arn"]) == (202, client_id, onboarding.arn(client_id))
+    assert status == 202, again
+    onboarding.settle()
+    assert again["execution_arn"] == onboarding.arn(again["client_id"])
+    assert onboarding.client(again["client_id"])["execution_arn"] == onboarding.arn(again["client_id"])
+    assert onboarding.execution(again["client_id"])["status"] == "SUCCEEDED"
 
 
 def test_no_personal_data_reaches_any_execution(onboarding: Onboarding) -> None:

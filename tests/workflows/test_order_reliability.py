@@ -11,7 +11,6 @@ from unittest.mock import patch
 import pytest
 from sqlalchemy import func, select
 
-from lambdas.shared import stepfunctions
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
@@ -19,6 +18,7 @@ from lambdas.shared.errors import AnsweredAlready, DomainError
 from lambdas.tasks import order_fulfilment as tasks
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import lambda_context
+from tests.signals import written
 from tests.workflows.conftest import EXACT, Orders, StepFunctions
 
 pytestmark = ON_BOTH_DATABASES
@@ -109,25 +109,31 @@ def test_an_answer_given_while_step_functions_is_unreachable_reaches_the_workflo
 ) -> None:
     order_id = orders.create()
     # Given Step Functions unreachable when the lab's shipment is recorded
-    real = stepfunctions.workflows()
-
-    class Unreachable:
-        def resume(self, token: str, output: dict[str, Any]) -> None:
-            raise stepfunctions.WorkflowUnavailable("Could not connect to the endpoint URL")
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(real, name)
-
-    monkeypatch.setattr(stepfunctions, "_workflows", Unreachable())
+    step_functions = StepFunctions(monkeypatch)
+    step_functions.cut()
     assert orders.lab(order_id, "shipped")["status"] == "quality_check"  # the row is the truth
-    assert orders.order(order_id)["waiting_for"] == "lab_result"  # the workflow was not told
-    monkeypatch.setattr(stepfunctions, "_workflows", real)
-    # When the lab's wait times out (its heartbeat), its step reads the row
-    orders.advance(3 * DAY + 1)
-    # Then the workflow goes on to the quality check, with no escalation
+    assert orders.order(order_id)["waiting_for"] is None  # the wait is answered: no second answer takes it
+    # When it is back, the relay tells the workflow, which goes on to the quality check, with no escalation
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    orders.settle()
     assert orders.order(order_id)["waiting_for"] == "quality_check"
     assert "escalated" not in orders.events(order_id)
     assert orders.check(order_id, *EXACT)["status"] == "ready"
+
+
+def test_news_from_the_lab_while_step_functions_is_unreachable_keeps_its_wait_alive_later(
+    orders: Orders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = orders.create()
+    step_functions = StepFunctions(monkeypatch)
+    step_functions.cut()
+    assert orders.lab(order_id, "in_production")["status"] == "at_lab"
+    assert orders.order(order_id)["waiting_for"] == "lab_result"  # news of progress: the wait goes on
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    assert [signal.status for signal in written("heartbeat")] == ["delivered"]
+    assert orders.lab(order_id, "shipped")["status"] == "quality_check"
 
 
 def test_a_repeated_order_during_an_outage_is_the_same_order(orders: Orders, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,8 +141,8 @@ def test_a_repeated_order_during_an_outage_is_the_same_order(orders: Orders, mon
     assert orders.status(order_id) == "at_lab"
     step_functions = StepFunctions(monkeypatch)
     step_functions.cut()
-    status, answer = orders.submit(key="desk-1-o-0001")
-    assert (status, answer["error"]) == (503, "unavailable")
+    status, again = orders.submit(key="desk-1-o-0001")
+    assert (status, again["order_id"]) == (202, order_id)
     assert orders.status(order_id) == "at_lab"
     step_functions.restore()
     status, again = orders.submit(key="desk-1-o-0001")

@@ -1,6 +1,7 @@
 """Queue progression when things go wrong: a task run twice changes nothing more, a database outage
 beyond the retries stops the execution at that task until it is redriven, a counter acting before
-the workflow waits for it is not lost, and an action Step Functions never heard of is taken back."""
+the workflow waits for it is not lost, and an action given while Step Functions is out of reach
+stands and reaches the workflow once it is back."""
 
 from __future__ import annotations
 
@@ -293,92 +294,71 @@ def test_a_call_and_an_arrival_before_the_workflow_waits_for_them_are_not_lost(
 # --- Step Functions unreachable ---------------------------------------------------------------------------
 
 
-def test_an_action_step_functions_never_hears_of_is_taken_back_and_can_be_repeated(
+def test_an_action_given_while_step_functions_is_unreachable_stands_and_reaches_the_workflow_later(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     step_functions = StepFunctions(monkeypatch)
     ticket = queue.check_in()["ticket_id"]
-    before = (queue.ticket(ticket), queue.events(ticket), parked(ticket))
     # When the counter calls while Step Functions cannot be reached
     step_functions.cut()
-    status, answer = queue.call_next()
-    # Then the answer is a 503 to repeat, and the ticket is as it was: waiting, its workflow parked
-    assert (status, answer["error"]) == (503, "unavailable")
-    assert (queue.ticket(ticket), queue.events(ticket), parked(ticket)) == before
+    status, view = queue.call_next()
+    # Then the call stands: the person is called, and nobody else is
+    assert (status, view["ticket_id"], view["status"]) == (200, ticket, "called")
+    assert queue.call_next(counter="desk-2")[0] == 204
     assert queue.entered(ticket) == PER_STATION[:2]
-    # When it is back, the same request calls the ticket
+    # When it is back, the relay wakes the workflow, which waits for the person now
     step_functions.restore()
-    assert called(queue) == ticket
+    assert step_functions.relay() == {"delivered": 1}
+    queue.settle()
+    assert parked(ticket)[0] == "arrival"
     assert queue.act(ticket, "arrived")[0] == 200
-    # The same for a completion that would have sent the ticket on to the next station
-    serving = (queue.ticket(ticket), queue.events(ticket), parked(ticket))
+    # The same for a completion that sends the ticket on to the next station
     step_functions.cut()
-    status, answer = queue.act(ticket, "complete", {"next_station": "frame-fitting"})
-    assert (status, answer["error"]) == (503, "unavailable")
-    assert (queue.ticket(ticket), queue.events(ticket), parked(ticket)) == serving
-    step_functions.restore()
     status, view = queue.act(ticket, "complete", {"next_station": "frame-fitting"})
     assert (status, view["status"], view["station_id"]) == (200, "waiting", "frame-fitting")
     assert queue.events(ticket)[-1] == ("served", "reception")
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    queue.settle()
     assert queue.entered(ticket) == [*PER_STATION, *PER_STATION[:2]]
     assert parked(ticket)[0] == "call"
 
 
-def test_a_cancellation_step_functions_never_hears_of_gives_the_walk_ins_name_back(
+def test_a_cancellation_given_while_step_functions_is_unreachable_ends_the_ticket_and_its_workflow(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     step_functions = StepFunctions(monkeypatch)
     ticket = queue.check_in(display_name="Mariam Koné")["ticket_id"]
     step_functions.cut()
-    status, answer = queue.act(ticket, "cancel")
-    assert (status, answer["error"]) == (503, "unavailable")
-    assert (queue.ticket(ticket)["status"], queue.ticket(ticket)["display_name"]) == ("waiting", "Mariam Koné")
+    status, view = queue.act(ticket, "cancel")
+    assert (status, view["status"]) == (200, "cancelled")
+    assert queue.ticket(ticket)["display_name"] is None  # a walk-in's name goes with the ticket's end
+    step_functions.restore()
+    assert step_functions.relay() == {"delivered": 1}
+    queue.settle()
+    assert queue.outcome(ticket) == "cancelled"
 
 
-def test_a_check_in_whose_workflow_cannot_start_is_cancelled_and_can_be_repeated(
+def test_a_check_in_while_step_functions_is_unreachable_is_numbered_and_followed_once_it_is_back(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given Step Functions out of reach
     step_functions = StepFunctions(monkeypatch)
     step_functions.cut()
     # When a person is checked in, with a key or without
-    for key in ("desk-1-0001", None):
-        headers = {"Idempotency-Key": key} if key else None
-        status, answer = queue.post(f"/sites/{SITE_ID}/tickets", {"display_name": "Awa"}, headers=headers)
-        assert (status, answer["error"]) == (503, "unavailable")
-    # Then no ticket waits without a workflow to follow it: both are cancelled, their names gone
-    with UnitOfWork("test") as uow:
-        orphans = list(uow.session.scalars(select(Ticket).order_by(Ticket.number)))
-        assert [(t.label, t.status, t.display_name) for t in orphans] == [
-            ("A001", "cancelled", None),
-            ("A002", "cancelled", None),
-        ]
-    assert queue.call_next() == (204, None)
-    # And once it is back, the same request (the same key included) checks the person in
+    numbered = [queue.check_in(key=key, display_name="Awa") for key in ("desk-1-0001", None)]
+    # Then both have their numbers and places at once, and the same key gives back the same ticket
+    assert [(t["number"], t["position"]) for t in numbered] == [("A001", 1), ("A002", 2)]
+    again = queue.check_in(key="desk-1-0001", display_name="Awa")
+    assert (again["ticket_id"], again["number"]) == (numbered[0]["ticket_id"], "A001")
+    # And once it is back, the relay starts their workflows, which wait for their calls
     step_functions.restore()
-    ticket = queue.check_in(key="desk-1-0001", display_name="Awa")
-    assert (ticket["number"], ticket["position"]) == ("A003", 1)
-    assert queue.ticket(ticket["ticket_id"])["status"] == "waiting"
-    assert parked(ticket["ticket_id"])[0] == "call"
-
-
-def test_a_repeated_check_in_during_an_outage_keeps_the_persons_ticket(
-    queue: Queue, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a person checked in, waiting, their workflow parked
-    ticket = queue.check_in(key="desk-1-0002", display_name="Awa")["ticket_id"]
-    step_functions = StepFunctions(monkeypatch)
-    step_functions.cut()
-    # When the desk repeats the request while Step Functions is out of reach
-    status, answer = queue.post(
-        f"/sites/{SITE_ID}/tickets", {"display_name": "Awa"}, {"Idempotency-Key": "desk-1-0002"}
-    )
-    assert (status, answer["error"]) == (503, "unavailable")
-    # Then the ticket stays in line, and once it is back the same request gives the same ticket
-    assert queue.ticket(ticket)["status"] == "waiting"
-    step_functions.restore()
-    again = queue.check_in(key="desk-1-0002", display_name="Awa")
-    assert (again["ticket_id"], again["number"]) == (ticket, "A001")
+    assert step_functions.relay() == {"delivered": 2}
+    queue.settle()
+    for ticket in numbered:
+        assert queue.execution(ticket["ticket_id"])["executionArn"] == ticket["execution_arn"]
+        assert parked(ticket["ticket_id"])[0] == "call"
+    assert called(queue) == numbered[0]["ticket_id"]
 
 
 def test_a_person_at_the_counter_before_the_workflow_waits_for_them_still_moves_the_queue_up(
@@ -394,7 +374,7 @@ def test_a_person_at_the_counter_before_the_workflow_waits_for_them_still_moves_
     # When the walk-in is called and at the counter before the workflow parks on their arrival
     call(first)
     with UnitOfWork("desk-1") as uow:
-        desk.arrived(uow, first, "desk-1")
+        desk.mark_arrived(uow, first, "desk-1")
     answered = twice(tasks.await_ticket, first, waiting_for="arrival", token="token-1")
     # Then the wait is answered already, and the client now next is texted all the same, once
     assert answered[0] is AnsweredAlready

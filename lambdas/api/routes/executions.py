@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import OPERATE_EXECUTIONS, READ_EXECUTIONS, Routes
-from lambdas.api.caller import current_caller
+from lambdas.api.caller import actor
 from lambdas.shared.errors import InvalidField
 from lambdas.shared.executions import operating, reading
 from lambdas.shared.executions.views import (
@@ -22,7 +22,7 @@ from lambdas.shared.executions.views import (
     WorkflowList,
 )
 from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_line
-from lambdas.shared.stepfunctions import InvalidPageToken, workflows
+from lambdas.shared.stepfunctions import InvalidPageToken
 
 routes = Routes("executions")
 
@@ -70,7 +70,7 @@ def _status_url(workflow: str, name: str) -> str:
 
 @routes.get("/workflows", allow=READ_EXECUTIONS, summary="Every workflow with its executions counted by status")
 def handle_workflows(since: Since = None) -> WorkflowList:
-    return reading.counts(workflows(), since or datetime.now(UTC) - WINDOW)
+    return reading.counts(actor(routes.router).workflows(), since or datetime.now(UTC) - WINDOW)
 
 
 @routes.get(
@@ -88,7 +88,7 @@ def handle_executions(
 ) -> ExecutionPage:
     declared = reading.workflow_named(workflow)
     try:
-        return reading.executions(workflows(), declared, status, since, next, limit)
+        return reading.executions(actor(routes.router).workflows(), declared, status, since, next, limit)
     except InvalidPageToken as error:
         raise InvalidField("query.next", str(error)) from error
 
@@ -97,7 +97,7 @@ def handle_executions(
 def handle_entity_executions(
     entity: Annotated[str, Query(pattern=UUID_PATTERN, description="a client's, ticket's or order's id")],
 ) -> EntityExecutions:
-    return reading.of_entity(workflows(), entity)
+    return reading.of_entity(actor(routes.router).workflows(), entity)
 
 
 @routes.get(
@@ -107,7 +107,7 @@ def handle_entity_executions(
     responses={404: NOT_FOUND},
 )
 def handle_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDetail:
-    return reading.detail(workflows(), reading.workflow_named(workflow), name)
+    return reading.detail(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
 @routes.get(
@@ -117,7 +117,7 @@ def handle_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDe
     responses={404: NOT_FOUND},
 )
 def handle_history(workflow: WorkflowName, name: ExecutionName) -> History:
-    return reading.history(workflows(), reading.workflow_named(workflow), name)
+    return reading.history(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
 @routes.post(
@@ -129,7 +129,7 @@ def handle_history(workflow: WorkflowName, name: ExecutionName) -> History:
 )
 def handle_redrive(workflow: WorkflowName, name: ExecutionName) -> Redriven:
     declared = reading.workflow_named(workflow)
-    count = operating.redrive(workflows(), declared, name, current_caller(routes.router).sub)
+    count = operating.redrive(actor(routes.router), declared, name)
     return Redriven(workflow=workflow, name=name, redrive_count=count, status_url=_status_url(workflow, name))
 
 
@@ -145,5 +145,5 @@ def handle_stop(
 ) -> Stopped:
     declared = reading.workflow_named(workflow)
     stop = stop or StopRequest()
-    operating.stop(workflows(), declared, name, current_caller(routes.router).sub, stop.error, stop.cause)
+    operating.stop(actor(routes.router), declared, name, stop.error, stop.cause)
     return Stopped(workflow=workflow, name=name, status_url=_status_url(workflow, name))

@@ -7,10 +7,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
-from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.caller import actor
 from lambdas.api.routes.sites import SiteId
 from lambdas.shared.fields import SKU_PATTERN
-from lambdas.shared.orders import desk, frames
+from lambdas.shared.orders import frames
 from lambdas.shared.orders.frames import FramePage, FrameView
 
 routes = Routes("orders")
@@ -24,10 +24,8 @@ Sku = Annotated[str, Path(pattern=SKU_PATTERN, description="the frame model's SK
     summary="Set a site's stock of one frame model: description, kind, count (orders waiting for it take theirs)",
 )
 def handle_set_frames(site_id: SiteId, sku: Sku, settings: Annotated[frames.FrameSettings, Body()]) -> FrameView:
-    actor = current_caller(routes.router).sub
-    frame, answers = unit_of_work(routes.router).run(frames.set_stock, site_id, sku, settings, actor)
-    desk.tell_workflow(actor, answers)
-    return frame
+    caller = actor(routes.router)
+    return caller.run(frames.set_stock, site_id, sku, settings, caller.name)
 
 
 @routes.post(
@@ -35,15 +33,13 @@ def handle_set_frames(site_id: SiteId, sku: Sku, settings: Annotated[frames.Fram
     allow=CONFIGURE_SITES,
     summary="Add frames of one model to a site's stock: orders waiting for it take theirs, oldest first",
 )
-def handle_restock(site_id: SiteId, sku: Sku, restock: Annotated[frames.Restock, Body()]) -> FrameView:
-    actor = current_caller(routes.router).sub
-    frame, answers = unit_of_work(routes.router).run(frames.restock, site_id, sku, restock.quantity, actor)
-    desk.tell_workflow(actor, answers)
-    return frame
+def handle_restock_frames(site_id: SiteId, sku: Sku, restock: Annotated[frames.Restock, Body()]) -> FrameView:
+    caller = actor(routes.router)
+    return caller.run(frames.restock, site_id, sku, restock.quantity, caller.name)
 
 
 @routes.get(
     "/sites/{site_id}/frames", allow=READ_RECORDS, summary="A site's frames, by SKU, with the count on the shelf"
 )
 def handle_list_frames(site_id: SiteId) -> FramePage:
-    return unit_of_work(routes.router).run(frames.list_frames, site_id)
+    return actor(routes.router).run(frames.list_frames, site_id)

@@ -11,18 +11,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 
 from lambdas.api.access import FRONT_DESK_WORK, LAB_CLIENT, READ_RECORDS, Routes
-from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.caller import actor
 from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import OrderStatus
-from lambdas.shared.errors import ConcurrentSubmission, InvalidField, WorkflowUnavailable
+from lambdas.shared.errors import InvalidField
 from lambdas.shared.fields import UUID_PATTERN, query_count
 from lambdas.shared.orders import desk, intake, views
 from lambdas.shared.orders.desk import Answer
 from lambdas.shared.orders.views import OrderPage, OrderView
-from lambdas.shared.stepfunctions import workflows
-from workflows.order_fulfilment import WORKFLOW as ORDER_FULFILMENT
 
 routes = Routes("orders")
 
@@ -71,8 +69,7 @@ class Answered(BaseModel):
     responses={
         409: "the client is not active, or the Idempotency-Key was used for another order",
         503: {
-            "description": "the database or Step Functions cannot be reached: the order, if one was stored, is "
-            "cancelled; repeat the request",
+            "description": "the database cannot be reached: nothing was stored; repeat the request",
             "content": {"application/json": {"model": Error}},
             "headers": RETRY_AFTER,
         },
@@ -81,36 +78,16 @@ class Answered(BaseModel):
 def handle_create_order(
     request: Annotated[intake.CreateOrder, Body()], idempotency_key: IdempotencyKey = None
 ) -> Accepted:
-    actor = current_caller(routes.router).sub
-
-    def execution_arn(order_id: str) -> str:
-        return workflows().execution_arn(ORDER_FULFILMENT, order_id)
-
-    def create() -> intake.Created:
-        return unit_of_work(routes.router).run(intake.create_order, request, actor, idempotency_key, execution_arn)
-
-    try:
-        created = create()
-    except ConcurrentSubmission:  # the same key was being stored: its order is there now
-        created = create()
-    try:
-        workflows().start(ORDER_FULFILMENT, created.order_id, {"order_id": created.order_id})
-    except WorkflowUnavailable:
-        # no order waits without a workflow to follow it; a repeat's order was made by the first
-        # request, whose workflow follows it: it stays, and so does its key
-        if not created.repeat:
-            unit_of_work(routes.router).run(intake.withdraw_order, created.order_id, actor)
-        raise
+    caller = actor(routes.router)
+    created = caller.run(intake.create_order, request, caller.name, idempotency_key)
     return Accepted(
-        order_id=created.order_id,
-        execution_arn=created.execution_arn or execution_arn(created.order_id),
-        status_url=f"/orders/{created.order_id}",
+        order_id=created.order_id, execution_arn=created.execution_arn, status_url=f"/orders/{created.order_id}"
     )
 
 
 @routes.get("/orders/{order_id}", allow=READ_RECORDS, summary="An order: where it is, its prescription, its events")
 def handle_get_order(order_id: OrderId) -> OrderView:
-    return unit_of_work(routes.router).run(views.get_order, order_id)
+    return actor(routes.router).run(views.get_order, order_id)
 
 
 @routes.get("/orders", allow=READ_RECORDS, summary="Orders, newest first: a client's, or by status")
@@ -121,16 +98,14 @@ def handle_list_orders(
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
     try:
-        return unit_of_work(routes.router).run(views.list_orders, client_id, status, limit, cursor)
+        return actor(routes.router).run(views.list_orders, client_id, status, limit, cursor)
     except InvalidCursor as error:
         raise InvalidField("query.cursor", str(error)) from error
 
 
 def _act(action: Callable[..., Answer], order_id: str, *arguments: object) -> Answered:
-    actor = current_caller(routes.router).sub
-    answer = unit_of_work(routes.router).run(action, order_id, *arguments, actor)
-    desk.tell_workflow(actor, answer.all())
-    return Answered.of(answer)
+    caller = actor(routes.router)
+    return Answered.of(caller.run(action, order_id, *arguments, caller.name))
 
 
 @routes.post(
@@ -149,7 +124,7 @@ def handle_choose_frame(order_id: OrderId, choice: Annotated[desk.FrameChoice, B
     summary="Record what the lab said (phoned in): in production, shipped, or rejected with its reason",
     responses={409: WRONG_STATE},
 )
-def handle_lab_result(order_id: OrderId, result: Annotated[desk.LabResult, Body()]) -> Answered:
+def handle_record_lab_result(order_id: OrderId, result: Annotated[desk.LabResult, Body()]) -> Answered:
     return _act(desk.lab_result, order_id, result)
 
 
@@ -160,7 +135,7 @@ def handle_lab_result(order_id: OrderId, result: Annotated[desk.LabResult, Body(
     summary="The lab's own report on an order: in production, shipped, or rejected with its reason",
     responses={409: WRONG_STATE},
 )
-def handle_lab_posts_result(order_id: OrderId, result: Annotated[desk.LabResult, Body()]) -> Answered:
+def handle_record_lab_report(order_id: OrderId, result: Annotated[desk.LabResult, Body()]) -> Answered:
     return _act(desk.lab_result, order_id, result)
 
 
@@ -170,7 +145,7 @@ def handle_lab_posts_result(order_id: OrderId, result: Annotated[desk.LabResult,
     summary="Check the finished lenses against the prescription (ANSI Z80.1): ready, a remake, or qc_failed",
     responses={409: WRONG_STATE + ", or its prescription was erased"},
 )
-def handle_quality_check(order_id: OrderId, check: Annotated[desk.QualityCheck, Body()]) -> Answered:
+def handle_record_quality_check(order_id: OrderId, check: Annotated[desk.QualityCheck, Body()]) -> Answered:
     return _act(desk.quality_check, order_id, check)
 
 
@@ -180,7 +155,7 @@ def handle_quality_check(order_id: OrderId, check: Annotated[desk.QualityCheck, 
     summary="The client collected the glasses",
     responses={409: WRONG_STATE},
 )
-def handle_pickup(order_id: OrderId) -> Answered:
+def handle_record_pickup(order_id: OrderId) -> Answered:
     return _act(desk.pickup, order_id)
 
 
@@ -190,5 +165,5 @@ def handle_pickup(order_id: OrderId) -> Answered:
     summary="Cancel an order that is not over: its frame goes back on the shelf unless the lab has it",
     responses={409: WRONG_STATE},
 )
-def handle_cancel(order_id: OrderId, cancellation: Annotated[desk.Cancellation, Body()]) -> Answered:
+def handle_cancel_order(order_id: OrderId, cancellation: Annotated[desk.Cancellation, Body()]) -> Answered:
     return _act(desk.cancel, order_id, cancellation)

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
-from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.caller import actor
 from lambdas.shared.queue import sites
 from lambdas.shared.queue.sites import SiteView, StationView
 
@@ -23,8 +23,8 @@ StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the sta
     summary="Create or replace a site's settings: hours, grace period, default journey",
 )
 def handle_configure_site(site_id: SiteId, settings: Annotated[sites.SiteSettings, Body()]) -> SiteView:
-    actor = current_caller(routes.router).sub
-    return unit_of_work(routes.router).run(sites.configure_site, site_id, settings, actor)
+    caller = actor(routes.router)
+    return caller.run(sites.configure_site, site_id, settings, caller.name)
 
 
 @routes.put(
@@ -36,15 +36,15 @@ def handle_configure_site(site_id: SiteId, settings: Annotated[sites.SiteSetting
 def handle_configure_station(
     site_id: SiteId, station_id: StationId, settings: Annotated[sites.StationSettings, Body()]
 ) -> StationView:
-    actor = current_caller(routes.router).sub
-    return unit_of_work(routes.router).run(sites.configure_station, site_id, station_id, settings, actor)
+    caller = actor(routes.router)
+    return caller.run(sites.configure_station, site_id, station_id, settings, caller.name)
 
 
 @routes.get("/sites", allow=READ_RECORDS, summary="Every site, with its stations")
 def handle_list_sites() -> sites.SitePage:
-    return unit_of_work(routes.router).run(sites.list_sites)
+    return actor(routes.router).run(sites.list_sites)
 
 
 @routes.get("/sites/{site_id}", allow=READ_RECORDS, summary="A site, with its stations")
 def handle_get_site(site_id: SiteId) -> SiteView:
-    return unit_of_work(routes.router).run(sites.get_site, site_id)
+    return actor(routes.router).run(sites.get_site, site_id)

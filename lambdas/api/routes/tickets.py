@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,20 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.api.access import ANY_GROUP, FRONT_DESK_WORK, READ_RECORDS, READ_STATISTICS, Routes
-from lambdas.api.caller import current_caller, unit_of_work
+from lambdas.api.caller import actor
 from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.api.routes.sites import SiteId, StationId
-from lambdas.shared import waiting
-from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
-from lambdas.shared.errors import ConcurrentSubmission, WorkflowUnavailable
 from lambdas.shared.fields import IsoDate
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
 from lambdas.shared.queue.views import TicketView
-from lambdas.shared.stepfunctions import CallbackClosed, workflows
-from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
 routes = Routes("queue")
 
@@ -34,6 +28,8 @@ WRONG_STATE = "the ticket's status does not allow this action (the message names
 
 
 class CheckedIn(BaseModel):
+    """A person checked in: their ticket, and where they wait."""
+
     ticket_id: str
     number: str = Field(description="what the person and the board see: A007")
     station_id: str
@@ -70,8 +66,7 @@ class Transfer(BaseModel):
         409: "the site is closed now, has no default journey, the client was erased, or the Idempotency-Key was "
         "used for another",
         503: {
-            "description": "the database or Step Functions cannot be reached (unavailable): the ticket, if one was "
-            "numbered, is cancelled; repeat the request",
+            "description": "the database cannot be reached (unavailable): no ticket was numbered; repeat the request",
             "content": {"application/json": {"model": Error}},
             "headers": RETRY_AFTER,
         },
@@ -80,45 +75,23 @@ class Transfer(BaseModel):
 def handle_check_in(
     site_id: SiteId, request: Annotated[tickets.CheckIn, Body()], idempotency_key: IdempotencyKey = None
 ) -> CheckedIn:
-    actor = current_caller(routes.router).sub
-    try:
-        checked, repeat = _check_in(site_id, request, actor, idempotency_key)
-    except ConcurrentSubmission:  # the same key was being stored: its ticket is there now
-        checked, repeat = _check_in(site_id, request, actor, idempotency_key)
-    try:
-        workflows().start(QUEUE_PROGRESSION, checked.ticket_id, {"ticket_id": checked.ticket_id})
-    except WorkflowUnavailable:
-        # no ticket waits without a workflow to follow it (none would call, expire or forget it); a
-        # repeat's ticket was checked in by the first request, whose workflow follows it: it stays
-        if not repeat:
-            unit_of_work(routes.router).run(tickets.withdraw_check_in, checked.ticket_id, actor)
-        raise
-    return checked
-
-
-def _check_in(site_id: str, request: tickets.CheckIn, actor: str, key: str | None) -> tuple[CheckedIn, bool]:
-    """The ticket and its place in line, from one transaction; whether an earlier request made it."""
-
-    def execution_arn(ticket_id: str) -> str:
-        return workflows().execution_arn(QUEUE_PROGRESSION, ticket_id)
-
-    checked = unit_of_work(routes.router).run(tickets.check_in, site_id, request, actor, key, execution_arn)
-    place = checked.place
-    answer = CheckedIn(
-        ticket_id=checked.ticket_id,
-        number=checked.number,
-        station_id=checked.station_id,
+    caller = actor(routes.router)
+    issued = caller.run(tickets.check_in, site_id, request, caller.name, idempotency_key)
+    place = issued.place
+    return CheckedIn(
+        ticket_id=issued.ticket_id,
+        number=issued.number,
+        station_id=issued.station_id,
         position=place.position if place else None,
         estimated_wait_minutes=place.minutes if place else None,
-        execution_arn=checked.execution_arn or execution_arn(checked.ticket_id),
-        status_url=f"/tickets/{checked.ticket_id}",
+        execution_arn=issued.execution_arn,
+        status_url=f"/tickets/{issued.ticket_id}",
     )
-    return answer, checked.repeat
 
 
 @routes.get("/tickets/{ticket_id}", allow=READ_RECORDS, summary="A ticket: where it is, its place in line")
 def handle_get_ticket(ticket_id: TicketId) -> TicketView:
-    return unit_of_work(routes.router).run(views.get_ticket, ticket_id)
+    return actor(routes.router).run(views.get_ticket, ticket_id)
 
 
 @routes.get("/sites/{site_id}/tickets", allow=READ_RECORDS, summary="A site's tickets of a day, in check-in order")
@@ -128,7 +101,7 @@ def handle_list_tickets(
     station_id: Annotated[str | None, Query(pattern=r"^[a-z0-9-]{1,36}$", description="where they are now")] = None,
     day: Annotated[IsoDate | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.TicketPage:
-    return unit_of_work(routes.router).run(views.list_tickets, site_id, day, status, station_id)
+    return actor(routes.router).run(views.list_tickets, site_id, day, status, station_id)
 
 
 @routes.post(
@@ -145,11 +118,9 @@ def handle_list_tickets(
     },
 )
 def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView | None:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(calling.call_next, site_id, station_id, call.counter, actor)
-    if action is None:
-        return Response(status_code=204)
-    return _wake(actor, action, "called")
+    caller = actor(routes.router)
+    called = caller.run(calling.call_next, site_id, station_id, call.counter, caller.name)
+    return Response(status_code=204) if called is None else called
 
 
 @routes.post(
@@ -158,10 +129,9 @@ def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[Cou
     summary="Call this waiting ticket to a counter of its station",
     responses={409: WRONG_STATE},
 )
-def handle_call(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.call_ticket, ticket_id, call.counter, actor)
-    return _wake(actor, action, "called")
+def handle_call_ticket(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.call_ticket, ticket_id, call.counter, caller.name)
 
 
 @routes.post(
@@ -170,10 +140,9 @@ def handle_call(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> Ti
     summary="The called person reached the counter: the service starts",
     responses={409: WRONG_STATE},
 )
-def handle_arrived(ticket_id: TicketId) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.arrived, ticket_id, actor)
-    return _wake(actor, action, "arrived")
+def handle_mark_arrived(ticket_id: TicketId) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.mark_arrived, ticket_id, caller.name)
 
 
 @routes.post(
@@ -182,10 +151,9 @@ def handle_arrived(ticket_id: TicketId) -> TicketView:
     summary="The called person is not there yet: back to the front of the queue (a second miss is a no-show)",
     responses={409: WRONG_STATE},
 )
-def handle_recall(ticket_id: TicketId) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.recall, ticket_id, actor)
-    return _wake(actor, action, "recalled")
+def handle_recall_ticket(ticket_id: TicketId) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.recall, ticket_id, caller.name)
 
 
 @routes.post(
@@ -194,10 +162,9 @@ def handle_recall(ticket_id: TicketId) -> TicketView:
     summary="The person is gone: the ticket ends as a no-show",
     responses={409: WRONG_STATE},
 )
-def handle_no_show(ticket_id: TicketId) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.no_show, ticket_id, actor)
-    return _wake(actor, action, "no_show")
+def handle_mark_no_show(ticket_id: TicketId) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.mark_no_show, ticket_id, caller.name)
 
 
 @routes.post(
@@ -206,11 +173,10 @@ def handle_no_show(ticket_id: TicketId) -> TicketView:
     summary="The service is over: on to the next station of the journey (or next_station), or done",
     responses={409: WRONG_STATE},
 )
-def handle_complete(ticket_id: TicketId, completion: Annotated[Completion | None, Body()] = None) -> TicketView:
-    actor = current_caller(routes.router).sub
+def handle_complete_service(ticket_id: TicketId, completion: Annotated[Completion | None, Body()] = None) -> TicketView:
+    caller = actor(routes.router)
     next_station = completion.next_station if completion else None
-    action = unit_of_work(routes.router).run(desk.complete, ticket_id, next_station, actor)
-    return _wake(actor, action, "completed")
+    return caller.run(desk.complete, ticket_id, next_station, caller.name)
 
 
 @routes.post(
@@ -219,10 +185,9 @@ def handle_complete(ticket_id: TicketId, completion: Annotated[Completion | None
     summary="Send the ticket to another station now",
     responses={409: WRONG_STATE + ", or the ticket is at that station already"},
 )
-def handle_transfer(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.transfer, ticket_id, transfer.station_id, actor)
-    return _wake(actor, action, "transferred")
+def handle_transfer_ticket(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.transfer, ticket_id, transfer.station_id, caller.name)
 
 
 @routes.post(
@@ -231,24 +196,9 @@ def handle_transfer(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) 
     summary="The person left: the ticket ends, wherever it was",
     responses={409: WRONG_STATE},
 )
-def handle_cancel(ticket_id: TicketId) -> TicketView:
-    actor = current_caller(routes.router).sub
-    action = unit_of_work(routes.router).run(desk.cancel, ticket_id, actor)
-    return _wake(actor, action, "cancelled")
-
-
-def _wake(actor: str, action: desk.Action, done: str) -> TicketView:
-    """Tell the ticket's workflow, if it was waiting, then show the ticket as it is now. An execution
-    that no longer waits (its wait timed out this instant) finds the change when it reads the row."""
-    if action.token is not None:
-
-        def take_back(uow: UnitOfWork, reopen: bool) -> None:
-            if reopen:
-                desk.take_back(uow, action)
-
-        with suppress(CallbackClosed):
-            waiting.deliver(actor, action.token, {"ticket_id": action.ticket_id, "action": done}, take_back)
-    return UnitOfWork(actor).run(views.get_ticket, action.ticket_id)
+def handle_cancel_ticket(ticket_id: TicketId) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.cancel, ticket_id, caller.name)
 
 
 @routes.get(
@@ -256,8 +206,8 @@ def _wake(actor: str, action: desk.Action, done: str) -> TicketView:
     allow=ANY_GROUP,
     summary="The waiting room's screen: per station the numbers called, to which counter, how many wait",
 )
-def handle_board(site_id: SiteId) -> views.Board:
-    return unit_of_work(routes.router).run(views.board, site_id)
+def handle_get_board(site_id: SiteId) -> views.Board:
+    return actor(routes.router).run(views.board, site_id)
 
 
 @routes.get(
@@ -265,8 +215,8 @@ def handle_board(site_id: SiteId) -> views.Board:
     allow=READ_STATISTICS,
     summary="A clinic day's figures per station and counter: served, no-shows, waits and services",
 )
-def handle_statistics(
+def handle_get_statistics(
     site_id: SiteId,
     day: Annotated[IsoDate | None, Query(description="the site's clinic day (YYYY-MM-DD); today by default")] = None,
 ) -> views.Statistics:
-    return unit_of_work(routes.router).run(views.day_statistics, site_id, day)
+    return actor(routes.router).run(views.day_statistics, site_id, day)

@@ -10,7 +10,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-CONTEXTS = ("clients", "sites", "queue", "orders", "notifications", "records")
+CONTEXTS = ("clients", "sites", "queue", "orders", "notifications", "signals", "records")
 
 
 def all_models() -> MetaData:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from lambdas.shared.db.orders.repository import FrameRepository, OrderRepository
     from lambdas.shared.db.queue.repository import QueueRepository
     from lambdas.shared.db.records.repository import IdempotencyRepository
+    from lambdas.shared.db.signals.repository import SignalRepository
     from lambdas.shared.db.sites.repository import SiteRepository
 
 # Each context's repository (``lambdas/shared/db/<context>/repository.py``), built on first use in a
@@ -43,6 +44,7 @@ REPOSITORIES = {
     "orders": ("orders", "OrderRepository"),
     "notifications": ("notifications", "NotificationRepository"),
     "idempotency": ("records", "IdempotencyRepository"),
+    "signals": ("signals", "SignalRepository"),
 }
 
 # InnoDB ended the transaction because of another one's locks: a deadlock's victim (rolled back whole)
@@ -116,6 +118,7 @@ class UnitOfWork:
     orders: OrderRepository
     sites: SiteRepository
     queue: QueueRepository
+    signals: SignalRepository
 
     def __init__(self, actor: str, sessions: sessionmaker[Session] | None = None) -> None:
         self.actor = actor

@@ -12,28 +12,27 @@ from lambdas.shared.fields import digest
 from lambdas.shared.onboarding import intake as onboarding
 from lambdas.shared.orders import desk as orders
 from lambdas.shared.queue import desk as queue
-from lambdas.shared.stepfunctions import NotRedrivable, Workflows
+from lambdas.shared.signals import Actor
+from lambdas.shared.stepfunctions import NotRedrivable, Workflows, execution_arn_of
 from workflows import Workflow
 
 
-def _end(uow: UnitOfWork, entity: Entity, actor: str) -> tuple[bool, list[orders.Answer]]:
-    """The entity ends as its process defines a stop (False: it had ended already); what is left to
-    tell is the other orders that took a frame a stopped order put back on the shelf."""
+def _end(uow: UnitOfWork, entity: Entity, actor: str) -> bool:
+    """The entity ends as its process defines a stop (False: it had ended already)."""
     if entity.type == "client":
-        return onboarding.stopped(uow, entity.id), []
+        return onboarding.end_stopped(uow, entity.id)
     if entity.type == "ticket":
-        return queue.stopped(uow, entity.id, actor), []
-    served = orders.stopped(uow, entity.id, actor)
-    return served is not None, served or []
+        return queue.end_stopped(uow, entity.id, actor)
+    return orders.end_stopped(uow, entity.id, actor)
 
 
-def redrive(client: Workflows, workflow: Workflow, name: str, actor: str) -> int:
+def redrive(by: Actor, workflow: Workflow, name: str) -> int:
     """Redrive a failed or timed-out execution from where it stopped; its redrive count after. Ops
     pressing Redrive at once take turns on the execution: the first redrives it, the next ones find it
     running again (409) — one redrive, one line in the audit trail."""
     entity = entity_of(workflow, name)
-    arn = client.execution_arn(workflow, entity.id)
-    return UnitOfWork(actor).run(_redrive, client, workflow, name, arn, entity)
+    arn = execution_arn_of(workflow, entity.id)
+    return by.run(_redrive, by.workflows(), workflow, name, arn, entity)
 
 
 def _take_turns(uow: UnitOfWork, arn: str) -> None:
@@ -54,15 +53,15 @@ def _redrive(uow: UnitOfWork, client: Workflows, workflow: Workflow, name: str, 
     return count
 
 
-def stop(client: Workflows, workflow: Workflow, name: str, actor: str, error: str | None, cause: str | None) -> None:
+def stop(by: Actor, workflow: Workflow, name: str, error: str | None, cause: str | None) -> None:
     """Stop a running execution, then end its entity as its process defines a stop: stopped first,
     so that no step of it runs after. If the entity cannot be ended just then (the database), the
     answer is a 503 and repeating the request ends it; a stopped execution whose entity has ended
     is a 409, as is one that ended otherwise. Ops pressing Stop at once: one stop, the others 409."""
     entity = entity_of(workflow, name)
-    arn = client.execution_arn(workflow, entity.id)
-    served = UnitOfWork(actor).run(_stop, client, workflow, name, arn, entity, error, cause)
-    orders.tell_workflow(actor, served)
+    arn = execution_arn_of(workflow, entity.id)
+    # other orders may take the frame a stopped order puts back on the shelf: their workflows are told
+    by.run(_stop, by.workflows(), workflow, name, arn, entity, error, cause)
 
 
 def _stop(
@@ -74,7 +73,7 @@ def _stop(
     entity: Entity,
     error: str | None,
     cause: str | None,
-) -> list[orders.Answer]:
+) -> None:
     _take_turns(uow, arn)
     status = client.describe(arn)["status"]
     stopped_now = status == "RUNNING" and client.stop(arn, error or "Stopped", cause or "stopped by ops")
@@ -82,8 +81,7 @@ def _stop(
         status = client.describe(arn)["status"]  # it ended meanwhile
     if not stopped_now and status != "ABORTED":
         raise Conflict(f"execution {name} is {status.lower()}: only a running one can be stopped")
-    changed, served = _end(uow, entity, uow.actor)
+    changed = _end(uow, entity, uow.actor)
     if not (stopped_now or changed):  # neither a stop nor the end of one an outage left half done
         raise Conflict(f"execution {name} is aborted: only a running one can be stopped")
     uow.audit("execution.stopped", entity.type, entity.id, workflow=workflow.name, error=error)
-    return served

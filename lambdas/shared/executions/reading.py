@@ -27,7 +27,7 @@ from lambdas.shared.executions.views import (
     WorkflowList,
 )
 from lambdas.shared.fields import UUID_PATTERN
-from lambdas.shared.stepfunctions import Workflows
+from lambdas.shared.stepfunctions import Workflows, execution_arn_of
 from workflows import Workflow, all_workflows
 
 COUNT_PAGE = 1000
@@ -122,7 +122,7 @@ def of_entity(client: Workflows, entity_id: str) -> EntityExecutions:
     found = []
     for workflow in declared().values():
         try:
-            described = client.describe(client.execution_arn(workflow, entity_id))
+            described = client.describe(execution_arn_of(workflow, entity_id))
         except NotFound:
             continue
         found.append(_summary(client, workflow, described))
@@ -177,7 +177,7 @@ def redrive_verdict(workflow: Workflow, described: dict[str, Any]) -> Redrive:
 
 
 def _arn(client: Workflows, workflow: Workflow, name: str) -> str:
-    return client.execution_arn(workflow, entity_of(workflow, name).id)
+    return execution_arn_of(workflow, entity_of(workflow, name).id)
 
 
 def detail(client: Workflows, workflow: Workflow, name: str) -> ExecutionDetail:

@@ -1,7 +1,8 @@
 """Onboarding applications as the front desk submits them, and the front desk's answers.
 
-The API's side of client onboarding: validated input, storing the application idempotently,
-claiming a waiting step's token for an answer. The workflow's own steps are in ``steps``.
+The API's side of client onboarding: validated input, storing the application idempotently (its
+onboarding started in the same transaction), answering a waiting step. The workflow's own steps are
+in ``steps``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
-from lambdas.shared import waiting
+from lambdas.shared import signals, waiting
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
 from lambdas.shared.db.clients.models import Client, EligibilityEvidence
@@ -21,7 +22,6 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
     KNOWN_BIRTH_DATE,
-    WAITING_STATUS,
     WITH_ADDRESS,
     BirthDateQuality,
     ClientStatus,
@@ -36,6 +36,8 @@ from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Nam
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.parameters import IntakeParameters, read
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
+from lambdas.shared.stepfunctions import execution_arn_of
+from workflows.client_onboarding import WORKFLOW as ONBOARDING
 
 MAX_AGE_YEARS = 120
 
@@ -260,11 +262,12 @@ class Application(_Input):
 @dataclass(frozen=True)
 class Received:
     client_id: str
-    created: bool
+    execution_arn: str  # the execution that onboards the client
 
 
 def receive_application(uow: UnitOfWork, application: Application, idempotency_key: str | None, actor: str) -> Received:
-    """Store the application (personal data stays here) unless this key or body was seen before."""
+    """Store the application (personal data stays here) and start its onboarding, unless this key or
+    body was seen before: then the application stored first."""
     fingerprint = application.fingerprint()
     # a key is the caller's; digests make any key fit its column and compare exactly
     keys = [digest(f"POST /clients key {actor} {idempotency_key}")] if idempotency_key else []
@@ -276,25 +279,26 @@ def receive_application(uow: UnitOfWork, application: Application, idempotency_k
                 raise IdempotencyKeyReused("this Idempotency-Key was already used for a different application")
             for unseen in keys[: keys.index(key)]:  # a new key for a known application names it from now on
                 uow.idempotency.claim(unseen, fingerprint, record.entity_id)
-            return Received(record.entity_id, created=False)
+            stored = uow.clients.get(record.entity_id)
+            arn = (
+                stored.execution_arn
+                if stored and stored.execution_arn
+                else execution_arn_of(ONBOARDING, record.entity_id)
+            )
+            return Received(record.entity_id, arn)
     client_id = new_id()
     for key in keys:
         if not uow.idempotency.claim(key, fingerprint, client_id):
             raise ConcurrentSubmission(key)
-    uow.clients.add(_client_from(application, client_id, actor))
+    client = _client_from(application, client_id, actor)
+    uow.clients.add(client)
     if application.evidence is not None and application.evidence.type != EvidenceType.NONE_YET:
         uow.evidence.add(_evidence_from(application.evidence, client_id, actor))
     uow.audit(
         "client.application_received", "client", client_id, emergency_first_visit=application.emergency_first_visit
     )
-    return Received(client_id, created=True)
-
-
-def record_execution(uow: UnitOfWork, client_id: str, execution_arn: str) -> None:
-    """Remember which execution onboards the client (for GET /clients/{id} and erasure)."""
-    client = uow.clients.get(client_id)
-    if client is not None and client.execution_arn != execution_arn:
-        client.execution_arn = execution_arn
+    client.execution_arn = signals.start(uow, ONBOARDING, client_id)
+    return Received(client_id, client.execution_arn)
 
 
 def _client_from(application: Application, client_id: str, actor: str) -> Client:
@@ -347,53 +351,33 @@ def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -
 # --- answers from the front desk ---------------------------------------------------------------
 
 
-def claim_wait(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor) -> str:
-    """Take the task token of an application waiting for ``waiting_for``; a second answer finds none."""
+def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: dict[str, Any]) -> None:
+    """Answer the application's wait for ``waiting_for`` with ``output``; a second answer finds none
+    (409), and so does one for an application waiting for something else, or nothing."""
     client = uow.clients.lock(client_id)
     token = waiting.claim(client, "client", client_id, waiting_for)
     client.status = ClientStatus.PENDING
-    return token
+    signals.resume(uow, token, output)
 
 
-def record_review(uow: UnitOfWork, client_id: str, decision: str, actor: str) -> str:
-    token = claim_wait(uow, client_id, WaitingFor.DUPLICATE_REVIEW)
+def review_duplicate(uow: UnitOfWork, client_id: str, decision: str, actor: str) -> None:
+    """A person decided whether the suspected duplicate is the same person: the onboarding goes on."""
+    _answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, {"decision": decision})
     uow.audit("client.duplicate_reviewed", "client", client_id, decision=decision, reviewer=actor)
-    return token
 
 
-def record_documents(uow: UnitOfWork, client_id: str, documents: Documents, actor: str) -> tuple[str, str]:
-    """Store the evidence received; the token resumes the eligibility check."""
-    token = claim_wait(uow, client_id, WaitingFor.DOCUMENTS)
+def add_documents(uow: UnitOfWork, client_id: str, documents: Documents, actor: str) -> None:
+    """Store the evidence received: the eligibility check runs again."""
     evidence = _evidence_from(documents, client_id, actor)
+    _answer(uow, client_id, WaitingFor.DOCUMENTS, {"evidence_id": evidence.id})
     uow.evidence.add(evidence)
     uow.audit("client.documents_received", "client", client_id, evidence_id=evidence.id)
-    return token, evidence.id
-
-
-def withdraw_answer(
-    uow: UnitOfWork,
-    client_id: str,
-    waiting_for: WaitingFor,
-    token: str,
-    *,
-    reopen: bool,
-    evidence_id: str | None = None,
-) -> None:
-    """Take back an answer the execution never received: the documents it recorded, and — when the
-    execution still waits — the claim, so the answer can be given again."""
-    client = uow.clients.lock(client_id)
-    if evidence_id is not None:
-        uow.evidence.remove(evidence_id)
-    if reopen and client is not None and client.task_token is None and client.status == ClientStatus.PENDING:
-        waiting.park(client, waiting_for, token)
-        client.status = WAITING_STATUS[waiting_for]
-    uow.audit("client.answer_withdrawn", "client", client_id, waiting_for=waiting_for, reopened=reopen)
 
 
 OPEN = (ClientStatus.PENDING, ClientStatus.AWAITING_REVIEW, ClientStatus.AWAITING_DOCUMENTS)
 
 
-def stopped(uow: UnitOfWork, client_id: str) -> bool:
+def end_stopped(uow: UnitOfWork, client_id: str) -> bool:
     """Ops stopped the onboarding: an application still open ends as its wait's timeout would end it
     (True); one that ended already stays as it is."""
     client = uow.clients.lock(client_id)

@@ -2,12 +2,9 @@
 and result, check the finished lenses, hand the glasses over, cancel; and restocks, which serve the
 orders waiting for a frame, oldest first.
 
-Each action changes the order's row under its lock and gives the token of the wait it answers
-(``Answer``); the route commits, then wakes the workflow with the order's status, then takes the
-token off the row (``tell_workflow``). The row is the truth, so an answer is never taken back: if
-Step Functions cannot be reached, the token stays on the row and the workflow is told by the next
-answer, or finds the status when its wait times out (every wait of an order has a timeout whose
-step reads the row).
+Each action changes the order's row under its lock; if the order's workflow is waiting, the action
+answers its wait in the same transaction (``signals.resume`` with the order's status; news of the
+lab's progress is a ``signals.heartbeat``, and the wait goes on). Each gives what it did (``Answer``).
 """
 
 from __future__ import annotations
@@ -19,19 +16,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from lambdas.shared import notify
+from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
-from lambdas.shared.errors import Conflict, DatabaseUnavailable, InvalidField, WorkflowUnavailable
+from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.fields import SKU_PATTERN, IsoDate, Text, whole_number
-from lambdas.shared.observability import logger
 from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription, written_plainly
-from lambdas.shared.orders.steps import end, open_order, record, reserve
+from lambdas.shared.orders.steps import end_order, open_order, record_event, reserve
 from lambdas.shared.orders.tolerances import Deviation, Measured
-from lambdas.shared.stepfunctions import CallbackClosed, workflows
 
 MAX_REMAKES = 2
 LAB_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
@@ -39,17 +34,12 @@ LAB_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 
 @dataclass
 class Answer:
-    """An action done on an order: its status after it, and the wait it answers, if one was parked."""
+    """An action done on an order: its status after it."""
 
     order_id: str
     status: OrderStatus
-    token: str | None = None
-    heartbeat: bool = False  # news of progress: the wait goes on
     deviations: list[Deviation] = field(default_factory=list)
-    served: list[Answer] = field(default_factory=list)  # orders that took the frame it put back on the shelf
-
-    def all(self) -> list[Answer]:
-        return [self, *self.served]
+    served: list[str] = field(default_factory=list)  # orders that took the frame it put back on the shelf
 
 
 def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus, ...]) -> Order:
@@ -60,14 +50,18 @@ def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus
     return order
 
 
-def _answer(order: Order, deviations: list[Deviation] | None = None) -> Answer:
-    return Answer(order.id, order.status, order.task_token, deviations=deviations or [])
+def _answer(uow: UnitOfWork, order: Order, deviations: list[Deviation] | None = None) -> Answer:
+    """The workflow's wait, if one is parked, answered with the order's status."""
+    if order.task_token is not None:
+        signals.resume(uow, order.task_token, {"status": order.status})
+        order.task_token = order.waiting_for = None
+    return Answer(order.id, order.status, deviations=deviations or [])
 
 
 def _ended(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> Answer:
     """``end``, and if its frame went back on the shelf, the oldest order waiting for one takes it."""
-    released = end(uow, order, status, actor, reason)
-    answer = _answer(order)
+    released = end_order(uow, order, status, actor, reason)
+    answer = _answer(uow, order)
     if released:
         answer.served = serve_waiting_orders(uow, order.site_id, order.frame_sku, actor)
     return answer
@@ -83,15 +77,15 @@ def choose_frame(uow: UnitOfWork, order_id: str, choice: FrameChoice, actor: str
     order = _begin(uow, order_id, "given another frame", (OrderStatus.AWAITING_FRAME,))
     stock = uow.frames.get(order.site_id, choice.frame_sku)
     if stock is None:
-        raise InvalidField("body.frame_sku", f"site {order.site_id} has no frame {choice.frame_sku}")
+        raise InvalidField("frame_sku", f"site {order.site_id} has no frame {choice.frame_sku}")
     previous, order.frame_sku = order.frame_sku, choice.frame_sku
     if not reserve(uow, order, actor):
         raise Conflict(f"frame {choice.frame_sku} is out of stock too at site {order.site_id}")
-    record(uow, order, "frame_changed", actor, previous=previous, sku=choice.frame_sku)
-    return _answer(order)
+    record_event(uow, order, "frame_changed", actor, previous=previous, sku=choice.frame_sku)
+    return _answer(uow, order)
 
 
-def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) -> list[Answer]:
+def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) -> list[str]:
     """After a restock or a release: the orders waiting for this frame take one each, oldest first,
     while any is left. Each is locked by its id, waiting for whoever holds it: skipping a held one
     would leave the frame on the shelf while the order waits (for days, when what held it was its
@@ -103,7 +97,7 @@ def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) ->
             continue  # it moved on since the read: cancelled, or given another frame
         if not reserve(uow, order, actor):
             break  # none left on the shelf
-        served.append(_answer(order))
+        served.append(_answer(uow, order).order_id)
     return served
 
 
@@ -131,21 +125,23 @@ class LabResult(BaseModel):
 
 def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) -> Answer:
     if result.status == "rejected" and result.reason is None:
-        raise InvalidField("body.reason", "a rejection needs its reason")
+        raise InvalidField("reason", "a rejection needs its reason")
     if result.status != "rejected" and result.reason is not None:
-        raise InvalidField("body.reason", "a reason goes with a rejection only")
+        raise InvalidField("reason", "a reason goes with a rejection only")
     order = _begin(uow, order_id, "given a lab result", (OrderStatus.AT_LAB,))
     order.lab_status = result.status
     order.lab_reference = result.lab_reference or order.lab_reference
     order.lab_expected_on = result.expected_on or order.lab_expected_on
     if result.status == "in_production":
-        record(uow, order, "lab_in_production", actor, attempt=order.lab_attempt)
-        return Answer(order.id, order.status, order.task_token, heartbeat=True)
+        record_event(uow, order, "lab_in_production", actor, attempt=order.lab_attempt)
+        if order.task_token is not None:  # news of progress: the wait goes on
+            signals.heartbeat(uow, order.task_token)
+        return Answer(order.id, order.status)
     if result.status == "shipped":
-        record(uow, order, "lab_shipped", actor, attempt=order.lab_attempt)
+        record_event(uow, order, "lab_shipped", actor, attempt=order.lab_attempt)
         # the lab sends the glasses back made: lenses in the frame, until the check says otherwise
         order.status, order.lenses_mounted = OrderStatus.QUALITY_CHECK, True
-        return _answer(order)
+        return _answer(uow, order)
     order.lenses_mounted = False  # a job the lab will not make comes back as the bare frame
     return _ended(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
 
@@ -205,7 +201,7 @@ def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: st
         *_named("left", tolerances.deviations(rx.left, Measured(**check.left.model_dump()))),
     ]
     failed = [deviation.field for deviation in deviations]
-    record(uow, order, "quality_checked", actor, attempt=order.lab_attempt, failed=failed)
+    record_event(uow, order, "quality_checked", actor, attempt=order.lab_attempt, failed=failed)
     order.lenses_mounted = check.lenses_mounted
     if not deviations:
         order.status, order.ready_at = OrderStatus.READY, utcnow()
@@ -213,14 +209,14 @@ def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: st
         channel = notify.queue_message(
             uow, client, "glasses_ready", f"glasses_ready:{order.id}", {"order_id": order.id}
         )
-        record(uow, order, "ready", actor, channel=channel or notify.IN_PERSON)
+        record_event(uow, order, "ready", actor, channel=channel or notify.IN_PERSON)
     elif order.lab_attempt <= MAX_REMAKES:
         order.status, order.reason = OrderStatus.REMAKE, f"outside tolerance: {', '.join(failed)}"
     else:
         answer = _ended(uow, order, OrderStatus.QC_FAILED, actor, reason=f"outside tolerance: {', '.join(failed)}")
         answer.deviations = deviations
         return answer
-    return _answer(order, deviations)
+    return _answer(uow, order, deviations)
 
 
 def _named(side: str, deviations: list[Deviation]) -> list[Deviation]:
@@ -229,8 +225,8 @@ def _named(side: str, deviations: list[Deviation]) -> list[Deviation]:
 
 def pickup(uow: UnitOfWork, order_id: str, actor: str) -> Answer:
     order = _begin(uow, order_id, "handed over", (OrderStatus.READY,))
-    end(uow, order, OrderStatus.DELIVERED, actor)
-    return _answer(order)
+    end_order(uow, order, OrderStatus.DELIVERED, actor)
+    return _answer(uow, order)
 
 
 class Cancellation(BaseModel):
@@ -255,46 +251,16 @@ def cancel(uow: UnitOfWork, order_id: str, cancellation: Cancellation, actor: st
     (back on the shelf, unless the lab has it or lenses are mounted in it: kept and recorded)."""
     order = _begin(uow, order_id, "cancelled", WAITING)
     if order.lab_started_at is not None:
-        record(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)
+        record_event(uow, order, "cancelled_after_lab", actor, attempt=order.lab_attempt)
     return _ended(uow, order, OrderStatus.CANCELLED, actor, reason=cancellation.reason)
 
 
-def stopped(uow: UnitOfWork, order_id: str, actor: str) -> list[Answer] | None:
-    """Ops stopped the order's workflow: an order not over is cancelled as ``cancel`` does; what is
-    left to tell is the other orders that took its frame (its own wait ended with the execution).
-    None: it was over already."""
+def end_stopped(uow: UnitOfWork, order_id: str, actor: str) -> bool:
+    """Ops stopped the order's workflow: an order not over is cancelled as ``cancel`` does (True);
+    its own wait ended with the execution. False: it was over already."""
     order = uow.orders.lock(order_id)
     if order is None or order.status in ORDER_ENDED:
-        return None
-    answer = cancel(uow, order_id, Cancellation(reason="the order's workflow was stopped"), actor)
+        return False
     order.waiting_for = order.task_token = None
-    return answer.served
-
-
-def told(uow: UnitOfWork, answer: Answer) -> None:
-    """The workflow has the answer: its token leaves the row (unless a new wait parked since)."""
-    if answer.token is not None and not answer.heartbeat:
-        uow.orders.forget_token(answer.order_id, answer.token)
-
-
-def tell_workflow(actor: str, answers: list[Answer]) -> None:
-    """After the commit: each answered workflow woken with the order's status (news of progress as a
-    heartbeat), then the token off the row."""
-    for answer in answers:
-        if answer.token is None:
-            continue
-        try:
-            if answer.heartbeat:
-                workflows().heartbeat(answer.token)
-            else:
-                workflows().resume(answer.token, {"status": answer.status})
-        except CallbackClosed:
-            pass  # the wait is over (it timed out): its step read the row
-        except WorkflowUnavailable:
-            logger.warning("order's workflow not told; it will be at the next answer or when its wait times out",
-                           extra={"order_id": answer.order_id})  # fmt: skip
-            continue
-        try:
-            UnitOfWork(actor).run(told, answer)
-        except DatabaseUnavailable:  # told already: the token stays until the workflow's next wait replaces it
-            logger.warning("order's token not cleared after its answer", extra={"order_id": answer.order_id})
+    cancel(uow, order_id, Cancellation(reason="the order's workflow was stopped"), actor)
+    return True

@@ -14,7 +14,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
 from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.fields import Text, whole_number
-from lambdas.shared.orders.desk import Answer, serve_waiting_orders
+from lambdas.shared.orders.desk import serve_waiting_orders
 
 MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
 
@@ -58,9 +58,7 @@ class FramePage(BaseModel):
     items: list[FrameView]
 
 
-def set_stock(
-    uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, actor: str
-) -> tuple[FrameView, list[Answer]]:
+def set_stock(uow: UnitOfWork, site_id: str, sku: str, settings: FrameSettings, actor: str) -> FrameView:
     """Create or replace the SKU's description, kind and count; the orders waiting for it take theirs."""
     if uow.sites.get(site_id) is None:
         raise NotFound("site", site_id)
@@ -73,23 +71,23 @@ def set_stock(
     )
     uow.audit("frames.set", "frame_stock", f"{site_id}/{sku}", quantity=settings.quantity)
     uow.session.flush()
-    answers = serve_waiting_orders(uow, site_id, sku, actor)
-    return FrameView.of(uow.frames.get(site_id, sku) or stock), answers
+    serve_waiting_orders(uow, site_id, sku, actor)
+    return FrameView.of(uow.frames.get(site_id, sku) or stock)
 
 
-def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) -> tuple[FrameView, list[Answer]]:
+def restock(uow: UnitOfWork, site_id: str, sku: str, quantity: int, actor: str) -> FrameView:
     """``quantity`` more on the shelf; the orders waiting for it take theirs, oldest first."""
     if not uow.frames.add(site_id, sku, quantity):
         raise NotFound("frame", f"{sku} at site {site_id}")
     stock = uow.frames.get(site_id, sku)
     assert stock is not None
     if stock.quantity > MAX_QUANTITY:  # the unit of work rolls the addition back
-        raise InvalidField("body.quantity", f"the shelf would hold {stock.quantity}: at most {MAX_QUANTITY}")
+        raise InvalidField("quantity", f"the shelf would hold {stock.quantity}: at most {MAX_QUANTITY}")
     uow.audit("frames.restocked", "frame_stock", f"{site_id}/{sku}", quantity=quantity)
-    answers = serve_waiting_orders(uow, site_id, sku, actor)
+    serve_waiting_orders(uow, site_id, sku, actor)
     stock = uow.frames.get(site_id, sku)  # what the orders served left on the shelf
     assert stock is not None
-    return FrameView.of(stock), answers
+    return FrameView.of(stock)
 
 
 def list_frames(uow: UnitOfWork, site_id: str) -> FramePage:

@@ -3,25 +3,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
 from lambdas.shared.db.orders.models import Order, Prescription
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import ClientStatus, OrderStatus
+from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
 from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.orders import prescription
-from lambdas.shared.orders.steps import end, record
+from lambdas.shared.orders.steps import record_event
 from lambdas.shared.parameters import OrderParameters, read
 from lambdas.shared.queue.sites import SLUG_PATTERN, service_day
+from lambdas.shared.stepfunctions import execution_arn_of
+from workflows.order_fulfilment import WORKFLOW as ORDER_FULFILMENT
 
 
 def _example(schema: dict[str, Any]) -> None:
@@ -60,8 +62,7 @@ class CreateOrder(BaseModel):
 @dataclass(frozen=True)
 class Created:
     order_id: str
-    execution_arn: str | None
-    repeat: bool = False  # an earlier request with its key made the order
+    execution_arn: str  # the execution that fulfils it
 
 
 def limits() -> prescription.Limits:
@@ -73,30 +74,26 @@ def limits() -> prescription.Limits:
     )
 
 
-def create_order(
-    uow: UnitOfWork,
-    request: CreateOrder,
-    actor: str,
-    idempotency_key: str | None = None,
-    execution_arn: Callable[[str], str] | None = None,
-) -> Created:
-    """A new order — or, for an Idempotency-Key seen before with the same request, that one."""
+def create_order(uow: UnitOfWork, request: CreateOrder, actor: str, idempotency_key: str | None = None) -> Created:
+    """A new order, its workflow started — or, for an Idempotency-Key seen before with the same
+    request, that one."""
     order_id = new_id()
     if idempotency_key is not None:
-        earlier = earlier_entity(uow, "POST /orders", actor, idempotency_key, request, order_id, "order")
+        earlier = earlier_entity(uow, "order", actor, idempotency_key, request, order_id, "order")
         if earlier is not None:
             found = uow.orders.get(earlier)
-            return Created(earlier, found.execution_arn if found else None, repeat=True)
+            arn = found.execution_arn if found and found.execution_arn else None
+            return Created(earlier, arn or execution_arn_of(ORDER_FULFILMENT, earlier))
     client = uow.clients.lock(request.client_id)  # its prescription versions are numbered one at a time
     if client is None:
-        raise InvalidField("body.client_id", f"no client {request.client_id}")
+        raise InvalidField("client_id", f"no client {request.client_id}")
     if client.status != ClientStatus.ACTIVE:
         raise Conflict(f"client {request.client_id} is {client.status}: only an active client can order glasses")
     site = uow.sites.get(request.site_id)
     if site is None:
-        raise InvalidField("body.site_id", f"no site {request.site_id}")
+        raise InvalidField("site_id", f"no site {request.site_id}")
     if uow.frames.get(request.site_id, request.frame_sku) is None:
-        raise InvalidField("body.frame_sku", f"site {request.site_id} has no frame {request.frame_sku}")
+        raise InvalidField("frame_sku", f"site {request.site_id} has no frame {request.frame_sku}")
     now = utcnow()
     today = service_day(site.timezone, now)  # the site's date: a prescription written this morning there
     problems = prescription.problems(request.prescription, request.lens, limits(), today)
@@ -122,17 +119,8 @@ def create_order(
         frame_sku=request.frame_sku,
         lens=request.lens.model_dump(mode="json"),
         created_by=actor,
-        execution_arn=execution_arn(order_id) if execution_arn else None,
+        execution_arn=signals.start(uow, ORDER_FULFILMENT, order_id),
     )
     uow.orders.add(order)
-    record(uow, order, "created", actor, prescription_version=version.version)
+    record_event(uow, order, "created", actor, prescription_version=version.version)
     return Created(order.id, order.execution_arn)
-
-
-def withdraw_order(uow: UnitOfWork, order_id: str, actor: str) -> None:
-    """The order's workflow could not start: the order is cancelled (the client can order again) and
-    its Idempotency-Key forgotten, so that repeating the request orders anew."""
-    order = uow.orders.lock(order_id)
-    if order is not None and order.status == OrderStatus.RECEIVED:
-        end(uow, order, OrderStatus.CANCELLED, actor, reason="workflow_unavailable")
-    uow.idempotency.forget_entities([order_id])

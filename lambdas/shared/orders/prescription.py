@@ -174,10 +174,10 @@ AXIS = (1, 180)
 Problem = tuple[str, str]  # (field, message)
 
 
-def problems(rx: Prescription, lens: Lens, limits: Limits, today: date, at: str = "body") -> list[Problem]:
-    """Every rule ``rx`` breaks for a ``lens`` order today, each with the field it names (under ``at``)."""
+def problems(rx: Prescription, lens: Lens, limits: Limits, today: date) -> list[Problem]:
+    """Every rule ``rx`` breaks for a ``lens`` order today, each with the field it names."""
     found: list[Problem] = []
-    where = f"{at}.prescription"
+    where = "prescription"
     for side in ("right", "left"):
         found += _eye_problems(getattr(rx, side), limits, f"{where}.{side}")
         found += _in_range(getattr(rx.pd, side), PD, HALF_MM, f"{where}.pd.{side}", "mm")
@@ -200,7 +200,7 @@ def problems(rx: Prescription, lens: Lens, limits: Limits, today: date, at: str 
         oldest = (today - limits.max_age).isoformat()
         found.append((f"{where}.written_on", f"the prescription is too old: written on {oldest} or later, please"))
     if len(set(lens.coatings)) != len(lens.coatings):
-        found.append((f"{at}.lens.coatings", "name each coating once"))
+        found.append(("lens.coatings", "name each coating once"))
     return found
 
 

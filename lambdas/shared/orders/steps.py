@@ -51,7 +51,7 @@ def reserve_frame(uow: UnitOfWork, order_id: str, actor: str) -> Step:
     waiting = order.status in (OrderStatus.RECEIVED, OrderStatus.AWAITING_FRAME)
     if waiting and not reserve(uow, order, actor) and order.status == OrderStatus.RECEIVED:
         order.status = OrderStatus.AWAITING_FRAME
-        record(uow, order, "awaiting_frame", actor, sku=order.frame_sku)
+        record_event(uow, order, "awaiting_frame", actor, sku=order.frame_sku)
     return Step(order.status)
 
 
@@ -93,7 +93,7 @@ def submit_to_lab(uow: UnitOfWork, order_id: str, actor: str) -> Step:
         lab.adapter().submit(order, submission)
         order.status, order.lab_status, order.reason = OrderStatus.AT_LAB, "submitted", None
         order.lab_started_at = order.lab_started_at or now
-        record(uow, order, "submitted_to_lab", actor, attempt=order.lab_attempt)
+        record_event(uow, order, "submitted_to_lab", actor, attempt=order.lab_attempt)
     return _at_lab(order, utcnow())
 
 
@@ -111,21 +111,21 @@ def timed_out(uow: UnitOfWork, order_id: str, waited_for: str, actor: str) -> St
     order.waiting_for = order.task_token = None
     if waited_for == "frame":
         if not reserve(uow, order, actor):  # one may be back on the shelf since (a pickup never made)
-            end(uow, order, OrderStatus.CANCELLED, actor, reason="no_frame")
+            end_order(uow, order, OrderStatus.CANCELLED, actor, reason="no_frame")
     elif waited_for == "lab_result":
         if _lab_deadline(order) <= now:
-            record(uow, order, "escalated", actor, why="lab_overdue")
-            end(uow, order, OrderStatus.CANCELLED, actor, reason="lab_overdue")
+            record_event(uow, order, "escalated", actor, why="lab_overdue")
+            end_order(uow, order, OrderStatus.CANCELLED, actor, reason="lab_overdue")
         else:
-            record(uow, order, "escalated", actor, why="lab_silent")
+            record_event(uow, order, "escalated", actor, why="lab_silent")
     elif waited_for == "quality_check":
-        record(uow, order, "escalated", actor, why="quality_check_waiting")
+        record_event(uow, order, "escalated", actor, why="quality_check_waiting")
     else:
         sent = uow.orders.count_events(order.id, "reminded")
         if sent < read(OrderParameters).pickup_reminders:  # then a wait as long again: uncollected
             remind(uow, order, sent + 1, actor)
         else:
-            end(uow, order, OrderStatus.UNCOLLECTED, actor)
+            end_order(uow, order, OrderStatus.UNCOLLECTED, actor)
     return _at_lab(order, now) if order.status == OrderStatus.AT_LAB else Step(order.status)
 
 
@@ -133,7 +133,7 @@ def remind(uow: UnitOfWork, order: Order, reminder: int, actor: str) -> None:
     client = uow.clients.get(order.client_id)
     payload = {"order_id": order.id, "reminder": reminder}
     channel = notify.queue_message(uow, client, "pickup_reminder", f"pickup_reminder:{order.id}:{reminder}", payload)
-    record(uow, order, "reminded", actor, reminder=reminder, channel=channel or notify.IN_PERSON)
+    record_event(uow, order, "reminded", actor, reminder=reminder, channel=channel or notify.IN_PERSON)
 
 
 def reminder_seconds() -> int:
@@ -158,7 +158,7 @@ def _at_lab(order: Order, now: datetime) -> Step:
 # --- transitions, shared with the front desk's and the lab's answers ----------------------------------
 
 
-def record(uow: UnitOfWork, order: Order, kind: str, actor: str, **details: object) -> None:
+def record_event(uow: UnitOfWork, order: Order, kind: str, actor: str, **details: object) -> None:
     uow.orders.record(OrderEvent(order_id=order.id, kind=kind, actor=actor, at=utcnow(), details=details))
 
 
@@ -169,7 +169,7 @@ def reserve(uow: UnitOfWork, order: Order, actor: str) -> bool:
     if not uow.frames.take_one(order.site_id, order.frame_sku):
         return False
     order.frame_reserved, order.status = True, OrderStatus.FRAME_RESERVED
-    record(uow, order, "frame_reserved", actor, sku=order.frame_sku)
+    record_event(uow, order, "frame_reserved", actor, sku=order.frame_sku)
     return True
 
 
@@ -184,14 +184,14 @@ def release_frame(uow: UnitOfWork, order: Order, actor: str) -> bool:
     order.frame_reserved = False
     at_lab = order.lab_status in AT_THE_LAB
     if order.lenses_mounted or at_lab:
-        record(uow, order, "frame_kept", actor, sku=order.frame_sku, why="at_lab" if at_lab else "mounted")
+        record_event(uow, order, "frame_kept", actor, sku=order.frame_sku, why="at_lab" if at_lab else "mounted")
         return False
     uow.frames.add(order.site_id, order.frame_sku, 1)
-    record(uow, order, "frame_released", actor, sku=order.frame_sku)
+    record_event(uow, order, "frame_released", actor, sku=order.frame_sku)
     return True
 
 
-def end(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> bool:
+def end_order(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: str | None = None) -> bool:
     """The order is over; the frame it holds is released (``release_frame``'s rules: True when it is
     back on the shelf). A parked token stays: the answer that ended the order still has to reach the
     workflow."""
@@ -200,5 +200,5 @@ def end(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reason: 
     if reason is not None:
         order.reason = reason
     released = status != OrderStatus.DELIVERED and release_frame(uow, order, actor)
-    record(uow, order, str(status), actor)  # the reason stays on the order: erasure forgets it there
+    record_event(uow, order, str(status), actor)  # the reason stays on the order: erasure forgets it there
     return released

@@ -22,9 +22,10 @@ from lambdas.shared.errors import NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue import desk
 from lambdas.shared.queue.sites import service_day
+from lambdas.shared.queue.views import TicketView
 
 
-def call_next(uow: UnitOfWork, site_id: str, station_id: str, counter: str, actor: str) -> desk.Action | None:
+def call_next(uow: UnitOfWork, site_id: str, station_id: str, counter: str, actor: str) -> TicketView | None:
     """The next ticket at the station, called to ``counter``; None when nobody waits."""
     site = uow.sites.get(site_id)
     station = next((each for each in site.stations if each.id == station_id), None) if site else None
@@ -38,5 +39,5 @@ def call_next(uow: UnitOfWork, site_id: str, station_id: str, counter: str, acto
     for ticket_id in uow.queue.waiting_order(site_id, station_id, day, now, normal_first=normal_first):
         ticket = uow.queue.lock(ticket_id)  # cancelled, transferred or called by number since the read?
         if ticket is not None and ticket.status == TicketStatus.WAITING and ticket.station_id == station_id:
-            return desk.call(uow, ticket, desk.undoable(uow, ticket), counter, actor)
+            return desk.call(uow, ticket, counter, actor)
     return None

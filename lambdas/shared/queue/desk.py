@@ -1,17 +1,14 @@
 """What staff do to a ticket: call it, see the person arrive, recall, mark a no-show, complete a
 service, transfer, cancel.
 
-Each action changes the ticket's row under its lock, records its event, and takes the token of the
-workflow's wait if one is parked: the route commits, then wakes the execution with it, and the
-workflow reads where the ticket is now (``steps``). If Step Functions cannot be reached, the action
-is taken back (``take_back``) so the request can be repeated.
+Each action changes the ticket's row under its lock and records its event; if the ticket's workflow
+is waiting, the action answers its wait in the same transaction (``signals.resume``), and the workflow
+reads where the ticket is now (``steps``). Each gives the ticket as it is after it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
+from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.queue.models import Ticket
 from lambdas.shared.db.sites.models import Station
@@ -20,39 +17,13 @@ from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
-from lambdas.shared.queue.steps import end, record, requeue
+from lambdas.shared.queue.steps import end_ticket, record_event, requeue
+from lambdas.shared.queue.views import TicketView, get_ticket
 
-# what an action changes, and so what taking it back restores
-_RESTORED = (
-    "status",
-    "station_id",
-    "journey",
-    "journey_index",
-    "recalled",
-    "queued_at",
-    "called_at",
-    "called_by_counter",
-    "served_at",
-    "ended_at",
-    "display_name",  # a walk-in's, gone when the ticket ends
-    "waiting_for",
-    "task_token",
-)
 ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
 
 
-@dataclass
-class Action:
-    """An action done on a ticket, not yet told to its workflow."""
-
-    ticket_id: str
-    status: TicketStatus  # the ticket's status after it
-    token: str | None  # the parked wait it answers, if the workflow was waiting
-    before: dict[str, Any]
-    last_event_id: int  # the events after it are the action's
-
-
-def begin(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatus, ...]) -> tuple[Ticket, Action]:
+def _locked(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatus, ...]) -> Ticket:
     """The ticket, locked, if ``verb`` is possible in its status (409 naming the status otherwise)."""
     ticket = uow.queue.lock(ticket_id)
     if ticket is None:
@@ -61,33 +32,15 @@ def begin(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketStatu
         *others, last = (str(status) for status in allowed)
         can = f"{', '.join(others)} or {last}" if others else last
         raise Conflict(f"ticket {ticket.label} is {ticket.status}: only a {can} ticket can be {verb}")
-    return ticket, undoable(uow, ticket)
+    return ticket
 
 
-def undoable(uow: UnitOfWork, ticket: Ticket) -> Action:
-    """The action about to be done on ``ticket`` (locked), with what taking it back restores."""
-    before = {name: getattr(ticket, name) for name in _RESTORED}
-    before["journey"] = list(ticket.journey)
-    return Action(ticket.id, ticket.status, None, before, uow.queue.last_event_id(ticket.id))
-
-
-def finish(ticket: Ticket, action: Action) -> Action:
-    """Take the parked token, if any: the route answers it once this unit of work has committed."""
-    action.token, action.status = ticket.task_token, ticket.status
-    ticket.task_token = ticket.waiting_for = None
-    return action
-
-
-def take_back(uow: UnitOfWork, action: Action) -> None:
-    """Undo an action its workflow never heard of — unless the ticket moved on since (the workflow
-    found the change by itself)."""
-    ticket = uow.queue.lock(action.ticket_id)
-    if ticket is None or ticket.status != action.status or ticket.task_token is not None:
-        return
-    for name, value in action.before.items():
-        setattr(ticket, name, value)
-    uow.queue.forget_events_after(ticket.id, action.last_event_id)
-    uow.audit("ticket.action_taken_back", "ticket", ticket.id, status=ticket.status)
+def _answered(uow: UnitOfWork, ticket: Ticket, action: str) -> TicketView:
+    """The workflow's wait, if one is parked, answered with ``action``; the ticket as it is now."""
+    if ticket.task_token is not None:
+        signals.resume(uow, ticket.task_token, {"ticket_id": ticket.id, "action": action})
+        ticket.task_token = ticket.waiting_for = None
+    return get_ticket(uow, ticket.id)
 
 
 # --- the actions ---------------------------------------------------------------------------------------
@@ -99,7 +52,7 @@ def free_counter(uow: UnitOfWork, station: Station, counter: str) -> None:
     Calls from one counter go one at a time until the transaction ends."""
     if counter not in station.counters:
         raise InvalidField(
-            "body.counter",
+            "counter",
             f"station {station.id} has no counter {counter} (its counters: {', '.join(station.counters)})",
         )
     uow.serialise(digest(f"call {station.site_id}/{station.id}/{counter}"))  # ids of any length, 64 characters
@@ -111,17 +64,17 @@ def free_counter(uow: UnitOfWork, station: Station, counter: str) -> None:
         )
 
 
-def call(uow: UnitOfWork, ticket: Ticket, action: Action, counter: str, actor: str) -> Action:
-    """Call a waiting ticket (``begin`` locked it) to ``counter`` (``free_counter`` checked it)."""
+def call(uow: UnitOfWork, ticket: Ticket, counter: str, actor: str) -> TicketView:
+    """Call a waiting ticket (locked) to ``counter`` (``free_counter`` checked it)."""
     now = utcnow()
     ticket.status, ticket.called_at, ticket.called_by_counter = TicketStatus.CALLED, now, counter
     # a recalled person's wait was counted at their first call
     waited = None if ticket.recalled else int((now - ticket.queued_at).total_seconds())
-    record(uow, ticket, "called", actor, seconds=waited, priority=ticket.priority, recalled=ticket.recalled)
-    return finish(ticket, action)
+    record_event(uow, ticket, "called", actor, seconds=waited, priority=ticket.priority, recalled=ticket.recalled)
+    return _answered(uow, ticket, "called")
 
 
-def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> Action:
+def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> TicketView:
     found = uow.queue.get(ticket_id)
     if found is None:
         raise NotFound("ticket", ticket_id)
@@ -129,80 +82,82 @@ def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> Ac
     free_counter(
         uow, next(each for each in uow.sites.get(found.site_id).stations if each.id == found.station_id), counter
     )
-    ticket, action = begin(uow, ticket_id, "called", (TicketStatus.WAITING,))
+    ticket = _locked(uow, ticket_id, "called", (TicketStatus.WAITING,))
     if ticket.station_id != found.station_id:  # transferred meanwhile
         raise Conflict(f"ticket {ticket.label} moved to station {ticket.station_id}: call it from there")
-    return call(uow, ticket, action, counter, actor)
+    return call(uow, ticket, counter, actor)
 
 
-def arrived(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
-    ticket, action = begin(uow, ticket_id, "marked arrived", (TicketStatus.CALLED,))
+def mark_arrived(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
+    """The called person reached the counter: the service starts."""
+    ticket = _locked(uow, ticket_id, "marked arrived", (TicketStatus.CALLED,))
     ticket.status, ticket.served_at = TicketStatus.SERVING, utcnow()
-    record(uow, ticket, "arrived", actor)
-    return finish(ticket, action)
+    record_event(uow, ticket, "arrived", actor)
+    return _answered(uow, ticket, "arrived")
 
 
-def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     """The called person is not there yet: back to the front of the station's queue, as after a
     first missed call (the grace period missed after that is a no-show)."""
-    ticket, action = begin(uow, ticket_id, "recalled", (TicketStatus.CALLED,))
+    ticket = _locked(uow, ticket_id, "recalled", (TicketStatus.CALLED,))
     requeue(uow, ticket, "recalled", actor)
-    return finish(ticket, action)
+    return _answered(uow, ticket, "recalled")
 
 
-def no_show(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
-    ticket, action = begin(uow, ticket_id, "marked a no-show", (TicketStatus.WAITING, TicketStatus.CALLED))
-    end(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor)
-    return finish(ticket, action)
+def mark_no_show(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
+    """The person is gone: the ticket ends as a no-show."""
+    ticket = _locked(uow, ticket_id, "marked a no-show", (TicketStatus.WAITING, TicketStatus.CALLED))
+    end_ticket(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor)
+    return _answered(uow, ticket, "no_show")
 
 
-def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> Action:
+def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     """The person left."""
-    ticket, action = begin(uow, ticket_id, "cancelled", ACTIVE)
-    end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status)
-    return finish(ticket, action)
+    ticket = _locked(uow, ticket_id, "cancelled", ACTIVE)
+    end_ticket(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status)
+    return _answered(uow, ticket, "cancelled")
 
 
-def stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> bool:
+def end_stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> bool:
     """Ops stopped the ticket's workflow: a ticket still in the queue is cancelled (True)."""
     ticket = uow.queue.lock(ticket_id)
     if ticket is None or ticket.status not in ACTIVE:
         return False
     ticket.waiting_for = ticket.task_token = None
-    end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status, stopped=True)
+    end_ticket(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status, stopped=True)
     return True
 
 
-def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: str) -> Action:
+def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: str) -> TicketView:
     """The service at this station is over: on to the next station of the journey (or
     ``next_station``), or, at the journey's end, the ticket's day is complete."""
-    ticket, action = begin(uow, ticket_id, "completed", (TicketStatus.SERVING,))
+    ticket = _locked(uow, ticket_id, "completed", (TicketStatus.SERVING,))
     _served(uow, ticket, actor)
     if next_station is not None:
-        _route_to(uow, ticket, next_station, "body.next_station", skip=True)
+        _route_to(uow, ticket, next_station, "next_station", skip=True)
     if ticket.journey_index + 1 >= len(ticket.journey):
-        end(uow, ticket, TicketStatus.COMPLETED, "completed", actor)
+        end_ticket(uow, ticket, TicketStatus.COMPLETED, "completed", actor)
     else:
         _move_on(ticket)
-    return finish(ticket, action)
+    return _answered(uow, ticket, "completed")
 
 
-def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> Action:
+def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> TicketView:
     """Send the ticket to another station now, wherever it is in its current one."""
-    ticket, action = begin(uow, ticket_id, "transferred", ACTIVE)
+    ticket = _locked(uow, ticket_id, "transferred", ACTIVE)
     if station_id == ticket.station_id:
         raise Conflict(f"ticket {ticket.label} is {ticket.status} at station {station_id} already")
     if ticket.status == TicketStatus.SERVING:
         _served(uow, ticket, actor)
-    _route_to(uow, ticket, station_id, "body.station_id", skip=False)
-    record(uow, ticket, "transferred", actor, to=station_id)
+    _route_to(uow, ticket, station_id, "station_id", skip=False)
+    record_event(uow, ticket, "transferred", actor, to=station_id)
     _move_on(ticket)
-    return finish(ticket, action)
+    return _answered(uow, ticket, "transferred")
 
 
 def _served(uow: UnitOfWork, ticket: Ticket, actor: str) -> None:
     served = int((utcnow() - ticket.served_at).total_seconds()) if ticket.served_at else None
-    record(uow, ticket, "served", actor, seconds=served)
+    record_event(uow, ticket, "served", actor, seconds=served)
 
 
 def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str, *, skip: bool) -> None:

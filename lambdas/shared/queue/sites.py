@@ -208,7 +208,7 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
     for index, station_id in enumerate(settings.default_journey):
         if station_id not in known:
             raise InvalidField(
-                f"body.default_journey.{index}",
+                f"default_journey.{index}",
                 f"site {site_id} has no station {station_id}: PUT /sites/{site_id}/stations/{station_id} first",
             )
     if site is None:

@@ -27,7 +27,7 @@ ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EX
 
 
 @dataclass(frozen=True)
-class Station:
+class StationTimes:
     closes_in: int  # seconds until the site closes: the longest the ticket waits for its call
     grace_seconds: int  # to reach the counter once called
 
@@ -42,7 +42,7 @@ def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
     return ticket
 
 
-def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) -> Station:
+def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) -> StationTimes:
     """The timeouts of the ticket's waits at its station, from the site's hours: a ticket still
     waiting at closing time expires."""
     entry = uow.queue.station_entry(ticket_id)
@@ -53,7 +53,7 @@ def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) 
     now = now or utcnow()
     closes = closing_time(entry, now)
     closes_in = int((closes - now).total_seconds()) if closes is not None else 0
-    return Station(closes_in=max(1, closes_in), grace_seconds=max(1, entry.grace_seconds))
+    return StationTimes(closes_in=max(1, closes_in), grace_seconds=max(1, entry.grace_seconds))
 
 
 def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> AnsweredAlready | None:
@@ -105,7 +105,7 @@ def miss_call(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | Non
         return None
     ticket.task_token = ticket.waiting_for = None
     if ticket.recalled:
-        end(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor, automatic=True)
+        end_ticket(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor, automatic=True)
         return ticket.status
     requeue(uow, ticket, "recalled", actor, automatic=True)
     return None
@@ -118,14 +118,14 @@ def expire(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
     if ticket.waiting_for is None:
         return None
     ticket.task_token = ticket.waiting_for = None
-    end(uow, ticket, TicketStatus.EXPIRED, "expired", actor)
+    end_ticket(uow, ticket, TicketStatus.EXPIRED, "expired", actor)
     return ticket.status
 
 
 # --- transitions, shared with the staff's actions ------------------------------------------------------
 
 
-def record(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> QueueEvent:
+def record_event(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> QueueEvent:
     event = QueueEvent(
         ticket_id=ticket.id,
         site_id=ticket.site_id,
@@ -143,12 +143,12 @@ def record(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: ob
 
 def requeue(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> None:
     """Back to its station's queue, ahead of everyone (``recalled``), for a person who missed a call."""
-    record(uow, ticket, kind, actor, **details)
+    record_event(uow, ticket, kind, actor, **details)
     ticket.status, ticket.recalled = TicketStatus.WAITING, True
     ticket.called_at = ticket.called_by_counter = None
 
 
-def end(uow: UnitOfWork, ticket: Ticket, status: TicketStatus, kind: str, actor: str, **details: object) -> None:
+def end_ticket(uow: UnitOfWork, ticket: Ticket, status: TicketStatus, kind: str, actor: str, **details: object) -> None:
     """The ticket's day is over. A walk-in's name was for calling them: it goes now."""
     ticket.status, ticket.ended_at, ticket.display_name = status, utcnow(), None
-    record(uow, ticket, kind, actor, **details)
+    record_event(uow, ticket, kind, actor, **details)

@@ -7,7 +7,6 @@ moment, and a check-in that fails gives its number back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -21,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
 from lambdas.shared.db.queue.models import Ticket
@@ -32,7 +32,9 @@ from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
 from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
-from lambdas.shared.queue.steps import end, record
+from lambdas.shared.queue.steps import record_event
+from lambdas.shared.stepfunctions import execution_arn_of
+from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
 
 class Priority(BaseModel):
@@ -94,18 +96,20 @@ class CheckIn(BaseModel):
 
 
 @dataclass(frozen=True)
-class CheckedIn:
+class TicketIssued:
+    """A new ticket, or the one an earlier request with the same Idempotency-Key made."""
+
     ticket_id: str
     number: str
     station_id: str  # the journey's first
     service_day: date
-    execution_arn: str | None
+    execution_arn: str  # the execution that follows it
     place: Place | None  # while it waits
-    repeat: bool = False  # an earlier request with its key checked the person in
 
     @classmethod
-    def of(cls, ticket: Ticket, place: Place | None, repeat: bool = False) -> CheckedIn:
-        return cls(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, ticket.execution_arn, place, repeat)
+    def of(cls, ticket: Ticket, place: Place | None) -> TicketIssued:
+        arn = ticket.execution_arn or execution_arn_of(QUEUE_PROGRESSION, ticket.id)
+        return cls(ticket.id, ticket.label, ticket.journey[0], ticket.service_day, arn, place)
 
 
 def _hours(hours: dict[str, list[str]]) -> str:
@@ -113,24 +117,18 @@ def _hours(hours: dict[str, list[str]]) -> str:
 
 
 def check_in(
-    uow: UnitOfWork,
-    site_id: str,
-    request: CheckIn,
-    actor: str,
-    idempotency_key: str | None = None,
-    execution_arn: Callable[[str], str] | None = None,
-) -> CheckedIn:
-    """A new ticket — or, for an Idempotency-Key seen before with the same request, that one.
-    ``execution_arn`` names the execution that will follow a ticket, from its id."""
+    uow: UnitOfWork, site_id: str, request: CheckIn, actor: str, idempotency_key: str | None = None
+) -> TicketIssued:
+    """A new ticket, its workflow started — or, for an Idempotency-Key seen before with the same
+    request, that one."""
     ticket_id = new_id()
     if idempotency_key is not None:
-        route = f"POST /sites/{site_id}/tickets"
-        earlier = earlier_entity(uow, route, actor, idempotency_key, request, ticket_id, "check-in")
+        earlier = earlier_entity(uow, f"check-in at {site_id}", actor, idempotency_key, request, ticket_id, "check-in")
         if earlier is not None:
             ticket = uow.queue.get(earlier)
             waiting = ticket.status == TicketStatus.WAITING
             place = estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
-            return CheckedIn.of(ticket, place, repeat=True)
+            return TicketIssued.of(ticket, place)
     site = uow.sites.get(site_id)
     if site is None:
         raise NotFound("site", site_id)
@@ -140,11 +138,11 @@ def check_in(
         raise Conflict(f"site {site_id} has no default journey: give one, or configure the site's")
     for index, station_id in enumerate(journey):
         if station_id not in stations:
-            raise InvalidField(f"body.journey.{index}", f"site {site_id} has no station {station_id}")
+            raise InvalidField(f"journey.{index}", f"site {site_id} has no station {station_id}")
     if request.client_id is not None:
         client = uow.clients.get(request.client_id)
         if client is None:
-            raise InvalidField("body.client_id", f"no client {request.client_id}: onboard them, or give a display_name")
+            raise InvalidField("client_id", f"no client {request.client_id}: onboard them, or give a display_name")
         if client.status == ClientStatus.ERASED:
             raise Conflict(
                 f"client {request.client_id} was erased: check the person in by a display_name or by number alone"
@@ -156,7 +154,7 @@ def check_in(
     day = service_day(site.timezone, now)
     if request.appointment_at is not None and service_day(site.timezone, request.appointment_at) != day:
         raise InvalidField(
-            "body.appointment_at", f"an appointment today at site {site_id}: {day.isoformat()}, in {site.timezone}"
+            "appointment_at", f"an appointment today at site {site_id}: {day.isoformat()}, in {site.timezone}"
         )
     ticket = Ticket(
         id=ticket_id,
@@ -173,20 +171,10 @@ def check_in(
         checked_in_at=now,
         queued_at=now,
         checked_in_by=actor,
-        execution_arn=execution_arn(ticket_id) if execution_arn else None,
     )
     place = estimate.place(uow, site, ticket, now)  # before the number's lock: it is held for as little as can be
     ticket.number = uow.queue.next_number(site_id, day, first.prefix)
+    ticket.execution_arn = signals.start(uow, QUEUE_PROGRESSION, ticket_id)
     uow.queue.add(ticket)
-    record(uow, ticket, "checked_in", actor, **({"priority": ticket.priority} if request.priority else {}))
-    return CheckedIn.of(ticket, place)
-
-
-def withdraw_check_in(uow: UnitOfWork, ticket_id: str, actor: str) -> None:
-    """The ticket's workflow could not start: the ticket is cancelled (its number stays taken: the
-    numbers are gapless) and its Idempotency-Key forgotten, so that repeating the request checks the
-    person in anew."""
-    ticket = uow.queue.lock(ticket_id)
-    if ticket is not None and ticket.status == TicketStatus.WAITING:
-        end(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, reason="workflow_unavailable")
-    uow.idempotency.forget_entities([ticket_id])
+    record_event(uow, ticket, "checked_in", actor, **({"priority": ticket.priority} if request.priority else {}))
+    return TicketIssued.of(ticket, place)

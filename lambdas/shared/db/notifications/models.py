@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import ID, Base, enum_column, new_id
 from lambdas.shared.db.clients import models as clients  # noqa: F401 - the table its foreign keys name
+from lambdas.shared.db.outbox import Claimable
 from lambdas.shared.db.types import JsonText, UtcDateTime
 from lambdas.shared.domain import NotificationChannel, NotificationStatus
 
 
-class Notification(Base):
+class Notification(Claimable, Base):
     """Outbox: a message to send. ``dedup_key`` makes queuing idempotent; the payload holds ids and
     numbers, never a name or an address (those are read from the client when it is sent).
 
@@ -38,9 +39,5 @@ class Notification(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    claim: Mapped[str | None] = mapped_column(String(36))
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(String(64))  # why it failed or was not sent (a code)

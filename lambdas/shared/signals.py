@@ -1,0 +1,203 @@
+"""How an action reaches its workflow: the one protocol of every process.
+
+An action changes its rows and, in the same transaction, writes what its workflow must be told in the
+signals outbox: ``start`` an execution, ``resume`` a wait with its answer, a ``heartbeat`` (news of
+progress: the wait goes on), ``fail`` a wait. ``Actor.run`` commits the action, then delivers its
+signals at once; what cannot be delivered then (Step Functions unreachable, the function dying in
+between) the relay delivers later, with retries (``relay``: the dispatcher runs it every minute).
+So, whatever Step Functions does:
+
+- a person's action never fails, and is never taken back, because Step Functions could not be
+  reached: it stands, and its workflow hears of it once Step Functions answers again;
+- a wait that is over when its signal comes (it timed out, or ops stopped the execution) is not an
+  error: the workflow's own step reads the row it follows (the signal ends ``closed``);
+- a start is a signal like the others: an entity has its execution's ARN from the transaction that
+  made it (the ARN is known before the execution starts), and is never refused while it runs.
+
+Delivering twice is harmless: a start names its execution (Step Functions starts it once), and a
+token answers once (a second answer finds the wait closed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from lambdas.shared.clock import utcnow
+from lambdas.shared.db.signals.models import Signal
+from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import SignalKind, SignalStatus
+from lambdas.shared.errors import ConcurrentSubmission, DatabaseUnavailable, WorkflowUnavailable
+from lambdas.shared.observability import logger
+from lambdas.shared.stepfunctions import CallbackClosed, Workflows, execution_arn_of, workflows
+from workflows import Workflow, all_workflows
+
+RELAY = "relay"  # the audit trail's actor of what the relay settles
+MAX_ATTEMPTS = 20  # over about an hour and a half: then it is counted as failed, for ops to see
+FIRST_RETRY = timedelta(seconds=5)  # then 10, 20, 40 … seconds, at most LONGEST_WAIT
+LONGEST_WAIT = timedelta(minutes=5)
+CLAIM_FOR = timedelta(minutes=1)  # longer than a delivery can take (the client's timeouts and retries)
+BATCH = 10
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+# --- writing, in the action's transaction -------------------------------------------------------------
+
+
+def start(uow: UnitOfWork, workflow: Workflow, entity_id: str) -> str:
+    """Start ``workflow``'s execution for ``entity_id`` (its input: ``{"<entity>_id": entity_id}``);
+    the execution's ARN, known now."""
+    payload = {f"{workflow.entity}_id": entity_id}
+    _write(uow, Signal(kind=SignalKind.START, workflow=workflow.name, entity_id=entity_id, payload=payload))
+    return execution_arn_of(workflow, entity_id)
+
+
+def resume(uow: UnitOfWork, token: str, output: dict[str, Any]) -> None:
+    """Answer the wait holding ``token`` with ``output`` (ids and statuses only)."""
+    _write(uow, Signal(kind=SignalKind.RESUME, token=token, payload=output))
+
+
+def heartbeat(uow: UnitOfWork, token: str) -> None:
+    """News of progress for the wait holding ``token``: its heartbeat clock starts again."""
+    _write(uow, Signal(kind=SignalKind.HEARTBEAT, token=token, payload={}))
+
+
+def fail(uow: UnitOfWork, token: str, error: str, cause: str) -> None:
+    """End the wait holding ``token`` with ``error`` (its ASL catches it by name)."""
+    _write(uow, Signal(kind=SignalKind.FAIL, token=token, payload={}, error=error, cause=cause))
+
+
+def _write(uow: UnitOfWork, signal: Signal) -> None:
+    """Claimed by the writer, which delivers it once the transaction commits; the relay's if not."""
+    now = utcnow()
+    signal.id, signal.status = str(uuid.uuid4()), SignalStatus.PENDING
+    signal.claim, signal.claimed_until, signal.attempts, signal.next_attempt_at = (
+        str(uuid.uuid4()),
+        now + CLAIM_FOR,
+        1,
+        now,
+    )
+    uow.signals.add(signal)
+
+
+# --- running an action --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and what their actions run on: a unit of work per transaction, and the Step Functions
+    client that delivers the signals. The API builds one per request (``lambdas.api.caller.actor``);
+    a test hands in its own factory or client."""
+
+    name: str  # who the audit trail says made the changes
+    unit_of_work: Callable[[str], UnitOfWork] = UnitOfWork
+    workflows: Callable[[], Workflows] = workflows
+
+    def run(self, action: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``action(uow, *args, **kwargs)`` committed, then the signals it wrote delivered. A request
+        stored at the same instant under the same idempotency key (``ConcurrentSubmission``) is there
+        once the other one commits: the action runs once more and finds it."""
+        uow = self.unit_of_work(self.name)
+        try:
+            result = uow.run(action, *args, **kwargs)
+        except ConcurrentSubmission:
+            result = uow.run(action, *args, **kwargs)
+        written = uow.__dict__.get("signals")  # none when the action wrote no signal
+        for signal in written.written if written is not None else ():
+            deliver(signal, self.workflows(), self.unit_of_work)
+        return result
+
+
+# --- delivering -------------------------------------------------------------------------------------------
+
+
+def deliver(
+    signal: Signal,
+    client: Workflows,
+    unit_of_work: Callable[[str], UnitOfWork] = UnitOfWork,
+    now: Callable[[], datetime] = utcnow,
+) -> str:
+    """Send a claimed signal, then settle it: ``delivered``, ``closed`` (the wait was over),
+    ``retried`` later, ``failed`` after ``MAX_ATTEMPTS``; ``lapsed`` when its claim went to another."""
+    try:
+        _send(signal, client)
+    except CallbackClosed:
+        outcome, values = "closed", {"status": SignalStatus.CLOSED, "delivered_at": now()}
+    except WorkflowUnavailable as error:
+        logger.warning(
+            "workflow signal not delivered: it will be retried",
+            extra={"signal_id": signal.id, "kind": signal.kind, "attempts": signal.attempts},
+        )
+        outcome, values = _retry(signal, str(error), now())
+    else:
+        outcome, values = "delivered", {"status": SignalStatus.DELIVERED, "delivered_at": now()}
+    try:
+        settled = unit_of_work(RELAY).run(_settle, signal.id, signal.claim, values)
+    except DatabaseUnavailable:  # its claim lapses: the relay delivers it again, harmlessly
+        logger.warning("workflow signal not settled", extra={"signal_id": signal.id})
+        return "lapsed"
+    return outcome if settled else "lapsed"
+
+
+def _send(signal: Signal, client: Workflows) -> None:
+    token = signal.token or ""
+    match signal.kind:
+        case SignalKind.START:
+            client.start(_declared()[signal.workflow or ""], signal.entity_id or "", signal.payload)
+        case SignalKind.RESUME:
+            client.resume(token, signal.payload)
+        case SignalKind.HEARTBEAT:
+            client.heartbeat(token)
+        case SignalKind.FAIL:
+            if not client.fail(token, signal.error or "", signal.cause or ""):
+                raise CallbackClosed("the wait was over")
+
+
+def _retry(signal: Signal, reason: str, at: datetime) -> tuple[str, dict[str, Any]]:
+    if signal.attempts >= MAX_ATTEMPTS:
+        return "failed", {"status": SignalStatus.FAILED, "reason": reason[:200]}
+    wait = min(FIRST_RETRY * 2 ** (signal.attempts - 1), LONGEST_WAIT)
+    return "retried", {"next_attempt_at": at + wait, "reason": reason[:200]}
+
+
+def _settle(uow: UnitOfWork, signal_id: str, claim: str | None, values: dict[str, Any]) -> bool:
+    return claim is not None and uow.signals.settle(signal_id, claim, **values)
+
+
+def _claim(uow: UnitOfWork, claim: str, at: datetime) -> list[Signal]:
+    return uow.signals.claim(claim, at, at + CLAIM_FOR, BATCH)
+
+
+@cache
+def _declared() -> dict[str, Workflow]:
+    return {workflow.name: workflow for workflow in all_workflows()}
+
+
+# --- the relay ----------------------------------------------------------------------------------------------
+
+
+def relay(
+    client: Workflows,
+    *,
+    unit_of_work: Callable[[str], UnitOfWork] = UnitOfWork,
+    now: Callable[[], datetime] = utcnow,
+    seconds_left: Callable[[], float] | None = None,
+) -> Counter[str]:
+    """Deliver the signals due (their writer could not, or died first), batch after batch until none
+    is left or a claim's length of ``seconds_left`` no longer remains; how many ended each way."""
+    outcomes: Counter[str] = Counter()
+    while seconds_left is None or seconds_left() > CLAIM_FOR.total_seconds():
+        claim, at = str(uuid.uuid4()), now()
+        claimed = unit_of_work(RELAY).run(_claim, claim, at)
+        if not claimed:
+            break
+        for signal in claimed:
+            outcomes[deliver(signal, client, unit_of_work, now)] += 1
+    return outcomes
