@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import compileall
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -70,12 +71,15 @@ def _is_source(path: Path) -> bool:
     return "__pycache__" not in path.parts and path.suffix != ".pyc"
 
 
-def console_directory() -> Path:
-    """The console's files under ``console/``, as the local runtime serves them (the layout library
-    from ``console/node_modules``: ``make test`` and ``make dev`` install it)."""
-    from local.console import FILES
+CONSOLE = REPO / "console"
 
-    files = {name.lstrip("/"): path for name, path in FILES.items() if name != "/"}
+
+def console_directory() -> Path:
+    """The console's files under ``console/``, as its ``package.json`` lists them (``served``) and the
+    local runtime serves them (the layout library from ``console/node_modules``: ``make test`` and
+    ``make dev`` install it)."""
+    served = json.loads((CONSOLE / "package.json").read_text(encoding="utf-8"))["served"]
+    files = {name: CONSOLE / path for name, path in served.items()}
     missing = [str(path) for path in files.values() if not path.exists()]
     if missing:
         raise SystemExit(f"the console is missing {', '.join(missing)}: run `npm ci --prefix console`")

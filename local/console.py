@@ -14,14 +14,10 @@ from local.tokens import InvalidToken, KeyPair, issue_token, verify_token
 
 CONSOLE_DIR = Path(__file__).resolve().parents[1] / "console"
 PREFIX = "/console"
-# what the page may be served, and from where: nothing else under /console is a file
-FILES = {
-    "/": CONSOLE_DIR / "index.html",
-    "/index.html": CONSOLE_DIR / "index.html",
-    "/console.js": CONSOLE_DIR / "console.js",
-    "/console.css": CONSOLE_DIR / "console.css",
-    "/vendor/elk.js": CONSOLE_DIR / "node_modules" / "elkjs" / "lib" / "elk.bundled.js",
-}
+# what the page may be served, and from where (the console lists its files in its package.json, the
+# CDK app deploys the same): nothing else under /console is a file
+SERVED = json.loads((CONSOLE_DIR / "package.json").read_text(encoding="utf-8"))["served"]
+FILES = {"/": CONSOLE_DIR / SERVED["index.html"], **{f"/{name}": CONSOLE_DIR / path for name, path in SERVED.items()}}
 SIGN_IN_GROUPS = ("managers", "ops")
 MAILBOX_GROUP = "managers"  # as for clients: the messages name their phone or address
 MAILBOX_SHOWN = 200  # the newest letters

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from lambdas.api.access import ROUTES
+from local.console import FILES
 from tests.infra.conftest import Synthesised
 from workflows import all_workflows
 
@@ -500,6 +501,22 @@ def test_the_console_is_deployed_private_behind_cloudfront_with_its_config(
     console = clients["console"]
     assert (console["AllowedOAuthFlows"], console["GenerateSecret"]) == (["code"], False)  # PKCE from a page
     assert "ConsoleDistribution" in json.dumps(console["CallbackURLs"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_console_deployed_is_the_console_served_locally(synthesised: Synthesised, stage: str) -> None:
+    [deployment] = synthesised.resources(stage, "Custom::CDKBucketDeployment").values()
+    keys = deployment["Properties"]["SourceObjectKeys"]  # the assets' zips, named by their folders' hashes
+    sources = [synthesised.outdir / f"asset.{key.removesuffix('.zip')}" / "console" for key in keys]
+    deployed = {
+        path.relative_to(source).as_posix(): path for source in sources for path in source.rglob("*") if path.is_file()
+    }
+    served = {name.removeprefix("/"): path for name, path in FILES.items() if name != "/"}
+    assert set(served) == {"index.html", "console.js", "console.css", "vendor/elk.js"}
+    assert set(deployed) == {*served, "config.json"}  # and the stage's config, written by the stack
+    del deployed["config.json"]
+    for name, path in deployed.items():
+        assert path.read_bytes() == served[name].read_bytes(), name
 
 
 @pytest.mark.parametrize("stage", STAGES)
