@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local.config import LocalSettings
-from local.http import base_url
+from local.sfn.http import base_url
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 DURATION = re.compile(r"\+?((?:\d+[smhdw])+|\d+)")

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local.lambda_context import ACCOUNT, REGION
 from local.sfn import asl, history, recovery
+from local.sfn.arns import execution_arn
 from local.sfn.asl import Definition
 from local.sfn.clock import SystemClock, forward, iso
 from local.sfn.errors import ServiceError, StatesError
@@ -72,14 +72,6 @@ class _Turn:
     execution: Execution
     waiting: deque[tuple[Run, Invocation]]
     since: float | None = None
-
-
-def state_machine_arn(name: str) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-
-
-def execution_arn(machine_name: str, name: str) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{machine_name}:{name}"
 
 
 class Engine:

@@ -15,16 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.lambda_context import ACCOUNT, REGION, LambdaContext
+from local.sfn.arns import function_arn
 from local.sfn.errors import StatesError
+from local.sfn.lambda_context import LambdaContext
 
 MAX_PAYLOAD_BYTES = 262_144  # Step Functions' quota on a state's input, output and a task's result
 QUICK_SECONDS = 0.002
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
 def function_name_of(reference: str) -> str:

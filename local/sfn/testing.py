@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.files import make_private_directory
-from local.lambda_context import REGION
+from local.sfn.arns import REGION
 from local.sfn.clock import ManualClock
 from local.sfn.engine import Engine
+from local.sfn.files import make_private_directory
 from local.sfn.functions import FunctionRegistry, LocalFunction, function_arn
 from local.sfn.server import CONTENT_TYPE, handle
 from local.sfn.service import DEFAULT_ROLE, StepFunctionsService

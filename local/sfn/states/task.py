@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from local.lambda_context import REGION
+from local.sfn.arns import REGION
 from local.sfn.asl import TaskState
 from local.sfn.errors import StatesError
 from local.sfn.functions import Invocation, InvokeResult
