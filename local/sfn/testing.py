@@ -109,7 +109,7 @@ def _client(service: StepFunctionsService) -> Any:
     """A boto3 client whose requests the service answers before anything is sent."""
     import boto3
     from botocore import UNSIGNED
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.config import Config
 
     client = boto3.client(
@@ -125,7 +125,9 @@ def _client(service: StepFunctionsService) -> Any:
         target = target.decode() if isinstance(target, bytes) else target
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
         status, payload = handle(service, target, body)
-        return AWSResponse(request.url, status, {"Content-Type": CONTENT_TYPE}, _Raw(dumps(payload).encode()))
+        headers = HTTPHeaders()
+        headers["Content-Type"] = CONTENT_TYPE
+        return AWSResponse(request.url, status, headers, _Raw(dumps(payload).encode()))
 
     client.meta.events.register("before-send.sfn", answer)
     return client
