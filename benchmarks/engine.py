@@ -91,11 +91,11 @@ def _measure(
 
 
 def in_process(runs: int, burst: int) -> list[Row]:
-    from local.sfn import runtime
+    from local import engine_host
     from workflows import all_workflows
 
     state_dir = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    service = runtime.build(state_dir, all_workflows(PACKAGE))
+    service = engine_host.build(state_dir, all_workflows(PACKAGE))
     engine = service.engine
     engine.start()
 

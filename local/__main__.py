@@ -14,9 +14,9 @@ from types import FrameType
 
 from local.config import DEFAULT_API_PORT, DEFAULT_SFN_PORT, SETTINGS_FILE, ExposureRefused, LocalSettings
 from local.drills import FAULT_ERROR
-from local.files import is_private, make_private_directory, make_private_file
-from local.http import base_url
 from local.mailbox import mailbox_directory
+from local.sfn.files import is_private, make_private_directory, make_private_file
+from local.sfn.http import base_url
 
 # Two cores are the common laptop (and CI machine): a request spends much of its time waiting for the
 # database and Step Functions, so a container more than cores keeps both busy. A request that finds
@@ -279,15 +279,14 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     from lambdas.migrations import upgrade
     from lambdas.shared.config import state_machine_variable
     from lambdas.shared.db.engine import get_engine
+    from local import engine_host
     from local.console import LocalConsole
     from local.containers import ContainerFailed, ContainerPool
     from local.gateway import LocalApiGateway, make_http_server
     from local.mailbox import ScheduledDispatcher
     from local.seed import SITE_ID, STATIONS, seed
-    from local.sfn import runtime
     from local.sfn.clock import ShiftedClock
     from local.sfn.expressions import DefinitionError
-    from local.sfn.server import make_sfn_server
     from local.sfn.store import StoreInUse
     from local.tokens import KeyPair
     from workflows import DeclarationError
@@ -305,7 +304,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
     try:
         # the system clock, which `python -m local clock` moves forward for a demo (kept across restarts)
         clock = ShiftedClock(settings.state_dir / "clock-shift")
-        stepfunctions = runtime.build(settings.state_dir, packages=settings.workflow_packages, clock=clock)
+        stepfunctions = engine_host.build(settings.state_dir, packages=settings.workflow_packages, clock=clock)
     except (DefinitionError, DeclarationError) as error:
         print(f"cannot load the workflows: {error}", file=sys.stderr)
         return 1
@@ -331,7 +330,7 @@ def serve(settings: LocalSettings, api_workers: int = DEFAULT_API_WORKERS) -> in
             file=sys.stderr,
         )
     try:
-        sfn = make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
+        sfn = engine_host.make_sfn_server(settings.host, settings.sfn_port, stepfunctions)
         gateway = LocalApiGateway(containers or handler, keys)
         console = LocalConsole(keys, mailbox_directory(settings.state_dir))
         api = make_http_server(settings.host, settings.api_port, gateway, console)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local.config import LocalSettings
-from local.http import base_url
+from local.sfn.http import base_url
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 DURATION = re.compile(r"\+?((?:\d+[smhdw])+|\d+)")
@@ -40,7 +40,7 @@ def parse_duration(text: str) -> int:
 def call(settings: LocalSettings, operation: str, request: dict[str, Any]) -> dict[str, Any]:
     """One of the engine's own operations (``local.sfn.local_operations``) on the running runtime."""
     url = base_url(settings.host, settings.sfn_port)
-    connection = http.client.HTTPConnection(urlsplit(url).hostname, settings.sfn_port, timeout=300)
+    connection = http.client.HTTPConnection(urlsplit(url).hostname or settings.host, settings.sfn_port, timeout=300)
     headers = {"X-Amz-Target": f"LocalStepFunctions.{operation}", "Content-Type": "application/x-amz-json-1.0"}
     try:
         connection.request("POST", "/", body=json.dumps(request), headers=headers)

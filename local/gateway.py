@@ -28,8 +28,9 @@ from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE
 from lambdas.shared.config import api_settings
 from local.console import LocalConsole
 from local.containers import ContainerPool, ContainerTimedOut
-from local.http import BadRequest, LocalRequestHandler, json_payload, log, make_server, path_only
-from local.lambda_context import LambdaContext
+from local.http import LocalRequestHandler
+from local.sfn.http import BadRequest, json_payload, log, make_server, path_only
+from local.sfn.lambda_context import LambdaContext
 from local.tokens import InvalidToken, KeyPair, authorizer_claims, verify_access_token, verify_token
 
 STAGE = "local"

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from local.lambda_context import LambdaContext
+from local.sfn.lambda_context import LambdaContext
 
 EVERY_SECONDS = 2.0  # EventBridge Scheduler runs it every minute in AWS; here a walk-through sees it at once
 

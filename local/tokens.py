@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lambdas.api.access import GROUP_NAME
-from local.files import keep_private, make_private_directory, write_private_file
+from local.files import write_private_file
+from local.sfn.files import keep_private, make_private_directory
 
 ISSUER = "https://cognito-idp.local.amazonaws.com/local_fondation"
 AUDIENCE = "fondation-local-app-client"

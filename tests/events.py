@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from lambdas.api.access import ROUTES
 from local.gateway import RouteTable, proxy_event
-from local.lambda_context import LambdaContext
+from local.sfn.lambda_context import LambdaContext
 from local.tokens import subject_of
 
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from local.sfn import jsonpath_states
 from local.sfn.expressions import DefinitionError, Expression, Template
-from local.sfn.jsonpath_states import MAX_VARIABLE_NAME, JsonPathCatcher, JsonPathFields
+from local.sfn.jsonpath_states import MAX_VARIABLE_NAME, JsonPathCatcher, JsonPathChoice, JsonPathFields
 from local.sfn.paths import variables_read
 from local.sfn.rules import timestamp as parse_timestamp
 from local.sfn.store import loads
@@ -155,7 +155,10 @@ class ChoiceState(State):
     def targets(self) -> Iterator[tuple[str, str]]:
         if self.default:
             yield "Default", self.default
-        for index, rule in enumerate(self.choices or (self.jsonpath.choices if self.jsonpath else ())):
+        rules: tuple[ChoiceRule | JsonPathChoice, ...] = self.choices or (
+            self.jsonpath.choices if self.jsonpath else ()
+        )
+        for index, rule in enumerate(rules):
             yield f"Choices[{index}].Next", rule.next
 
 

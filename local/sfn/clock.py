@@ -10,6 +10,17 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def seconds_until(self, due: float) -> float | None:
+        """How long a timer thread should sleep for ``due``; None means until woken."""
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """``listener`` is called each time the clock is moved (timers may have fallen due)."""
 
 
 class SystemClock:

@@ -68,10 +68,10 @@ def _partition(array: list[Any], size: float) -> list[list[Any]]:
 def _range(start: float, end: float, step: float) -> Any:
     if not all(_is_whole(value) for value in (start, end, step)) or step == 0:
         raise ValueError("$range(start, end, step) needs integers and a non-zero step")
-    values = range(int(start), int(end) + (1 if step > 0 else -1), int(step))
-    if len(values) > MAX_RANGE:
-        raise ValueError(f"$range would give {len(values)} values, more than {MAX_RANGE}")
-    values = list(values)
+    span = range(int(start), int(end) + (1 if step > 0 else -1), int(step))
+    if len(span) > MAX_RANGE:
+        raise ValueError(f"$range would give {len(span)} values, more than {MAX_RANGE}")
+    values = list(span)
     return values[0] if len(values) == 1 else values  # a singleton sequence is its value, as in JSONata
 
 
@@ -174,7 +174,7 @@ class Expression:
             raise DefinitionError(f"field '{field}': the JSONata expression does not parse") from error
         except re.error as error:  # a regex literal is compiled as the expression is parsed
             raise DefinitionError(
-                f"field '{field}': the regular expression /{error.pattern}/ does not compile: {error}"
+                f"field '{field}': the regular expression /{error.pattern!s}/ does not compile: {error}"
             ) from error
         self._compiled.set_output_convert_nulls(False)
         for name, function in AWS_FUNCTIONS.items():
@@ -329,7 +329,7 @@ def _refuse_unsupported(ast: Any, field: str) -> None:
     for node in _walk(ast):
         if getattr(node, "type", None) == "function":
             procedure = getattr(node, "procedure", None)
-            if getattr(procedure, "type", None) == "variable" and procedure.value == "eval":
+            if getattr(procedure, "type", None) == "variable" and getattr(procedure, "value", None) == "eval":
                 raise DefinitionError(f"field '{field}': $eval is not available in Step Functions; use $parse")
     root = ast.steps[0] if getattr(ast, "type", None) == "path" and ast.steps else ast
     if getattr(root, "type", None) == "variable" and root.value in ("", "$"):

@@ -15,16 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.lambda_context import ACCOUNT, REGION, LambdaContext
+from local.sfn.arns import function_arn
 from local.sfn.errors import StatesError
+from local.sfn.lambda_context import LambdaContext
 
 MAX_PAYLOAD_BYTES = 262_144  # Step Functions' quota on a state's input, output and a task's result
 QUICK_SECONDS = 0.002
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
 def function_name_of(reference: str) -> str:
@@ -165,18 +162,18 @@ def _invoke(invocation: Invocation) -> InvokeResult:
     try:
         text = _COMPACT.encode(returned)
     except (TypeError, ValueError) as error:
-        failure = StatesError(
+        unmarshalled = StatesError(
             "Runtime.MarshalError",
             _cause(f"Unable to marshal response: {error}", "Runtime.MarshalError", invocation.request_id, []),
         )
-        return InvokeResult(None, failure, time.perf_counter() - started)
+        return InvokeResult(None, unmarshalled, time.perf_counter() - started)
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
-        failure = StatesError(
+        too_large = StatesError(
             "States.DataLimitExceeded",
             "The state/task 'arn:aws:states:::lambda:invoke' returned a result with a size exceeding the "
             "maximum number of bytes service limit.",
         )
-        return InvokeResult(None, failure, time.perf_counter() - started)
+        return InvokeResult(None, too_large, time.perf_counter() - started)
     response = _response(json.loads(text), invocation.request_id)
     return InvokeResult(response, None, time.perf_counter() - started, _response_text(text, invocation.request_id))
 

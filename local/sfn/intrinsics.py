@@ -141,10 +141,10 @@ class _Parser:
             raise self.error("an argument must be a 'string', a number, null, true, false, a path or a call")
         self.position = number.end()
         text = number.group(0)
-        value = float(text) if number.group(1) or number.group(2) else int(text)
-        if abs(value) > sys.float_info.max:  # Infinity, or an integer no JSON double holds
+        parsed = float(text) if number.group(1) or number.group(2) else int(text)
+        if abs(parsed) > sys.float_info.max:  # Infinity, or an integer no JSON double holds
             raise self.error(f"the number {text[:20]} is beyond a double's range")
-        return _Literal(value)
+        return _Literal(parsed)
 
     def _string(self, keep_brace_escapes: bool) -> str:
         self.position += 1  # the opening quote

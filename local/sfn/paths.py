@@ -220,9 +220,9 @@ class ReferencePath:
             node = {}
         if not isinstance(node, dict):
             raise self._mismatch(node)
-        copy = dict(node)
-        copy[step] = self._put(copy.get(step), rest, value) if rest else value
-        return copy
+        replaced = dict(node)
+        replaced[step] = self._put(replaced.get(step), rest, value) if rest else value
+        return replaced
 
     def _mismatch(self, node: Any) -> StatesError:
         shown = json.dumps(node, separators=(",", ":"))

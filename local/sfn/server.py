@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from local.http import BadRequest, LocalRequestHandler, make_server
 from local.sfn import local_operations
 from local.sfn.errors import ServiceError
+from local.sfn.http import BadRequest, RequestHandler, make_server
 from local.sfn.service import StepFunctionsService
 from local.sfn.store import loads
 
@@ -61,10 +62,15 @@ def _error_response(error: ServiceError) -> tuple[int, dict[str, Any]]:
     return 400, {"__type": f"com.amazonaws.states#{error.code}", "message": error.message}
 
 
-def make_sfn_server(host: str, port: int, service: StepFunctionsService) -> ThreadingHTTPServer:
-    class Handler(LocalRequestHandler):
+def make_sfn_server(
+    host: str, port: int, service: StepFunctionsService, headers: Mapping[str, str] | None = None
+) -> ThreadingHTTPServer:
+    """The API on ``host:port``; ``headers`` go with every answer (a host's security headers, say)."""
+
+    class Handler(RequestHandler):
         server_version = "fondation-local-sfn"
         log_prefix = "sfn"
+        default_headers = headers or {}
 
         def do_POST(self) -> None:
             target = self.headers.get("X-Amz-Target", "")

@@ -12,21 +12,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from local.lambda_context import ACCOUNT
 from local.sfn import asl
-from local.sfn.engine import (
-    REDRIVE_WINDOW_SECONDS,
-    Engine,
-    execution_arn,
-    state_machine_arn,
-)
+from local.sfn.arns import ACCOUNT, state_machine_arn
+from local.sfn.engine import REDRIVE_WINDOW_SECONDS, Engine
 from local.sfn.errors import ServiceError, validation
 from local.sfn.expressions import DefinitionError
-from local.sfn.functions import MAX_PAYLOAD_BYTES, function_arn
+from local.sfn.functions import MAX_PAYLOAD_BYTES
 from local.sfn.history import HISTORY_EVENT_LIMIT
 from local.sfn.parameters import arn_string, boolean, integer, list_of, operation, string, structure
 from local.sfn.store import loads
-from workflows import Workflow
 
 DEFAULT_ROLE = f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
 DATA_FIELDS = ("input", "output", "parameters", "assignedVariables")
@@ -60,18 +54,12 @@ class StepFunctionsService:
 
     # --- state machines -------------------------------------------------------------------------------
 
-    def register_workflow(self, workflow: Workflow) -> str:
-        """Create (or update) the state machine of a declared workflow, its placeholders bound to the
-        local functions of its tasks. A definition the engine cannot run stops the runtime here."""
-        workflow.check()
-        text = workflow.definition(
-            {placeholder: function_arn(workflow.function_name(placeholder)) for placeholder in workflow.tasks}
-        )
-        self.engine.definition(text, str(workflow.asl_path))
-        arn = state_machine_arn(workflow.name)
-        self.store.put_state_machine(
-            arn, workflow.name, text, DEFAULT_ROLE, self.engine.clock.now(), str(workflow.asl_path)
-        )
+    def declare_state_machine(self, name: str, definition: str, source: str) -> str:
+        """Create (or update) a state machine declared beside the code rather than through the API
+        (``source`` names its file). A definition the engine cannot run raises ``DefinitionError`` here."""
+        self.engine.definition(definition, source)
+        arn = state_machine_arn(name)
+        self.store.put_state_machine(arn, name, definition, DEFAULT_ROLE, self.engine.clock.now(), source)
         return arn
 
     @operation(
@@ -379,6 +367,3 @@ def _uuid() -> str:
     import uuid
 
     return str(uuid.uuid4())
-
-
-__all__ = ["StepFunctionsService", "execution_arn"]

@@ -1,28 +1,27 @@
 """One state of one run of one execution: what evaluating, leaving or failing that state needs.
 
 The state types (``local/sfn/states``) and the query languages (``local/sfn/languages``) work on a
-``Step``; it reaches the engine only for what outlives the state: timers, the runs made ready to go
-on, a child's end told to its parent, an execution's end.
+``Step``; it reaches the engine only for what outlives the state (``interface.EngineInterface``), and
+the state's fields through its query language (``QueryLanguage``, below), whichever it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from local.sfn import history
-from local.sfn.asl import State
+from local.sfn.asl import Catcher, State
 from local.sfn.clock import iso
 from local.sfn.errors import StatesError
 from local.sfn.expressions import QUERY_EVALUATION_ERROR, Bindings, QueryEvaluationFailed, Template
+from local.sfn.interface import EngineInterface
 from local.sfn.paths import Scope
 from local.sfn.runs import Execution, Run
 from local.sfn.store import dumps
 
-if TYPE_CHECKING:
-    from local.sfn.engine import Engine
-    from local.sfn.languages import QueryLanguage
+Leaving = tuple[Any, dict[str, Any]]  # a state's output, and the variables it assigns
 
 
 class StateFailure(StatesError):
@@ -35,18 +34,11 @@ class StateFailure(StatesError):
 
 @dataclass
 class Step:
-    engine: Engine
+    engine: EngineInterface
     execution: Execution
     run: Run
     state: State
-
-    @classmethod
-    def of(cls, engine: Engine, execution: Execution, run: Run) -> Step:
-        return cls(engine, execution, run, execution.state_of(run))
-
-    @property
-    def language(self) -> QueryLanguage:
-        return languages.language_of(self.state)
+    language: QueryLanguage  # the state's
 
     def now(self) -> float:
         return self.engine.clock.now()
@@ -140,4 +132,39 @@ class Step:
         )
 
 
-from local.sfn import languages  # noqa: E402 - the languages work on steps: imported once Step exists
+class QueryLanguage(Protocol):
+    """For each field a state reads, "evaluate it for this step": the state types never ask which
+    language their state speaks (``local/sfn/languages`` has both)."""
+
+    def task_request(self, step: Step, token: str | None) -> tuple[Any, float | None, float | None]:
+        """A Task's Invoke request (FunctionName checked), its TimeoutSeconds and HeartbeatSeconds."""
+
+    def branch_input(self, step: Step) -> Any:
+        """What each of a Parallel's branches gets."""
+
+    def map_items(self, step: Step) -> list[Any]:
+        """A Map's items: an array, or the state fails."""
+
+    def map_limits(self, step: Step) -> tuple[float | None, float | None, float | None]:
+        """A Map's MaxConcurrency, ToleratedFailureCount and ToleratedFailurePercentage."""
+
+    def iteration_input(self, step: Step, index: int, item: Any) -> Any:
+        """What one Map iteration gets (ItemSelector)."""
+
+    def wait_until(self, step: Step) -> float:
+        """When a Wait ends, in the clock's seconds."""
+
+    def failure(self, step: Step) -> tuple[str | None, str | None]:
+        """A Fail state's Error and Cause."""
+
+    def choose(self, step: Step) -> tuple[str, Any, dict[str, Any]] | None:
+        """The first Choice rule that matches: its Next, the output, the variables; None if none does."""
+
+    def leave_plain(self, step: Step) -> Leaving:
+        """Leaving a state with no result of its own (Pass, Wait, Succeed, a Choice's default)."""
+
+    def leave_with_result(self, step: Step, result: Any) -> Leaving:
+        """Leaving a Task, Parallel or Map with its result."""
+
+    def leave_caught(self, step: Step, catcher: Catcher, error_output: dict[str, Any]) -> Leaving:
+        """Leaving through a Catcher with the error output."""

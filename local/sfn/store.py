@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.files import make_private_file
+from local.sfn.files import make_private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_machines (

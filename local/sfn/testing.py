@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.files import make_private_directory
-from local.lambda_context import REGION
+from local.sfn.arns import REGION
 from local.sfn.clock import ManualClock
 from local.sfn.engine import Engine
+from local.sfn.files import make_private_directory
 from local.sfn.functions import FunctionRegistry, LocalFunction, function_arn
 from local.sfn.server import CONTENT_TYPE, handle
 from local.sfn.service import DEFAULT_ROLE, StepFunctionsService
@@ -109,7 +109,7 @@ def _client(service: StepFunctionsService) -> Any:
     """A boto3 client whose requests the service answers before anything is sent."""
     import boto3
     from botocore import UNSIGNED
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
     from botocore.config import Config
 
     client = boto3.client(
@@ -125,7 +125,9 @@ def _client(service: StepFunctionsService) -> Any:
         target = target.decode() if isinstance(target, bytes) else target
         body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
         status, payload = handle(service, target, body)
-        return AWSResponse(request.url, status, {"Content-Type": CONTENT_TYPE}, _Raw(dumps(payload).encode()))
+        headers = HTTPHeaders()
+        headers["Content-Type"] = CONTENT_TYPE
+        return AWSResponse(request.url, status, headers, _Raw(dumps(payload).encode()))
 
     client.meta.events.register("before-send.sfn", answer)
     return client

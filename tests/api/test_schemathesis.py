@@ -44,10 +44,9 @@ from schemathesis.specs.openapi.checks import (
 from lambdas.api.access import LAB_RESULTS_SCOPE
 from lambdas.api.app import handler, openapi_document
 from lambdas.shared.stepfunctions import reset_workflows
+from local import engine_host
 from local.gateway import LocalApiGateway, make_http_server
-from local.sfn import runtime
 from local.sfn.clock import ManualClock
-from local.sfn.server import make_sfn_server
 from local.tokens import KeyPair, issue_access_token, issue_token
 from tests.workflows.conftest import application, point_the_api_at
 
@@ -155,9 +154,9 @@ class RunningApi:
 @pytest.fixture
 def running_api(database_url: str, token_keys: KeyPair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The API over HTTP on a free loopback port, Step Functions beside it, a few clients onboarded."""
-    service = runtime.build(tmp_path / "sfn", clock=ManualClock(start=time.time()))
+    service = engine_host.build(tmp_path / "sfn", clock=ManualClock(start=time.time()))
     service.engine.start()
-    sfn = make_sfn_server("127.0.0.1", 0, service)
+    sfn = engine_host.make_sfn_server("127.0.0.1", 0, service)
     api = make_http_server("127.0.0.1", 0, LocalApiGateway(handler, token_keys))
     for server in (sfn, api):
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from local.engine_host import build
 from local.sfn.asl import parse_definition
 from local.sfn.expressions import DefinitionError
-from local.sfn.runtime import build
 from workflows import DeclarationError, Task, Workflow, all_workflows
 
 VALID_TASK = {

@@ -131,18 +131,19 @@ class _HookedLock:
 def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a delivery that has taken in its answer and found the inbox empty
     taken: list[str] = []
-    monkeypatch.setattr(sfn.engine, "_invocation_returned", lambda execution, run, call, result: taken.append(run))
-    monkeypatch.setattr(sfn.engine, "_commit", lambda execution: [])
+    interpreter, workers = sfn.engine._interpreter, sfn.engine._workers
+    monkeypatch.setattr(interpreter, "_invocation_returned", lambda execution, run, call, result: taken.append(run))
+    monkeypatch.setattr(interpreter, "commit", lambda execution: [])
     execution = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)
 
     def another_answer() -> None:  # when the delivering thread lets go of the inbox for the last time
-        late = threading.Thread(target=sfn.engine._deliver, args=(execution, [("late", None, None)]))
+        late = threading.Thread(target=workers.deliver, args=(execution, [("late", None, None)]))
         late.start()
         late.join(5)
 
     # enter (1), take the answers (2), find the inbox empty (3): the late answer comes just then
     execution.inbox_lock = _HookedLock(3, another_answer)
-    sfn.engine._deliver(execution, [("first", None, None)])
+    workers.deliver(execution, [("first", None, None)])
     # Then both answers are taken in, and none is left waiting
     assert taken == ["first", "late"]
     assert (execution.inbox, execution.delivering) == ([], False)

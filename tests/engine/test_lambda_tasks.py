@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.sfn import engine as engine_module
-from local.sfn import functions
-from local.sfn.engine import Engine
+from local.sfn import functions, workers
 from local.sfn.functions import LocalFunction
 from tests.engine import handlers
 from tests.engine.conftest import INVOKE, Sfn, make_sfn, task
@@ -143,7 +141,7 @@ def test_a_quick_function_is_called_in_the_thread_that_reached_it_a_slow_one_in_
     handlers.SWITCHES["calls"].clear()
     threshold = functions.QUICK_SECONDS
     monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)  # however busy the machine, "where" counts as quick
-    monkeypatch.setattr(engine_module, "STALLED", 10.0)  # and no pause of the machine counts as a stall
+    monkeypatch.setattr(workers, "STALLED", 10.0)  # and no pause of the machine counts as a stall
     assert sfn.run({"Warm": task("where")}).status == "SUCCEEDED"  # now known to answer at once
     assert sfn.run(_map_of("where", 12)).status == "SUCCEEDED"
     threads = {thread for name, (thread, _, _) in handlers.SWITCHES["calls"][1:] if name == "where"}
@@ -219,14 +217,14 @@ def test_idleness_is_not_reported_while_calls_rescued_from_a_stalled_turn_are_in
     monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)
     monkeypatch.setitem(handlers.SWITCHES, "hold", 1)
     monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
-    handing_over = Engine._submit_invocations
+    handing_over = workers.Workers.submit_invocations
 
-    def slowly(self: Engine, execution: object, calls: object) -> None:
+    def slowly(self: workers.Workers, execution: object, calls: object) -> None:
         if threading.current_thread().name == "sfn-turns":
             time.sleep(0.2)
         handing_over(self, execution, calls)
 
-    monkeypatch.setattr(Engine, "_submit_invocations", slowly)
+    monkeypatch.setattr(workers.Workers, "submit_invocations", slowly)
     assert sfn.run({"Warm": task("hold-one", payload=0)}).status == "SUCCEEDED"
     arn = sfn.start(sfn.machine(_map_of("hold-one", 6)), {})
     threading.Timer(0.08, handlers.SWITCHES["gate"].set).start()  # the stall ends soon after the rescue
@@ -237,7 +235,7 @@ def test_idleness_is_not_reported_while_calls_rescued_from_a_stalled_turn_are_in
 
 def test_calls_waiting_in_turn_are_not_made_after_a_shutdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(functions, "QUICK_SECONDS", 10.0)
-    monkeypatch.setattr(engine_module, "STALLED", 10.0)  # no rescue: the turn itself must stop
+    monkeypatch.setattr(workers, "STALLED", 10.0)  # no rescue: the turn itself must stop
     monkeypatch.setitem(handlers.SWITCHES, "hold", 1)
     monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
     sfn = make_sfn(tmp_path)

@@ -16,7 +16,7 @@ import pytest
 
 from local.containers import ContainerFailed, ContainerPool, ContainerTimedOut
 from local.gateway import LocalApiGateway
-from local.lambda_context import LambdaContext
+from local.sfn.lambda_context import LambdaContext
 from local.tokens import KeyPair
 
 FUNCTIONS = "tests.local.container_functions"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from local import engine_host
 from local.drills import DrillRefused, parse_duration
-from local.sfn import local_operations, runtime
+from local.sfn import local_operations
 from local.sfn.clock import ShiftedClock
 from local.sfn.errors import ServiceError
 from local.sfn.testing import local_stepfunctions
@@ -69,7 +70,7 @@ def test_an_injected_fault_fails_the_next_calls_then_the_function_runs_again() -
 
 def test_a_task_is_found_by_the_name_of_a_state_that_calls_it(tmp_path: Path) -> None:
     # Given the declared workflows in an engine
-    service = runtime.build(tmp_path)
+    service = engine_host.build(tmp_path)
     try:
         functions = local_operations.call(service.engine, "ListFunctions", {})["functions"]
     finally:

@@ -12,7 +12,7 @@ import pytest
 from local.__main__ import main
 from local.config import DEFAULT_HOST, ExposureRefused, LocalSettings, is_loopback
 from local.gateway import LocalApiGateway, make_http_server
-from local.http import base_url
+from local.sfn.http import base_url
 from local.tokens import KeyPair
 
 EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - what is refused or warned about; the tests never bind it

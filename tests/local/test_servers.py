@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
+from local import engine_host
 from local.gateway import LocalApiGateway, make_http_server
-from local.http import MAX_BODY_BYTES
-from local.sfn import runtime
-from local.sfn.server import make_sfn_server
+from local.sfn.http import MAX_BODY_BYTES
 from local.tokens import KeyPair, issue_token
 
 BURST = 200  # the kernel caps the backlog at net.core.somaxconn: 4096 on Linux since 5.4
@@ -44,8 +43,8 @@ def api_server(token_keys: KeyPair) -> Iterator[ThreadingHTTPServer]:
 
 @pytest.fixture
 def sfn_server(tmp_path: Path) -> Iterator[ThreadingHTTPServer]:
-    service = runtime.build(tmp_path, workflows=[])
-    server = make_sfn_server("127.0.0.1", 0, service)
+    service = engine_host.build(tmp_path, workflows=[])
+    server = engine_host.make_sfn_server("127.0.0.1", 0, service)
     yield server
     server.server_close()
     service.store.close()

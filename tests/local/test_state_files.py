@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from local import engine_host
 from local.__main__ import prepare_state, sqlite_file
 from local.config import REPO_ROOT
-from local.sfn import runtime
 from local.sfn.store import Store
 from local.tokens import KeyPair, issue_token, verify_token
 
@@ -93,7 +93,7 @@ def test_the_signing_keys_are_private_from_creation(
 
 def test_the_step_functions_database_and_its_wal_are_private(tmp_path: Path, permissive_umask: None) -> None:
     # When the runtime builds its engine in a fresh directory and writes to its database
-    service = runtime.build(tmp_path / "state", workflows=[])
+    service = engine_host.build(tmp_path / "state", workflows=[])
     service.store.put_state_machine("arn", "name", "{}", "role", 0.0, "test")
     # Then the directory and every file SQLite made (database, -wal, -shm) are private
     try:

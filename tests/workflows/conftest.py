@@ -25,10 +25,9 @@ from lambdas.shared.db.queue.models import QueueEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.signals import relay
 from lambdas.shared.stepfunctions import reset_workflows, workflows
+from local import engine_host
 from local.seed import SITE_ID, seed
-from local.sfn import runtime
 from local.sfn.clock import ManualClock
-from local.sfn.server import make_sfn_server
 from local.sfn.service import StepFunctionsService
 from tests.databases import lost_connection
 from tests.events import api_event, call_api
@@ -262,9 +261,9 @@ def local_step_functions(
 ) -> Iterator[tuple[StepFunctionsService, ManualClock]]:
     """The engine on a manual clock, its API on a free port, the API function pointed at it."""
     clock = ManualClock(start=time.time())
-    service = runtime.build(tmp_path / "sfn", clock=clock)
+    service = engine_host.build(tmp_path / "sfn", clock=clock)
     service.engine.start()
-    server = make_sfn_server("127.0.0.1", 0, service)
+    server = engine_host.make_sfn_server("127.0.0.1", 0, service)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     point_the_api_at(service, server, monkeypatch)
     yield service, clock

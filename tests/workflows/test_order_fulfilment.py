@@ -333,7 +333,7 @@ def test_each_task_reads_only_the_parameter_groups_its_declaration_grants(
 ) -> None:
     # Given a record of which function read which group (in AWS, its role allows only those)
     from lambdas.shared import parameters
-    from local.sfn import engine, functions
+    from local.sfn import functions, workers
     from workflows.order_fulfilment import WORKFLOW
 
     running = threading.local()
@@ -351,7 +351,7 @@ def test_each_task_reads_only_the_parameter_groups_its_declaration_grants(
         reads.setdefault(getattr(running, "function", None) or "api", set()).add(model.group)
         return real_read(model, source, values)
 
-    monkeypatch.setattr(engine, "invoke", invoke)
+    monkeypatch.setattr(workers, "invoke", invoke)
     monkeypatch.setattr(parameters, "_validated", recorded)
     # When orders go through every wait, a reminder and a lab timeout
     order_id = to_quality_check(orders)

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from lambdas.shared.stepfunctions import reset_workflows
+from local import engine_host
 from local.seed import SITE_ID, seed
-from local.sfn import runtime
 from local.sfn.clock import ManualClock
-from local.sfn.server import make_sfn_server
 from local.sfn.service import StepFunctionsService
 from tests.events import api_event, call_api
 from tests.signals import written
@@ -41,9 +40,9 @@ class LocalStepFunctions:
         self.start()
 
     def start(self) -> None:
-        self.service: StepFunctionsService = runtime.build(self.directory, clock=self.clock)
+        self.service: StepFunctionsService = engine_host.build(self.directory, clock=self.clock)
         self.service.engine.start()
-        self.server = make_sfn_server("127.0.0.1", self.port, self.service)
+        self.server = engine_host.make_sfn_server("127.0.0.1", self.port, self.service)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         point_the_api_at(self.service, self.server, self.monkeypatch)

@@ -8,8 +8,7 @@ from typing import Any
 from local.sfn import asl
 from local.sfn.asl import Catcher, ChoiceState, FailState, MapState, ParallelState, TaskState, Template, WaitState
 from local.sfn.expressions import Bindings
-from local.sfn.languages import Leaving
-from local.sfn.step import Step
+from local.sfn.step import Leaving, Step
 from local.sfn.store import dumps
 
 

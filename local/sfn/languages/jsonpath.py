@@ -11,10 +11,9 @@ from local.sfn import asl, jsonpath_states
 from local.sfn.asl import Catcher, ChoiceState, FailState, MapState, TaskState, WaitState
 from local.sfn.errors import StatesError
 from local.sfn.jsonpath_states import JsonPathFields
-from local.sfn.languages import Leaving
 from local.sfn.languages.jsonata import literal_wait
 from local.sfn.paths import Path
-from local.sfn.step import Step
+from local.sfn.step import Leaving, Step
 from local.sfn.store import dumps
 
 MAX_PATH_NUMBER = 2**53  # a number a …Path field gives is a JSON double: past this it is no whole number

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from local.lambda_context import REGION
+from local.sfn.arns import REGION
 from local.sfn.asl import TaskState
 from local.sfn.errors import StatesError
 from local.sfn.functions import Invocation, InvokeResult
@@ -79,8 +79,8 @@ def returned(step: Step, result: InvokeResult) -> None:
     """The function answered: the task fails, waits for its callback, or succeeds with the answer."""
     run = step.run
     if result.failure is not None:
-        details = {**resource_details(step), "error": result.failure.error, "cause": result.failure.cause}
-        previous = step.emit("TaskFailed", "taskFailedEventDetails", details)
+        failed = {**resource_details(step), "error": result.failure.error, "cause": result.failure.cause}
+        previous = step.emit("TaskFailed", "taskFailedEventDetails", failed)
         step.execution.close_token(run)
         fail(step, StateFailure(result.failure.error, result.failure.cause, previous))
         return

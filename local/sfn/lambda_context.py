@@ -6,8 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
+from local.sfn.arns import function_arn
 
 
 @dataclass
@@ -26,7 +25,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
+        return function_arn(self.function_name)
 
     @property
     def log_group_name(self) -> str:
