@@ -16,6 +16,7 @@ from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ReviewDecision, WaitingFor
 from lambdas.shared.erasure import erase_client, forget_waiting_token
+from lambdas.shared.errors import ConcurrentSubmission
 from lambdas.shared.fields import query_count
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
@@ -25,8 +26,8 @@ from workflows.client_onboarding import WORKFLOW as CLIENT_ONBOARDING
 
 routes = Routes("clients")
 
-ClientId = uuid_id("client")
-IdempotencyKey = idempotency_key("application give back the first answer")
+ClientId = Annotated[str, uuid_id("client")]
+IdempotencyKey = Annotated[str | None, idempotency_key("application give back the first answer")]
 
 
 class ApplicationAccepted(BaseModel):
@@ -70,7 +71,7 @@ def handle_create_client(
     actor = current_caller(routes.router).sub
     try:
         received = _receive(application, idempotency_key, actor)
-    except intake.ConcurrentSubmission:  # the same application was being stored: it is there now
+    except ConcurrentSubmission:  # the same application was being stored: it is there now
         received = _receive(application, idempotency_key, actor)
     arn = workflows().start(CLIENT_ONBOARDING, received.client_id, {"client_id": received.client_id})
     unit_of_work(routes.router).run(intake.record_execution, received.client_id, arn)
@@ -91,7 +92,7 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
 @routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number")
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
-    limit: Annotated[query_count(1, 100), Query()] = 20,
+    limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
     try:

@@ -28,8 +28,8 @@ from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
 routes = Routes("queue")
 
-TicketId = uuid_id("ticket")
-IdempotencyKey = idempotency_key("check-in give back the first ticket")
+TicketId = Annotated[str, uuid_id("ticket")]
+IdempotencyKey = Annotated[str | None, idempotency_key("check-in give back the first ticket")]
 WRONG_STATE = "the ticket's status does not allow this action (the message names it)"
 
 
@@ -148,7 +148,7 @@ def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[Cou
     actor = current_caller(routes.router).sub
     action = unit_of_work(routes.router).run(calling.call_next, site_id, station_id, call.counter, actor)
     if action is None:
-        return Response(status_code=204)
+        return Response(status_code=204)  # type: ignore[return-value]  # Powertools documents the annotation
     return _wake(actor, action, "called")
 
 

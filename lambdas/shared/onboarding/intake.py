@@ -351,6 +351,7 @@ def claim_wait(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor) -> str:
     """Take the task token of an application waiting for ``waiting_for``; a second answer finds none."""
     client = uow.clients.lock(client_id)
     token = waiting.claim(client, "client", client_id, waiting_for)
+    assert client is not None  # claim refuses a missing one
     client.status = ClientStatus.PENDING
     return token
 

@@ -127,9 +127,9 @@ def check_in(
         route = f"POST /sites/{site_id}/tickets"
         earlier = earlier_entity(uow, route, actor, idempotency_key, request, ticket_id, "check-in")
         if earlier is not None:
-            ticket = uow.queue.get(earlier)
+            ticket = uow.queue.get_one(earlier)
             waiting = ticket.status == TicketStatus.WAITING
-            place = estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
+            place = estimate.place(uow, uow.sites.get_one(site_id), ticket, utcnow()) if waiting else None
             return CheckedIn.of(ticket, place, repeat=True)
     site = uow.sites.get(site_id)
     if site is None:

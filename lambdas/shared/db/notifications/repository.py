@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.rows import rowcount
 from lambdas.shared.domain import NotificationStatus
 
 
@@ -69,4 +70,4 @@ class NotificationRepository:
             .values(claim=None, claimed_until=None, **values)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
