@@ -133,7 +133,7 @@ def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch
     taken: list[str] = []
     monkeypatch.setattr(sfn.engine, "_invocation_returned", lambda execution, run, call, result: taken.append(run))
     monkeypatch.setattr(sfn.engine, "_commit", lambda execution: [])
-    execution = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)
+    execution: Any = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)  # an execution's inbox alone
 
     def another_answer() -> None:  # when the delivering thread lets go of the inbox for the last time
         late = threading.Thread(target=sfn.engine._deliver, args=(execution, [("late", None, None)]))
@@ -142,7 +142,8 @@ def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch
 
     # enter (1), take the answers (2), find the inbox empty (3): the late answer comes just then
     execution.inbox_lock = _HookedLock(3, another_answer)
-    sfn.engine._deliver(execution, [("first", None, None)])
+    answer: Any = ("first", None, None)  # a run's name stands for the run: nothing else is read
+    sfn.engine._deliver(execution, [answer])
     # Then both answers are taken in, and none is left waiting
     assert taken == ["first", "late"]
     assert (execution.inbox, execution.delivering) == ([], False)

@@ -15,7 +15,7 @@ from lambdas.shared import stepfunctions
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.errors import AnsweredAlready, DomainError
+from lambdas.shared.errors import AnsweredAlready, DomainError, WorkflowUnavailable
 from lambdas.tasks import order_fulfilment as tasks
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import lambda_context
@@ -113,7 +113,7 @@ def test_an_answer_given_while_step_functions_is_unreachable_reaches_the_workflo
 
     class Unreachable:
         def resume(self, token: str, output: dict[str, Any]) -> None:
-            raise stepfunctions.WorkflowUnavailable("Could not connect to the endpoint URL")
+            raise WorkflowUnavailable("Could not connect to the endpoint URL")
 
         def __getattr__(self, name: str) -> Any:
             return getattr(real, name)
@@ -150,16 +150,16 @@ def test_parameter_store_out_of_reach_is_retried_like_the_database(
 ) -> None:
     # Given Parameter Store throttling the order's tasks twice
     from lambdas.shared.errors import SettingsUnavailable
-    from lambdas.tasks import order_fulfilment
+    from lambdas.shared.orders import steps  # the module the task calls
 
-    real, refusals = order_fulfilment.steps.reminder_seconds, iter(range(2))
+    real, refusals = steps.reminder_seconds, iter(range(2))
 
     def throttled() -> int:
         if next(refusals, None) is not None:
             raise SettingsUnavailable("could not read /fondation/dev/orders/*: ThrottlingException")
         return real()
 
-    monkeypatch.setattr(order_fulfilment.steps, "reminder_seconds", throttled)
+    monkeypatch.setattr(steps, "reminder_seconds", throttled)
     status, accepted = orders.submit()
     assert status == 202, accepted
     for _ in range(3):
