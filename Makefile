@@ -22,10 +22,11 @@ synth: $(VENV)/.installed-dev node_modules/.installed console/node_modules/.inst
 	$(PYTHON) -m infra.app
 	@ls cdk.out/*.template.json
 
-# ruff, and the layers between packages (pyproject.toml's [tool.importlinter] contracts).
+# ruff, mypy (pyproject.toml's [tool.mypy]), and the layers between packages ([tool.importlinter] contracts).
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed-dev
@@ -77,4 +78,4 @@ reset:
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m local reset; else echo "nothing to reset: make dev never ran here"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache cdk.out build node_modules console/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache cdk.out build node_modules console/node_modules

@@ -132,6 +132,7 @@ def start_runtime(state_dir: Path, database_url: str, api_workers: int | None) -
 
 def _status(base_url: str, path: str) -> int:
     url = urlsplit(base_url)
+    assert url.hostname is not None, base_url
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
     try:
         connection.request("GET", path)
@@ -148,6 +149,7 @@ def _status(base_url: str, path: str) -> int:
 def client_loop(base_url: str, token: str, client: int, stop_at: float, samples: list[Sample]) -> None:
     """One front desk on one keep-alive connection: a check-in, its answer, the next check-in."""
     url = urlsplit(base_url)
+    assert url.hostname is not None, base_url
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=REQUEST_TIMEOUT_SECONDS)
     sent = 0
@@ -268,7 +270,7 @@ def row_locks(database_url: str) -> tuple[int, int] | None:
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        status = dict(connection.execute(text("SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_%'")).all())
+        status: dict[str, str] = dict(connection.execute(text("SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_%'")).all())
     engine.dispose()
     return int(status["Innodb_row_lock_waits"]), int(status["Innodb_row_lock_time"])
 

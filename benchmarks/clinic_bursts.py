@@ -66,6 +66,7 @@ class Api:
     def call(self, method: str, path: str, route: str, body: Any = None, **headers: str) -> tuple[int, Any]:
         connection = getattr(self.local, "connection", None)
         if connection is None:
+            assert self.url.hostname is not None, self.url
             connection = self.local.connection = http.client.HTTPConnection(
                 self.url.hostname, self.url.port, timeout=35
             )

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "benchmarks.engine_workflows"
@@ -179,7 +180,7 @@ def against_moto(runs: int) -> list[Row]:
     def mocked_invoke(parameters: dict, region: str, state_credentials: object) -> dict:
         return {"StatusCode": 200, "Payload": trivial(parameters.get("Payload"), None)}
 
-    def measure(mode: str, client: object, definition: str, role: str) -> Row:
+    def measure(mode: str, client: Any, definition: str, role: str) -> Row:
         machine = client.create_state_machine(name="six", definition=definition, roleArn=role)["stateMachineArn"]
 
         def run_one() -> str:
@@ -221,7 +222,7 @@ def against_moto(runs: int) -> list[Row]:
     return rows
 
 
-def _floor(client: object) -> None:
+def _floor(client: Any) -> None:
     """What the polling costs whatever the engine: one call through the client, one poll's sleep."""
     call = statistics.median(_timed(client.list_state_machines) for _ in range(500))
     sleep = statistics.median(_timed(lambda: time.sleep(POLL)) for _ in range(500))

@@ -283,8 +283,8 @@ MUTATIONS = (
     Mutation(
         "length-two-facts",
         "lambdas/shared/fields.py",
-        "Reference = single_line(REFERENCE_LENGTH)",
-        "Reference = single_line(REFERENCE_LENGTH + 100)",
+        "Reference = Annotated[str, *single_line(REFERENCE_LENGTH)]",
+        "Reference = Annotated[str, *single_line(REFERENCE_LENGTH + 100)]",
         ("tests/mysql/test_field_limits.py",),
         "the request model allows a longer reference than its column holds (MySQL's Data too long)",
     ),

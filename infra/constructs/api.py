@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
@@ -114,7 +115,7 @@ class Api(Construct):
     def _add_method(self, route: RouteAccess, integration: apigateway.Integration) -> apigateway.Method:
         resource = self.rest_api.root.resource_for_path(route.resource)
         parameters = {f"method.request.path.{name}": True for name in _path_parameters(route.resource)}
-        options: dict[str, object] = {"request_validator": self.validator, "request_parameters": parameters or None}
+        options: dict[str, Any] = {"request_validator": self.validator, "request_parameters": parameters or None}
         if route.method in ("POST", "PUT", "PATCH"):
             options["request_models"] = {"application/json": self._json_object}
         if not route.public:

@@ -7,6 +7,7 @@ which gets only what that function uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from aws_cdk import Annotations, Duration, RemovalPolicy, SecretValue, Stack, triggers
 from aws_cdk import aws_iam as iam
@@ -176,9 +177,12 @@ class Functions(Construct):
             assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
             description="EventBridge Scheduler: invoke the dispatcher, nothing else",
         )
+        dispatcher_resource = cast(
+            lambda_.CfnFunction, dispatcher.node.default_child
+        )  # a Function's is its CfnFunction
         acknowledge(
             schedule_role,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(dispatcher.node.default_child)}.Arn>:*]",
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(dispatcher_resource)}.Arn>:*]",
             "the scheduler target's grant names the dispatcher function and its versions; nothing else",
         )
         target = scheduler_targets.LambdaInvoke(
@@ -265,7 +269,7 @@ class Functions(Construct):
             "EC2 network-interface actions (a function in a VPC) and X-Ray's PutTraceSegments/PutTelemetryRecords "
             "accept no resource but '*'",
         )
-        options = {
+        options: dict[str, Any] = {
             "function_name": full_name,
             "runtime": RUNTIME,
             "architecture": ARCHITECTURE,

@@ -77,7 +77,7 @@ class Routes:
     def __init__(self, tag: str) -> None:
         if tag not in openapi.TAGS:
             raise ValueError(f"no tag {tag} in the OpenAPI document (lambdas/api/openapi.py TAGS)")
-        self.router = Router()
+        self.router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
         self.tag = tag
 
     def get(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
@@ -190,10 +190,10 @@ def parse_groups(value: Any) -> frozenset[str]:
     return frozenset(name for name in names if GROUP_NAME.fullmatch(name))
 
 
-def refusal(event: dict[str, Any]) -> Response | None:
+def refusal(event: dict[str, Any]) -> Response[str] | None:
     """Why the caller may not call this route (401, 403), or None. Checked before anything else —
     request validation included — so a caller outside the route's groups learns nothing about it."""
-    access = ROUTES.get((str(event.get("httpMethod", "")).upper(), event.get("resource")))
+    access = ROUTES.get((str(event.get("httpMethod", "")).upper(), event.get("resource", "")))
     if access is None:
         return error_response(403, "forbidden", "this route declares no groups, so nobody may call it")
     if access.public:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, SecurityScheme
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from lambdas.api import openapi as contract
@@ -24,7 +24,7 @@ from lambdas.shared.observability import api_handler
 
 TITLE = "Fondation API"
 VERSION = "1.0.0"
-SECURITY_SCHEMES = {
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     "cognito": HTTPBearer(
         description="a person's Cognito ID token (locally: .venv/bin/python -m local token --group front-desk); "
         "for the lab's route, the lab client's access token (--client lab)"
@@ -41,7 +41,7 @@ openapi = Routes("health")
     summary="This document",
     responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-def handle_get_openapi():  # a Response annotation would enter the schema
+def handle_get_openapi() -> Response[str]:
     return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
 
 
@@ -122,7 +122,7 @@ SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refused = refusal(event) or body_refusal(event)
     if refused is not None:
-        response = ResponseBuilder(refused).build(APIGatewayProxyEvent(event), _cors())
+        response = ResponseBuilder[APIGatewayProxyEvent](refused).build(APIGatewayProxyEvent(event), _cors())
     else:
         response = api().resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})

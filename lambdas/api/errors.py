@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -47,8 +48,8 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, **headers: str
-) -> Response:
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None, /, **headers: str
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -60,7 +61,7 @@ def error_response(
 MAX_DETAILS = 20  # an answer names the first invalid fields, not all of a hostile body's thousands
 
 
-def invalid_request(details: list[dict[str, Any]]) -> Response:
+def invalid_request(details: list[dict[str, Any]]) -> Response[str]:
     """422 naming each invalid field (the first ``MAX_DETAILS`` of them)."""
     shown = details[:MAX_DETAILS]
     fields = ", ".join(detail["field"] for detail in shown) or "the request"
@@ -96,27 +97,36 @@ def _said(problem: dict[str, Any]) -> str:
     return str(problem.get("msg", "invalid")).removeprefix("Value error, ")
 
 
+ErrorHandler = TypeVar("ErrorHandler", bound=Callable[..., Response[str]])
+
+
+def _handles(app: ApiGatewayResolver, error: type[Exception]) -> Callable[[ErrorHandler], ErrorHandler]:
+    """``app.exception_handler(error)``, typed: Powertools leaves its decorators unannotated."""
+    register: Callable[[ErrorHandler], ErrorHandler] = app.exception_handler(error)
+    return register
+
+
 def register_error_handlers(app: ApiGatewayResolver) -> None:
-    @app.exception_handler(RequestValidationError)
-    def request_validation_failed(error: RequestValidationError) -> Response:
+    @_handles(app, RequestValidationError)
+    def request_validation_failed(error: RequestValidationError) -> Response[str]:
         details = [{"field": _field_name(item.get("loc", ())), "message": _said(item)[:500]} for item in error.errors()]
         return invalid_request(details)
 
-    @app.exception_handler(InvalidField)
-    def invalid_field(error: InvalidField) -> Response:
+    @_handles(app, InvalidField)
+    def invalid_field(error: InvalidField) -> Response[str]:
         details = [{"field": in_request(field), "message": message} for field, message in error.problems]
         return error_response(422, "invalid_request", str(error), details)
 
-    @app.exception_handler(NotFound)
-    def not_found(error: NotFound) -> Response:
+    @_handles(app, NotFound)
+    def not_found(error: NotFound) -> Response[str]:
         return error_response(404, "not_found", str(error))
 
-    @app.exception_handler(Conflict)
-    def conflict(error: Conflict) -> Response:
+    @_handles(app, Conflict)
+    def conflict(error: Conflict) -> Response[str]:
         return error_response(409, "conflict", str(error))
 
-    @app.exception_handler(DatabaseUnavailable)
-    def database_unavailable(error: DatabaseUnavailable) -> Response:
+    @_handles(app, DatabaseUnavailable)
+    def database_unavailable(error: DatabaseUnavailable) -> Response[str]:
         if error.busy:  # other requests held what this one needed, through every retry
             logger.warning("database busy", extra={"reason": str(error)})
             message = "the database was busy with other requests at that instant; try again"
@@ -124,32 +134,32 @@ def register_error_handlers(app: ApiGatewayResolver) -> None:
         logger.warning("database unavailable", extra={"reason": str(error)})
         return error_response(503, "unavailable", "the database is not reachable; try again", **{"Retry-After": "5"})
 
-    @app.exception_handler(WorkflowUnavailable)
-    def workflow_unavailable(error: WorkflowUnavailable) -> Response:
+    @_handles(app, WorkflowUnavailable)
+    def workflow_unavailable(error: WorkflowUnavailable) -> Response[str]:
         logger.warning("step functions unavailable", extra={"reason": str(error)})
         return error_response(
             503, "unavailable", "the workflow service is not reachable; repeat the request", **{"Retry-After": "5"}
         )
 
-    @app.exception_handler(SettingsUnavailable)
-    def settings_unavailable(error: SettingsUnavailable) -> Response:
+    @_handles(app, SettingsUnavailable)
+    def settings_unavailable(error: SettingsUnavailable) -> Response[str]:
         logger.warning("settings unavailable", extra={"reason": str(error)})
         return error_response(
             503, "unavailable", "the stage's settings could not be read; try again", **{"Retry-After": "5"}
         )
 
-    @app.exception_handler(SettingsInvalid)
-    def settings_invalid(error: SettingsInvalid) -> Response:  # a deploy or an operator mends it, not the caller
+    @_handles(app, SettingsInvalid)
+    def settings_invalid(error: SettingsInvalid) -> Response[str]:  # a deploy or an operator mends it, not the caller
         logger.error("settings invalid", extra={"reason": str(error)})
         count_unexpected_error()
         return error_response(500, "internal_error", "a setting of this stage is invalid; it has been logged")
 
-    @app.exception_handler(Exception)
-    def unexpected(error: Exception) -> Response:
+    @_handles(app, Exception)
+    def unexpected(error: Exception) -> Response[str]:
         logger.error("unhandled error", extra=error_summary(error))
         count_unexpected_error()
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
 
     @app.not_found
-    def unknown_route(error: Exception) -> Response:
+    def unknown_route(error: Exception) -> Response[str]:
         return error_response(404, "not_found", "no such route")

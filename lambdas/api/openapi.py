@@ -120,12 +120,13 @@ def contract(schema: OpenAPI, declared: list[str]) -> OpenAPI:
     route, even one without input; routes with input document the API's own 422 instead. Its paths
     go by process (``TAGS``), each process's in the order they were ``declared`` (the README's)."""
     first = {resource: index for index, resource in reversed(list(enumerate(declared)))}
+    paths = schema.paths or {}
 
     def place(path: str) -> tuple[int, int]:
-        operation = next(getattr(schema.paths[path], name) for name in OPERATIONS if getattr(schema.paths[path], name))
+        operation = next(getattr(paths[path], name) for name in OPERATIONS if getattr(paths[path], name))
         return list(TAGS).index((operation.tags or ["health"])[0]), first.get(path, len(declared))
 
-    schema.paths = {path: schema.paths[path] for path in sorted(schema.paths or {}, key=place)}
+    schema.paths = {path: paths[path] for path in sorted(paths, key=place)}
     for item in (schema.paths or {}).values():
         for name in OPERATIONS:
             operation = getattr(item, name)

@@ -34,7 +34,7 @@ class _OutOfRange:
         self.text = text
 
 
-def body_refusal(event: dict[str, Any]) -> Response | None:
+def body_refusal(event: dict[str, Any]) -> Response[str] | None:
     """Why the body cannot be read (400, 413, 415, 422), or None; a readable body is left decoded, as JSON."""
     if str(event.get("httpMethod", "")).upper() not in METHODS_WITH_BODY:
         return None
@@ -80,7 +80,7 @@ def body_refusal(event: dict[str, Any]) -> Response | None:
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event["body"]
+    body: str = event["body"]
     if event.get("isBase64Encoded"):
         return base64.b64decode(body, validate=True)
     return body.encode("utf-8", errors="surrogatepass")
@@ -94,17 +94,18 @@ def _header(event: dict[str, Any], name: str) -> str:
 
 
 def _set_header(event: dict[str, Any], name: str, value: str) -> None:
-    for headers, new in ((event.get("headers"), value), (event.get("multiValueHeaders"), [value])):
-        for key in list(headers or {}):
+    for field, new in (("headers", value), ("multiValueHeaders", [value])):
+        headers: dict[str, Any] = event.get(field) or {}
+        for key in list(headers):
             if key.lower() == name:
                 headers[key] = new
 
 
-def _unsupported_media_type() -> Response:
+def _unsupported_media_type() -> Response[str]:
     return error_response(415, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json")
 
 
-def _invalid_json(message: str) -> Response:
+def _invalid_json(message: str) -> Response[str]:
     return error_response(400, "invalid_json", message, [{"field": "body", "message": message}])
 
 

@@ -55,7 +55,7 @@ def _smtp(email_sender: str) -> Sender | None:
 @task_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def seconds_left() -> float:
-        return context.get_remaining_time_in_millis() / 1000
+        return float(context.get_remaining_time_in_millis()) / 1000
 
     relayed = relay(workflows(), seconds_left=seconds_left)
     if relayed["failed"]:

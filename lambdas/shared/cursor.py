@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Literal, overload
 
 
 class InvalidCursor(ValueError):
@@ -14,6 +15,12 @@ class InvalidCursor(ValueError):
 def encode(*key: str) -> str:
     raw = json.dumps(list(key), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@overload
+def decode(cursor: str, size: Literal[2]) -> tuple[str, str]: ...
+@overload
+def decode(cursor: str, size: int) -> tuple[str, ...]: ...
 
 
 def decode(cursor: str, size: int) -> tuple[str, ...]:

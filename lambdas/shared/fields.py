@@ -63,14 +63,14 @@ def _one_line(value: str) -> str:
     return value
 
 
-def single_line(max_length: int) -> type[str]:
-    """A one-line text of at most ``max_length`` characters, surrounding spaces removed."""
-    return Annotated[  # type: ignore[return-value]
-        str,
+def single_line(max_length: int) -> tuple[Any, ...]:
+    """A one-line text of at most ``max_length`` characters, surrounding spaces removed:
+    ``Annotated[str, *single_line(max_length)]``."""
+    return (
         StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
         AfterValidator(_one_line),
         Field(json_schema_extra={"pattern": SINGLE_LINE}),
-    ]
+    )
 
 
 def _iso_date(value: object) -> object:
@@ -108,10 +108,10 @@ def _json_integer(value: object) -> object:
     return value
 
 
-def whole_number(low: int, high: int) -> Any:
-    """A JSON integer from ``low`` to ``high`` (the bounds inside the type: the document states them
-    even where the field may be null)."""
-    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
+def whole_number(low: int, high: int) -> tuple[Any, ...]:
+    """A JSON integer from ``low`` to ``high``: ``Annotated[int, *whole_number(low, high)]`` (the bounds
+    inside the type: the document states them even where the field may be null)."""
+    return Field(ge=low, le=high), BeforeValidator(_json_integer)
 
 
 def _digits(value: object) -> object:
@@ -121,11 +121,12 @@ def _digits(value: object) -> object:
     return value
 
 
-def query_count(low: int, high: int) -> Any:
-    """A count in a query string, from ``low`` to ``high``, written in digits."""
-    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_digits)]
+def query_count(low: int, high: int) -> tuple[Any, ...]:
+    """A count in a query string, from ``low`` to ``high``, written in digits:
+    ``Annotated[int, *query_count(low, high)]``."""
+    return Field(ge=low, le=high), BeforeValidator(_digits)
 
 
-Name = single_line(NAME_LENGTH)
-Text = single_line(TEXT_LENGTH)
-Reference = single_line(REFERENCE_LENGTH)
+Name = Annotated[str, *single_line(NAME_LENGTH)]
+Text = Annotated[str, *single_line(TEXT_LENGTH)]
+Reference = Annotated[str, *single_line(REFERENCE_LENGTH)]

@@ -76,7 +76,7 @@ def _instrument(handler: Handler, correlation_id_path: str) -> Handler:
     @functools.cache
     def instrumented() -> Handler:
         in_lambda = observability_settings().in_lambda
-        wrapped = metrics.log_metrics(capture_cold_start_metric=in_lambda)(handler)
+        wrapped: Handler = metrics.log_metrics(capture_cold_start_metric=in_lambda)(handler)
         wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(wrapped)
         active_tracer = tracer()
         if active_tracer is not None:

@@ -67,7 +67,7 @@ class QueueParameters(ParameterGroup):
 
 class OrderParameters(ParameterGroup):
     group = "orders"
-    max_sphere: Decimal = Field(
+    max_sphere: Decimal = Field(  # type: ignore[call-overload]  # a Decimal multiple_of (typed float) stays exact
         Decimal(20),
         alias="max-sphere",
         ge=1,
@@ -75,7 +75,7 @@ class OrderParameters(ParameterGroup):
         multiple_of=Decimal("0.25"),
         description="the strongest sphere ordered, dioptres, either sign",
     )
-    max_cylinder: Decimal = Field(
+    max_cylinder: Decimal = Field(  # type: ignore[call-overload]  # a Decimal multiple_of, as above
         Decimal(6),
         alias="max-cylinder",
         ge=1,
@@ -148,7 +148,8 @@ def read(model: type[Group]) -> Group:
     except GetParameterError as error:  # Parameter Store out of reach: retry; a broken local file: mend it
         failure = SettingsUnavailable if source.path else SettingsInvalid
         raise failure(f"could not read {source.name(model.group, '*')}: {error}") from None
-    return _validated(model, source, tuple(sorted(values.items())))
+    validated: Group = _validated(model, source, tuple(sorted(values.items())))  # lru_cache drops the type
+    return validated
 
 
 @lru_cache(maxsize=32)
@@ -156,7 +157,7 @@ def _validated(model: type[Group], source: ParameterSource, values: tuple[tuple[
     given = dict(values)
     # every parameter must be there: the models' defaults are what CDK creates, never a silent fallback
     problems = [
-        f"{source.name(model.group, field.alias)} is missing"
+        f"{source.name(model.group, str(field.alias))} is missing"
         for field in model.model_fields.values()
         if field.alias not in given
     ]
@@ -203,7 +204,7 @@ def _file_provider(file: Path) -> Any:
             table = tomllib.loads(file.read_text(encoding="utf-8")).get(path, {})
             return {key: _as_string(value) for key, value in table.items()}
 
-    return FileProvider()
+    return FileProvider()  # type: ignore[no-untyped-call]  # BaseProvider.__init__ is unannotated
 
 
 def _as_string(value: object) -> str:

@@ -50,7 +50,8 @@ class Workflows:
         from botocore.exceptions import BotoCoreError
 
         try:
-            return getattr(self._sfn(), operation)(**parameters)
+            answer: dict[str, Any] = getattr(self._sfn(), operation)(**parameters)
+            return answer
         except BotoCoreError as error:  # no answer at all; an answer (ClientError) is for the caller
             raise WorkflowUnavailable(f"Step Functions is not reachable: {error}") from error
 
@@ -61,9 +62,9 @@ class Workflows:
 
         machine, name = self._settings.arn(workflow.name), workflow.execution_name(entity_id)
         try:
-            return self._call("start_execution", stateMachineArn=machine, name=name, input=json.dumps(payload))[
-                "executionArn"
-            ]
+            started = self._call("start_execution", stateMachineArn=machine, name=name, input=json.dumps(payload))
+            arn: str = started["executionArn"]
+            return arn
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":  # started before, maybe finished
                 return execution_arn(machine, name)

@@ -16,9 +16,11 @@ class Waiting(Protocol):
     """A row that can wait for a person (``lambdas.shared.db.base.WaitsForPerson``)."""
 
     id: str
-    status: str
     waiting_for: str | None
     task_token: str | None
+
+    @property
+    def status(self) -> str: ...  # read here, never written: a row's own enum of states
 
 
 class NotWaiting(Conflict):

@@ -118,7 +118,7 @@ class FunctionRegistry:
     def resolve(self, reference: str) -> LocalFunction | None:
         return self._functions.get(function_name_of(reference))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self._functions.values())
 
 

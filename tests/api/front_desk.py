@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.records.models import IdempotencyRecord
+from lambdas.shared.db.rows import rowcount
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
 from local.seed import SITE_ID, seed
@@ -120,13 +121,15 @@ def today() -> str:
 def set_seconds(ticket_id: str, kind: str, station_id: str, seconds: int) -> None:
     """What the event measured (a wait or a service), as if it had lasted ``seconds``."""
     with UnitOfWork("test") as uow:
-        changed = uow.session.execute(
-            update(QueueEvent)
-            .where(QueueEvent.ticket_id == ticket_id, QueueEvent.kind == kind, QueueEvent.station_id == station_id)
-            .where(QueueEvent.seconds.is_not(None))
-            .values(seconds=seconds)
+        changed = rowcount(
+            uow.session.execute(
+                update(QueueEvent)
+                .where(QueueEvent.ticket_id == ticket_id, QueueEvent.kind == kind, QueueEvent.station_id == station_id)
+                .where(QueueEvent.seconds.is_not(None))
+                .values(seconds=seconds)
+            )
         )
-        assert changed.rowcount == 1, f"{ticket_id} has {changed.rowcount} measured {kind} events at {station_id}"
+        assert changed == 1, f"{ticket_id} has {changed} measured {kind} events at {station_id}"
 
 
 def move_events_back(ticket_id: str, kind: str, minutes: int) -> None:

@@ -24,6 +24,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,7 @@ class Finding:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[" ".join(operation) for operation in OPERATIONS])
 def test_the_api_keeps_its_openapi_contract(
-    running_api: RunningApi, caller: str, method: str, path: str, record_property: pytest.RecordProperty
+    running_api: RunningApi, caller: str, method: str, path: str, record_property: Callable[[str, object], None]
 ) -> None:
     # Given the document the API serves (to people: the lab's client reads the same), and one caller
     served = running_api.session.get(
@@ -328,7 +329,7 @@ def _record(
     kinds = {(title, response.status_code, message.splitlines()[0][:80] if message else ""): message}
     if response.status_code == 422 and "valid_requests_accepted" in title:
         details = _json(response.text).get("details") or []
-        refused = {
+        refused: dict[tuple[Any, ...], str] = {
             (title, 422, d.get("field"), d.get("message")): f"{d.get('field')}: {d.get('message')}"
             for d in details
             if not _beyond_json_schema(case.operation.path, [d])

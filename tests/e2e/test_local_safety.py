@@ -63,8 +63,8 @@ def test_the_banner_lines_pasted_into_a_shell_reach_the_local_step_functions(loc
         pytest.skip("the AWS CLI is not installed")
     # Given the two lines as the banner prints them, and a shell without any AWS configuration
     banner = _banner(local_runtime)
-    export = re.search(r"^\s*AWS CLI\s+(export .+)$", banner, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    command = re.search(r"^\s*(aws stepfunctions .+)$", banner, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    export = re.search(r"^\s*AWS CLI\s+(export .+)$", banner, re.MULTILINE).group(1)
+    command = re.search(r"^\s*(aws stepfunctions .+)$", banner, re.MULTILINE).group(1)
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     environment["AWS_CONFIG_FILE"] = environment["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     # When they are pasted

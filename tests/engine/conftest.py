@@ -45,7 +45,7 @@ _names = itertools.count()
 
 def task(function: str, payload: Any = "{% $states.input %}", **fields: Any) -> dict[str, Any]:
     """A Lambda task state calling one of the test functions; its output is the function's payload."""
-    state = {
+    state: dict[str, Any] = {
         "Type": "Task",
         "Resource": INVOKE,
         "Arguments": {"FunctionName": function_arn(function), "Payload": payload},

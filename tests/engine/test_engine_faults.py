@@ -134,7 +134,7 @@ def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch
     interpreter, workers = sfn.engine._interpreter, sfn.engine._workers
     monkeypatch.setattr(interpreter, "_invocation_returned", lambda execution, run, call, result: taken.append(run))
     monkeypatch.setattr(interpreter, "commit", lambda execution: [])
-    execution = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)
+    execution: Any = SimpleNamespace(lock=threading.RLock(), inbox=[], delivering=False)  # an execution's inbox alone
 
     def another_answer() -> None:  # when the delivering thread lets go of the inbox for the last time
         late = threading.Thread(target=workers.deliver, args=(execution, [("late", None, None)]))
@@ -143,7 +143,8 @@ def test_an_answer_arriving_as_a_delivery_ends_is_taken_in(sfn: Sfn, monkeypatch
 
     # enter (1), take the answers (2), find the inbox empty (3): the late answer comes just then
     execution.inbox_lock = _HookedLock(3, another_answer)
-    workers.deliver(execution, [("first", None, None)])
+    answer: Any = ("first", None, None)  # a run's name stands for the run: nothing else is read
+    workers.deliver(execution, [answer])
     # Then both answers are taken in, and none is left waiting
     assert taken == ["first", "late"]
     assert (execution.inbox, execution.delivering) == ([], False)

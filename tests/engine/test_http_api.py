@@ -353,7 +353,7 @@ def test_a_definition_nested_deeper_than_the_parser_goes_is_an_invalid_definitio
 def endpoint(sfn: Sfn) -> Iterator[tuple[str, int]]:
     server = make_sfn_server("127.0.0.1", 0, sfn.service)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[:2]
+    yield server.server_address[:2]  # type: ignore[misc]  # typeshed types it for any address family
     server.shutdown()
     server.server_close()
 

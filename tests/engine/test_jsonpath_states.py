@@ -23,7 +23,7 @@ def run(sfn: Sfn, states: dict[str, Any], payload: Any = None, **top: Any):
 
 
 def invoke(function: str, **fields: Any) -> dict[str, Any]:
-    state = {
+    state: dict[str, Any] = {
         "Type": "Task",
         "Resource": INVOKE,
         "Parameters": {"FunctionName": function_arn(function), "Payload.$": "$"},

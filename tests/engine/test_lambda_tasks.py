@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,7 +220,7 @@ def test_idleness_is_not_reported_while_calls_rescued_from_a_stalled_turn_are_in
     monkeypatch.setitem(handlers.SWITCHES, "gate", threading.Event())
     handing_over = workers.Workers.submit_invocations
 
-    def slowly(self: workers.Workers, execution: object, calls: object) -> None:
+    def slowly(self: workers.Workers, execution: Any, calls: Any) -> None:
         if threading.current_thread().name == "sfn-turns":
             time.sleep(0.2)
         handing_over(self, execution, calls)

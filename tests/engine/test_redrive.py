@@ -6,6 +6,7 @@ had; states that succeeded are not run again, and Map/Parallel re-run only what 
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -191,7 +192,8 @@ def test_the_stopped_attempts_late_answer_leaves_the_redriven_execution_running_
 
 def _at_once(call, *requests: dict) -> list:
     """Each request on its own thread, released together: the answers, or the error codes."""
-    barrier, answers = threading.Barrier(len(requests)), [None] * len(requests)
+    barrier = threading.Barrier(len(requests))
+    answers: list[Any] = [None] * len(requests)
 
     def send(index: int) -> None:
         barrier.wait()

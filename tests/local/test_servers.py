@@ -69,8 +69,8 @@ def _burst(server: ThreadingHTTPServer, request: bytes) -> list[int | str]:
     outruns the accept loop: the kernel must queue every one of them; then each reads its answer."""
     address = server.server_address[:2]
     with ThreadPoolExecutor(max_workers=BURST) as clients:
-        attempts = [clients.submit(_connect_and_send, address, request) for _ in range(BURST)]
-        connections = []
+        attempts = [clients.submit(_connect_and_send, address, request) for _ in range(BURST)]  # type: ignore[arg-type]  # typeshed: any family's address
+        connections: list[socket.socket | OSError] = []
         for attempt in attempts:
             try:
                 connections.append(attempt.result())
@@ -114,7 +114,7 @@ def _exchange(server: ThreadingHTTPServer, request: bytes) -> tuple[int, bytes]:
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     try:
-        with socket.create_connection(server.server_address[:2], timeout=10) as connection:
+        with socket.create_connection(server.server_address[:2], timeout=10) as connection:  # type: ignore[arg-type]
             connection.sendall(request)
             with connection.makefile("rb") as response:
                 status = int(response.readline().split()[1])
@@ -247,7 +247,7 @@ def _logged_while_asking(
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
     try:
-        connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+        connection = http.client.HTTPConnection(*server.server_address[:2], timeout=10)  # type: ignore[arg-type]
         connection.request(*request)
         connection.getresponse().read()
         logged = list(stderr.lines)

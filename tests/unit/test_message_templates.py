@@ -4,6 +4,7 @@ the message declares."""
 from __future__ import annotations
 
 from pathlib import Path
+from string import Template
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_a_language_without_a_text_falls_back_to_french() -> None:
 
 def test_a_missing_placeholder_value_or_message_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(MESSAGES, "welcome", frozenset({"number"}))
-    monkeypatch.setattr(messages, "_template", lambda *_: (messages.Template("s"), messages.Template("n° $number")))
+    monkeypatch.setattr(messages, "_template", lambda *_: (Template("s"), Template("n° $number")))
     with pytest.raises(TemplateError, match="number"):
         render("welcome", "fr", {})
     assert render("welcome", "fr", {"number": "A007"}).text == "n° A007"

@@ -69,7 +69,8 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
         put.reads = []  # type: ignore[attr-defined]
         _, provider = parameters._provider()
         provider.client.meta.events.register(
-            "provide-client-params.ssm.GetParametersByPath", lambda params, **_: put.reads.append(params["Path"])
+            "provide-client-params.ssm.GetParametersByPath",
+            lambda params, **_: put.reads.append(params["Path"]),  # type: ignore[attr-defined]
         )
         yield put
     _forget()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField
-from lambdas.shared.queue.tickets import CheckIn, check_in
+from lambdas.shared.queue.tickets import CheckIn, TicketIssued, check_in
 from local.seed import SITE_ID, seed
 from tests.databases import ON_BOTH_DATABASES
 
@@ -22,7 +22,7 @@ def site(database_url: str) -> str:
     return SITE_ID
 
 
-def _check_in(site_id: str, **request) -> object:
+def _check_in(site_id: str, **request) -> TicketIssued:
     with UnitOfWork("desk-1") as uow:
         return check_in(uow, site_id, CheckIn(**request), "desk-1")
 

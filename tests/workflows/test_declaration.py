@@ -169,7 +169,7 @@ def _nested(states: States, name: str, kind: str, change: Callable[[States], Non
     iteration fails the Parallel or Map under its own name."""
     task = states.pop(name)
     outside = {"Next": task.pop("Next"), "Catch": task.pop("Catch", [])}
-    inner = {"StartAt": name, "States": {name: {**task, "End": True}}}
+    inner: dict[str, Any] = {"StartAt": name, "States": {name: {**task, "End": True}}}
     change(inner["States"])
     nested = {"Type": kind, "Branches": [inner]} if kind == "Parallel" else {"Type": kind, "ItemProcessor": inner}
     states[f"{name}{kind}"] = {**nested, **({"Items": "{% [1] %}"} if kind == "Map" else {}), **outside}

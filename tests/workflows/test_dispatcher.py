@@ -14,7 +14,7 @@ from lambdas.shared.clock import utcnow
 from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import ClientStatus, ConsentPurpose
+from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationStatus
 from lambdas.shared.notify import dispatch as dispatching
 from lambdas.shared.notify.dispatch import MAX_ATTEMPTS, dispatch
 from lambdas.shared.notify.senders import MailboxSender, Outgoing, SendFailed, read_mailbox
@@ -35,7 +35,8 @@ class Flaky:
     """A provider that refuses the first ``failures`` sends."""
 
     def __init__(self, failures: int, *, permanent: bool = False) -> None:
-        self.failures, self.permanent, self.sent = failures, permanent, []
+        self.failures, self.permanent = failures, permanent
+        self.sent: list[Outgoing] = []
 
     def send(self, outgoing: Outgoing) -> str:
         if self.failures:
@@ -196,7 +197,7 @@ def test_erasure_cancels_undelivered_messages_and_empties_their_payload(make_cli
     pending = _queue(client)
     failed = _queue(client, "glasses_ready", sms=False)
     with UnitOfWork("test") as uow:
-        uow.session.get(Notification, failed).status = "failed"
+        uow.session.get(Notification, failed).status = NotificationStatus.FAILED
         uow.notifications.cancel_pending([client.id])
 
     assert (_row(pending).status, _row(pending).reason, _row(pending).payload) == ("cancelled", "erased", {})
@@ -205,7 +206,8 @@ def test_erasure_cancels_undelivered_messages_and_empties_their_payload(make_cli
 
 class Invocations:
     def __init__(self, error: Exception | None = None) -> None:
-        self.calls, self.error = [], error
+        self.calls: list[dict[str, object]] = []
+        self.error = error
 
     def invoke(self, **call: object) -> dict[str, int]:
         self.calls.append(call)
@@ -223,8 +225,8 @@ def test_a_committed_message_invokes_the_dispatcher_at_once_and_a_rolled_back_on
 
     monkeypatch.setenv("DISPATCHER_FUNCTION", "fondation-dev-dispatcher")
     notification_settings.cache_clear()
-    monkeypatch.setattr(notify, "_lambda_client", lambda: lambda_api)
     lambda_api = Invocations()
+    monkeypatch.setattr(notify, "_lambda_client", lambda: lambda_api)
     client = make_client(phone=None, email="amina@example.org")
 
     def fails_after_queuing() -> None:

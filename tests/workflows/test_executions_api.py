@@ -249,7 +249,7 @@ def test_counts_and_pages_of_a_workflows_executions(onboarding: Onboarding) -> N
 def test_a_malformed_query_is_a_422_naming_it(
     local_step_functions: Any, path: str, query: dict[str, str], field: str
 ) -> None:
-    status, refused = get(path, **query)
+    status, refused = get(path, MANAGER, **query)
     assert (status, [detail["field"] for detail in refused["details"]]) == (422, [field]), refused
 
 
@@ -379,7 +379,7 @@ def test_a_token_of_any_execution_is_removed_from_errors_and_causes(orders: Orde
     assert orders.execution(first)["status"] == "FAILED"
     reads = [(ORDERS, {}), (ORDERS, {"status": "failed"}), (f"{ORDERS}/order-{first}", {})]
     for path, query in [*reads, (f"{ORDERS}/order-{first}/history", {}), ("/executions", {"entity": first})]:
-        body = json.dumps(get(path, **query)[1])
+        body = json.dumps(get(path, MANAGER, **query)[1])
         assert not any(token in body for token in tokens.values()), (path, query)
     assert "see [removed] and [removed]" in json.dumps(get(f"{ORDERS}/order-{first}")[1])
 

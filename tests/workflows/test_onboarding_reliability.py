@@ -12,6 +12,7 @@ from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.engine import get_engine
 from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.errors import SuspectedDuplicate
 from lambdas.tasks import client_onboarding as tasks
 from tests.databases import ON_BOTH_DATABASES, lost_connection
 from tests.events import lambda_context
@@ -76,7 +77,7 @@ def test_review_tasks_run_twice_give_the_same_result(onboarding: Onboarding) -> 
     existing = onboarding.onboard()
     duplicate = onboarding.onboard(application(email="x@example.org"))
     step = {"client_id": duplicate}
-    with pytest.raises(tasks.SuspectedDuplicate):
+    with pytest.raises(SuspectedDuplicate):
         tasks.find_duplicates(dict(step), lambda_context())
     closing = {**step, "outcome": "expired"}
     assert tasks.merge_into_existing(dict(step), lambda_context()) == {"client_id": existing, "merged": duplicate}

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.orders.models import LabSubmission, Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import OrderStatus
 from tests.databases import ON_BOTH_DATABASES
 from tests.events import api_event, call_api
 from tests.workflows.conftest import EXACT, Orders
@@ -258,7 +259,7 @@ def test_a_cancellation_before_the_lab_puts_the_frame_back(orders: Orders) -> No
     assert orders.status(first_reserved) == "awaiting_frame"
     with UnitOfWork("test") as uow:  # a frame for it, but the workflow has not submitted it yet
         order = uow.orders.lock(first_reserved)
-        order.frame_reserved, order.status = True, "frame_reserved"
+        order.frame_reserved, order.status = True, OrderStatus.FRAME_RESERVED
     status, _ = orders.act(first_reserved, "cancel", {"reason": "changed her mind"})
     assert (status, orders.outcome(first_reserved)) == (200, "cancelled")
     assert orders.on_shelf() == 1

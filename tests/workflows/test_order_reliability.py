@@ -156,16 +156,16 @@ def test_parameter_store_out_of_reach_is_retried_like_the_database(
 ) -> None:
     # Given Parameter Store throttling the order's tasks twice
     from lambdas.shared.errors import SettingsUnavailable
-    from lambdas.tasks import order_fulfilment
+    from lambdas.shared.orders import steps  # the module the task calls
 
-    real, refusals = order_fulfilment.steps.reminder_seconds, iter(range(2))
+    real, refusals = steps.reminder_seconds, iter(range(2))
 
     def throttled() -> int:
         if next(refusals, None) is not None:
             raise SettingsUnavailable("could not read /fondation/dev/orders/*: ThrottlingException")
         return real()
 
-    monkeypatch.setattr(order_fulfilment.steps, "reminder_seconds", throttled)
+    monkeypatch.setattr(steps, "reminder_seconds", throttled)
     status, accepted = orders.submit()
     assert status == 202, accepted
     for _ in range(3):

@@ -20,8 +20,8 @@ from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client
 
 routes = Routes("clients")
 
-ClientId = uuid_id("client")
-IdempotencyKey = idempotency_key("application give back the first answer")
+ClientId = Annotated[str, uuid_id("client")]
+IdempotencyKey = Annotated[str | None, idempotency_key("application give back the first answer")]
 
 
 class ApplicationAccepted(BaseModel):
@@ -77,7 +77,7 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
 @routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number")
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
-    limit: Annotated[query_count(1, 100), Query()] = 20,
+    limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
     try:

@@ -47,8 +47,8 @@ class StopRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"error": "Stopped", "cause": "the person left the programme"}]}
     )
 
-    error: single_line(256) | None = Field(None, description="an error code (default: Stopped)")
-    cause: single_line(1000) | None = Field(None, description="why: shown in the execution's history")
+    error: Annotated[str, *single_line(256)] | None = Field(None, description="an error code (default: Stopped)")
+    cause: Annotated[str, *single_line(1000)] | None = Field(None, description="why: shown in the execution's history")
 
 
 class Redriven(BaseModel):
@@ -84,7 +84,7 @@ def handle_executions(
     status: Annotated[ExecutionStatus | None, Query(description="only executions in this status")] = None,
     since: Since = None,
     next: Annotated[str | None, Query(min_length=1, max_length=3096, description="`next` of the previous page")] = None,
-    limit: Annotated[query_count(1, 100), Query()] = 20,
+    limit: Annotated[int, *query_count(1, 100), Query()] = 20,
 ) -> ExecutionPage:
     declared = reading.workflow_named(workflow)
     try:

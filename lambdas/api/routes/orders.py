@@ -24,8 +24,8 @@ from lambdas.shared.orders.views import OrderPage, OrderView
 
 routes = Routes("orders")
 
-OrderId = uuid_id("order")
-IdempotencyKey = idempotency_key("order give back the first order")
+OrderId = Annotated[str, uuid_id("order")]
+IdempotencyKey = Annotated[str | None, idempotency_key("order give back the first order")]
 WRONG_STATE = "the order's status does not allow this (the message names it)"
 
 
@@ -94,7 +94,7 @@ def handle_get_order(order_id: OrderId) -> OrderView:
 def handle_list_orders(
     client_id: Annotated[str | None, Query(pattern=UUID_PATTERN, description="a client's orders")] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
-    limit: Annotated[query_count(1, 100), Query()] = 20,
+    limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
     try:

@@ -50,12 +50,13 @@ class IamTokenProvider:
         import boto3  # only the IAM path needs it; keeps it out of cold starts elsewhere
 
         client = boto3.client("rds", region_name=self._settings.region)
-        return client.generate_db_auth_token(
+        token: str = client.generate_db_auth_token(
             DBHostname=self._settings.host,
             Port=self._settings.port,
             DBUsername=self._settings.user,
             Region=self._settings.region,
         )
+        return token
 
 
 # A server that takes the connection and never answers (or stops answering mid-request) must not hold

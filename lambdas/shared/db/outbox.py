@@ -15,6 +15,7 @@ from sqlalchemy import Integer, String, and_, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lambdas.shared.clock import utcnow
+from lambdas.shared.db.rows import rowcount
 from lambdas.shared.db.types import UtcDateTime
 
 
@@ -69,4 +70,4 @@ def settle(session: Session, model: type[Claimable], row_id: str, claim: str, **
         .values(claim=None, claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))

@@ -3,9 +3,9 @@ whether or not it was there, match part of a text."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import inspect
+from sqlalchemy import CursorResult, Result, inspect
 from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
@@ -33,6 +33,12 @@ def insert_or_keep(session: Session, row: Any) -> None:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched: its result is a cursor's, though ``Session.execute`` is
+    typed to return any result."""
+    return cast(CursorResult[*tuple[Any, ...]], result).rowcount
 
 
 def lock_or_create(session: Session, row: Row) -> Row:

@@ -52,7 +52,8 @@ def workflow_named(name: str) -> Workflow:
 
 @cache
 def _definition(workflow_name: str) -> dict[str, Any]:
-    return json.loads(declared()[workflow_name].asl_text())
+    definition: dict[str, Any] = json.loads(declared()[workflow_name].asl_text())
+    return definition
 
 
 def _entity(workflow: Workflow, name: str) -> Entity | None:

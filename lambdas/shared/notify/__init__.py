@@ -7,7 +7,7 @@ leaves within seconds rather than at the next scheduled run."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from lambdas.shared.config import notification_settings
 from lambdas.shared.db.base import new_id
@@ -17,7 +17,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 from lambdas.shared.observability import logger
 
-IN_PERSON = "in_person"  # no channel: the front desk tells the person when they come
+IN_PERSON: Literal["in_person"] = "in_person"  # no channel: the front desk tells the person when they come
 
 
 def channel_for(uow: UnitOfWork, client: Client) -> NotificationChannel | None:

@@ -88,7 +88,7 @@ def _deliver(sender: Sender, message: _Claimed, claim: str, now: Callable[[], da
     return "sent" if settled else "lapsed"
 
 
-def _settle(uow: UnitOfWork, message_id: str, claim: str, **values: Any) -> bool:
+def _settle(uow: UnitOfWork, /, message_id: str, claim: str, **values: Any) -> bool:
     return uow.notifications.settle(message_id, claim, **values)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from lambdas.shared.domain import NotificationChannel
 from lambdas.shared.notify.messages import Rendered
@@ -107,7 +107,7 @@ class AwsSender:
 
 
 @cache
-def _client(service: str) -> Any:
+def _client(service: Literal["sns", "sesv2"]) -> Any:
     """Short timeouts: a provider out of reach is a failed attempt well within the function's minute,
     retried later, rather than a function timing out with the message still claimed."""
     import boto3

@@ -356,6 +356,7 @@ def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: di
     (409), and so does one for an application waiting for something else, or nothing."""
     client = uow.clients.lock(client_id)
     token = waiting.claim(client, "client", client_id, waiting_for)
+    assert client is not None  # claim refuses a missing one
     client.status = ClientStatus.PENDING
     signals.resume(uow, token, output)
 

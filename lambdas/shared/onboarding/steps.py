@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 from lambdas.shared import notify, waiting
 from lambdas.shared.clock import utcnow
@@ -66,6 +66,7 @@ def find_duplicate(uow: UnitOfWork, client_id: str, execution: str | None = None
     if execution is not None and client.execution_arn is None:
         client.execution_arn = execution
     if client.duplicate_of_id is not None:  # found on an earlier run of this step
+        assert client.duplicate_match is not None  # stored with it
         return DuplicateFinding(client.duplicate_of_id, DuplicateMatch(client.duplicate_match))
     if client.duplicate_checked_at is not None:  # compared on an earlier run: nothing was found then
         return None
@@ -226,11 +227,14 @@ def register_client(uow: UnitOfWork, client_id: str) -> None:
         uow.audit("client.registered", "client", client_id)
 
 
+IneligibleCode = Literal["evidence_rejected", "evidence_expired"]
+
+
 @dataclass(frozen=True)
 class Eligibility:
     outcome: Literal["eligible", "documents_missing", "ineligible"]
     reason: str | None = None  # in words, for the client's record (it may quote a person's note)
-    code: Literal["evidence_rejected", "evidence_expired"] | None = None  # the only reason an execution sees
+    code: IneligibleCode | None = None  # the only reason an execution sees
 
 
 def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None) -> Eligibility:
@@ -248,6 +252,7 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
         client.outcome_reason = reason
         uow.audit("client.emergency_first_visit_allowed", "client", client_id)
         return Eligibility("eligible", reason)
+    code: IneligibleCode
     if evidence.status == EvidenceStatus.REJECTED:
         reason, code = f"evidence rejected: {evidence.rejection_reason}", "evidence_rejected"
     elif evidence.expires_on is not None and evidence.expires_on < today:
@@ -263,7 +268,7 @@ def check_eligibility(uow: UnitOfWork, client_id: str, today: date | None = None
     return Eligibility("ineligible", reason, code)
 
 
-IN_PERSON = notify.IN_PERSON
+IN_PERSON: Final = notify.IN_PERSON
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -146,7 +146,7 @@ def lab_result(uow: UnitOfWork, order_id: str, result: LabResult, actor: str) ->
     return _ended(uow, order, OrderStatus.LAB_REJECTED, actor, reason=result.reason)
 
 
-def _to_the_hundredth(value: object) -> object:
+def _to_the_hundredth(value: Any) -> Any:
     """A lensmeter reading to 0.01 D, whether written as a number or as text: -2.385 and "-2.385" are
     both -2.38 (and a float's 2.2500000001 is 2.25; no reading is -0). Anything else is left to refuse."""
     value = written_plainly(value)
@@ -171,7 +171,9 @@ class MeasuredLens(BaseModel):
 
     sphere: Reading
     cylinder: Reading = Decimal(0)
-    axis: whole_number(0, 180) | None = Field(None, description="whole degrees, where there is a cylinder")
+    axis: Annotated[int, *whole_number(0, 180)] | None = Field(
+        None, description="whole degrees, where there is a cylinder"
+    )
     add: Reading | None = None
 
 
@@ -205,7 +207,7 @@ def quality_check(uow: UnitOfWork, order_id: str, check: QualityCheck, actor: st
     order.lenses_mounted = check.lenses_mounted
     if not deviations:
         order.status, order.ready_at = OrderStatus.READY, utcnow()
-        client = uow.clients.get(order.client_id)
+        client = uow.clients.get_one(order.client_id)
         channel = notify.queue_message(
             uow, client, "glasses_ready", f"glasses_ready:{order.id}", {"order_id": order.id}
         )

@@ -7,6 +7,8 @@ never goes below zero — the database refuses it too.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from lambdas.shared.db.orders.models import FrameStock
@@ -27,13 +29,13 @@ class FrameSettings(BaseModel):
 
     description: Text = Field(description="what the front desk sees: model, colour, size")
     kind: FrameKind = Field(description="donated or new")
-    quantity: whole_number(0, MAX_QUANTITY) = Field(description="how many are on the shelf now")
+    quantity: Annotated[int, *whole_number(0, MAX_QUANTITY)] = Field(description="how many are on the shelf now")
 
 
 class Restock(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 5}]})
 
-    quantity: whole_number(1, MAX_QUANTITY) = Field(description="how many arrived")
+    quantity: Annotated[int, *whole_number(1, MAX_QUANTITY)] = Field(description="how many arrived")
 
 
 class FrameView(BaseModel):

@@ -119,8 +119,8 @@ def create_order(uow: UnitOfWork, request: CreateOrder, actor: str, idempotency_
         frame_sku=request.frame_sku,
         lens=request.lens.model_dump(mode="json"),
         created_by=actor,
-        execution_arn=signals.start(uow, ORDER_FULFILMENT, order_id),
+        execution_arn=(execution_arn := signals.start(uow, ORDER_FULFILMENT, order_id)),
     )
     uow.orders.add(order)
     record_event(uow, order, "created", actor, prescription_version=version.version)
-    return Created(order.id, order.execution_arn)
+    return Created(order.id, execution_arn)

@@ -23,22 +23,22 @@ QUARTER = Decimal("0.25")  # dioptres: sphere, cylinder, addition, prism
 HALF_MM = Decimal("0.5")  # millimetres: pupillary distances and heights
 
 
-def measure(low: str, high: str, step: str, unit: str) -> Any:
-    """A JSON number from ``low`` to ``high`` in steps of ``step`` (read exactly: 0.25 D is 0.25, never
-    0.2500001). The document says the same; the stage's narrower limits are checked by ``problems``."""
-    bounds = {"ge": Decimal(low), "le": Decimal(high), "multiple_of": Decimal(step)}
+def measure(low: str, high: str, step: str, unit: str) -> tuple[Any, ...]:
+    """A JSON number from ``low`` to ``high`` in steps of ``step``: ``Annotated[Decimal, *measure(...)]``
+    (read exactly: 0.25 D is 0.25, never 0.2500001). The document says the same; the stage's narrower
+    limits are checked by ``problems``."""
+    bounds: dict[str, Any] = {"ge": Decimal(low), "le": Decimal(high), "multiple_of": Decimal(step)}
     schema = {"type": "number", "minimum": float(low), "maximum": float(high), "multipleOf": float(step)}
     exponent = Decimal(step).as_tuple().exponent
     assert isinstance(exponent, int)
     places = Decimal(1).scaleb(exponent)  # written back as opticians write it: -2 D is "-2.00", 32 mm "32.0"
-    digits = {"max_digits": len(str(int(Decimal(high)))) - exponent, "decimal_places": -exponent}
-    return Annotated[
-        Decimal,
+    digits: dict[str, Any] = {"max_digits": len(str(int(Decimal(high)))) - exponent, "decimal_places": -exponent}
+    return (
         BeforeValidator(written_plainly),
         Field(allow_inf_nan=False, description=f"{unit}, {low} to {high} in steps of {step}", **bounds, **digits),
         PlainSerializer(lambda value: str((value + 0).quantize(places)), return_type=str, when_used="json"),  # no -0
         WithJsonSchema(schema),
-    ]
+    )
 
 
 MAX_WRITTEN = 12  # characters of a power written as a string: "-12.25" has 6
@@ -56,12 +56,12 @@ def written_plainly(value: Any) -> Any:
     return value
 
 
-Sphere = measure("-30", "30", "0.25", "dioptres")
-Cylinder = measure("-10", "10", "0.25", "dioptres, minus or plus form")
-Addition = measure("0.75", "3.50", "0.25", "dioptres")
-PrismAmount = measure("0.25", "10", "0.25", "prism dioptres")
-PupillaryDistance = measure("20", "40", "0.5", "millimetres")
-Height = measure("10", "40", "0.5", "millimetres")
+Sphere = Annotated[Decimal, *measure("-30", "30", "0.25", "dioptres")]
+Cylinder = Annotated[Decimal, *measure("-10", "10", "0.25", "dioptres, minus or plus form")]
+Addition = Annotated[Decimal, *measure("0.75", "3.50", "0.25", "dioptres")]
+PrismAmount = Annotated[Decimal, *measure("0.25", "10", "0.25", "prism dioptres")]
+PupillaryDistance = Annotated[Decimal, *measure("20", "40", "0.5", "millimetres")]
+Height = Annotated[Decimal, *measure("10", "40", "0.5", "millimetres")]
 
 
 class LensType(StrEnum):
@@ -116,7 +116,7 @@ class Eye(BaseModel):
 
     sphere: Sphere = Field(description="dioptres, in 0.25 steps, within the programme's limit (±20 by default)")
     cylinder: Cylinder | None = Field(None, description="dioptres, in 0.25 steps, within the programme's limit (±6)")
-    axis: whole_number(1, 180) | None = Field(
+    axis: Annotated[int, *whole_number(1, 180)] | None = Field(
         None, description="whole degrees: required with a cylinder, absent without"
     )
     add: Addition | None = Field(None, description="the near addition: required for bifocal and progressive lenses")

@@ -130,7 +130,7 @@ def timed_out(uow: UnitOfWork, order_id: str, waited_for: str, actor: str) -> St
 
 
 def remind(uow: UnitOfWork, order: Order, reminder: int, actor: str) -> None:
-    client = uow.clients.get(order.client_id)
+    client = uow.clients.get_one(order.client_id)
     payload = {"order_id": order.id, "reminder": reminder}
     channel = notify.queue_message(uow, client, "pickup_reminder", f"pickup_reminder:{order.id}:{reminder}", payload)
     record_event(uow, order, "reminded", actor, reminder=reminder, channel=channel or notify.IN_PERSON)

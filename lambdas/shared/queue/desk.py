@@ -80,7 +80,7 @@ def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> Ti
         raise NotFound("ticket", ticket_id)
     # the counter first, as call-next takes it: two calls never wait on each other's locks
     free_counter(
-        uow, next(each for each in uow.sites.get(found.site_id).stations if each.id == found.station_id), counter
+        uow, next(each for each in uow.sites.get_one(found.site_id).stations if each.id == found.station_id), counter
     )
     ticket = _locked(uow, ticket_id, "called", (TicketStatus.WAITING,))
     if ticket.station_id != found.station_id:  # transferred meanwhile
@@ -164,7 +164,7 @@ def _route_to(uow: UnitOfWork, ticket: Ticket, station_id: str, field_name: str,
     """Make ``station_id`` the ticket's next station. ``skip``: the stations of the journey before it
     are skipped (a completion's ``next_station``); otherwise it is visited now and the rest of the
     journey follows, none of it lost (a transfer)."""
-    site = uow.sites.get(ticket.site_id)
+    site = uow.sites.get_one(ticket.site_id)
     if station_id not in {station.id for station in site.stations}:
         raise InvalidField(field_name, f"site {ticket.site_id} has no station {station_id}")
     done, rest = ticket.journey[: ticket.journey_index + 1], ticket.journey[ticket.journey_index + 1 :]

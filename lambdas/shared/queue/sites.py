@@ -65,7 +65,7 @@ class SiteSettings(_Settings):
     hours: dict[Weekday, tuple[ClockTime, ClockTime]] = Field(
         default_factory=dict, description='opening and closing time per open day: {"mon": ["09:00", "17:30"]}'
     )
-    grace_seconds: whole_number(0, 3600) | None = Field(
+    grace_seconds: Annotated[int, *whole_number(0, 3600)] | None = Field(
         None,
         description="how long a called person has to reach the counter; "
         "when not given, the stage's default (parameter queue/grace-seconds, 180 unless changed)",
@@ -75,10 +75,10 @@ class SiteSettings(_Settings):
         description="the stations a ticket goes through, in order (stations of this site)",
         json_schema_extra={"uniqueItems": True},
     )
-    priority_streak: whole_number(1, 20) = Field(
+    priority_streak: Annotated[int, *whole_number(1, 20)] = Field(
         3, description="at most this many priority tickets are called in a row while a normal ticket waits"
     )
-    service_minutes: whole_number(1, 240) = Field(
+    service_minutes: Annotated[int, *whole_number(1, 240)] = Field(
         8, description="a service's length for the wait estimate, until the day has measured its own"
     )
 

@@ -67,10 +67,10 @@ def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) 
             return AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
     if waiting_for == "arrival":  # the call is certain now: a call taken back (a 503) sends nothing
-        ticket = uow.queue.lock(ticket_id)
-        if ticket is not None and ticket.called_at is not None:
-            tell_called(uow, ticket)
-            tell_next(uow, ticket)
+        called = uow.queue.lock(ticket_id)
+        if called is not None and called.called_at is not None:
+            tell_called(uow, called)
+            tell_next(uow, called)
     return None
 
 

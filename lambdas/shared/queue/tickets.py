@@ -125,9 +125,9 @@ def check_in(
     if idempotency_key is not None:
         earlier = earlier_entity(uow, f"check-in at {site_id}", actor, idempotency_key, request, ticket_id, "check-in")
         if earlier is not None:
-            ticket = uow.queue.get(earlier)
+            ticket = uow.queue.get_one(earlier)
             waiting = ticket.status == TicketStatus.WAITING
-            place = estimate.place(uow, uow.sites.get(site_id), ticket, utcnow()) if waiting else None
+            place = estimate.place(uow, uow.sites.get_one(site_id), ticket, utcnow()) if waiting else None
             return TicketIssued.of(ticket, place)
     site = uow.sites.get(site_id)
     if site is None:

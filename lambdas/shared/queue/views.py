@@ -108,7 +108,7 @@ def line(uow: UnitOfWork, site: Site, station: Station, now: datetime | None = N
 def _place(uow: UnitOfWork, ticket: Ticket) -> Place | None:
     if ticket.status != TicketStatus.WAITING:
         return None
-    return estimate.place(uow, uow.sites.get(ticket.site_id), ticket, utcnow())
+    return estimate.place(uow, uow.sites.get_one(ticket.site_id), ticket, utcnow())
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: str) -> TicketView:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lambdas.shared.db.orders.models import FrameStock, LabSubmission, Order, OrderEvent, Prescription
-from lambdas.shared.db.rows import lock_or_create
+from lambdas.shared.db.rows import lock_or_create, rowcount
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 
 
@@ -50,7 +50,7 @@ class FrameRepository:
             .values(quantity=FrameStock.quantity + by)
             .execution_options(synchronize_session=False)
         )
-        return changed.rowcount == 1
+        return rowcount(changed) == 1
 
 
 class OrderRepository:
@@ -86,7 +86,7 @@ class OrderRepository:
             .values(waiting_for=waiting_for, task_token=token)
             .execution_options(synchronize_session=False)
         )
-        return parked.rowcount == 1
+        return rowcount(parked) == 1
 
     def forget_token(self, order_id: str, token: str) -> None:
         """The answered wait's token off the row — unless another wait has parked since."""

@@ -6,14 +6,14 @@ import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, Select, bindparam, delete, distinct, func, select, true, update
+from sqlalchemy import BindParameter, Row, Select, Table, bindparam, delete, distinct, func, select, true, update
 from sqlalchemy.orm import Session
 
 from lambdas.shared.db.queue.calling_order import in_calling_order, rank, rank_in_sql
 from lambdas.shared.db.queue.models import QueueEvent, Ticket, TicketCounter
-from lambdas.shared.db.rows import lock_or_create
+from lambdas.shared.db.rows import lock_or_create, rowcount
 from lambdas.shared.db.sites.models import Site
 from lambdas.shared.domain import TicketPriority, TicketStatus
 
@@ -29,6 +29,10 @@ class StationFigures:
 def _station_figures(*, ahead: bool) -> Select[Any]:
     """``QueueRepository.station_figures``'s statement, built once: it is the busiest route's
     costliest to build, and only its values change (bound by name at each execution)."""
+    site_id: BindParameter[str]
+    station_id: BindParameter[str]
+    day: BindParameter[date]
+    now: BindParameter[datetime]
     site_id, station_id, day, now = (bindparam(name) for name in ("site_id", "station_id", "day", "now"))
     calling = select(func.count(distinct(QueueEvent.counter))).where(
         QueueEvent.site_id == site_id,
@@ -38,7 +42,9 @@ def _station_figures(*, ahead: bool) -> Select[Any]:
     )
     counts = [calling.scalar_subquery().label("calling")]
     if ahead:
-        asked, checked_in_at, ticket_id = bindparam("rank"), bindparam("checked_in_at"), bindparam("ticket_id")
+        asked: BindParameter[int] = bindparam("rank")
+        checked_in_at: BindParameter[datetime] = bindparam("checked_in_at")
+        ticket_id: BindParameter[str] = bindparam("ticket_id")
         theirs = rank_in_sql(now)
         earlier = (Ticket.checked_in_at < checked_in_at) | (
             (Ticket.checked_in_at == checked_in_at) & (Ticket.id < ticket_id)
@@ -77,7 +83,7 @@ class QueueRepository:
         The busiest statement of a clinic day, so one round trip once the day's counter exists: the
         row is incremented where it is read (MySQL hands the new value back through
         ``LAST_INSERT_ID(expr)``, SQLite through ``RETURNING``)."""
-        counters = TicketCounter.__table__
+        counters = cast(Table, TicketCounter.__table__)  # declared as any FromClause
         key = (counters.c.site_id == site_id, counters.c.service_day == day, counters.c.prefix == prefix)
         connection = self.session.connection()
         if connection.dialect.name == "mysql":
@@ -87,7 +93,7 @@ class QueueRepository:
                 return int(result.lastrowid)
         else:
             bumped = update(counters).where(*key).values(last_number=counters.c.last_number + 1)
-            number = connection.execute(bumped.returning(counters.c.last_number)).scalar()
+            number: int | None = connection.execute(bumped.returning(counters.c.last_number)).scalar()
             if number is not None:
                 return number
         counter = lock_or_create(  # the day's first ticket with this prefix
@@ -103,7 +109,11 @@ class QueueRepository:
     def get(self, ticket_id: str) -> Ticket | None:
         return self.session.get(Ticket, ticket_id)
 
-    def station_entry(self, ticket_id: str) -> Row[tuple[str, str, dict[str, list[str]], int]] | None:
+    def get_one(self, ticket_id: str) -> Ticket:
+        """A ticket another row names: there, since none is ever deleted."""
+        return self.session.get_one(Ticket, ticket_id)
+
+    def station_entry(self, ticket_id: str) -> Row[TicketStatus, str, dict[str, list[str]], int] | None:
         """What entering a station reads, in one query of plain columns: the ticket's ``status``, its
         site's ``timezone``, ``hours`` and ``grace_seconds``."""
         query = (
@@ -123,7 +133,7 @@ class QueueRepository:
             .values(waiting_for=waiting_for, task_token=token)
             .execution_options(synchronize_session=False)
         )
-        return parked.rowcount == 1
+        return rowcount(parked) == 1
 
     def lock(self, ticket_id: str) -> Ticket | None:
         """The ticket, its row locked until the transaction ends: one action at a time."""
@@ -264,6 +274,7 @@ class QueueRepository:
         )
         served: dict[str, dict[str, int]] = {}
         for station_id, counter, count in self.session.execute(query):
+            assert counter is not None  # the query leaves the others out
             served.setdefault(station_id, {})[counter] = count
         return served
 
@@ -276,11 +287,12 @@ class QueueRepository:
         )
         durations: dict[tuple[str, str], list[int]] = {}
         for station_id, kind, seconds in self.session.execute(query):
+            assert seconds is not None  # the query leaves the others out
             durations.setdefault((station_id, kind), []).append(seconds)
         return durations
 
     @staticmethod
-    def _of_day(site_id: str, day: date) -> Select[tuple[QueueEvent]]:
+    def _of_day(site_id: str, day: date) -> Select[QueueEvent]:
         """The events of the tickets of a site's clinic day."""
         return (
             select(QueueEvent)

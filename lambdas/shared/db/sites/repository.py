@@ -16,6 +16,10 @@ class SiteRepository:
         """The site and its stations, in one query."""
         return self.session.get(Site, site_id, options=[joinedload(Site.stations)])
 
+    def get_one(self, site_id: str) -> Site:
+        """``get`` for a site another row names: there, since none is ever deleted."""
+        return self.session.get_one(Site, site_id, options=[joinedload(Site.stations)])
+
     def lock(self, site_id: str) -> Site | None:
         """The site, its row locked until the transaction ends: its stations change one at a time."""
         return self.session.get(Site, site_id, with_for_update=True, populate_existing=True)
