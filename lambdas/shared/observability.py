@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel
 
 from lambdas.shared.config import observability_settings
 from lambdas.shared.errors import DatabaseUnavailable, DomainError, SettingsInvalid, SettingsUnavailable
@@ -141,5 +142,13 @@ def api_handler(handler: Handler) -> Handler:
 
 
 def task_handler(handler: Handler) -> Handler:
-    """Entry point of a workflow task: the execution ARN (``execution`` in the payload) as correlation id."""
-    return _instrument(_without_personal_data(handler), "execution")
+    """Entry point of a workflow task: the execution ARN (``execution`` in the payload) as correlation id.
+    A task returns its typed output (a pydantic model: what the ASL reads as ``$states.result.Payload``),
+    sent as JSON."""
+
+    @functools.wraps(handler)
+    def as_json(event: dict[str, Any], context: Any) -> Any:
+        output = handler(event, context)
+        return output.model_dump(mode="json") if isinstance(output, BaseModel) else output
+
+    return _instrument(_without_personal_data(as_json), "execution")

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from pydantic import BaseModel
+
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.signals.models import Signal
 from lambdas.shared.db.unit_of_work import UnitOfWork
@@ -46,6 +48,7 @@ BATCH = 10
 
 T = TypeVar("T")
 P = ParamSpec("P")
+H = TypeVar("H", bound=Callable[..., Any])
 
 
 # --- writing, in the action's transaction -------------------------------------------------------------
@@ -59,9 +62,21 @@ def start(uow: UnitOfWork, workflow: Workflow, entity_id: str) -> str:
     return execution_arn_of(workflow, entity_id)
 
 
-def resume(uow: UnitOfWork, token: str, output: dict[str, Any]) -> None:
-    """Answer the wait holding ``token`` with ``output`` (ids and statuses only)."""
-    _write(uow, Signal(kind=SignalKind.RESUME, token=token, payload=output))
+def resume(uow: UnitOfWork, token: str, answer: BaseModel) -> None:
+    """Answer the wait holding ``token`` with ``answer`` (ids and statuses only): what the workflow
+    reads as ``$states.result`` once its wait ends (its task declares the model: ``answered_with``)."""
+    _write(uow, Signal(kind=SignalKind.RESUME, token=token, payload=answer.model_dump(mode="json")))
+
+
+def answered_with(*answers: type[BaseModel]) -> Callable[[H], H]:
+    """Declares what a waiting task is answered with: the models ``resume`` sends its wait, which the
+    tests hold the ASL's reads of ``$states.result`` to."""
+
+    def declare(handler: H) -> H:
+        setattr(handler, "answered_with", answers)  # noqa: B010 - an attribute of the function
+        return handler
+
+    return declare
 
 
 def heartbeat(uow: UnitOfWork, token: str) -> None:
@@ -110,8 +125,12 @@ class Actor:
         except ConcurrentSubmission:
             result = uow.run(action, *args, **kwargs)
         written = uow.__dict__.get("signals")  # none when the action wrote no signal
+        reachable = True
         for signal in written.written if written is not None else ():
-            deliver(signal, self.workflows(), self.unit_of_work)
+            if reachable:
+                reachable = deliver(signal, self.workflows(), self.unit_of_work) != "retried"
+            else:  # the caller does not wait for Step Functions twice: the relay takes the rest
+                _release(signal, self.unit_of_work)
         return result
 
 
@@ -144,6 +163,15 @@ def deliver(
         logger.warning("workflow signal not settled", extra={"signal_id": signal.id})
         return "lapsed"
     return outcome if settled else "lapsed"
+
+
+def _release(signal: Signal, unit_of_work: Callable[[str], UnitOfWork]) -> None:
+    """Leave a signal not tried to the relay, due when a failed one would be retried."""
+    values = {"next_attempt_at": utcnow() + FIRST_RETRY, "reason": "not tried: Step Functions was out of reach"}
+    try:
+        unit_of_work(RELAY).run(_settle, signal.id, signal.claim, values)
+    except DatabaseUnavailable:  # its claim lapses instead
+        logger.warning("workflow signal not released", extra={"signal_id": signal.id})
 
 
 def _send(signal: Signal, client: Workflows) -> None:

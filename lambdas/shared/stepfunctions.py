@@ -42,7 +42,9 @@ class Workflows:
                     import boto3
                     from botocore.config import Config
 
-                    config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
+                    # a front-desk action waits for its signal's delivery: at most about 15 s (two tries),
+                    # well inside API Gateway's 29 s; what does not go is the relay's
+                    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
                     self._client = boto3.client("stepfunctions", config=config)
         return self._client
 

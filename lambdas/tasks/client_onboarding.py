@@ -16,6 +16,8 @@ from lambdas.shared.domain import WaitingFor
 from lambdas.shared.errors import ClientErased, ClientIneligible, EvidenceMissing, SuspectedDuplicate
 from lambdas.shared.observability import task_handler
 from lambdas.shared.onboarding import steps as onboarding
+from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
+from lambdas.shared.signals import answered_with
 from workflows.client_onboarding import WORKFLOW
 
 ACTOR = WORKFLOW.actor
@@ -37,58 +39,86 @@ class ClosingStep(ClientStep):
     outcome: Literal["expired", "incomplete"]
 
 
+# --- what each task gives the workflow ($states.result.Payload) ------------------------------------------
+
+
+class Stepped(BaseModel):
+    client_id: str
+
+
+class Parked(Stepped):
+    waiting_for: WaitingFor
+
+
+class Merged(Stepped):
+    merged: str  # the application, now part of the client ``client_id``
+
+
+class Closed(Stepped):
+    outcome: Literal["expired", "incomplete"]
+
+
+class Checked(Stepped):
+    eligibility: str
+
+
+class Activated(Stepped):
+    welcome: str  # how the welcome went: sms, email, or in_person
+
+
 @task_handler
-def find_duplicates(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def find_duplicates(event: dict[str, Any], context: Any) -> Stepped:
     step = ClientStep.model_validate(event)
     finding = UnitOfWork(ACTOR).run(onboarding.find_duplicate, step.client_id, step.execution)
     if finding is not None:
         raise SuspectedDuplicate(f"client {step.client_id} may be client {finding.client_id} (same {finding.match})")
-    return {"client_id": step.client_id}
+    return Stepped(client_id=step.client_id)
 
 
 @task_handler
-def await_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@answered_with(DuplicateReviewed, DocumentsReceived)
+def await_decision(event: dict[str, Any], context: Any) -> Parked:
     step = DecisionStep.model_validate(event)
     UnitOfWork(ACTOR).run(onboarding.await_decision, step.client_id, step.waiting_for, step.token)
-    return {"client_id": step.client_id, "waiting_for": step.waiting_for}
+    return Parked(client_id=step.client_id, waiting_for=step.waiting_for)
 
 
 @task_handler
-def merge_into_existing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def merge_into_existing(event: dict[str, Any], context: Any) -> Merged:
     step = ClientStep.model_validate(event)
     merge = UnitOfWork(ACTOR).run(onboarding.merge_into_existing, step.client_id)
     if merge.erased:
         raise ClientErased(f"client {merge.client_id} was erased; so is the application merged into it")
-    return {"client_id": merge.client_id, "merged": step.client_id}
+    return Merged(client_id=merge.client_id, merged=step.client_id)
 
 
 @task_handler
-def close_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def close_application(event: dict[str, Any], context: Any) -> Closed:
     step = ClosingStep.model_validate(event)
     UnitOfWork(ACTOR).run(onboarding.close_application, step.client_id, step.outcome)
-    return {"client_id": step.client_id, "outcome": step.outcome}
+    return Closed(client_id=step.client_id, outcome=step.outcome)
 
 
 @task_handler
-def register_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def register_client(event: dict[str, Any], context: Any) -> Stepped:
     step = ClientStep.model_validate(event)
     UnitOfWork(ACTOR).run(onboarding.register_client, step.client_id)
-    return {"client_id": step.client_id}
+    return Stepped(client_id=step.client_id)
 
 
 @task_handler
-def check_eligibility(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def check_eligibility(event: dict[str, Any], context: Any) -> Checked:
     step = ClientStep.model_validate(event)
     eligibility = UnitOfWork(ACTOR).run(onboarding.check_eligibility, step.client_id)
     if eligibility.outcome == "documents_missing":
         raise EvidenceMissing(f"client {step.client_id} has no proof of eligibility yet")
     if eligibility.outcome == "ineligible":
         raise ClientIneligible(eligibility.code or "ineligible")
-    return {"client_id": step.client_id, "eligibility": eligibility.outcome}
+    return Checked(client_id=step.client_id, eligibility=eligibility.outcome)
 
 
 @task_handler
-def activate_client(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def activate_client(event: dict[str, Any], context: Any) -> Activated:
     step = ClientStep.model_validate(event)
     activation = UnitOfWork(ACTOR).run(onboarding.activate_client, step.client_id)
-    return {"client_id": step.client_id, "welcome": activation.welcome}
+    return Activated(client_id=step.client_id, welcome=activation.welcome)

@@ -1,4 +1,4 @@
-"""The order fulfilment workflow's tasks: one small handler each, ids in, the order's status out.
+"""The order fulfilment workflow's tasks: one small handler each, ids in, the order's status out (typed).
 
 A wait that a person answered before the workflow reached it raises ``AnsweredAlready`` (the
 order's status its message): the ASL catches it by name and goes where the status says.
@@ -11,8 +11,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import OrderStatus
 from lambdas.shared.observability import task_handler
 from lambdas.shared.orders import steps
+from lambdas.shared.signals import answered_with
 from workflows.order_fulfilment import WORKFLOW
 
 ACTOR = WORKFLOW.actor
@@ -35,39 +37,53 @@ class TimeoutStep(OrderStep):
     waited_for: Wait
 
 
-def _answer(step: steps.Step) -> dict[str, Any]:
+class Stepped(BaseModel):
     """The status, the lab's wait (null unless the order is at the lab), and the time between two
     pickup reminders (a stage's parameter: the workflow reads it at its start and after each wait)."""
-    return {
-        "status": step.status,
-        "timeout_seconds": step.timeout_seconds,
-        "heartbeat_seconds": step.heartbeat_seconds,
-        "reminder_seconds": steps.reminder_seconds(),
-    }
+
+    status: OrderStatus
+    timeout_seconds: int | None
+    heartbeat_seconds: int | None
+    reminder_seconds: int
+
+
+class Parked(BaseModel):
+    order_id: str
+    waiting_for: Wait
+
+
+def _answer(step: steps.Step) -> Stepped:
+    return Stepped(
+        status=step.status,
+        timeout_seconds=step.timeout_seconds,
+        heartbeat_seconds=step.heartbeat_seconds,
+        reminder_seconds=steps.reminder_seconds(),
+    )
 
 
 @task_handler
-def reserve_frame(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def reserve_frame(event: dict[str, Any], context: Any) -> Stepped:
     step = OrderStep.model_validate(event)
     return _answer(UnitOfWork(ACTOR).run(steps.reserve_frame, step.order_id, ACTOR))
 
 
 @task_handler
-def await_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@answered_with(steps.OrderAnswer)
+def await_order(event: dict[str, Any], context: Any) -> Parked:
     step = WaitStep.model_validate(event)
     answered = UnitOfWork(ACTOR).run(steps.await_order, step.order_id, step.waiting_for, step.token, ACTOR)
     if answered is not None:  # raised once what the step wrote is committed
         raise answered
-    return {"order_id": step.order_id, "waiting_for": step.waiting_for}
+    return Parked(order_id=step.order_id, waiting_for=step.waiting_for)
 
 
 @task_handler
-def submit_to_lab(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def submit_to_lab(event: dict[str, Any], context: Any) -> Stepped:
     step = OrderStep.model_validate(event)
     return _answer(UnitOfWork(ACTOR).run(steps.submit_to_lab, step.order_id, ACTOR))
 
 
 @task_handler
-def order_timed_out(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def order_timed_out(event: dict[str, Any], context: Any) -> Stepped:
     step = TimeoutStep.model_validate(event)
     return _answer(UnitOfWork(ACTOR).run(steps.timed_out, step.order_id, step.waited_for, ACTOR))

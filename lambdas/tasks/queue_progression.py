@@ -1,4 +1,4 @@
-"""The queue progression workflow's tasks: one small handler each, ids in and out.
+"""The queue progression workflow's tasks: one small handler each, ids in, a typed output out.
 
 A ticket whose day is over raises ``TicketEnded`` (its status the message), and a wait that staff
 answered before the workflow reached it raises ``AnsweredAlready``: the ASL catches both by name.
@@ -14,6 +14,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import TicketEnded
 from lambdas.shared.observability import task_handler
 from lambdas.shared.queue import steps
+from lambdas.shared.signals import answered_with
 from workflows.queue_progression import WORKFLOW
 
 ACTOR = WORKFLOW.actor
@@ -31,35 +32,54 @@ class WaitStep(TicketStep):
     token: str
 
 
+# --- what each task gives the workflow ($states.result.Payload) ------------------------------------------
+
+
+class Entered(BaseModel):
+    ticket_id: str
+    closes_in: int  # seconds until the site closes: the longest the ticket waits for its call
+    grace_seconds: int  # to reach the counter once called
+
+
+class Parked(BaseModel):
+    ticket_id: str
+    waiting_for: str
+
+
+class Moved(BaseModel):
+    ticket_id: str
+
+
 @task_handler
-def enter_station(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def enter_station(event: dict[str, Any], context: Any) -> Entered:
     step = TicketStep.model_validate(event)
     station = UnitOfWork(ACTOR).run(steps.enter_station, step.ticket_id)
-    return {"ticket_id": step.ticket_id, "closes_in": station.closes_in, "grace_seconds": station.grace_seconds}
+    return Entered(ticket_id=step.ticket_id, closes_in=station.closes_in, grace_seconds=station.grace_seconds)
 
 
 @task_handler
-def await_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@answered_with(steps.TicketAnswer)
+def await_ticket(event: dict[str, Any], context: Any) -> Parked:
     step = WaitStep.model_validate(event)
     answered = UnitOfWork(ACTOR).run(steps.await_ticket, step.ticket_id, step.waiting_for, step.token)
     if answered is not None:  # raised once what the call sends is committed
         raise answered
-    return {"ticket_id": step.ticket_id, "waiting_for": step.waiting_for}
+    return Parked(ticket_id=step.ticket_id, waiting_for=step.waiting_for)
 
 
 @task_handler
-def miss_call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def miss_call(event: dict[str, Any], context: Any) -> Moved:
     step = TicketStep.model_validate(event)
     ended = UnitOfWork(ACTOR).run(steps.miss_call, step.ticket_id, ACTOR)
     if ended is not None:  # raised once the no-show is committed
         raise TicketEnded(ended)
-    return {"ticket_id": step.ticket_id}
+    return Moved(ticket_id=step.ticket_id)
 
 
 @task_handler
-def expire_ticket(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def expire_ticket(event: dict[str, Any], context: Any) -> Moved:
     step = TicketStep.model_validate(event)
     ended = UnitOfWork(ACTOR).run(steps.expire, step.ticket_id, ACTOR)
     if ended is not None:  # raised once the expiry is committed
         raise TicketEnded(ended)
-    return {"ticket_id": step.ticket_id}
+    return Moved(ticket_id=step.ticket_id)

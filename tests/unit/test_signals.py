@@ -13,6 +13,7 @@ from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import ConcurrentSubmission, Conflict, WorkflowUnavailable
+from lambdas.shared.queue.steps import TicketAnswer
 from lambdas.shared.signals import Actor
 from lambdas.shared.stepfunctions import CallbackClosed
 from tests.signals import written
@@ -61,7 +62,7 @@ def actor(step_functions: Workflows) -> Actor:
 
 
 def answer(uow: UnitOfWork, token: str) -> str:
-    signals.resume(uow, token, {"ticket_id": "t-1", "action": "called"})
+    signals.resume(uow, token, TicketAnswer(ticket_id="t-1", action="called"))
     return token
 
 
@@ -84,7 +85,7 @@ def test_an_action_is_delivered_once_it_commits(step_functions: Workflows) -> No
 
 def test_an_action_that_does_not_commit_sends_nothing(step_functions: Workflows) -> None:
     def refused(uow: UnitOfWork) -> None:
-        signals.resume(uow, "token-1", {})
+        signals.resume(uow, "token-1", TicketAnswer(ticket_id="t-1", action="called"))
         raise Conflict("the ticket moved on")
 
     with pytest.raises(Conflict):
@@ -161,3 +162,27 @@ def test_a_heartbeat_and_a_failure_go_as_written(step_functions: Workflows) -> N
     actor(step_functions).run(lambda uow: signals.heartbeat(uow, "token-1"))
     actor(step_functions).run(lambda uow: signals.fail(uow, "token-2", "ClientErased", "erased"))
     assert step_functions.received == [("heartbeat", "token-1"), ("fail", "token-2")]
+
+
+def test_once_step_functions_is_out_of_reach_an_action_leaves_its_other_signals_to_the_relay(
+    step_functions: Workflows,
+) -> None:
+    tried: list[str] = []
+    reach = step_functions._reach
+
+    def counted(what: str, detail: Any) -> None:
+        tried.append(detail)
+        reach(what, detail)
+
+    step_functions._reach = counted  # type: ignore[method-assign]
+    step_functions.down = True
+
+    def restock(uow: UnitOfWork) -> None:  # a restock that serves three waiting orders
+        for token in ("token-1", "token-2", "token-3"):
+            answer(uow, token)
+
+    actor(step_functions).run(restock)
+    assert tried == ["token-1"]  # the caller waited for Step Functions once
+    assert [(signal.status, signal.attempts) for signal in written()] == [("pending", 1)] * 3
+    step_functions.down = False
+    assert relay(step_functions, later(signals.FIRST_RETRY.total_seconds())) == {"delivered": 3}

@@ -29,11 +29,13 @@ from lambdas.shared.domain import (
     EvidenceType,
     HousingSituation,
     Language,
+    ReviewDecision,
     WaitingFor,
 )
 from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused
 from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
 from lambdas.shared.normalize import email_key, name_key, search_name
+from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
 from lambdas.shared.parameters import IntakeParameters, read
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 from lambdas.shared.stepfunctions import execution_arn_of
@@ -351,7 +353,7 @@ def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -
 # --- answers from the front desk ---------------------------------------------------------------
 
 
-def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: dict[str, Any]) -> None:
+def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: BaseModel) -> None:
     """Answer the application's wait for ``waiting_for`` with ``output``; a second answer finds none
     (409), and so does one for an application waiting for something else, or nothing."""
     client = uow.clients.lock(client_id)
@@ -363,14 +365,14 @@ def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: di
 
 def review_duplicate(uow: UnitOfWork, client_id: str, decision: str, actor: str) -> None:
     """A person decided whether the suspected duplicate is the same person: the onboarding goes on."""
-    _answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, {"decision": decision})
+    _answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, DuplicateReviewed(decision=ReviewDecision(decision)))
     uow.audit("client.duplicate_reviewed", "client", client_id, decision=decision, reviewer=actor)
 
 
 def add_documents(uow: UnitOfWork, client_id: str, documents: Documents, actor: str) -> None:
     """Store the evidence received: the eligibility check runs again."""
     evidence = _evidence_from(documents, client_id, actor)
-    _answer(uow, client_id, WaitingFor.DOCUMENTS, {"evidence_id": evidence.id})
+    _answer(uow, client_id, WaitingFor.DOCUMENTS, DocumentsReceived(evidence_id=evidence.id))
     uow.evidence.add(evidence)
     uow.audit("client.documents_received", "client", client_id, evidence_id=evidence.id)
 

@@ -25,7 +25,7 @@ from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.fields import SKU_PATTERN, IsoDate, Text, whole_number
 from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription, written_plainly
-from lambdas.shared.orders.steps import end_order, open_order, record_event, reserve
+from lambdas.shared.orders.steps import OrderAnswer, end_order, open_order, record_event, reserve
 from lambdas.shared.orders.tolerances import Deviation, Measured
 
 MAX_REMAKES = 2
@@ -53,7 +53,7 @@ def _begin(uow: UnitOfWork, order_id: str, verb: str, allowed: tuple[OrderStatus
 def _answer(uow: UnitOfWork, order: Order, deviations: list[Deviation] | None = None) -> Answer:
     """The workflow's wait, if one is parked, answered with the order's status."""
     if order.task_token is not None:
-        signals.resume(uow, order.task_token, {"status": order.status})
+        signals.resume(uow, order.task_token, OrderAnswer(status=order.status))
         order.task_token = order.waiting_for = None
     return Answer(order.id, order.status, deviations=deviations or [])
 

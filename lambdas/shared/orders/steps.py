@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
+
 from lambdas.shared import notify
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
@@ -29,6 +31,12 @@ AWAITED_IN = {
     "pickup": OrderStatus.READY,
 }
 HEARTBEAT = timedelta(days=3)  # the longest the lab may stay silent before managers hear of it
+
+
+class OrderAnswer(BaseModel):
+    """What a person's answer tells the order's wait: the order's status, where the workflow goes next."""
+
+    status: OrderStatus
 
 
 @dataclass(frozen=True)

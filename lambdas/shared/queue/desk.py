@@ -17,7 +17,7 @@ from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
-from lambdas.shared.queue.steps import end_ticket, record_event, requeue
+from lambdas.shared.queue.steps import TicketAction, TicketAnswer, end_ticket, record_event, requeue
 from lambdas.shared.queue.views import TicketView, get_ticket
 
 ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
@@ -35,10 +35,10 @@ def _locked(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketSta
     return ticket
 
 
-def _answered(uow: UnitOfWork, ticket: Ticket, action: str) -> TicketView:
+def _answered(uow: UnitOfWork, ticket: Ticket, action: TicketAction) -> TicketView:
     """The workflow's wait, if one is parked, answered with ``action``; the ticket as it is now."""
     if ticket.task_token is not None:
-        signals.resume(uow, ticket.task_token, {"ticket_id": ticket.id, "action": action})
+        signals.resume(uow, ticket.task_token, TicketAnswer(ticket_id=ticket.id, action=action))
         ticket.task_token = ticket.waiting_for = None
     return get_ticket(uow, ticket.id)
 

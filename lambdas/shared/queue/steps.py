@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
 
 from lambdas.shared import notify, waiting
 from lambdas.shared.clock import utcnow
@@ -24,6 +27,16 @@ from lambdas.shared.queue.sites import closing_time
 NEXT_PLACES = 2  # "you are next": a person this close to being called at a station is texted, once
 AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "service_end": TicketStatus.SERVING}
 ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EXPIRED, TicketStatus.CANCELLED})
+
+
+TicketAction = Literal["called", "arrived", "recalled", "no_show", "completed", "transferred", "cancelled"]
+
+
+class TicketAnswer(BaseModel):
+    """What a staff action answers the ticket's wait with: the workflow then reads where the ticket is."""
+
+    ticket_id: str
+    action: TicketAction
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) 
                 tell_next(uow, ticket)
             return AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
-    if waiting_for == "arrival":  # the call is certain now: a call taken back (a 503) sends nothing
+    if waiting_for == "arrival":  # the call is certain now: the workflow waits for the person it called
         called = uow.queue.lock(ticket_id)
         if called is not None and called.called_at is not None:
             tell_called(uow, called)
