@@ -58,6 +58,7 @@ class FondationStack(Stack):
             workflows=workflows,
         )
         flows = Workflows(self, "Workflows", settings=settings, functions=functions, workflows=workflows)
+        declared = {workflow.name: workflow for workflow in workflows}
         for name, machine in flows.state_machines.items():
             # the API starts executions and answers their callbacks; it reads them for managers and
             # ops, and redrives or stops one for ops (its routes check the group) or an erasure
@@ -79,6 +80,13 @@ class FondationStack(Stack):
             named = state_machine_arn(self, flows.names[name])
             functions.dispatcher.add_environment(state_machine_variable(name), named)
             functions.dispatcher.add_to_role_policy(iam.PolicyStatement(actions=DISPATCHER_RELAYS, resources=[named]))
+            # a task that finds its wait answered already answers it itself (named too: the machine invokes it)
+            waiting = declared[name].waiting_tasks()
+            for task in functions.tasks:
+                if task.workflow.name == name and task.placeholder in waiting:
+                    task.function.add_to_role_policy(
+                        iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[named])
+                    )
         console = Console(self, "Console", settings=settings, auth=auth)
         origins = [*settings.allowed_origins, console.origin]
         functions.api.add_environment("ALLOWED_ORIGINS", ",".join(origins))

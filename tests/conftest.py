@@ -40,6 +40,7 @@ from lambdas.shared.db.engine import dispose_engine, session_factory
 from lambdas.shared.db.schema import all_models
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.observability import logger
+from lambdas.shared.stepfunctions import reset_workflows
 from local.tokens import KeyPair
 from workflows import all_workflows
 
@@ -117,6 +118,18 @@ def _state_machines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     workflow_settings.cache_clear()
     yield
     workflow_settings.cache_clear()
+
+
+@pytest.fixture
+def step_functions_unreachable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Nothing listens where the functions' Step Functions client is sent (a test that needs one points
+    it at an engine): a signal stays in the outbox, and a route that reads executions answers 503."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:9")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "local")
+    reset_workflows()
+    yield
+    reset_workflows()
 
 
 @pytest.fixture

@@ -359,6 +359,22 @@ MUTATIONS = (
         "a frame put back on the shelf never serves the order waiting for it",
     ),
     Mutation(
+        "answered-wait-left-waiting",
+        "lambdas/shared/queue/steps.py",
+        "            signals.resume(uow, token, TicketAnswer(ticket_id=ticket_id, status=ticket.status))",
+        "            pass",
+        QUEUE,
+        "a wait staff answered before the workflow reached it waits until its timeout",
+    ),
+    Mutation(
+        "refused-signal-retried-as-unreachable",
+        "lambdas/shared/stepfunctions.py",
+        '    return WorkflowRefused(f"Step Functions refused {what}: {code}")',
+        '    return WorkflowUnavailable(f"Step Functions refused {what}: {code}")',
+        ("tests/unit/test_stepfunctions_refusals.py",),
+        "a token Step Functions never issued is retried for ever, and no alarm says so",
+    ),
+    Mutation(
         "closed-wait-retried",
         "lambdas/shared/signals.py",
         '    except CallbackClosed:\n        outcome, values = "closed"',

@@ -25,7 +25,19 @@ def resumed() -> list[str | None]:
 
 
 def answered(**payload: Any) -> str | None:
-    """The token of the wait answered with this in its output (``ticket_id=…``), if one was."""
-    found = [signal.token for signal in written("resume") if payload.items() <= signal.payload.items()]
+    """The token of the wait answered with this in its output (``ticket_id=…``), if one was (once or
+    more: answering a wait again is harmless)."""
+    found = {signal.token for signal in written("resume") if payload.items() <= signal.payload.items()}
     assert len(found) <= 1, found
-    return found[0] if found else None
+    return found.pop() if found else None
+
+
+def answer_to(token: str) -> dict[str, Any] | None:
+    """What the wait holding ``token`` was answered with, if it was."""
+    found = {json_of(signal.payload) for signal in written("resume") if signal.token == token}
+    assert len(found) <= 1, found
+    return dict(found.pop()) if found else None
+
+
+def json_of(payload: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(payload.items()))

@@ -120,6 +120,16 @@ class Workflow:
             problems += [f"state {state_name}: {problem}" for problem in found]
         return problems
 
+    def waiting_tasks(self) -> set[str]:
+        """The placeholders of the tasks a state waits on (``.waitForTaskToken``): their functions may
+        answer their own wait, when what it waits for has happened already."""
+        states = lambda_states(json.loads(self.asl_text()).get("States", {}))
+        return {
+            placeholder
+            for _, state, _ in states
+            if state["Resource"].endswith(".waitForTaskToken") and (placeholder := _placeholder(state))
+        }
+
     def function_name(self, placeholder: str) -> str:
         """``client-onboarding`` + ``FindDuplicates`` → ``client-onboarding-find-duplicates``."""
         words = re.sub(r"(?<!^)(?=[A-Z])", "-", placeholder).lower()

@@ -13,7 +13,7 @@ WORKFLOW = Workflow(
     asl_path=Path(__file__).with_name("order_fulfilment.asl.json"),
     tasks={
         "ReserveFrame": Task(f"{TASKS}.reserve_frame", parameters=READS),
-        "AwaitOrder": Task(f"{TASKS}.await_order", raises=("AnsweredAlready",)),
+        "AwaitOrder": Task(f"{TASKS}.await_order"),
         "SubmitToLab": Task(f"{TASKS}.submit_to_lab", parameters=READS),
         "OrderTimedOut": Task(f"{TASKS}.order_timed_out", parameters=READS),
     },

@@ -13,7 +13,7 @@ WORKFLOW = Workflow(
     asl_path=Path(__file__).with_name("queue_progression.asl.json"),
     tasks={
         "EnterStation": Task(f"{TASKS}.enter_station", raises=(ENDED,)),
-        "AwaitTicket": Task(f"{TASKS}.await_ticket", raises=("AnsweredAlready", ENDED)),
+        "AwaitTicket": Task(f"{TASKS}.await_ticket", raises=(ENDED,)),
         "MissCall": Task(f"{TASKS}.miss_call", raises=(ENDED,)),
         "ExpireTicket": Task(f"{TASKS}.expire_ticket", raises=(ENDED,)),
     },

@@ -57,10 +57,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     def seconds_left() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000
 
-    relayed = relay(workflows(), seconds_left=seconds_left)
-    if relayed["failed"]:
-        count_failed_signals(relayed["failed"])
-    outcomes = dispatch(sender(), seconds_left=seconds_left)
-    if outcomes["failed"]:
-        count_failed_notifications(outcomes["failed"])
+    try:
+        relayed = relay(workflows(), seconds_left=seconds_left)
+    finally:  # the messages go whatever befell the signals
+        outcomes = dispatch(sender(), seconds_left=seconds_left)
+        if outcomes["failed"]:
+            count_failed_notifications(outcomes["failed"])
+    if given_up := relayed["failed"] + relayed["overdue"]:
+        count_failed_signals(given_up)
     return {**outcomes, "signals": dict(relayed)}

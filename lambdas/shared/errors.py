@@ -78,10 +78,6 @@ class TicketEnded(DomainError):
     """The ticket's day is over (completed, no-show, expired, cancelled); the message is its status."""
 
 
-class AnsweredAlready(DomainError):
-    """What the workflow was about to wait for has happened already: it goes straight on."""
-
-
 class SettingsInvalid(Exception):
     """A per-stage setting is missing or invalid: the message names each parameter (settings hold no
     personal data). A deploy or an operator mends it; retrying does not."""

@@ -46,7 +46,8 @@ FAILED_SIGNALS = "WorkflowSignalsFailed"
 
 
 def count_failed_signals(count: int) -> None:
-    """Signals the relay gave up on: a workflow waits until its timeout, or an entity has no execution."""
+    """Signals Step Functions refused for good, or still could not take past their attempts: a workflow
+    waits for an answer, or an entity for its execution, until ops look."""
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics.add_metric(name=FAILED_SIGNALS, unit=MetricUnit.Count, value=count)

@@ -11,6 +11,9 @@ So, whatever Step Functions does:
   reached: it stands, and its workflow hears of it once Step Functions answers again;
 - a wait that is over when its signal comes (it timed out, or ops stopped the execution) is not an
   error: the workflow's own step reads the row it follows (the signal ends ``closed``);
+- a signal is retried for as long as Step Functions is out of reach (past ``MAX_ATTEMPTS``, each try
+  raises ops' alarm); one Step Functions refuses for good (a token it never issued, a permission, a
+  workflow no longer declared) ends ``failed`` at once, with the alarm;
 - a start is a signal like the others: an entity has its execution's ARN from the transaction that
   made it (the ARN is known before the execution starts), and is never refused while it runs.
 
@@ -40,7 +43,7 @@ from lambdas.shared.stepfunctions import CallbackClosed, Workflows, execution_ar
 from workflows import Workflow, all_workflows
 
 RELAY = "relay"  # the audit trail's actor of what the relay settles
-MAX_ATTEMPTS = 20  # over about an hour and a half: then it is counted as failed, for ops to see
+MAX_ATTEMPTS = 20  # over about an hour and a half: then every further try is counted, for ops to see
 FIRST_RETRY = timedelta(seconds=5)  # then 10, 20, 40 … seconds, at most LONGEST_WAIT
 LONGEST_WAIT = timedelta(minutes=5)
 CLAIM_FOR = timedelta(minutes=1)  # longer than a delivery can take (the client's timeouts and retries)
@@ -128,9 +131,9 @@ class Actor:
         reachable = True
         for signal in written.written if written is not None else ():
             if reachable:
-                reachable = deliver(signal, self.workflows(), self.unit_of_work) != "retried"
+                reachable = deliver(signal, self.workflows(), self.unit_of_work) not in UNREACHABLE
             else:  # the caller does not wait for Step Functions twice: the relay takes the rest
-                _release(signal, self.unit_of_work)
+                _release(signal, self.unit_of_work, utcnow())
         return result
 
 
@@ -143,20 +146,28 @@ def deliver(
     unit_of_work: Callable[[str], UnitOfWork] = UnitOfWork,
     now: Callable[[], datetime] = utcnow,
 ) -> str:
-    """Send a claimed signal, then settle it: ``delivered``, ``closed`` (the wait was over),
-    ``retried`` later, ``failed`` after ``MAX_ATTEMPTS``; ``lapsed`` when its claim went to another."""
+    """Send a claimed signal, then settle it: ``delivered``; ``closed`` (the wait was over);
+    ``retried`` later (Step Functions out of reach), ``overdue`` once past ``MAX_ATTEMPTS`` (still
+    retried); ``failed`` when Step Functions refuses it for good; ``lapsed`` when its claim went to
+    another deliverer."""
     try:
         _send(signal, client)
     except CallbackClosed:
-        outcome, values = "closed", {"status": SignalStatus.CLOSED, "delivered_at": now()}
+        outcome, values = "closed", {"status": SignalStatus.CLOSED, "delivered_at": now(), "reason": None}
     except WorkflowUnavailable as error:
         logger.warning(
             "workflow signal not delivered: it will be retried",
             extra={"signal_id": signal.id, "kind": signal.kind, "attempts": signal.attempts},
         )
         outcome, values = _retry(signal, str(error), now())
+    except Exception as error:  # refused for good, or no longer deliverable (its workflow is gone): ops look
+        logger.error(
+            "workflow signal refused: ops must look",
+            extra={"signal_id": signal.id, "kind": signal.kind, "error_type": type(error).__name__},
+        )
+        outcome, values = "failed", {"status": SignalStatus.FAILED, "reason": f"{type(error).__name__}: {error}"[:200]}
     else:
-        outcome, values = "delivered", {"status": SignalStatus.DELIVERED, "delivered_at": now()}
+        outcome, values = "delivered", {"status": SignalStatus.DELIVERED, "delivered_at": now(), "reason": None}
     try:
         settled = unit_of_work(RELAY).run(_settle, signal.id, signal.claim, values)
     except DatabaseUnavailable:  # its claim lapses: the relay delivers it again, harmlessly
@@ -165,9 +176,16 @@ def deliver(
     return outcome if settled else "lapsed"
 
 
-def _release(signal: Signal, unit_of_work: Callable[[str], UnitOfWork]) -> None:
-    """Leave a signal not tried to the relay, due when a failed one would be retried."""
-    values = {"next_attempt_at": utcnow() + FIRST_RETRY, "reason": "not tried: Step Functions was out of reach"}
+UNREACHABLE = ("retried", "overdue")  # what a delivery that did not reach Step Functions ends as
+
+
+def _release(signal: Signal, unit_of_work: Callable[[str], UnitOfWork], at: datetime) -> None:
+    """Leave a claimed signal not tried to the relay, due when a failed one would be retried."""
+    values = {
+        "next_attempt_at": at + FIRST_RETRY,
+        "attempts": Signal.attempts - 1,  # its claim counted a try it did not have
+        "reason": "not tried: Step Functions was out of reach",
+    }
     try:
         unit_of_work(RELAY).run(_settle, signal.id, signal.claim, values)
     except DatabaseUnavailable:  # its claim lapses instead
@@ -189,10 +207,11 @@ def _send(signal: Signal, client: Workflows) -> None:
 
 
 def _retry(signal: Signal, reason: str, at: datetime) -> tuple[str, dict[str, Any]]:
-    if signal.attempts >= MAX_ATTEMPTS:
-        return "failed", {"status": SignalStatus.FAILED, "reason": reason[:200]}
-    wait = min(FIRST_RETRY * 2 ** (signal.attempts - 1), LONGEST_WAIT)
-    return "retried", {"next_attempt_at": at + wait, "reason": reason[:200]}
+    """Again later, each wait twice the last, at most ``LONGEST_WAIT``: nothing is given up while Step
+    Functions is out of reach, but past ``MAX_ATTEMPTS`` every try is counted for ops (``overdue``)."""
+    wait = min(FIRST_RETRY * 2 ** min(signal.attempts - 1, 16), LONGEST_WAIT)
+    outcome = "overdue" if signal.attempts >= MAX_ATTEMPTS else "retried"
+    return outcome, {"next_attempt_at": at + wait, "reason": reason[:200]}
 
 
 def _settle(uow: UnitOfWork, signal_id: str, claim: str | None, values: dict[str, Any]) -> bool:
@@ -219,13 +238,24 @@ def relay(
     seconds_left: Callable[[], float] | None = None,
 ) -> Counter[str]:
     """Deliver the signals due (their writer could not, or died first), batch after batch until none
-    is left or a claim's length of ``seconds_left`` no longer remains; how many ended each way."""
+    is left, a claim's length of ``seconds_left`` no longer remains, or Step Functions is found out of
+    reach (the rest waits for the next run: the messages are not kept waiting behind it); how many
+    ended each way."""
     outcomes: Counter[str] = Counter()
-    while seconds_left is None or seconds_left() > CLAIM_FOR.total_seconds():
+
+    def time_left() -> bool:
+        return seconds_left is None or seconds_left() > CLAIM_FOR.total_seconds()
+
+    while time_left():
         claim, at = str(uuid.uuid4()), now()
         claimed = unit_of_work(RELAY).run(_claim, claim, at)
         if not claimed:
             break
-        for signal in claimed:
-            outcomes[deliver(signal, client, unit_of_work, now)] += 1
+        for index, signal in enumerate(claimed):
+            outcome = deliver(signal, client, unit_of_work, now)
+            outcomes[outcome] += 1
+            if outcome in UNREACHABLE or not time_left():
+                for left in claimed[index + 1 :]:
+                    _release(left, unit_of_work, now())
+                return outcomes
     return outcomes

@@ -14,11 +14,28 @@ from lambdas.shared.config import WorkflowSettings, workflow_settings
 from lambdas.shared.errors import Conflict, NotFound, WorkflowUnavailable
 from workflows.declaration import Workflow
 
-CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"}
+# the wait is over: it timed out, or its execution stopped (a token Step Functions never issued is no
+# wait that ended: it is refused)
+CLOSED_TOKEN_ERRORS = {"TaskTimedOut", "TaskDoesNotExist"}
+# Step Functions answered, but could not take the call now: a later try may go through
+NOT_NOW = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ServiceUnavailable", "InternalFailure"}
 
 
 class CallbackClosed(Conflict):
     """The execution no longer waits for this answer (it timed out or was stopped)."""
+
+
+class WorkflowRefused(Exception):
+    """Step Functions answered and said no in a way no retry mends (a token it never issued, a
+    workflow it does not know, a permission the function lacks): ops must look."""
+
+
+def _not_taken(error: Any, what: str) -> Exception:
+    """A refused start or answer: unavailable for now (throttled, a fault on its side), or for good."""
+    code = error.response["Error"]["Code"]
+    if code in NOT_NOW or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+        return WorkflowUnavailable(f"Step Functions could not take {what} now: {code}")
+    return WorkflowRefused(f"Step Functions refused {what}: {code}")
 
 
 class InvalidPageToken(ValueError):
@@ -42,9 +59,9 @@ class Workflows:
                     import boto3
                     from botocore.config import Config
 
-                    # a front-desk action waits for its signal's delivery: at most about 15 s (two tries),
-                    # well inside API Gateway's 29 s; what does not go is the relay's
-                    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+                    # a front-desk action waits for its signal's delivery: a few seconds at most, well
+                    # inside API Gateway's 29 s; what does not go then is the relay's
+                    config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
                     self._client = boto3.client("stepfunctions", config=config)
         return self._client
 
@@ -70,7 +87,7 @@ class Workflows:
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExecutionAlreadyExists":  # started before, maybe finished
                 return execution_arn(machine, name)
-            raise WorkflowUnavailable(f"Step Functions refused to start {name}: {error}") from error
+            raise _not_taken(error, f"the start of {name}") from error
 
     def resume(self, token: str, output: dict[str, Any]) -> None:
         """Answer a waiting task; a closed one is a conflict, not an outage."""
@@ -84,7 +101,7 @@ class Workflows:
                     "the workflow no longer waits for this answer (it timed out, was stopped, or failed: "
                     "ops can redrive a failed one)"
                 ) from error
-            raise WorkflowUnavailable(f"Step Functions refused the answer: {error}") from error
+            raise _not_taken(error, "the answer") from error
 
     def heartbeat(self, token: str) -> None:
         """News of progress for a waiting task: its heartbeat clock starts again."""
@@ -95,7 +112,7 @@ class Workflows:
         except ClientError as error:
             if error.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
                 raise CallbackClosed("the workflow no longer waits (it timed out or stopped)") from error
-            raise WorkflowUnavailable(f"Step Functions refused the heartbeat: {error}") from error
+            raise _not_taken(error, "the heartbeat") from error
 
     def fail(self, token: str, error: str, cause: str) -> bool:
         """Answer a waiting task with ``error`` (its ASL catches it by name); False when it no longer waits."""
@@ -106,7 +123,7 @@ class Workflows:
         except ClientError as failure:
             if failure.response["Error"]["Code"] in CLOSED_TOKEN_ERRORS:
                 return False
-            raise WorkflowUnavailable(f"Step Functions refused the answer: {failure}") from failure
+            raise _not_taken(failure, "the failure") from failure
         return True
 
     def stop(self, execution: str, error: str, cause: str) -> bool:

@@ -1,7 +1,7 @@
 """The order fulfilment workflow's tasks: one small handler each, ids in, the order's status out (typed).
 
-A wait that a person answered before the workflow reached it raises ``AnsweredAlready`` (the
-order's status its message): the ASL catches it by name and goes where the status says.
+A wait that a person answered before the workflow reached it is answered at once, by the task
+itself, with the order's status: the workflow goes where it says, as after a person's answer.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.observability import task_handler
 from lambdas.shared.orders import steps
-from lambdas.shared.signals import answered_with
+from lambdas.shared.signals import Actor, answered_with
 from workflows.order_fulfilment import WORKFLOW
 
 ACTOR = WORKFLOW.actor
@@ -71,9 +71,7 @@ def reserve_frame(event: dict[str, Any], context: Any) -> Stepped:
 @answered_with(steps.OrderAnswer)
 def await_order(event: dict[str, Any], context: Any) -> Parked:
     step = WaitStep.model_validate(event)
-    answered = UnitOfWork(ACTOR).run(steps.await_order, step.order_id, step.waiting_for, step.token, ACTOR)
-    if answered is not None:  # raised once what the step wrote is committed
-        raise answered
+    Actor(ACTOR).run(steps.await_order, step.order_id, step.waiting_for, step.token, ACTOR)  # answered at once, maybe
     return Parked(order_id=step.order_id, waiting_for=step.waiting_for)
 
 

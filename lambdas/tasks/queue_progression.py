@@ -1,7 +1,8 @@
 """The queue progression workflow's tasks: one small handler each, ids in, a typed output out.
 
-A ticket whose day is over raises ``TicketEnded`` (its status the message), and a wait that staff
-answered before the workflow reached it raises ``AnsweredAlready``: the ASL catches both by name.
+A ticket whose day is over raises ``TicketEnded`` (its status the message): the ASL catches it by
+name. A wait that staff answered before the workflow reached it is answered at once, by the task
+itself, as staff would have answered it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import TicketEnded
 from lambdas.shared.observability import task_handler
 from lambdas.shared.queue import steps
-from lambdas.shared.signals import answered_with
+from lambdas.shared.signals import Actor, answered_with
 from workflows.queue_progression import WORKFLOW
 
 ACTOR = WORKFLOW.actor
@@ -61,9 +62,7 @@ def enter_station(event: dict[str, Any], context: Any) -> Entered:
 @answered_with(steps.TicketAnswer)
 def await_ticket(event: dict[str, Any], context: Any) -> Parked:
     step = WaitStep.model_validate(event)
-    answered = UnitOfWork(ACTOR).run(steps.await_ticket, step.ticket_id, step.waiting_for, step.token)
-    if answered is not None:  # raised once what the call sends is committed
-        raise answered
+    Actor(ACTOR).run(steps.await_ticket, step.ticket_id, step.waiting_for, step.token)  # answered at once, maybe
     return Parked(ticket_id=step.ticket_id, waiting_for=step.waiting_for)
 
 

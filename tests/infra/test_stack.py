@@ -127,28 +127,40 @@ def test_functions_connect_to_the_database_as_the_iam_user_only(synthesised: Syn
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_only_the_api_and_the_dispatcher_may_start_executions_and_answer_tasks(
+def test_only_the_api_the_relay_and_the_waiting_tasks_may_start_executions_or_answer_tasks(
     synthesised: Synthesised, stage: str
 ) -> None:
     functions = _function_by_name(synthesised, stage)
-    api_role = functions[f"fondation-{stage}-api"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
-    dispatcher_role = functions[f"fondation-{stage}-dispatcher"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
-    relayed = set()
+
+    def role(name: str) -> str:
+        return functions[f"fondation-{stage}-{name}"][1]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+    waiting = {  # the tasks a state waits on: each may answer its own wait, found answered already
+        role(workflow.function_name(placeholder)): workflow.name
+        for workflow in all_workflows()
+        for placeholder in workflow.waiting_tasks()
+    }
+    relayed, answering = set(), {}
     for policy in synthesised.resources(stage, "AWS::IAM::Policy").values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
-        states_actions = {action for s in statements for action in _list(s["Action"]) if action.startswith("states:")}
         roles = [role["Ref"] for role in policy["Properties"].get("Roles", [])]
-        if roles == [dispatcher_role]:
-            # the relay: start and answer this stage's state machines, named one by one, and nothing else
-            for statement in statements:
-                if any(action.startswith("states:") for action in _list(statement["Action"])):
-                    resource = json.dumps(statement["Resource"])
-                    assert f":stateMachine:fondation-{stage}-" in resource, resource
-                    relayed |= set(_list(statement["Action"]))
-        elif states_actions and roles != [api_role]:
-            pytest.fail(f"{roles} may call {states_actions}")
+        for statement in statements:
+            actions = {action for action in _list(statement["Action"]) if action.startswith("states:")}
+            if not actions or roles == [role("api")]:
+                continue
+            resource = json.dumps(statement["Resource"])
+            if roles == [role("dispatcher")]:  # the relay: start and answer this stage's machines, named
+                assert f":stateMachine:fondation-{stage}-" in resource, resource
+                relayed |= actions
+            elif len(roles) == 1 and roles[0] in waiting:  # its own machine's waits, nothing else
+                assert actions == {"states:SendTaskSuccess"}, actions
+                assert resource.endswith(f':stateMachine:fondation-{stage}-{waiting[roles[0]]}"]]}}'), resource
+                answering[roles[0]] = actions
+            else:
+                pytest.fail(f"{roles} may call {actions}")
     assert relayed == {"states:StartExecution", "states:SendTaskSuccess", "states:SendTaskFailure",
                        "states:SendTaskHeartbeat"}  # fmt: skip
+    assert set(answering) == set(waiting)
     for function in ("api", "dispatcher"):
         environment = functions[f"fondation-{stage}-{function}"][1]["Properties"]["Environment"]["Variables"]
         assert {f"STATE_MACHINE_ARN_{workflow.name.upper().replace('-', '_')}" for workflow in all_workflows()} <= set(

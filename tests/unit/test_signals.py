@@ -8,14 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
+from lambdas.shared.db.signals.models import Signal
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import ConcurrentSubmission, Conflict, WorkflowUnavailable
 from lambdas.shared.queue.steps import TicketAnswer
 from lambdas.shared.signals import Actor
-from lambdas.shared.stepfunctions import CallbackClosed
+from lambdas.shared.stepfunctions import CallbackClosed, WorkflowRefused
 from tests.signals import written
 from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
@@ -26,6 +28,7 @@ class Workflows:
     def __init__(self) -> None:
         self.down = False
         self.closed: set[str] = set()
+        self.refused: set[str] = set()
         self.received: list[tuple[str, Any]] = []
 
     def _reach(self, what: str, detail: Any) -> None:
@@ -33,6 +36,8 @@ class Workflows:
             raise WorkflowUnavailable("Step Functions is not reachable")
         if detail in self.closed:
             raise CallbackClosed("the wait is over")
+        if detail in self.refused:
+            raise WorkflowRefused("Step Functions refused the answer: InvalidToken")
         self.received.append((what, detail))
 
     def start(self, workflow: Any, entity_id: str, payload: dict[str, Any]) -> str:
@@ -62,7 +67,7 @@ def actor(step_functions: Workflows) -> Actor:
 
 
 def answer(uow: UnitOfWork, token: str) -> str:
-    signals.resume(uow, token, TicketAnswer(ticket_id="t-1", action="called"))
+    signals.resume(uow, token, TicketAnswer(ticket_id="t-1", status="called"))
     return token
 
 
@@ -85,7 +90,7 @@ def test_an_action_is_delivered_once_it_commits(step_functions: Workflows) -> No
 
 def test_an_action_that_does_not_commit_sends_nothing(step_functions: Workflows) -> None:
     def refused(uow: UnitOfWork) -> None:
-        signals.resume(uow, "token-1", TicketAnswer(ticket_id="t-1", action="called"))
+        signals.resume(uow, "token-1", TicketAnswer(ticket_id="t-1", status="called"))
         raise Conflict("the ticket moved on")
 
     with pytest.raises(Conflict):
@@ -105,7 +110,7 @@ def test_an_action_stored_at_once_under_the_same_key_runs_again_and_finds_it(ste
     assert actor(step_functions).run(once_taken) == 2
 
 
-def test_a_signal_step_functions_cannot_take_is_retried_later_and_given_up_after_its_attempts(
+def test_a_signal_step_functions_cannot_take_is_retried_for_as_long_and_counted_past_its_attempts(
     step_functions: Workflows,
 ) -> None:
     step_functions.down = True
@@ -116,21 +121,53 @@ def test_a_signal_step_functions_cannot_take_is_retried_later_and_given_up_after
     assert before + signals.FIRST_RETRY <= signal.next_attempt_at <= utcnow() + signals.FIRST_RETRY
     # each try waits twice as long as the one before, at most LONGEST_WAIT
     at = signal.next_attempt_at
-    waits = []
-    for _ in range(signals.MAX_ATTEMPTS - 2):
-        assert relay(step_functions, at) == {"retried": 1}
+    waits, outcomes = [], []
+    for _ in range(signals.MAX_ATTEMPTS + 5):
+        assert relay(step_functions, at - timedelta(seconds=1)) == {}  # not due yet
+        outcomes.append(relay(step_functions, at))
         [signal] = written()
         waits.append(signal.next_attempt_at - at)
         at = signal.next_attempt_at
     assert waits[:3] == [signals.FIRST_RETRY * 2, signals.FIRST_RETRY * 4, signals.FIRST_RETRY * 8]
-    assert max(waits) == signals.LONGEST_WAIT
-    assert relay(step_functions, at - timedelta(seconds=1)) == {}  # not due yet
-    assert relay(step_functions, at) == {"failed": 1}
-    [signal] = written()
-    assert (signal.status, signal.attempts) == ("failed", signals.MAX_ATTEMPTS)
-    assert "not reachable" in (signal.reason or "")
+    assert set(waits[-5:]) == {signals.LONGEST_WAIT}
+    # never given up: past MAX_ATTEMPTS each try is counted for ops (overdue), and it stays pending
+    assert outcomes.count({"retried": 1}) == signals.MAX_ATTEMPTS - 2
+    assert outcomes[signals.MAX_ATTEMPTS - 2 :] == [{"overdue": 1}] * 7
+    assert (signal.status, "not reachable" in (signal.reason or "")) == ("pending", True)
     step_functions.down = False
-    assert relay(step_functions, later(3600)) == {}  # a failed signal is for ops, not retried
+    assert relay(step_functions, at) == {"delivered": 1}
+    [signal] = written()
+    assert (signal.status, signal.reason) == ("delivered", None)
+
+
+def test_a_signal_step_functions_refuses_for_good_fails_at_once_and_the_others_go(step_functions: Workflows) -> None:
+    UnitOfWork("desk-1").run(lambda uow: signals.start(uow, QUEUE_PROGRESSION, "t-1"))
+    UnitOfWork("desk-1").run(answer, "token-1")
+    with UnitOfWork("test") as uow:  # a start whose workflow a deploy has since removed
+        uow.session.execute(update(Signal).where(Signal.kind == "start").values(workflow="gone"))
+    step_functions.refused = {"token-1"}
+    UnitOfWork("desk-1").run(answer, "token-2")
+    outcomes = relay(step_functions, later(signals.CLAIM_FOR.total_seconds() + 1))
+    assert outcomes == {"failed": 2, "delivered": 1}
+    assert step_functions.received == [("resume", "token-2")]
+    assert {signal.token or signal.workflow: signal.status for signal in written()} == {
+        "gone": "failed",
+        "token-1": "failed",
+        "token-2": "delivered",
+    }
+    assert relay(step_functions, later(3600)) == {}  # failed: for ops, not retried
+
+
+def test_the_relay_stops_at_the_first_signal_step_functions_cannot_take(step_functions: Workflows) -> None:
+    for token in ("token-1", "token-2", "token-3"):
+        UnitOfWork("desk-1").run(answer, token)  # writers that died before delivering
+    step_functions.down = True
+    at = later(signals.CLAIM_FOR.total_seconds() + 1)
+    assert relay(step_functions, at) == {"retried": 1}  # the others are left for the next run, untried
+    tried = sorted((signal.status, signal.attempts, signal.claim) for signal in written())
+    assert tried == [("pending", 1, None), ("pending", 1, None), ("pending", 2, None)]
+    step_functions.down = False
+    assert relay(step_functions, at + signals.FIRST_RETRY * 2) == {"delivered": 3}
 
 
 def test_a_signal_delivered_once_step_functions_is_back(step_functions: Workflows) -> None:
@@ -183,6 +220,10 @@ def test_once_step_functions_is_out_of_reach_an_action_leaves_its_other_signals_
 
     actor(step_functions).run(restock)
     assert tried == ["token-1"]  # the caller waited for Step Functions once
-    assert [(signal.status, signal.attempts) for signal in written()] == [("pending", 1)] * 3
+    assert [(signal.status, signal.attempts) for signal in written()] == [
+        ("pending", 1),
+        ("pending", 0),
+        ("pending", 0),
+    ]
     step_functions.down = False
     assert relay(step_functions, later(signals.FIRST_RETRY.total_seconds())) == {"delivered": 3}

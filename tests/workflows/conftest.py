@@ -231,6 +231,11 @@ class Queue:
         ]
 
 
+@pytest.fixture(autouse=True)
+def _no_aws(step_functions_unreachable: None) -> None:
+    """A task run by a test, not by an engine, reaches no Step Functions but the one a test points it at."""
+
+
 @pytest.fixture
 def outage(database_url: str) -> Iterator[Callable[[str], dict[str, bool]]]:
     """``outage(fragment)``: statements containing ``fragment`` fail as a lost connection would, while

@@ -207,13 +207,13 @@ def test_a_task_in_a_map_item_processor_keeps_the_policy(tmp_path: Path) -> None
 
 def test_a_catch_in_a_map_item_processor_names_only_what_its_task_raises(tmp_path: Path) -> None:
     def catches(inner: States) -> None:
-        inner["ExpireTicket"]["Catch"] = [{"ErrorEquals": ["AnsweredAlready"], "Next": "Given"}]
+        inner["ExpireTicket"]["Catch"] = [{"ErrorEquals": ["SuspectedDuplicate"], "Next": "Given"}]
         inner["Given"] = {"Type": "Succeed"}
 
     workflow = altered(tmp_path, QUEUE, lambda states: _nested(states, "ExpireTicket", "Map", catches))
     parse_definition(workflow.definition(dict.fromkeys(workflow.tasks, "arn:x")), "q.asl.json")  # a valid machine
     assert refusal(workflow) == (
-        "queue_progression.asl.json: state ExpireTicket: catches AnsweredAlready, which task ${ExpireTicket} does "
+        "queue_progression.asl.json: state ExpireTicket: catches SuspectedDuplicate, which task ${ExpireTicket} does "
         "not raise (it declares TicketEnded)"
     )
 

@@ -69,7 +69,7 @@ def _status_url(workflow: str, name: str) -> str:
 
 
 @routes.get("/workflows", allow=READ_EXECUTIONS, summary="Every workflow with its executions counted by status")
-def handle_workflows(since: Since = None) -> WorkflowList:
+def handle_count_executions(since: Since = None) -> WorkflowList:
     return reading.counts(actor(routes.router).workflows(), since or datetime.now(UTC) - WINDOW)
 
 
@@ -79,7 +79,7 @@ def handle_workflows(since: Since = None) -> WorkflowList:
     summary="A workflow's executions, newest first; failed ones with their failed state, error and cause",
     responses={404: NOT_FOUND},
 )
-def handle_executions(
+def handle_list_executions(
     workflow: WorkflowName,
     status: Annotated[ExecutionStatus | None, Query(description="only executions in this status")] = None,
     since: Since = None,
@@ -94,7 +94,7 @@ def handle_executions(
 
 
 @routes.get("/executions", allow=READ_EXECUTIONS, summary="Every execution of a client, a ticket or an order")
-def handle_entity_executions(
+def handle_list_entity_executions(
     entity: Annotated[str, Query(pattern=UUID_PATTERN, description="a client's, ticket's or order's id")],
 ) -> EntityExecutions:
     return reading.of_entity(actor(routes.router).workflows(), entity)
@@ -106,7 +106,7 @@ def handle_entity_executions(
     summary="One execution: where it is or where it failed, what it waits for, whether it can be redriven",
     responses={404: NOT_FOUND},
 )
-def handle_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDetail:
+def handle_get_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDetail:
     return reading.detail(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -116,7 +116,7 @@ def handle_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDe
     summary="An execution's events in order, with their inputs and outputs (task tokens removed)",
     responses={404: NOT_FOUND},
 )
-def handle_history(workflow: WorkflowName, name: ExecutionName) -> History:
+def handle_get_history(workflow: WorkflowName, name: ExecutionName) -> History:
     return reading.history(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -127,7 +127,7 @@ def handle_history(workflow: WorkflowName, name: ExecutionName) -> History:
     summary="Run a failed, timed-out or aborted execution again from the step where it stopped",
     responses={404: NOT_FOUND, 409: "it cannot be redriven: the message says why"},
 )
-def handle_redrive(workflow: WorkflowName, name: ExecutionName) -> Redriven:
+def handle_redrive_execution(workflow: WorkflowName, name: ExecutionName) -> Redriven:
     declared = reading.workflow_named(workflow)
     count = operating.redrive(actor(routes.router), declared, name)
     return Redriven(workflow=workflow, name=name, redrive_count=count, status_url=_status_url(workflow, name))
@@ -140,7 +140,7 @@ def handle_redrive(workflow: WorkflowName, name: ExecutionName) -> Redriven:
     summary="Stop a running execution; its client, ticket or order ends as a stop ends it",
     responses={404: NOT_FOUND, 409: "it has ended"},
 )
-def handle_stop(
+def handle_stop_execution(
     workflow: WorkflowName, name: ExecutionName, stop: Annotated[StopRequest | None, Body()] = None
 ) -> Stopped:
     declared = reading.workflow_named(workflow)

@@ -72,7 +72,7 @@ class Transfer(BaseModel):
         },
     },
 )
-def handle_check_in(
+def handle_check_in_person(
     site_id: SiteId, request: Annotated[tickets.CheckIn, Body()], idempotency_key: IdempotencyKey = None
 ) -> CheckedIn:
     caller = actor(routes.router)
@@ -117,7 +117,9 @@ def handle_list_tickets(
         "recall them or mark a no-show first",
     },
 )
-def handle_call_next(site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]) -> TicketView | None:
+def handle_call_next_person(
+    site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]
+) -> TicketView | None:
     caller = actor(routes.router)
     called = caller.run(calling.call_next, site_id, station_id, call.counter, caller.name)
     if called is None:

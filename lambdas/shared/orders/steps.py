@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from lambdas.shared import notify
+from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
-from lambdas.shared.errors import AnsweredAlready, NotFound
+from lambdas.shared.errors import NotFound
 from lambdas.shared.orders import lab
 from lambdas.shared.parameters import OrderParameters, read
 
@@ -63,26 +63,26 @@ def reserve_frame(uow: UnitOfWork, order_id: str, actor: str) -> Step:
     return Step(order.status)
 
 
-def await_order(uow: UnitOfWork, order_id: str, waiting_for: str, token: str, actor: str) -> AnsweredAlready | None:
-    """Park the workflow on the order until a person answers — unless they already have: then
-    ``AnsweredAlready`` (the order's status its message: the workflow goes where it says), to raise
-    once this unit of work has committed.
+def await_order(uow: UnitOfWork, order_id: str, waiting_for: str, token: str, actor: str) -> None:
+    """Park the workflow on the order until a person answers — unless they already have: then the
+    wait is answered at once, as a person would have answered it (``signals.resume`` with the order's
+    status: the workflow goes where it says).
 
     An order starting to wait for a frame takes one if one is on the shelf now: a restock that read
     the waiting orders an instant before this one became one of them left it there."""
     if uow.orders.park(order_id, AWAITED_IN[waiting_for], waiting_for, token):
         if waiting_for != "frame":
-            return None
+            return
         order = open_order(uow, order_id)
         if not reserve(uow, order, actor):
-            return None
+            return
         order.waiting_for = order.task_token = None
-        return AnsweredAlready(order.status)
-    order = open_order(uow, order_id)
-    if order.status != AWAITED_IN[waiting_for]:
-        return AnsweredAlready(order.status)
-    order.waiting_for, order.task_token = waiting_for, token  # it came back to it since the statement above
-    return None
+    else:
+        order = open_order(uow, order_id)
+        if order.status == AWAITED_IN[waiting_for]:
+            order.waiting_for, order.task_token = waiting_for, token  # it came back to it since the statement above
+            return
+    signals.resume(uow, token, OrderAnswer(status=order.status))
 
 
 def submit_to_lab(uow: UnitOfWork, order_id: str, actor: str) -> Step:

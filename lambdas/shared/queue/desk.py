@@ -17,7 +17,7 @@ from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
-from lambdas.shared.queue.steps import TicketAction, TicketAnswer, end_ticket, record_event, requeue
+from lambdas.shared.queue.steps import TicketAnswer, end_ticket, record_event, requeue
 from lambdas.shared.queue.views import TicketView, get_ticket
 
 ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
@@ -35,10 +35,10 @@ def _locked(uow: UnitOfWork, ticket_id: str, verb: str, allowed: tuple[TicketSta
     return ticket
 
 
-def _answered(uow: UnitOfWork, ticket: Ticket, action: TicketAction) -> TicketView:
-    """The workflow's wait, if one is parked, answered with ``action``; the ticket as it is now."""
+def _answered(uow: UnitOfWork, ticket: Ticket) -> TicketView:
+    """The workflow's wait, if one is parked, answered with where the ticket is; the ticket as it is now."""
     if ticket.task_token is not None:
-        signals.resume(uow, ticket.task_token, TicketAnswer(ticket_id=ticket.id, action=action))
+        signals.resume(uow, ticket.task_token, TicketAnswer(ticket_id=ticket.id, status=ticket.status))
         ticket.task_token = ticket.waiting_for = None
     return get_ticket(uow, ticket.id)
 
@@ -71,7 +71,7 @@ def call(uow: UnitOfWork, ticket: Ticket, counter: str, actor: str) -> TicketVie
     # a recalled person's wait was counted at their first call
     waited = None if ticket.recalled else int((now - ticket.queued_at).total_seconds())
     record_event(uow, ticket, "called", actor, seconds=waited, priority=ticket.priority, recalled=ticket.recalled)
-    return _answered(uow, ticket, "called")
+    return _answered(uow, ticket)
 
 
 def call_ticket(uow: UnitOfWork, ticket_id: str, counter: str, actor: str) -> TicketView:
@@ -93,7 +93,7 @@ def mark_arrived(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     ticket = _locked(uow, ticket_id, "marked arrived", (TicketStatus.CALLED,))
     ticket.status, ticket.served_at = TicketStatus.SERVING, utcnow()
     record_event(uow, ticket, "arrived", actor)
-    return _answered(uow, ticket, "arrived")
+    return _answered(uow, ticket)
 
 
 def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
@@ -101,21 +101,21 @@ def recall(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     first missed call (the grace period missed after that is a no-show)."""
     ticket = _locked(uow, ticket_id, "recalled", (TicketStatus.CALLED,))
     requeue(uow, ticket, "recalled", actor)
-    return _answered(uow, ticket, "recalled")
+    return _answered(uow, ticket)
 
 
 def mark_no_show(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     """The person is gone: the ticket ends as a no-show."""
     ticket = _locked(uow, ticket_id, "marked a no-show", (TicketStatus.WAITING, TicketStatus.CALLED))
     end_ticket(uow, ticket, TicketStatus.NO_SHOW, "no_show", actor)
-    return _answered(uow, ticket, "no_show")
+    return _answered(uow, ticket)
 
 
 def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     """The person left."""
     ticket = _locked(uow, ticket_id, "cancelled", ACTIVE)
     end_ticket(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status)
-    return _answered(uow, ticket, "cancelled")
+    return _answered(uow, ticket)
 
 
 def end_stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> bool:
@@ -139,7 +139,7 @@ def complete(uow: UnitOfWork, ticket_id: str, next_station: str | None, actor: s
         end_ticket(uow, ticket, TicketStatus.COMPLETED, "completed", actor)
     else:
         _move_on(ticket)
-    return _answered(uow, ticket, "completed")
+    return _answered(uow, ticket)
 
 
 def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> TicketView:
@@ -152,7 +152,7 @@ def transfer(uow: UnitOfWork, ticket_id: str, station_id: str, actor: str) -> Ti
     _route_to(uow, ticket, station_id, "station_id", skip=False)
     record_event(uow, ticket, "transferred", actor, to=station_id)
     _move_on(ticket)
-    return _answered(uow, ticket, "transferred")
+    return _answered(uow, ticket)
 
 
 def _served(uow: UnitOfWork, ticket: Ticket, actor: str) -> None:

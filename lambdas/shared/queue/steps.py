@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel
 
-from lambdas.shared import notify, waiting
+from lambdas.shared import notify, signals, waiting
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
-from lambdas.shared.errors import AnsweredAlready, NotFound, TicketEnded
+from lambdas.shared.errors import NotFound, TicketEnded
 from lambdas.shared.queue.sites import closing_time
 
 NEXT_PLACES = 2  # "you are next": a person this close to being called at a station is texted, once
@@ -29,14 +28,12 @@ AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "ser
 ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EXPIRED, TicketStatus.CANCELLED})
 
 
-TicketAction = Literal["called", "arrived", "recalled", "no_show", "completed", "transferred", "cancelled"]
-
-
 class TicketAnswer(BaseModel):
-    """What a staff action answers the ticket's wait with: the workflow then reads where the ticket is."""
+    """What a staff action answers the ticket's wait with: the ticket's status after it (the
+    workflow's next step reads where the ticket is)."""
 
     ticket_id: str
-    action: TicketAction
+    status: TicketStatus
 
 
 @dataclass(frozen=True)
@@ -69,22 +66,22 @@ def enter_station(uow: UnitOfWork, ticket_id: str, now: datetime | None = None) 
     return StationTimes(closes_in=max(1, closes_in), grace_seconds=max(1, entry.grace_seconds))
 
 
-def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> AnsweredAlready | None:
-    """Park the workflow on the ticket until staff act — unless they already have: then the
-    ``AnsweredAlready`` for the task to raise once this is committed (what a call sends still goes)."""
+def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) -> None:
+    """Park the workflow on the ticket until staff act — unless they already have: then the wait is
+    answered at once, as staff would have answered it (``signals.resume`` with the ticket's status)."""
     if not uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
         ticket = open_ticket(uow, ticket_id)
         if ticket.status != AWAITED_IN[waiting_for]:
             if waiting_for == "arrival":  # called, and already at the counter: the queue moved up all the same
                 tell_next(uow, ticket)
-            return AnsweredAlready(f"ticket {ticket_id} is {ticket.status}, no longer waiting for its {waiting_for}")
+            signals.resume(uow, token, TicketAnswer(ticket_id=ticket_id, status=ticket.status))
+            return
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
     if waiting_for == "arrival":  # the call is certain now: the workflow waits for the person it called
         called = uow.queue.lock(ticket_id)
         if called is not None and called.called_at is not None:
             tell_called(uow, called)
             tell_next(uow, called)
-    return None
 
 
 def tell_called(uow: UnitOfWork, ticket: Ticket) -> None:
