@@ -43,7 +43,7 @@ from lambdas.shared.stepfunctions import CallbackClosed, Workflows, execution_ar
 from workflows import Workflow, all_workflows
 
 RELAY = "relay"  # the audit trail's actor of what the relay settles
-MAX_ATTEMPTS = 20  # over about an hour and a half: then every further try is counted, for ops to see
+MAX_ATTEMPTS = 20  # about 70 minutes: then every further try is counted, for ops to see
 FIRST_RETRY = timedelta(seconds=5)  # then 10, 20, 40 … seconds, at most LONGEST_WAIT
 LONGEST_WAIT = timedelta(minutes=5)
 CLAIM_FOR = timedelta(minutes=1)  # longer than a delivery can take (the client's timeouts and retries)
@@ -95,13 +95,8 @@ def fail(uow: UnitOfWork, token: str, error: str, cause: str) -> None:
 def _write(uow: UnitOfWork, signal: Signal) -> None:
     """Claimed by the writer, which delivers it once the transaction commits; the relay's if not."""
     now = utcnow()
-    signal.id, signal.status = str(uuid.uuid4()), SignalStatus.PENDING
-    signal.claim, signal.claimed_until, signal.attempts, signal.next_attempt_at = (
-        str(uuid.uuid4()),
-        now + CLAIM_FOR,
-        1,
-        now,
-    )
+    signal.id, signal.status, signal.attempts, signal.next_attempt_at = str(uuid.uuid4()), SignalStatus.PENDING, 1, now
+    signal.claim, signal.claimed_until = str(uuid.uuid4()), now + CLAIM_FOR
     uow.signals.add(signal)
 
 
@@ -127,9 +122,8 @@ class Actor:
             result = uow.run(action, *args, **kwargs)
         except ConcurrentSubmission:
             result = uow.run(action, *args, **kwargs)
-        written = uow.__dict__.get("signals")  # none when the action wrote no signal
         reachable = True
-        for signal in written.written if written is not None else ():
+        for signal in uow.signals.written:  # this transaction's (a repository lives until the next)
             if reachable:
                 reachable = deliver(signal, self.workflows(), self.unit_of_work) not in UNREACHABLE
             else:  # the caller does not wait for Step Functions twice: the relay takes the rest

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from lambdas.shared.db.notifications.models import Notification
+from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.stepfunctions import reset_workflows
 from local import engine_host
 from local.seed import SITE_ID, seed
@@ -20,7 +23,7 @@ from local.sfn.service import StepFunctionsService
 from tests.events import api_event, call_api
 from tests.signals import written
 from tests.workflows.conftest import EXACT, Onboarding, Orders, Queue, StepFunctions, application, point_the_api_at
-from tests.workflows.test_queue_progression import configure, parked
+from tests.workflows.test_queue_progression import configure, parked, with_sms_consent
 
 
 def post(path: str, body: Any) -> tuple[int, Any]:
@@ -105,6 +108,21 @@ def test_a_call_while_step_functions_is_down_wakes_its_workflow_once_it_is_back(
     assert (status, view["ticket_id"], view["status"]) == (200, ticket, "called")
     assert step_functions.relay_once_back() == {"delivered": 1}
     assert parked(ticket)[0] == "arrival"
+
+
+def test_a_person_called_while_step_functions_is_down_is_texted_at_once(
+    step_functions: LocalStepFunctions, queue: Queue, make_client: Callable[..., Any]
+) -> None:
+    # Given a client with SMS consent waiting, and the next one behind her
+    first, second = with_sms_consent(make_client), with_sms_consent(make_client, phone="+33611111111")
+    for client in (first, second):
+        queue.check_in(client_id=client.id)
+    step_functions.stop()
+    # When the counter calls while Step Functions is down, she hears it at once, and so does the next
+    assert post(f"/sites/{SITE_ID}/stations/reception/call-next", {"counter": "desk-1"})[0] == 200
+    with UnitOfWork("test") as uow:
+        queued = {(n.client_id, n.template) for n in uow.session.scalars(select(Notification))}
+    assert {(first.id, "ticket_called"), (second.id, "ticket_next")} <= queued
 
 
 def test_news_from_the_lab_while_step_functions_is_down_reaches_the_wait_once_it_is_back(

@@ -272,8 +272,8 @@ def receive_application(uow: UnitOfWork, application: Application, idempotency_k
     body was seen before: then the application stored first."""
     fingerprint = application.fingerprint()
     # a key is the caller's; digests make any key fit its column and compare exactly
-    keys = [digest(f"POST /clients key {actor} {idempotency_key}")] if idempotency_key else []
-    keys.append(digest(f"POST /clients body {fingerprint}"))
+    keys = [digest(f"application key {actor} {idempotency_key}")] if idempotency_key else []
+    keys.append(digest(f"application body {fingerprint}"))
     for key in keys:
         record = uow.idempotency.get(key)
         if record is not None:

@@ -17,7 +17,7 @@ from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
-from lambdas.shared.queue.steps import TicketAnswer, end_ticket, record_event, requeue
+from lambdas.shared.queue.steps import TicketAnswer, end_ticket, record_event, requeue, tell_called, tell_next
 from lambdas.shared.queue.views import TicketView, get_ticket
 
 ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
@@ -71,6 +71,8 @@ def call(uow: UnitOfWork, ticket: Ticket, counter: str, actor: str) -> TicketVie
     # a recalled person's wait was counted at their first call
     waited = None if ticket.recalled else int((now - ticket.queued_at).total_seconds())
     record_event(uow, ticket, "called", actor, seconds=waited, priority=ticket.priority, recalled=ticket.recalled)
+    tell_called(uow, ticket)  # the person, and those now next, hear of it with the call
+    tell_next(uow, ticket)
     return _answered(uow, ticket)
 
 

@@ -72,20 +72,14 @@ def await_ticket(uow: UnitOfWork, ticket_id: str, waiting_for: str, token: str) 
     if not uow.queue.park(ticket_id, AWAITED_IN[waiting_for], waiting_for, token):
         ticket = open_ticket(uow, ticket_id)
         if ticket.status != AWAITED_IN[waiting_for]:
-            if waiting_for == "arrival":  # called, and already at the counter: the queue moved up all the same
-                tell_next(uow, ticket)
             signals.resume(uow, token, TicketAnswer(ticket_id=ticket_id, status=ticket.status))
             return
         waiting.park(ticket, waiting_for, token)  # it came back to it since the statement above
-    if waiting_for == "arrival":  # the call is certain now: the workflow waits for the person it called
-        called = uow.queue.lock(ticket_id)
-        if called is not None and called.called_at is not None:
-            tell_called(uow, called)
-            tell_next(uow, called)
 
 
 def tell_called(uow: UnitOfWork, ticket: Ticket) -> None:
-    """An SMS to the called person, if they gave SMS consent: their number and counter, once per call."""
+    """An SMS to the called person, if they gave SMS consent: their number and counter, once per call
+    (queued by the call itself: it never waits for the workflow)."""
     client = uow.clients.get(ticket.client_id) if ticket.client_id else None
     if client is not None:
         assert ticket.called_at is not None
