@@ -44,7 +44,9 @@ class AnswerAccepted(BaseModel):
 class Erased(BaseModel):
     client_id: str
     status: str
-    execution_stopped: bool = Field(description="the onboarding was waiting for an answer, and was ended")
+    execution_stopped: bool = Field(
+        description="the onboarding was waiting for an answer: it ends (at once, or when Step Functions answers again)"
+    )
     erased: list[str] = Field(description="the client and every application merged into it")
 
 
