@@ -17,7 +17,7 @@ WORKFLOW = Workflow(
         "MergeIntoExisting": Task(f"{TASKS}.merge_into_existing", raises=(ERASED,)),
         "CloseApplication": Task(f"{TASKS}.close_application", raises=(ERASED,)),
         "RegisterClient": Task(f"{TASKS}.register_client", raises=(ERASED,)),
-        "CheckEligibility": Task(f"{TASKS}.check_eligibility", raises=("EvidenceMissing", "ClientIneligible", ERASED)),
+        "CheckEligibility": Task(f"{TASKS}.check_eligibility", raises=(ERASED,)),
         "ActivateClient": Task(f"{TASKS}.activate_client", raises=(ERASED,)),
     },
 )

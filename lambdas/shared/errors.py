@@ -58,14 +58,6 @@ class SuspectedDuplicate(DomainError):
     """The application looks like a client already known: a person must decide."""
 
 
-class EvidenceMissing(DomainError):
-    """No proof of eligibility yet: wait for documents."""
-
-
-class ClientIneligible(DomainError):
-    """The evidence is expired or was rejected; the message is the reason."""
-
-
 class ClientErased(DomainError):
     """The client's personal data was erased: the onboarding cannot go on."""
 

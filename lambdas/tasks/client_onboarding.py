@@ -1,8 +1,8 @@
-"""The client onboarding workflow's tasks: one small handler each, ids in and out.
+"""The client onboarding workflow's tasks: one small handler each, ids in, a typed model out.
 
-Business outcomes the workflow branches on are raised as the typed errors its ASL catches by name
-(``SuspectedDuplicate``, ``EvidenceMissing``, ``ClientIneligible``); they are raised after the unit
-of work committed what the step found, so the next state reads it from the database.
+The eligibility check gives its outcome (and an ineligible client's reason, as a code) in its output,
+which the ASL's ``Eligibility`` choice reads. A suspected duplicate and an erased client are raised
+as the typed errors the ASL catches by name, once the unit of work committed what the step found.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import WaitingFor
-from lambdas.shared.errors import ClientErased, ClientIneligible, EvidenceMissing, SuspectedDuplicate
+from lambdas.shared.errors import ClientErased, SuspectedDuplicate
 from lambdas.shared.observability import task_handler
 from lambdas.shared.onboarding import steps as onboarding
 from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
+from lambdas.shared.onboarding.steps import IneligibleCode
 from lambdas.shared.signals import answered_with
 from workflows.client_onboarding import WORKFLOW
 
@@ -59,7 +60,8 @@ class Closed(Stepped):
 
 
 class Checked(Stepped):
-    eligibility: str
+    eligibility: Literal["eligible", "documents_missing", "ineligible"]
+    code: IneligibleCode | None  # why an ineligible client is: a code, the words stay in the record
 
 
 class Activated(Stepped):
@@ -110,11 +112,7 @@ def register_client(event: dict[str, Any], context: Any) -> Stepped:
 def check_eligibility(event: dict[str, Any], context: Any) -> Checked:
     step = ClientStep.model_validate(event)
     eligibility = UnitOfWork(ACTOR).run(onboarding.check_eligibility, step.client_id)
-    if eligibility.outcome == "documents_missing":
-        raise EvidenceMissing(f"client {step.client_id} has no proof of eligibility yet")
-    if eligibility.outcome == "ineligible":
-        raise ClientIneligible(eligibility.code or "ineligible")
-    return Checked(client_id=step.client_id, eligibility=eligibility.outcome)
+    return Checked(client_id=step.client_id, eligibility=eligibility.outcome, code=eligibility.code)
 
 
 @task_handler

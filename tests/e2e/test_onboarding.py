@@ -31,4 +31,4 @@ def test_a_front_desk_post_becomes_an_active_client_with_a_visible_execution(loc
     assert execution["name"] == f"client-{accepted['client_id']}"
     events = sfn.get_execution_history(executionArn=accepted["execution_arn"])["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-    assert entered == ["FindDuplicates", "RegisterClient", "CheckEligibility", "ActivateClient"]
+    assert entered == ["FindDuplicates", "RegisterClient", "CheckEligibility", "Eligibility", "ActivateClient"]

@@ -39,7 +39,9 @@ def test_happy_path_activates_the_client_and_queues_a_welcome_sms(onboarding: On
     assert client["execution_arn"] == onboarding.arn(client_id)
     assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
     assert _output(onboarding, client_id) == {"outcome": "active", "client_id": client_id, "welcome": "sms"}
-    assert onboarding.entered(client_id) == ["FindDuplicates", "RegisterClient", "CheckEligibility", "ActivateClient"]
+    assert onboarding.entered(client_id) == [
+        "FindDuplicates", "RegisterClient", "CheckEligibility", "Eligibility", "ActivateClient",
+    ]  # fmt: skip
     # And the consents were recorded with their purpose, text version, channel and recorder
     with UnitOfWork("test") as uow:
         consents = {record.purpose: record for record in uow.consents.of(client_id).values()}
@@ -96,7 +98,9 @@ def test_fuzzy_duplicate_reviewed_as_different_person_continues(onboarding: Onbo
     onboarding.review(second, "different-person")
     assert onboarding.client(second)["status"] == "active"
     assert _output(onboarding, second)["client_id"] == second
-    assert onboarding.entered(second)[-4:] == ["ReviewDecision", "RegisterClient", "CheckEligibility", "ActivateClient"]
+    assert onboarding.entered(second)[-5:] == [
+        "ReviewDecision", "RegisterClient", "CheckEligibility", "Eligibility", "ActivateClient",
+    ]  # fmt: skip
     assert first != second
 
 

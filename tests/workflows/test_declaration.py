@@ -221,13 +221,13 @@ def test_a_catch_in_a_map_item_processor_names_only_what_its_task_raises(tmp_pat
 def test_every_problem_is_named_at_once(tmp_path: Path) -> None:
     def two(states: States) -> None:
         states["FindDuplicates"]["Retry"][0]["BackoffRate"] = 3
-        states["CheckEligibility"]["Catch"].pop(0)
+        states["FindDuplicates"]["Catch"].pop(0)
 
     assert refusal(altered(tmp_path, ONBOARDING, two)).splitlines() == [
         f"client_onboarding.asl.json: state FindDuplicates: the retrier's BackoffRate is 3, the standard is "
         f"{RETRY_TIMING['BackoffRate']}",
-        "client_onboarding.asl.json: state CheckEligibility: does not catch EvidenceMissing, which task "
-        "${CheckEligibility} raises: the execution would fail on a business outcome",
+        "client_onboarding.asl.json: state FindDuplicates: does not catch SuspectedDuplicate, which task "
+        "${FindDuplicates} raises: the execution would fail on a business outcome",
     ]
 
 

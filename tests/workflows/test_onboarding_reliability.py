@@ -121,7 +121,7 @@ def test_a_database_failure_beyond_retries_fails_at_that_task_and_a_redrive_fini
     # Then the execution succeeds from RegisterClient, with one client and one notification
     assert onboarding.execution(client_id)["status"] == "SUCCEEDED"
     assert onboarding.entered(client_id) == [
-        "FindDuplicates", "RegisterClient", "RegisterClient", "CheckEligibility", "ActivateClient",
+        "FindDuplicates", "RegisterClient", "RegisterClient", "CheckEligibility", "Eligibility", "ActivateClient",
     ]  # fmt: skip
     assert _count(Client) == 1
     assert _count(Notification) == 1

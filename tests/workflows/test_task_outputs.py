@@ -55,7 +55,12 @@ def misread(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
             continue
         # what leaves the state: its Output and Assign, not its Catch (which reads the error)
         leaving = json.dumps({key: state[key] for key in ("Output", "Assign") if key in state})
-        for field in sorted(set(PAYLOAD_READ.findall(leaving)) - set(output.model_fields)):
+        reads = set(PAYLOAD_READ.findall(leaving))
+        after = siblings.get(state.get("Next", ""), {})
+        passed_on = state.get("Output") == "{% $states.result.Payload %}"  # the payload is the next state's input
+        if passed_on and after.get("Type") == "Choice":
+            reads |= set(INPUT_READ.findall(json.dumps(after.get("Choices", []))))
+        for field in sorted(reads - set(output.model_fields)):
             problems.append(f"state {name}: reads Payload.{field}, which {output.__name__} does not give")
         if not state["Resource"].endswith(".waitForTaskToken"):
             continue
@@ -64,7 +69,6 @@ def misread(workflow: Workflow, definition: dict[str, Any]) -> list[str]:
             problems.append(f"state {name}: task ${{{match.group(1)}}} waits, but declares no answer model")
             continue
         reads = set(ANSWER_READ.findall(leaving))
-        after = siblings.get(state.get("Next", ""), {})
         if "Output" not in state and after.get("Type") == "Choice":  # the answer is the Choice's input
             reads |= set(INPUT_READ.findall(json.dumps(after.get("Choices", []))))
         for field in sorted(reads - _fields(answers)):
@@ -94,6 +98,14 @@ def test_an_answer_field_no_answer_gives_is_named() -> None:
         f"state {name}: reads the answer's state, which no answer model gives"
         for name in ("AwaitFrame", "AwaitLab", "AwaitQualityCheck", "AwaitPickup")
     }
+
+
+def test_an_outcome_the_next_choice_reads_is_held_to_the_tasks_output() -> None:
+    onboarding = _workflow("client-onboarding")
+    definition = json.loads(onboarding.asl_text().replace("$states.input.eligibility", "$states.input.eligible"))
+    assert misread(onboarding, definition) == [
+        "state CheckEligibility: reads Payload.eligible, which Checked does not give"
+    ]
 
 
 def test_a_decision_the_next_choice_reads_is_held_to_the_answer() -> None:
