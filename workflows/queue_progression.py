@@ -5,7 +5,7 @@ from pathlib import Path
 from workflows.declaration import Task, Workflow
 
 TASKS = "lambdas.tasks.queue_progression"
-ENDED = "TicketEnded"  # a ticket whose day staff ended ends whichever step finds it
+ENDED = "TicketEnded"  # a ticket whose day staff ended ends whichever step finds it: ReadOutcome says how
 
 WORKFLOW = Workflow(
     name="queue-progression",
@@ -16,5 +16,6 @@ WORKFLOW = Workflow(
         "AwaitTicket": Task(f"{TASKS}.await_ticket", raises=(ENDED,)),
         "MissCall": Task(f"{TASKS}.miss_call", raises=(ENDED,)),
         "ExpireTicket": Task(f"{TASKS}.expire_ticket", raises=(ENDED,)),
+        "ReadOutcome": Task(f"{TASKS}.read_outcome"),
     },
 )

@@ -1,8 +1,8 @@
 """The queue progression workflow's tasks: one small handler each, ids in, a typed output out.
 
-A ticket whose day is over raises ``TicketEnded`` (its status the message): the ASL catches it by
-name. A wait that staff answered before the workflow reached it is answered at once, by the task
-itself, as staff would have answered it.
+A step that finds the ticket's day over raises ``TicketEnded``: the ASL catches it by name, and
+``read_outcome`` gives how it ended, in its typed output. A wait that staff answered before the
+workflow reached it is answered at once, by the task itself, as staff would have answered it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import TicketEnded
 from lambdas.shared.observability import task_handler
 from lambdas.shared.queue import steps
@@ -51,6 +52,11 @@ class Moved(BaseModel):
     ticket_id: str
 
 
+class Outcome(BaseModel):
+    ticket_id: str
+    outcome: TicketStatus  # how the ticket's day ended: completed, no_show, expired or cancelled
+
+
 @task_handler
 def enter_station(event: dict[str, Any], context: Any) -> Entered:
     step = TicketStep.model_validate(event)
@@ -82,3 +88,9 @@ def expire_ticket(event: dict[str, Any], context: Any) -> Moved:
     if ended is not None:  # raised once the expiry is committed
         raise TicketEnded(ended)
     return Moved(ticket_id=step.ticket_id)
+
+
+@task_handler
+def read_outcome(event: dict[str, Any], context: Any) -> Outcome:
+    step = TicketStep.model_validate(event)
+    return Outcome(ticket_id=step.ticket_id, outcome=UnitOfWork(ACTOR).run(steps.outcome_of, step.ticket_id))

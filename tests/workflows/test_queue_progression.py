@@ -86,7 +86,12 @@ def test_a_whole_journey_through_three_stations(queue: Queue) -> None:
         ],
         ("completed", "frame-fitting"),
     ]
-    assert queue.entered(ticket["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "Ended"]  # 14 transitions
+    assert queue.entered(ticket["ticket_id"]) == [
+        *PER_STATION * 3,
+        "EnterStation",
+        "ReadOutcome",
+        "Ended",
+    ]  # 15 transitions
 
 
 # --- who is called first ---------------------------------------------------------------------------------
@@ -152,7 +157,7 @@ def test_a_person_who_misses_the_call_is_recalled_first_and_can_still_be_served(
     assert queue.events(ticket) == [
         (kind, "reception") for kind in ("checked_in", "called", "recalled", "called", "arrived", "served", "completed")
     ]
-    assert queue.entered(ticket) == [*PER_STATION[:3], "MissCall", *PER_STATION, "EnterStation", "Ended"]
+    assert queue.entered(ticket) == [*PER_STATION[:3], "MissCall", *PER_STATION, "EnterStation", "ReadOutcome", "Ended"]
 
 
 def test_two_missed_calls_make_a_no_show(queue: Queue) -> None:
@@ -168,7 +173,7 @@ def test_two_missed_calls_make_a_no_show(queue: Queue) -> None:
         (kind, "reception") for kind in ("checked_in", "called", "recalled", "called", "no_show")
     ]
     assert details(ticket, "no_show") == [{"automatic": True}]
-    assert queue.entered(ticket) == [*PER_STATION[:3], "MissCall", *PER_STATION[:3], "MissCall", "Ended"]
+    assert queue.entered(ticket) == [*PER_STATION[:3], "MissCall", *PER_STATION[:3], "MissCall", "ReadOutcome", "Ended"]
     assert queue.call_next() == (204, None)
 
 
@@ -231,7 +236,7 @@ def test_a_transfer_from_a_counter_keeps_the_check_in_time(queue: Queue) -> None
         ("called", "eye-exam"), ("arrived", "eye-exam"), ("served", "eye-exam"),
         ("completed", "eye-exam"),
     ]  # fmt: skip
-    assert queue.entered(awa["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "Ended"]
+    assert queue.entered(awa["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "ReadOutcome", "Ended"]
 
 
 def test_a_waiting_ticket_transferred_waits_at_the_other_station(queue: Queue) -> None:
@@ -253,7 +258,7 @@ def test_a_waiting_ticket_transferred_waits_at_the_other_station(queue: Queue) -
     assert [kind for kind, _ in queue.events(first["ticket_id"])] == [
         "checked_in", "transferred", *["called", "arrived", "served"] * 2, "completed",
     ]  # fmt: skip
-    assert queue.entered(first["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "Ended"]
+    assert queue.entered(first["ticket_id"]) == [*PER_STATION * 3, "EnterStation", "ReadOutcome", "Ended"]
 
 
 def test_a_completion_can_skip_a_station(queue: Queue) -> None:
@@ -265,7 +270,7 @@ def test_a_completion_can_skip_a_station(queue: Queue) -> None:
     assert queue.serve(ticket, "frame-fitting", "fitting-1")["status"] == "completed"
     assert queue.outcome(ticket) == "completed"
     assert [station for _, station in queue.events(ticket)] == ["reception"] * 4 + ["frame-fitting"] * 4
-    assert queue.entered(ticket) == [*PER_STATION * 2, "EnterStation", "Ended"]
+    assert queue.entered(ticket) == [*PER_STATION * 2, "EnterStation", "ReadOutcome", "Ended"]
 
 
 @pytest.mark.parametrize("status", ["waiting", "called", "serving"])
@@ -317,7 +322,7 @@ def test_a_ticket_still_waiting_at_closing_time_expires(queue: Queue) -> None:
     assert queue.outcome(waiting) == "expired"
     assert queue.ticket(waiting)["status"] == "expired"
     assert queue.events(waiting) == [("checked_in", "reception"), ("expired", "reception")]
-    assert queue.entered(waiting) == ["EnterStation", "AwaitCall", "ExpireTicket", "Ended"]
+    assert queue.entered(waiting) == ["EnterStation", "AwaitCall", "ExpireTicket", "ReadOutcome", "Ended"]
     assert queue.ticket(served)["status"] == "serving"
     # and a service still open four hours after closing expires too
     queue.advance(4 * 3600 - 120)

@@ -176,7 +176,15 @@ def test_a_missed_call_the_database_refuses_fails_there_and_a_redrive_recalls_on
     assert [kind for kind, _ in queue.events(ticket)] == [
         "checked_in", "called", "recalled", "called", "arrived", "served", "completed",
     ]  # fmt: skip
-    assert queue.entered(ticket) == [*PER_STATION[:3], "MissCall", "MissCall", *PER_STATION, "EnterStation", "Ended"]
+    assert queue.entered(ticket) == [
+        *PER_STATION[:3],
+        "MissCall",
+        "MissCall",
+        *PER_STATION,
+        "EnterStation",
+        "ReadOutcome",
+        "Ended",
+    ]
 
 
 def test_a_counter_acting_while_the_execution_is_failed_is_kept_and_the_redrive_follows(
@@ -290,7 +298,7 @@ def test_a_call_and_an_arrival_before_the_workflow_waits_for_them_are_not_lost(
     assert queue.act(ticket, "complete", {})[1]["status"] == "completed"
     assert queue.outcome(ticket) == "completed"
     assert [kind for kind, _ in queue.events(ticket)] == ["checked_in", "called", "arrived", "served", "completed"]
-    assert queue.entered(ticket) == [*PER_STATION, "EnterStation", "Ended"]
+    assert queue.entered(ticket) == [*PER_STATION, "EnterStation", "ReadOutcome", "Ended"]
 
 
 # --- Step Functions unreachable ---------------------------------------------------------------------------

@@ -42,6 +42,14 @@ class StationTimes:
     grace_seconds: int  # to reach the counter once called
 
 
+def outcome_of(uow: UnitOfWork, ticket_id: str) -> TicketStatus:
+    """How the ticket's day ended (its status, once ``TicketEnded`` was raised)."""
+    ticket = uow.queue.get(ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    return ticket.status
+
+
 def open_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket:
     """The ticket, locked; ``TicketEnded`` (its status the message) when its day is over."""
     ticket = uow.queue.lock(ticket_id)
