@@ -11,6 +11,7 @@ from __future__ import annotations
 import compileall
 import hashlib
 import json
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -26,17 +27,22 @@ PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--
 RDS_CA_BUNDLE = BUILD / "rds-ca" / "global-bundle.pem"
 CA_BUNDLE_IN_ASSET = "certs/rds-global-bundle.pem"
 
+# Bytecode checked by nothing but its source's presence: Lambda unpacks a zip whose files the CDK CLI
+# dates 1980-01-01, so a timestamp-checked .pyc would be stale there and every import compile again.
+# A hash-based, unchecked one is valid whatever the dates (and the same bytes on every build).
+BYTECODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
+
 
 def layer_directory() -> Path:
     """The layer's asset folder (``python/`` inside, as Lambda expects)."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + BYTECODE.name.encode()).hexdigest()[:16]
 
     def build(staging: Path) -> None:
         print(f"building the Lambda layer from {REQUIREMENTS.name} for arm64 (once per version) ...", file=sys.stderr)
         install = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         wheels = [*PLATFORM, "--only-binary=:all:", "--target", str(staging / "python"), "-r", str(REQUIREMENTS)]
         subprocess.run([*install, *wheels], check=True)  # noqa: S603 - our own interpreter and files
-        _compile(staging / "python")
+        _compile(staging / "python", "/opt/python")
 
     return _built(BUILD / "layer" / digest, build)
 
@@ -51,7 +57,7 @@ def code_directory() -> Path:
         path for package in CODE_PACKAGES for path in (REPO / package).rglob("*") if path.is_file() and _is_source(path)
     )
     bundle = [RDS_CA_BUNDLE] if RDS_CA_BUNDLE.exists() else []
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(BYTECODE.name.encode())
     for path in [*sources, *bundle]:
         digest.update(str(path.relative_to(path.anchor)).encode())
         digest.update(path.read_bytes())
@@ -62,7 +68,7 @@ def code_directory() -> Path:
         if bundle:
             (staging / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
             shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)
-        _compile(staging)
+        _compile(staging, "/var/task")
 
     return _built(BUILD / "code" / digest.hexdigest()[:16], build)
 
@@ -114,6 +120,17 @@ def _built(target: Path, build: Callable[[Path], None]) -> Path:
     return target
 
 
-def _compile(directory: Path) -> None:
-    if not compileall.compile_dir(directory, quiet=1, workers=0, optimize=0):
+def _compile(directory: Path, unpacked_at: str) -> None:
+    """Compile ``directory``, its files named where Lambda unpacks them (not where they were built:
+    the same bytes from every build)."""
+    compiled = compileall.compile_dir(
+        directory,
+        quiet=1,
+        workers=0,
+        optimize=0,
+        invalidation_mode=BYTECODE,
+        stripdir=str(directory),
+        prependdir=unpacked_at,
+    )
+    if not compiled:
         raise SystemExit(f"could not compile {directory}")

@@ -185,8 +185,14 @@ class Functions(Construct):
             f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(dispatcher_resource)}.Arn>:*]",
             "the scheduler target's grant names the dispatcher function and its versions; nothing else",
         )
+        # a run missed is no loss: the next one, a minute later, delivers the same rows; retrying an old
+        # one (185 times over 24 h by default) would only pile runs up behind an outage
         target = scheduler_targets.LambdaInvoke(
-            dispatcher, input=scheduler.ScheduleTargetInput.from_object({}), role=schedule_role
+            dispatcher,
+            input=scheduler.ScheduleTargetInput.from_object({}),
+            role=schedule_role,
+            retry_attempts=0,
+            max_event_age=Duration.minutes(1),
         )
         scheduler.Schedule(
             self,

@@ -180,3 +180,58 @@ def test_the_functions_code_holds_the_workflow_declarations_their_names_come_fro
     probe = "import lambdas.api.app, lambdas.tasks.client_onboarding"
     environment = {"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, check=True)
+
+
+def test_the_functions_bytecode_is_valid_whatever_the_files_dates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    import infra.packaging
+
+    monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
+    code = infra.packaging.code_directory()
+    compiled = sorted(code.rglob("*.pyc"))
+    assert compiled
+    # each .pyc is hash-based and unchecked (PEP 552: flags 0b01), so the 1980 dates of the zip the CDK
+    # CLI uploads do not make Lambda compile every import again
+    assert {int.from_bytes(path.read_bytes()[4:8], "little") for path in compiled} == {0b01}
+    assert all(path.read_bytes()[:4] == importlib.util.MAGIC_NUMBER for path in compiled)
+    # dated as the zip dates them, the sources are not compiled again when imported
+    for path in code.rglob("*"):
+        os.utime(path, (315532800, 315532800))  # 1980-01-01
+    before = {path: path.read_bytes() for path in compiled}
+    probe = "import lambdas.api.app"
+    environment = {"PYTHONPATH": str(code), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, check=True)
+    assert {path: path.read_bytes() for path in compiled} == before
+    assert sorted(code.rglob("*.pyc")) == compiled
+
+
+def test_two_clean_builds_of_the_functions_code_are_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    import infra.packaging
+
+    def build(clone: Path, seconds: int) -> str:
+        """The code asset built from a clone whose files are all dated ``seconds`` (as a fresh clone's
+        are dated the moment it was made); a digest of every file's path and bytes."""
+        for package in infra.packaging.CODE_PACKAGES:
+            shutil.copytree(REPO / package, clone / package, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in clone.rglob("*"):
+            os.utime(path, (seconds, seconds))
+        monkeypatch.setattr(infra.packaging, "REPO", clone)
+        monkeypatch.setattr(infra.packaging, "BUILD", clone / "build")
+        code = infra.packaging.code_directory()
+        digest = hashlib.sha256()
+        for path in sorted(code.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(code)).encode() + path.read_bytes())
+        return digest.hexdigest()
+
+    assert build(tmp_path / "one", 1_700_000_000) == build(tmp_path / "two", 1_800_000_000)

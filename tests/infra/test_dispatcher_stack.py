@@ -57,6 +57,11 @@ def test_the_dispatcher_runs_every_minute(synthesised: Synthesised, stage: str) 
     [schedule] = synthesised.resources(stage, "AWS::Scheduler::Schedule").values()
     assert schedule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert schedule["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+    # a missed run is not retried: the next one comes a minute later
+    assert schedule["Properties"]["Target"]["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 60,
+        "MaximumRetryAttempts": 0,
+    }
 
 
 @pytest.mark.parametrize("stage", STAGES)
