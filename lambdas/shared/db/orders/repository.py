@@ -88,15 +88,6 @@ class OrderRepository:
         )
         return rowcount(parked) == 1
 
-    def forget_token(self, order_id: str, token: str) -> None:
-        """The answered wait's token off the row — unless another wait has parked since."""
-        self.session.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.task_token == token)
-            .values(waiting_for=None, task_token=None)
-            .execution_options(synchronize_session=False)
-        )
-
     def awaiting_frame(self, site_id: str, sku: str) -> list[str]:
         """The ids of the orders waiting for this frame, oldest first, read without locking any."""
         query = (

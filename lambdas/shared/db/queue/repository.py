@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Row, Select, Table, bindparam, delete, distinct, func, select, true, update
+from sqlalchemy import BindParameter, Row, Select, Table, bindparam, distinct, func, select, true, update
 from sqlalchemy.orm import Session
 
 from lambdas.shared.db.queue.calling_order import in_calling_order, rank, rank_in_sql
@@ -138,14 +138,6 @@ class QueueRepository:
     def lock(self, ticket_id: str) -> Ticket | None:
         """The ticket, its row locked until the transaction ends: one action at a time."""
         return self.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
-
-    def last_event_id(self, ticket_id: str) -> int:
-        query = select(func.max(QueueEvent.id)).where(QueueEvent.ticket_id == ticket_id)
-        return self.session.execute(query).scalar_one() or 0
-
-    def forget_events_after(self, ticket_id: str, event_id: int) -> None:
-        """The events of an action that was taken back: it never happened."""
-        self.session.execute(delete(QueueEvent).where(QueueEvent.ticket_id == ticket_id, QueueEvent.id > event_id))
 
     def record(self, event: QueueEvent) -> None:
         self.session.add(event)
