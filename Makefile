@@ -51,11 +51,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-local.txt requirements-dev
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed-local
 
-# Aurora's TLS certificates are signed by the RDS CAs, which Lambda does not trust by default:
-# fetch AWS's bundle before deploying (it goes into the functions' code asset).
+# Aurora's TLS certificates are signed by the RDS CAs, which Lambda does not trust by default: AWS's
+# bundle is kept in infra/certs/ and pinned in infra/packaging.py. This fetches AWS's current one and
+# prints its checksum, to pin when AWS adds CAs (synth refuses a bundle that is not the one pinned).
 rds-ca:
-	mkdir -p build/rds-ca
-	curl -fsSL https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem -o build/rds-ca/global-bundle.pem
+	curl -fsSL https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem -o infra/certs/rds-global-bundle.pem
+	@echo "pin this in infra/packaging.py (RDS_CA_SHA256): $$(sha256sum infra/certs/rds-global-bundle.pem | cut -d' ' -f1)"
 
 # The CDK CLI, pinned in package.json (cdk synth, cdk deploy): node_modules/.bin/cdk
 node_modules/.installed: package.json package-lock.json

@@ -23,8 +23,11 @@ REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
 REQUIREMENTS = REPO / "requirements.txt"
 PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.11")
-# The CA bundle that verifies Aurora's TLS certificate (not in Lambda's trust store): `make rds-ca` fetches it
-RDS_CA_BUNDLE = BUILD / "rds-ca" / "global-bundle.pem"
+# The CA bundle that verifies Aurora's TLS certificate (Lambda's trust store lacks the RDS CAs): AWS's
+# public global bundle, kept here and pinned, since a function without it fails every connection.
+# `make rds-ca` fetches AWS's current one and prints the checksum to pin when AWS adds CAs.
+RDS_CA_BUNDLE = REPO / "infra" / "certs" / "rds-global-bundle.pem"
+RDS_CA_SHA256 = "fefac91d6800404461cece76724bc0a2383f4f556a1c9beb0813fac6f2e1e49f"
 CA_BUNDLE_IN_ASSET = "certs/rds-global-bundle.pem"
 
 # Bytecode checked by nothing but its source's presence: Lambda unpacks a zip whose files the CDK CLI
@@ -52,25 +55,36 @@ CODE_PACKAGES = ("lambdas", "workflows")
 
 
 def code_directory() -> Path:
-    """The functions' code: ``CODE_PACKAGES``, compiled, and the RDS CA bundle when fetched."""
+    """The functions' code: ``CODE_PACKAGES``, compiled, and the RDS CA bundle."""
     sources = sorted(
         path for package in CODE_PACKAGES for path in (REPO / package).rglob("*") if path.is_file() and _is_source(path)
     )
-    bundle = [RDS_CA_BUNDLE] if RDS_CA_BUNDLE.exists() else []
+    _check_rds_ca_bundle()
     digest = hashlib.sha256(BYTECODE.name.encode())
-    for path in [*sources, *bundle]:
+    for path in [*sources, RDS_CA_BUNDLE]:
         digest.update(str(path.relative_to(path.anchor)).encode())
         digest.update(path.read_bytes())
 
     def build(staging: Path) -> None:
         for package in CODE_PACKAGES:
             shutil.copytree(REPO / package, staging / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if bundle:
-            (staging / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
-            shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)
+        (staging / CA_BUNDLE_IN_ASSET).parent.mkdir(parents=True)
+        shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)
         _compile(staging, "/var/task")
 
     return _built(BUILD / "code" / digest.hexdigest()[:16], build)
+
+
+def _check_rds_ca_bundle() -> None:
+    """A synth error, not a deploy that fails TLS verification after the cluster's ten minutes."""
+    if not RDS_CA_BUNDLE.is_file():
+        raise SystemExit(f"the RDS CA bundle {RDS_CA_BUNDLE} is missing: restore it from git, or run `make rds-ca`")
+    found = hashlib.sha256(RDS_CA_BUNDLE.read_bytes()).hexdigest()
+    if found != RDS_CA_SHA256:
+        raise SystemExit(
+            f"the RDS CA bundle {RDS_CA_BUNDLE} is not the one pinned (sha256 {found}, pinned {RDS_CA_SHA256}): "
+            "restore it from git, or, after `make rds-ca`, pin the new checksum in infra/packaging.py"
+        )
 
 
 def _is_source(path: Path) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, SecretValue, Stack, triggers
+from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -65,15 +65,8 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings, self._network, self._database = settings, network, database
-        code = code_directory()
-        self._code = lambda_.Code.from_asset(str(code))
-        self._tls = {"DB_CA_BUNDLE": f"/var/task/{CA_BUNDLE_IN_ASSET}"} if (code / CA_BUNDLE_IN_ASSET).exists() else {}
-        if not self._tls:
-            Annotations.of(self).add_warning_v2(
-                "fondation:no-rds-ca-bundle",
-                "no RDS CA bundle in the code: run `make rds-ca` before deploying, or connections to Aurora "
-                "will fail TLS verification",
-            )
+        self._code = lambda_.Code.from_asset(str(code_directory()))
+        self._tls = {"DB_CA_BUNDLE": f"/var/task/{CA_BUNDLE_IN_ASSET}"}
         self._layer = lambda_.LayerVersion(
             self,
             "Dependencies",

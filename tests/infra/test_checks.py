@@ -149,20 +149,63 @@ def test_a_new_workflow_declaration_adds_its_state_machine_and_functions(tmp_pat
     assert "STATE_MACHINE_ARN_THROWAWAY" in api
 
 
-def test_the_rds_ca_bundle_ships_with_the_code_when_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_function_that_connects_verifies_aurora_with_the_pinned_rds_ca_bundle(
+    synthesised: Synthesised, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import infra.packaging
 
-    bundle = tmp_path / "global-bundle.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n")
-    monkeypatch.setattr(infra.packaging, "RDS_CA_BUNDLE", bundle)
+    for stage in STAGES:
+        functions = synthesised.resources(stage, "AWS::Lambda::Function").values()
+        variables = [f["Properties"]["Environment"]["Variables"] for f in functions if "DB_HOST" in str(f)]
+        assert variables
+        assert all(v["DB_CA_BUNDLE"] == "/var/task/certs/rds-global-bundle.pem" for v in variables)
     monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
-    synthesised = synthesise(tmp_path / "out", stages=["dev"])
-    functions = synthesised.resources("dev", "AWS::Lambda::Function").values()
-    variables = [f["Properties"]["Environment"]["Variables"] for f in functions if "DB_HOST" in str(f)]
-    assert variables
-    assert all(v["DB_CA_BUNDLE"] == "/var/task/certs/rds-global-bundle.pem" for v in variables)
-    (code,) = (tmp_path / "build" / "code").iterdir()
-    assert (code / "certs" / "rds-global-bundle.pem").read_text() == bundle.read_text()
+    code = infra.packaging.code_directory()
+    assert (code / "certs" / "rds-global-bundle.pem").read_bytes() == infra.packaging.RDS_CA_BUNDLE.read_bytes()
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_the_rds_ca_bundle_holds_the_stages_regional_root_cas_valid_for_years(stage: str) -> None:
+    import datetime
+
+    from cryptography import x509
+
+    import infra.packaging
+
+    certificates = x509.load_pem_x509_certificates(infra.packaging.RDS_CA_BUNDLE.read_bytes())
+    region = STAGES[stage].region
+    in_ten_years = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3650)
+    roots = {
+        name.value
+        for certificate in certificates
+        for name in certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        if certificate.subject == certificate.issuer and certificate.not_valid_after_utc > in_ten_years
+    }
+    # Aurora's default CA (RSA2048 G1) and the two others a cluster may be moved to
+    assert {f"Amazon RDS {region} Root CA {kind} G1" for kind in ("RSA2048", "RSA4096", "ECC384")} <= roots
+
+
+@pytest.mark.parametrize(
+    ("bundle", "error"),
+    [
+        (None, "is missing"),
+        (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "is not the one pinned"),
+    ],
+    ids=["missing", "not-the-pinned-one"],
+)
+def test_synth_stops_on_an_rds_ca_bundle_missing_or_not_the_pinned_one(
+    bundle: bytes | None, error: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infra.packaging
+
+    path = tmp_path / "rds-global-bundle.pem"
+    if bundle is not None:
+        path.write_bytes(bundle)
+    monkeypatch.setattr(infra.packaging, "RDS_CA_BUNDLE", path)
+    monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
+    with pytest.raises(SystemExit, match=error):
+        synthesise(tmp_path / "out", stages=["dev"])
+    assert not (tmp_path / "build" / "code").exists()  # no asset without its bundle
 
 
 def test_the_functions_code_holds_the_workflow_declarations_their_names_come_from(
