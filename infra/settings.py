@@ -62,7 +62,9 @@ class StageSettings:
 
     @property
     def data_removal_policy(self) -> RemovalPolicy:
-        return RemovalPolicy.RETAIN if self.deletion_protection else RemovalPolicy.DESTROY
+        """Prod keeps its logs, users and secrets when the stack goes, but not when a first deploy
+        rolls back: left behind, they would make the next attempt fail with "already exists"."""
+        return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if self.deletion_protection else RemovalPolicy.DESTROY
 
     @property
     def backup_retention(self) -> Duration:
@@ -73,7 +75,8 @@ STAGES = {
     "dev": StageSettings(
         name="dev",
         region="eu-west-3",
-        min_capacity=0,
+        # never 0 (paused): the dispatcher's minute schedule would wake it at once (README: "What a stage costs")
+        min_capacity=0.5,
         max_capacity=2,
         backup_days=1,
         deletion_protection=False,

@@ -8,6 +8,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
@@ -37,9 +38,9 @@ function handler(event) {
 class Console(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, auth: Auth) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.RETAIN if settings.deletion_protection else RemovalPolicy.DESTROY
+        removal = settings.data_removal_policy
         region = Stack.of(self).region
-        self._auth = auth
+        self._auth, self._settings = auth, settings
         self.logs = s3.Bucket(
             self,
             "Logs",
@@ -158,6 +159,12 @@ class Console(Construct):
             distribution=self.distribution,
             distribution_paths=["/console/*"],
             prune=True,
+            log_group=logs.LogGroup(  # the stage's retention, and gone with the stack like the others
+                self,
+                "FilesLogs",
+                retention=self._settings.log_retention,
+                removal_policy=self._settings.data_removal_policy,
+            ),
         )
         # CDK's own function that copies the files at deploy time: its role and runtime are CDK's
         acknowledge(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from typing import cast
+
+from aws_cdk import Duration, Resource
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -17,7 +19,9 @@ DATABASE_NAME = "fondation"
 APP_USER = "fondation_app"  # an IAM database user: DML only, created by the migrations
 READONLY_USER = "fondation_readonly"  # ops' IAM database user: SELECT only, created by the migrations
 PORT = 3306
-LOGS = ("error", "slowquery")
+# The error log only: the slow-query log would hold statements with their values (names, phones,
+# prescriptions), and no personal data goes into logs.
+LOGS = ("error",)
 
 
 class Database(Construct):
@@ -41,7 +45,7 @@ class Database(Construct):
             parameters={"require_secure_transport": "ON", "tls_version": "TLSv1.2,TLSv1.3"},
         )
         identifier = f"fondation-{settings.name}"
-        for log in LOGS:  # explicit log groups: retention without a custom resource
+        log_groups = [  # explicit log groups: retention without a custom resource
             logs.LogGroup(
                 self,
                 f"{log.title()}Logs",
@@ -49,6 +53,8 @@ class Database(Construct):
                 retention=settings.log_retention,
                 removal_policy=settings.data_removal_policy,
             )
+            for log in LOGS
+        ]
         self.cluster = rds.DatabaseCluster(
             self,
             "Cluster",
@@ -73,7 +79,13 @@ class Database(Construct):
             cloudwatch_logs_exports=list(LOGS),
             monitoring_interval=Duration.seconds(60),
         )
+        # Created before the cluster and deleted after it: deleted first, RDS would create them again
+        # while the cluster shuts down, and the stage's next deploy would find them there.
+        for log_group in log_groups:
+            self.cluster.node.add_dependency(log_group)
         self.secret = self.cluster.secret
+        # The administrator's password goes with the snapshot prod keeps: a restored cluster needs it.
+        cast(Resource, self.cluster.node.find_child("Secret")).apply_removal_policy(settings.data_removal_policy)
         self._acknowledge(settings)
 
     def _acknowledge(self, settings: StageSettings) -> None:

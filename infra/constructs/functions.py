@@ -117,13 +117,23 @@ class Functions(Construct):
                 "DB_ADMIN_SECRET_ARN": database.secret.secret_arn,  # type: ignore[union-attr]
                 "DB_READONLY_USER": READONLY_USER,
             },
-            trigger_after=[database.cluster],
         )
         database.secret.grant_read(self.migrations)  # type: ignore[union-attr]
         parameters.grant_read(self.migrations, MIGRATIONS_READ)
         self.dispatcher = self._dispatcher(settings)
         database.grant_connect(self.dispatcher)
         parameters.grant_read(self.dispatcher, DISPATCHER_READS)
+        # Run on every deploy that ships new code: after all a migration touches (the cluster and its
+        # secret, the parameters, the endpoints and the security-group rules that reach them), and
+        # before every function that reads the schema, so new code never meets the old schema.
+        triggers.Trigger(
+            self,
+            "MigrationsTrigger",
+            handler=self.migrations,
+            execute_on_handler_change=True,
+            execute_after=[database, parameters, network],
+            execute_before=[self.api, self.dispatcher, *(task.function for task in self.tasks)],
+        )
         for queuing in [self.api, *(task.function for task in self.tasks)]:  # what queues a message nudges it
             queuing.add_environment("DISPATCHER_FUNCTION", self.dispatcher.function_name)
             queuing.add_to_role_policy(  # the function itself: not its versions (grant_invoke's "arn:*")
@@ -239,7 +249,6 @@ class Functions(Construct):
         memory: int,
         description: str,
         environment: dict[str, str] | None = None,
-        trigger_after: list[Construct] | None = None,
     ) -> lambda_.Function:
         """The one way a function is made here: explicit log group, own role, in the VPC, traced."""
         full_name = f"fondation-{self._settings.name}-{name}"
@@ -293,8 +302,4 @@ class Functions(Construct):
                 **(environment or {}),
             },
         }
-        if trigger_after is None:
-            return lambda_.Function(self, construct_id, **options)
-        return triggers.TriggerFunction(
-            self, construct_id, execute_after=trigger_after, execute_on_handler_change=True, **options
-        )
+        return lambda_.Function(self, construct_id, **options)

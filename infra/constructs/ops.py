@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -55,7 +55,13 @@ class Ops(Construct):
         the function itself. ``others``' every error pages."""
         super().__init__(scope, construct_id)
         self.policy = self._operator_policy(settings, state_machines, state_machine_names)
-        key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, description="Encrypts the alarm topic")
+        key = kms.Key(  # it encrypts alarms in flight, nothing kept: it goes with the stack
+            self,
+            "AlarmsKey",
+            enable_key_rotation=True,
+            description="Encrypts the alarm topic",
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.topic = sns.Topic(
             self, "Alarms", topic_name=f"fondation-{settings.name}-alarms", master_key=key, enforce_ssl=True
         )

@@ -372,6 +372,44 @@ def test_prod_keeps_its_data_and_dev_cleans_up(synthesised: Synthesised) -> None
     assert prod_pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
 
 
+def test_prod_keeps_the_admin_secret_its_snapshot_needs(synthesised: Synthesised) -> None:
+    for stage, policy in (("prod", "RetainExceptOnCreate"), ("dev", "Delete")):
+        (secret,) = [
+            resource
+            for name, resource in synthesised.resources(stage, "AWS::SecretsManager::Secret").items()
+            if "DatabaseClusterSecret" in name
+        ]
+        assert secret["DeletionPolicy"] == policy
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_first_deploy_that_rolls_back_leaves_nothing_named_behind(synthesised: Synthesised, stage: str) -> None:
+    # a resource kept by a rolled-back creation, with a fixed name, makes the next attempt fail with
+    # "already exists": what prod keeps on delete it does not keep on a failed create
+    names = ("LogGroupName", "UserPoolName", "BucketName", "Name", "RoleName", "FunctionName", "TopicName")
+    kept = {
+        logical_id: [name for name in names if name in resource.get("Properties", {})]
+        for logical_id, resource in synthesised.templates[stage]["Resources"].items()
+        if resource.get("DeletionPolicy") == "Retain"
+    }
+    assert {logical_id: named for logical_id, named in kept.items() if named} == {}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_clusters_log_groups_outlive_it_and_hold_no_statements(synthesised: Synthesised, stage: str) -> None:
+    (cluster,) = synthesised.resources(stage, "AWS::RDS::DBCluster").values()
+    # the slow-query log would hold statements with their values: personal data
+    assert cluster["Properties"]["EnableCloudwatchLogsExports"] == ["error"]
+    groups = {
+        group["Properties"]["LogGroupName"]: logical_id
+        for logical_id, group in synthesised.resources(stage, "AWS::Logs::LogGroup").items()
+        if str(group["Properties"].get("LogGroupName", "")).startswith("/aws/rds/cluster/")
+    }
+    assert set(groups) == {f"/aws/rds/cluster/fondation-{stage}/error"}
+    # created before the cluster, deleted after it: RDS cannot make them again while the cluster dies
+    assert set(groups.values()) <= set(cluster["DependsOn"])
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_log_group_has_a_retention(synthesised: Synthesised, stage: str) -> None:
     groups = synthesised.resources(stage, "AWS::Logs::LogGroup")
@@ -397,16 +435,41 @@ def test_the_user_pool_has_the_four_groups_and_no_self_sign_up(synthesised: Synt
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_migrations_run_after_the_cluster_on_deploy(synthesised: Synthesised, stage: str) -> None:
-    (trigger,) = synthesised.resources(stage, "Custom::Trigger").values()
+def test_migrations_run_after_all_they_touch_and_before_every_function_that_reads_the_schema(
+    synthesised: Synthesised, stage: str
+) -> None:
+    (trigger_id,) = synthesised.resources(stage, "Custom::Trigger")
+    trigger = synthesised.templates[stage]["Resources"][trigger_id]
     functions = _function_by_name(synthesised, stage)
     migrations, _ = functions[f"fondation-{stage}-migrations"]
     # it runs the function's current version: a deploy that ships new code runs the migrations again
     version = synthesised.templates[stage]["Resources"][trigger["Properties"]["HandlerArn"]["Ref"]]
     assert version["Type"] == "AWS::Lambda::Version"
     assert version["Properties"]["FunctionName"] == {"Ref": migrations}
-    (cluster_id,) = synthesised.resources(stage, "AWS::RDS::DBCluster")
-    assert cluster_id in trigger["DependsOn"]
+    # after the cluster, its writer and its secret; every parameter (migration 0003 reads the intake's);
+    # the endpoints the migrations call and every security-group rule (the way to them and to the cluster)
+    after = set(trigger["DependsOn"])
+    touched = [
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::SecretTargetAttachment",
+        "AWS::SSM::Parameter",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+    ]
+    for resource_type in touched:
+        resources = set(synthesised.resources(stage, resource_type))
+        if resource_type == "AWS::SecretsManager::Secret":  # the cluster's, not the SMTP user's
+            resources = {name for name in resources if "DatabaseClusterSecret" in name}
+        assert resources, resource_type
+        assert resources <= after, resource_type
+    # before every other function: the API, the dispatcher and every task
+    others = [logical_id for name, (logical_id, _) in functions.items() if name != f"fondation-{stage}-migrations"]
+    resources = synthesised.templates[stage]["Resources"]
+    assert len(others) == len(functions) - 1 > 2
+    assert [name for name in others if trigger_id not in resources[name].get("DependsOn", [])] == []
 
 
 @pytest.mark.parametrize("stage", STAGES)
