@@ -29,7 +29,6 @@ class StageSettings:
     log_retention: RetentionDays
     throttle_rate: int  # requests per second, steady
     throttle_burst: int
-    allowed_origins: tuple[str, ...]
     mfa_required: bool
     password_min_length: int
     # alarms
@@ -83,7 +82,6 @@ STAGES = {
         log_retention=RetentionDays.TWO_WEEKS,
         throttle_rate=20,
         throttle_burst=40,
-        allowed_origins=("http://localhost:5173",),
         mfa_required=False,
         password_min_length=12,
         failed_executions_alarm=5,
@@ -99,7 +97,6 @@ STAGES = {
         log_retention=RetentionDays.ONE_YEAR,
         throttle_rate=50,
         throttle_burst=100,
-        allowed_origins=("https://accueil.fondation-optical-center.org",),
         mfa_required=True,
         password_min_length=14,
         failed_executions_alarm=1,

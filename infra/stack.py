@@ -87,11 +87,8 @@ class FondationStack(Stack):
                     task.function.add_to_role_policy(
                         iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[named])
                     )
-        console = Console(self, "Console", settings=settings, auth=auth)
-        origins = [*settings.allowed_origins, console.origin]
-        functions.api.add_environment("ALLOWED_ORIGINS", ",".join(origins))
-        api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool, origins=origins)
-        console.publish(api.rest_api.url)
+        api = Api(self, "Api", settings=settings, handler=functions.api, user_pool=auth.user_pool)
+        console = Console(self, "Console", settings=settings, auth=auth, api=api.rest_api)
         ops = Ops(
             self,
             "Ops",

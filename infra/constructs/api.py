@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -16,12 +17,7 @@ from infra.nag import acknowledge
 from infra.settings import StageSettings
 from lambdas.api import errors
 from lambdas.api.access import ROUTES, RouteAccess
-from lambdas.api.app import (  # importing the API declares its routes into ROUTES
-    CORS_ALLOW_HEADERS,
-    CORS_ALLOW_METHODS,
-    CORS_MAX_AGE_SECONDS,
-    SECURITY_HEADERS,
-)
+from lambdas.api.app import SECURITY_HEADERS  # importing the API declares its routes into ROUTES
 
 
 class Api(Construct):
@@ -33,22 +29,12 @@ class Api(Construct):
         settings: StageSettings,
         handler: lambda_.IFunction,
         user_pool: cognito.IUserPool,
-        origins: list[str],
     ) -> None:
-        """``origins``: the web pages that call the API from a browser (CORS)."""
+        """No CORS: the console calls the API on its own origin (``Console``), so a browser never
+        sends a preflight, and reads every answer, API Gateway's own ones (a 401, a 429) too."""
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.data_removal_policy
-        )
-        cors = (
-            apigateway.CorsOptions(
-                allow_origins=origins,
-                allow_headers=list(CORS_ALLOW_HEADERS),
-                allow_methods=list(CORS_ALLOW_METHODS),
-                max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
-            )
-            if origins
-            else None
         )
         self.rest_api = apigateway.RestApi(
             self,
@@ -76,7 +62,6 @@ class Api(Construct):
                 data_trace_enabled=False,  # request bodies hold personal data
                 tracing_enabled=True,
             ),
-            default_cors_preflight_options=cors,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
         )
         self.authorizer = apigateway.CognitoUserPoolsAuthorizer(
@@ -106,11 +91,31 @@ class Api(Construct):
             "AmazonAPIGatewayPushToCloudWatchLogs]",
             "the account-level role API Gateway needs to write its logs; AWS's own policy is the documented one",
         )
-        integration = apigateway.LambdaIntegration(handler, proxy=True)
+        integration = self._lambda_proxy(handler, settings.name)
         self.methods: dict[tuple[str, str], apigateway.Method] = {}
         for route in sorted(ROUTES.values(), key=lambda route: (route.resource, route.method)):
             if not route.local_only:
                 self.methods[(route.method, route.resource)] = self._add_method(route, integration)
+
+    def _lambda_proxy(self, handler: lambda_.IFunction, stage: str) -> apigateway.Integration:
+        """The function as every method's proxy integration, with one permission for the stage's
+        methods (CDK's LambdaIntegration adds two per method, a fifth of CloudFormation's 500
+        resources, and lets the console's test calls in)."""
+        uri = Stack.of(self).format_arn(
+            service="apigateway",
+            account="lambda",
+            resource="path",
+            resource_name=f"2015-03-31/functions/{handler.function_arn}/invocations",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        handler.add_permission(
+            "InvokedByTheApi",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=self.rest_api.arn_for_execute_api(method="*", path="/*", stage=stage),
+        )
+        return apigateway.Integration(
+            type=apigateway.IntegrationType.AWS_PROXY, integration_http_method="POST", uri=uri
+        )
 
     def _add_method(self, route: RouteAccess, integration: apigateway.Integration) -> apigateway.Method:
         resource = self.rest_api.root.resource_for_path(route.resource)
@@ -131,7 +136,7 @@ class Api(Construct):
 
     def _add_gateway_responses(self) -> None:
         """API Gateway's own answers in the API's error format (401 keeps the authorizer's message),
-        all of them with the security headers the function puts on its own answers."""
+        all of them with the security headers the function puts on its own answers, readable cross-origin."""
         for name, response_type, (status, code, message), headers in (
             ("NoSuchRoute", apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, errors.NO_SUCH_ROUTE, {}),
             ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, errors.BAD_REQUEST_BODY, {}),

@@ -62,7 +62,8 @@ class Auth(Construct):
         self.front_end = self.user_pool.add_client(
             "FrontEnd",
             user_pool_client_name="front-end",
-            auth_flows=cognito.AuthFlow(user_srp=True),
+            # SRP for people; the admin flow needs IAM credentials, for the deploy's smoke test alone
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
             disable_o_auth=True,  # SRP sign-in only: no implicit or code grant to leak tokens through
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),

@@ -1,10 +1,12 @@
 """The managers' and ops' console on a stage: its files in a private bucket behind CloudFront (at
-/console/, as locally), its config.json naming the stage's API and user pool, and a user pool client
-for it (the managed login, authorization code with PKCE, no secret: a page cannot keep one)."""
+/console/, as locally), the API under /api/ on the same origin, its config.json naming them and the
+user pool, and a user pool client for it (the managed login, authorization code with PKCE, no
+secret: a page cannot keep one)."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
@@ -34,9 +36,21 @@ function handler(event) {
 }
 """
 
+# The API on the console's origin: no CORS, so no preflight before a call and every answer readable,
+# API Gateway's own ones too (a 401 says the session expired, not "network error").
+API_PATH = "/api"
+API_ROUTING = f"""
+function handler(event) {{
+  event.request.uri = event.request.uri.substring({len(API_PATH)}) || "/";
+  return event.request;
+}}
+"""
+
 
 class Console(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, auth: Auth) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: StageSettings, auth: Auth, api: apigateway.RestApi
+    ) -> None:
         super().__init__(scope, construct_id)
         removal = settings.data_removal_policy
         region = Stack.of(self).region
@@ -72,7 +86,7 @@ class Console(Construct):
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=(
                         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-                        f"connect-src 'self' https://*.execute-api.{region}.amazonaws.com {cognito_domain}"
+                        f"connect-src 'self' {cognito_domain}"
                     ),
                     override=True,
                 ),
@@ -105,6 +119,25 @@ class Console(Construct):
                     )
                 ],
             ),
+            additional_behaviors={
+                f"{API_PATH}/*": cloudfront.BehaviorOptions(
+                    origin=origins.RestApiOrigin(api),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    # nothing cached; every header but Host (API Gateway wants its own), Authorization
+                    # included, which CloudFront forwards only when nothing is cached
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    function_associations=[
+                        cloudfront.FunctionAssociation(
+                            function=cloudfront.Function(
+                                self, "ApiRouting", code=cloudfront.FunctionCode.from_inline(API_ROUTING)
+                            ),
+                            event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                        )
+                    ],
+                )
+            },
             enable_logging=True,
             log_bucket=self.logs,
             log_file_prefix="cloudfront/",
@@ -113,7 +146,8 @@ class Console(Construct):
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR2",
-            "static files only, every API call goes to API Gateway with a Cognito token; no WAF for the console",
+            "static files, and the API whose every route but /health needs a Cognito token and whose stage is "
+            "throttled; no WAF",
         )
         acknowledge(
             self.distribution,
@@ -121,7 +155,6 @@ class Console(Construct):
             "the default cloudfront.net certificate: its TLS floor is CloudFront's own until a domain is attached",
         )
         self.url = f"https://{self.distribution.distribution_domain_name}/console/"
-        self.origin = f"https://{self.distribution.distribution_domain_name}"
         self.client = auth.user_pool.add_client(
             "Console",
             user_pool_client_name="console",
@@ -137,14 +170,14 @@ class Console(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
         )
-        self._cognito_domain = cognito_domain
+        self._publish(cognito_domain)
 
-    def publish(self, api_url: str) -> None:
+    def _publish(self, cognito_domain: str) -> None:
         """The files, and the config that points them at the stage's API and user pool."""
         config = {
             "signIn": "cognito",
-            "api": api_url,
-            "domain": self._cognito_domain,
+            "api": API_PATH,
+            "domain": cognito_domain,
             "clientId": self.client.user_pool_client_id,
             "redirectUri": self.url,
         }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack, triggers
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -28,7 +29,13 @@ from workflows import Workflow
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
-METRICS_NAMESPACE = "Fondation"
+
+
+def metrics_namespace(settings: StageSettings) -> str:
+    """Where the functions count their own metrics: a stage's, so that one query sums a stage's functions."""
+    return f"Fondation/{settings.name}"
+
+
 # The parameter groups each function reads (lambdas/shared/parameters.py); a task's are in its declaration.
 API_READS = ("intake", "queue", "orders")  # phones typed at the desk, a new site's grace, order rules
 MIGRATIONS_READ = ("intake",)  # migration 0003 reads phones
@@ -65,6 +72,15 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings, self._network, self._database = settings, network, database
+        # One log group for all the stage's functions (Lambda names each stream after its function):
+        # one retention, one place to search, and one resource less for each function.
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/fondation/{settings.name}/functions",
+            retention=settings.log_retention,
+            removal_policy=settings.data_removal_policy,
+        )
         self._code = lambda_.Code.from_asset(str(code_directory()))
         self._tls = {"DB_CA_BUNDLE": f"/var/task/{CA_BUNDLE_IN_ASSET}"}
         self._layer = lambda_.LayerVersion(
@@ -142,6 +158,7 @@ class Functions(Construct):
 
     def _dispatcher(self, settings: StageSettings) -> lambda_.Function:
         """Delivers the outbox every minute, and when a function that queued a message invokes it."""
+        mail = self._network.add_smtp_endpoint()  # port 587 to SES's endpoint: the dispatcher's alone
         dispatcher = self.function(
             construct_id="Dispatcher",
             name="dispatcher",
@@ -149,30 +166,30 @@ class Functions(Construct):
             timeout=300,  # runs overlap safely: each claims its own rows
             memory=256,
             description="Delivers the notifications outbox: SMS through SNS, e-mail through SES",
+            security_groups=[mail],
         )
-        # E-mail from the stage's sender, or from another address of its domain: the sender is a
-        # parameter, changeable without a deploy within the verified domain.
         stack = Stack.of(self)
-        sender = settings.notifications.email_sender
-        domain = sender.rpartition("@")[2]
-        identities = [
-            stack.format_arn(service="ses", resource="identity", resource_name=name) for name in (sender, domain)
-        ]
-        dispatcher.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ses:SendEmail"],
-                resources=identities,
-                conditions={"StringLike": {"ses:FromAddress": f"*@{domain}"}},
-            )
-        )
-        self._smtp(dispatcher, settings, identities, domain)
+        self._smtp(dispatcher, settings)
         # An SMS to a phone number has no resource ARN: Publish is allowed on "*", and denied on every
-        # topic, so the function can text people and nothing else.
-        dispatcher.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
-        dispatcher.add_to_role_policy(
-            iam.PolicyStatement(
-                effect=iam.Effect.DENY, actions=["sns:Publish"], resources=[f"arn:{stack.partition}:sns:*:*:*"]
-            )
+        # topic, so the function can text people and nothing else. A policy of its own, for its own reason.
+        texts = iam.Policy(
+            self,
+            "DispatcherTextMessages",
+            statements=[
+                iam.PolicyStatement(sid="TextPeople", actions=["sns:Publish"], resources=["*"]),
+                iam.PolicyStatement(
+                    sid="NoTopic",
+                    effect=iam.Effect.DENY,
+                    actions=["sns:Publish"],
+                    resources=[f"arn:{stack.partition}:sns:*:*:*"],
+                ),
+            ],
+        )
+        texts.attach_to_role(dispatcher.role)  # type: ignore[arg-type]
+        acknowledge(
+            texts,
+            "AwsSolutions-IAM5[Resource::*]",
+            "sns:Publish to a phone number takes no resource but '*'; publishing to any topic is denied beside it",
         )
         schedule_role = iam.Role(
             self,
@@ -206,10 +223,17 @@ class Functions(Construct):
         )
         return dispatcher
 
-    def _smtp(self, dispatcher: lambda_.Function, settings: StageSettings, identities: list[str], domain: str) -> None:
+    def _smtp(self, dispatcher: lambda_.Function, settings: StageSettings) -> None:
         """E-mail leaves through SES's SMTP interface, the one with a VPC endpoint: an IAM user that may
-        only send raw e-mail from the stage's domain, its access key in Secrets Manager for the
-        dispatcher alone (it derives the SMTP password from it)."""
+        only send raw e-mail from the stage's domain (from its sender, or another address of the domain:
+        the sender is a parameter), its access key in Secrets Manager for the dispatcher alone (it
+        derives the SMTP password from it)."""
+        sender = settings.notifications.email_sender
+        domain = sender.rpartition("@")[2]
+        identities = [
+            Stack.of(self).format_arn(service="ses", resource="identity", resource_name=name)
+            for name in (sender, domain)
+        ]
         user = iam.User(self, "SesSmtpUser")
         user.add_to_policy(
             iam.PolicyStatement(
@@ -237,7 +261,6 @@ class Functions(Construct):
         )
         secret.grant_read(dispatcher)
         dispatcher.add_environment("SMTP_SECRET_ARN", secret.secret_arn)
-        self._network.add_smtp_endpoint(self._network.functions_security_group)
 
     def function(
         self,
@@ -249,25 +272,19 @@ class Functions(Construct):
         memory: int,
         description: str,
         environment: dict[str, str] | None = None,
+        security_groups: list[ec2.ISecurityGroup] | None = None,
     ) -> lambda_.Function:
-        """The one way a function is made here: explicit log group, own role, in the VPC, traced."""
+        """The one way a function is made here: the stage's log group, own role, in the VPC, traced."""
         full_name = f"fondation-{self._settings.name}-{name}"
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            log_group_name=f"/aws/lambda/{full_name}",
-            retention=self._settings.log_retention,
-            removal_policy=self._settings.data_removal_policy,
-        )
         role = iam.Role(
             self,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"{full_name}: its own log group, its VPC network interfaces, what it calls",
+            description=f"{full_name}: the functions' log group, its VPC network interfaces, what it calls",
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
         role.add_to_policy(iam.PolicyStatement(actions=NETWORK_INTERFACE_ACTIONS, resources=["*"]))
@@ -288,14 +305,14 @@ class Functions(Construct):
             "memory_size": memory,
             "description": description,
             "role": role,
-            "log_group": log_group,
+            "log_group": self.log_group,
             "tracing": lambda_.Tracing.ACTIVE,
             "vpc": self._network.vpc,
             "vpc_subnets": self._network.subnets,
-            "security_groups": [self._network.functions_security_group],
+            "security_groups": [self._network.functions_security_group, *(security_groups or [])],
             "environment": {
                 "POWERTOOLS_SERVICE_NAME": full_name,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(self._settings),
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 **self._database.environment(),
                 **self._tls,

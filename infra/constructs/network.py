@@ -55,8 +55,12 @@ class Network(Construct):
         for name, service in ENDPOINTS.items():
             self.add_endpoint(name, service)
 
-    def add_smtp_endpoint(self, security_group: ec2.SecurityGroup) -> None:
-        """SES's SMTP interface (its API has no endpoint), reachable on 587 from ``security_group`` only."""
+    def add_smtp_endpoint(self) -> ec2.SecurityGroup:
+        """SES's SMTP interface (its API has no endpoint), reachable on 587 from the security group this
+        returns only: the dispatcher's, which no other function joins."""
+        security_group = ec2.SecurityGroup(
+            self, "Mail", vpc=self.vpc, description="The dispatcher: SMTP to the SES endpoint", allow_all_outbound=False
+        )
         endpoint_group = ec2.SecurityGroup(
             self, "SmtpEndpoint", vpc=self.vpc, description="SES SMTP endpoint", allow_all_outbound=False
         )
@@ -70,6 +74,7 @@ class Network(Construct):
             open=False,
             private_dns_enabled=True,
         )
+        return security_group
 
     def allow_endpoints(self, security_group: ec2.SecurityGroup, who: str) -> None:
         """HTTPS from ``security_group`` to the AWS service endpoints, and nothing else to them."""

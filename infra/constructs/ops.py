@@ -14,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs.functions import METRICS_NAMESPACE
+from infra.constructs.functions import metrics_namespace
 from infra.constructs.workflows import acknowledge_executions, execution_arns
 from infra.nag import acknowledge
 from infra.settings import StageSettings
@@ -23,16 +23,29 @@ from lambdas.shared.observability import FAILED_NOTIFICATIONS, FAILED_SIGNALS, U
 PERIOD = Duration.minutes(5)
 
 
-def counted(function: lambda_.Function, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
+def counted(
+    settings: StageSettings, function: lambda_.Function, metric_name: str, label: str | None = None
+) -> cloudwatch.Metric:
     """A metric ``function`` counts itself (``lambdas.shared.observability``): errors nobody planned,
     messages given up on. Powertools names the service dimension after the function."""
     return cloudwatch.Metric(
-        namespace=METRICS_NAMESPACE,
+        namespace=metrics_namespace(settings),
         metric_name=metric_name,
         dimensions_map={"service": function.function_name},
         statistic="Sum",
         period=PERIOD,
         label=label,
+    )
+
+
+def any_function(settings: StageSettings, metric_name: str) -> cloudwatch.MathExpression:
+    """The sum of what every function of the stage counts (a Metrics Insights query), per function
+    on the dashboard."""
+    return cloudwatch.MathExpression(
+        expression=f'SELECT SUM({metric_name}) FROM SCHEMA("{metrics_namespace(settings)}", service)',  # noqa: S608
+        using_metrics={},
+        period=PERIOD,
+        label=f"{metric_name}, any function",
     )
 
 
@@ -72,19 +85,19 @@ class Ops(Construct):
         for name, machine in state_machines.items():
             self._alarm(f"{name}-failed", machine.metric_failed(period=PERIOD), settings.failed_executions_alarm)
             self._alarm(f"{name}-timed-out", machine.metric_timed_out(period=PERIOD), 1)
-        for function in [*tasks, *others]:
-            self._alarm(
-                f"{function.node.id}-unexpected", counted(function, UNEXPECTED_ERRORS), settings.lambda_errors_alarm
-            )
+        # one alarm for every function of the stage, today's and those a new workflow brings
+        self._alarm("unexpected-errors", any_function(settings, UNEXPECTED_ERRORS), settings.lambda_errors_alarm)
         for function in others:
             self._alarm(
                 f"{function.node.id}-errors", function.metric_errors(period=PERIOD), settings.lambda_errors_alarm
             )
         self._alarm(
-            "notifications-failed", counted(dispatcher, FAILED_NOTIFICATIONS), settings.failed_notifications_alarm
+            "notifications-failed",
+            counted(settings, dispatcher, FAILED_NOTIFICATIONS),
+            settings.failed_notifications_alarm,
         )
         # a signal given up on leaves a workflow waiting, or an entity without its execution: ops look at once
-        self._alarm("workflow-signals-failed", counted(dispatcher, FAILED_SIGNALS), 1)
+        self._alarm("workflow-signals-failed", counted(settings, dispatcher, FAILED_SIGNALS), 1)
         self.dashboard = self._dashboard(settings, state_machines, [*tasks, *others], cluster)
 
     def _operator_policy(
@@ -120,7 +133,7 @@ class Ops(Construct):
         acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", "states:ListStateMachines accepts no resource but '*'")
         return policy
 
-    def _alarm(self, name: str, metric: cloudwatch.Metric, threshold: int) -> None:
+    def _alarm(self, name: str, metric: cloudwatch.Metric | cloudwatch.MathExpression, threshold: int) -> None:
         alarm = metric.create_alarm(
             self,
             name,
@@ -158,7 +171,7 @@ class Ops(Construct):
             cloudwatch.GraphWidget(
                 title="Unexpected errors",
                 width=12,
-                left=[counted(fn, UNEXPECTED_ERRORS, label=fn.node.id) for fn in functions],
+                left=[counted(settings, fn, UNEXPECTED_ERRORS, label=fn.node.id) for fn in functions],
             ),
             cloudwatch.GraphWidget(
                 title="Lambda errors (a task's include the business outcomes its workflow catches)",

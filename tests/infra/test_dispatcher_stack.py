@@ -22,30 +22,32 @@ def _statements(synthesised: Synthesised, stage: str, role: str) -> list[dict[st
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_dispatcher_sends_sms_and_email_from_the_stages_sender_only(synthesised: Synthesised, stage: str) -> None:
-    settings = stage_settings(stage)
+def test_the_dispatcher_texts_people_and_nothing_else(synthesised: Synthesised, stage: str) -> None:
     _, dispatcher = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
     assert dispatcher["Properties"]["Handler"] == "lambdas.dispatcher.handler.handler"
     environment = dispatcher["Properties"]["Environment"]["Variables"]
     assert environment["SETTINGS_PATH"] == f"/fondation/{stage}"  # the senders' names are parameters
     assert "NOTIFY_MAILBOX" not in environment
-    sender = settings.notifications.email_sender
-    domain = sender.rpartition("@")[2]
-
     statements = _statements(synthesised, stage, dispatcher["Properties"]["Role"]["Fn::GetAtt"][0])
-    sending = [s for s in statements if any(a.startswith(("ses:", "sns:")) for a in _list(s["Action"]))]
-    [email] = [s for s in sending if s["Action"] == "ses:SendEmail"]
-    assert email["Effect"] == "Allow"
-    # from the sender, or another address of its verified domain (the parameter may change without a deploy)
-    assert email["Condition"] == {"StringLike": {"ses:FromAddress": f"*@{domain}"}}
-    identities = [str(resource) for resource in _list(email["Resource"])]
-    assert len(identities) == 2
-    assert any(f"identity/{sender}" in identity for identity in identities)
-    assert any(identity.endswith(f"identity/{domain}']]}}") for identity in identities), identities
-    sns = {(s["Effect"], str(s["Resource"])) for s in sending for a in _list(s["Action"]) if a.startswith("sns:")}
-    assert sns == {("Allow", "*"), ("Deny", "arn:aws:sns:*:*:*")}  # an SMS to a phone has no ARN; no topic
-    assert {a for s in sending for a in _list(s["Action"]) if a.startswith("sns:")} == {"sns:Publish"}
-    others = {a for s in statements for a in _list(s["Action"])} - {"ses:SendEmail", "sns:Publish"}
+    # no SES API call (e-mail leaves through SMTP, with the SMTP user's key: its own test)
+    assert not [s for s in statements if any(a.startswith("ses:") for a in _list(s["Action"]))]
+    # SMS: a policy of its own, whose reason for Resource "*" is its own
+    [texts_id] = [
+        name
+        for name, policy in synthesised.resources(stage, "AWS::IAM::Policy").items()
+        if any(s.get("Sid") == "TextPeople" for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    ]
+    texts = synthesised.resources(stage, "AWS::IAM::Policy")[texts_id]["Properties"]["PolicyDocument"]["Statement"]
+    sns = {(s["Effect"], s["Action"], str(s["Resource"])) for s in texts}
+    # an SMS to a phone has no ARN; no topic
+    assert sns == {("Allow", "sns:Publish", "*"), ("Deny", "sns:Publish", "arn:aws:sns:*:*:*")}
+    [reason] = [
+        reasons["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+        for path, reasons in synthesised.acknowledgments.items()
+        if path == f"Fondation-{stage}/Functions/DispatcherTextMessages"
+    ]
+    assert "phone number" in reason
+    others = {a for s in statements for a in _list(s["Action"])} - {"sns:Publish"}
     # the SMTP key and the relay's Step Functions calls: their own tests
     allowed = ("logs:", "ec2:", "xray:", "rds-db:", "ssm:", "secretsmanager:", "states:")
     assert not {action for action in others if not action.startswith(allowed)}
@@ -85,8 +87,9 @@ def test_what_queues_a_message_may_invoke_the_dispatcher_and_knows_its_name(
 def test_messages_given_up_on_page_ops(synthesised: Synthesised, stage: str) -> None:
     dispatcher_id, _ = _function_by_name(synthesised, stage)[f"fondation-{stage}-dispatcher"]
     alarms = synthesised.resources(stage, "AWS::CloudWatch::Alarm").values()
-    [alarm] = [a for a in alarms if a["Properties"]["MetricName"] == "NotificationsFailed"]
+    [alarm] = [a for a in alarms if a["Properties"].get("MetricName") == "NotificationsFailed"]
     assert alarm["Properties"]["Dimensions"] == [{"Name": "service", "Value": {"Ref": dispatcher_id}}]
+    assert alarm["Properties"]["Namespace"] == f"Fondation/{stage}"
     assert alarm["Properties"]["Threshold"] == stage_settings(stage).failed_notifications_alarm
     assert alarm["Properties"]["AlarmActions"]
 
@@ -129,4 +132,11 @@ def test_email_leaves_through_ses_smtp_endpoint_with_a_user_that_may_only_send_f
     endpoints = synthesised.resources(stage, "AWS::EC2::VPCEndpoint").values()
     assert any("email-smtp" in str(endpoint["Properties"]["ServiceName"]) for endpoint in endpoints)
     ingress = [rule["Properties"] for rule in synthesised.resources(stage, "AWS::EC2::SecurityGroupIngress").values()]
-    assert any(rule["FromPort"] == 587 and rule["ToPort"] == 587 for rule in ingress)
+    [smtp] = [rule for rule in ingress if rule["FromPort"] == 587 and rule["ToPort"] == 587]
+    # from the dispatcher's own security group, which no other function has
+    groups = {
+        name: function["Properties"]["VpcConfig"]["SecurityGroupIds"]
+        for name, (_, function) in _function_by_name(synthesised, stage).items()
+    }
+    holders = [name for name, ids in groups.items() if smtp["SourceSecurityGroupId"] in ids]
+    assert holders == [f"fondation-{stage}-dispatcher"]
