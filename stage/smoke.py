@@ -303,7 +303,8 @@ class Smoke:
                         f"{last.get('cause') or ''}".rstrip()
                     )
                 return f"execution client-{self.client_id} succeeded"
-            if status not in (200, 404):  # 404: not started yet (Step Functions out of reach: the relay starts it)
+            # 404: not started yet (Step Functions out of reach: the relay starts it); 429 and 5xx: asked again
+            if status not in (200, 404, 429) and status < 500:
                 raise StepFailed(f"GET {self.execution_path} answered {status}: {last}")
             time.sleep(self.poll_seconds)
         raise StepFailed(f"not finished after {self.wait_seconds:.0f} s: {last}")
