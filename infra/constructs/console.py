@@ -39,6 +39,7 @@ function handler(event) {
 # The API on the console's origin: no CORS, so no preflight before a call and every answer readable,
 # API Gateway's own ones too (a 401 says the session expired, not "network error").
 API_PATH = "/api"
+CACHED_ERRORS = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)  # the ones CloudFront caches
 API_ROUTING = f"""
 function handler(event) {{
   event.request.uri = event.request.uri.substring({len(API_PATH)}) || "/";
@@ -138,6 +139,10 @@ class Console(Construct):
                     ],
                 )
             },
+            # CloudFront would keep an error for 10 s by default: one person's 404 or 503 served to another
+            error_responses=[
+                cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0)) for status in CACHED_ERRORS
+            ],
             enable_logging=True,
             log_bucket=self.logs,
             log_file_prefix="cloudfront/",

@@ -324,6 +324,9 @@ def test_the_cluster_is_aurora_mysql_3_serverless_v2_with_iam_auth_and_encryptio
     assert properties["StorageEncrypted"] is True
     scaling = properties["ServerlessV2ScalingConfiguration"]
     assert scaling["MaxCapacity"] >= scaling["MinCapacity"]
+    # never 0: the dispatcher reads every minute, so the cluster could never pause, and a request that
+    # met a resume would wait 15 to 30 s (README: "What a stage costs")
+    assert scaling["MinCapacity"] >= 0.5
     (instance,) = synthesised.resources(stage, "AWS::RDS::DBInstance").values()
     assert instance["Properties"]["DBInstanceClass"] == "db.serverless"
     (parameters,) = synthesised.resources(stage, "AWS::RDS::DBClusterParameterGroup").values()
@@ -609,6 +612,9 @@ def test_the_console_calls_the_api_on_its_own_origin_so_no_answer_needs_cors(
     assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
     assert {"POST", "PUT", "DELETE"} <= set(behavior["AllowedMethods"])
     assert behavior["ViewerProtocolPolicy"] == "https-only"
+    # and no error is kept for the next caller (CloudFront keeps them 10 s by default)
+    kept = {r["ErrorCode"]: r["ErrorCachingMinTTL"] for r in config["CustomErrorResponses"]}
+    assert kept == dict.fromkeys((400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504), 0)
     # so API Gateway has no preflight to answer, and the function no origin to allow
     methods = synthesised.resources(stage, "AWS::ApiGateway::Method").values()
     assert [m for m in methods if m["Properties"]["HttpMethod"] == "OPTIONS"] == []
