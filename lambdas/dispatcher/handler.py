@@ -25,23 +25,19 @@ def sender() -> Sender:
     if mailbox:
         return MailboxSender(Path(mailbox))
     parameters = read(NotificationParameters)
-    return AwsSender(
-        sms_sender_id=parameters.sms_sender_id,
-        email_sender=parameters.email_sender,
-        smtp=_smtp(parameters.email_sender),
-    )
+    return AwsSender(sms_sender_id=parameters.sms_sender_id, email=_smtp(parameters.email_sender))
 
 
-def _smtp(email_sender: str) -> Sender | None:
+def _smtp(email_sender: str) -> Sender:
     """E-mail through SES's SMTP interface, with the stage's SMTP user's key (kept 5 minutes: a
     rotated key is in use within that time)."""
     settings = notification_settings()
     if not settings.smtp_secret_arn:
-        return None
-    from aws_lambda_powertools.utilities import parameters
-
+        raise SettingsInvalid("SMTP_SECRET_ARN is not set: e-mail leaves through SES's SMTP interface, with its key")
     if not settings.region:
         raise SettingsInvalid("AWS_REGION is not set: SES's SMTP endpoint and password depend on the region")
+    from aws_lambda_powertools.utilities import parameters
+
     key = parameters.get_secret(settings.smtp_secret_arn, transform="json", max_age=MAX_AGE_SECONDS)
     region = settings.region
     return SmtpEmail(

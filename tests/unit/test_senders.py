@@ -1,15 +1,14 @@
 """The providers as the dispatcher calls them: an SMS through SNS with the stage's sender id, an
-e-mail through SES from the stage's sender; their refusals become ``SendFailed``."""
+e-mail through the stage's e-mail sender (SES's SMTP interface, tests/unit/test_smtp_sender.py);
+their refusals become ``SendFailed``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from lambdas.shared.domain import NotificationChannel
@@ -31,8 +30,8 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         yield
 
 
-def test_an_sms_is_published_to_the_phone_with_the_sender_id(aws: None) -> None:
-    sender, published = AwsSender("FONDATION", "accueil@example.org"), []
+def test_an_sms_is_published_to_the_phone_with_the_sender_id(aws: None, tmp_path: Path) -> None:
+    sender, published = AwsSender("FONDATION", MailboxSender(tmp_path)), []
     sender._sns.meta.events.register("provide-client-params.sns.Publish", lambda params, **_: published.append(params))
     message_id = sender.send(outgoing(NotificationChannel.SMS, "+33612345678"))
 
@@ -42,24 +41,34 @@ def test_an_sms_is_published_to_the_phone_with_the_sender_id(aws: None) -> None:
     assert params["MessageAttributes"]["AWS.SNS.SMS.SMSType"]["StringValue"] == "Transactional"
 
 
-def test_an_email_is_sent_from_the_stage_sender(aws: None) -> None:
-    boto3.client("sesv2").create_email_identity(EmailIdentity="accueil@example.org")
-    message_id = AwsSender("FONDATION", "accueil@example.org").send(
-        outgoing(NotificationChannel.EMAIL, "a@example.org")
-    )
+def test_an_email_goes_through_the_stages_email_sender_and_never_to_sns(aws: None) -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.sent: list[Outgoing] = []
 
-    [sent] = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
-    assert sent.id == message_id
-    assert sent.source == "accueil@example.org"
-    assert sent.destinations["ToAddresses"] == ["a@example.org"]
-    assert sent.subject == TEXT.subject
+        def send(self, outgoing: Outgoing) -> str:
+            self.sent.append(outgoing)
+            return "smtp-1"
+
+    email = Recording()
+    sender = AwsSender("FONDATION", email)
+    message = outgoing(NotificationChannel.EMAIL, "a@example.org")
+
+    assert sender.send(message) == "smtp-1"
+    assert email.sent == [message]
+    assert sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages == {}
 
 
-def test_a_sender_the_provider_refuses_is_a_permanent_failure(aws: None) -> None:
-    with pytest.raises(SendFailed) as refused:  # SES refuses a sender identity never verified
-        AwsSender("FONDATION", "unverified@example.org").send(outgoing(NotificationChannel.EMAIL, "a@example.org"))
-    assert refused.value.code == "MessageRejected"
-    assert refused.value.permanent
+@pytest.mark.parametrize(("code", "permanent"), [("InvalidParameter", True), ("OptedOut", True), ("Throttling", False)])
+def test_an_sms_refused_is_for_good_or_worth_a_retry_as_its_code_says(aws: None, code: str, permanent: bool) -> None:
+    from botocore.stub import Stubber
+
+    sender = AwsSender("FONDATION", MailboxSender(Path("/nonexistent")))
+    with Stubber(sender._sns) as stubbed:
+        stubbed.add_client_error("publish", service_error_code=code)
+        with pytest.raises(SendFailed) as refused:
+            sender.send(outgoing(NotificationChannel.SMS, "+33612345678"))
+    assert (refused.value.code, refused.value.permanent) == (code, permanent)
 
 
 def test_the_mailbox_keeps_one_letter_per_message_even_when_sent_twice(tmp_path: Path) -> None:

@@ -191,10 +191,28 @@ def test_the_dispatcher_sends_email_by_smtp_with_the_stages_key(monkeypatch: pyt
         monkeypatch.setenv("AWS_REGION", REGION)
         notification_settings.cache_clear()
         try:
-            smtp = dispatcher.sender().smtp  # type: ignore[attr-defined]
+            smtp = dispatcher.sender().email  # type: ignore[attr-defined]
         finally:
             notification_settings.cache_clear()
     assert (smtp.host, smtp.port, smtp.username) == (f"email-smtp.{REGION}.amazonaws.com", 587, KEY_ID)
     assert smtp.password == ses_smtp_password(SECRET, REGION)
     assert ses_smtp_password(SECRET, REGION) not in repr(dispatcher.sender())  # not in a log line
     assert smtp.sender == "accueil@fondation-optical-center.org"  # the stage's parameter
+
+
+def test_a_dispatcher_without_the_smtp_key_fails_visibly_rather_than_dropping_mail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lambdas.dispatcher import handler as dispatcher
+    from lambdas.shared.config import notification_settings
+    from lambdas.shared.errors import SettingsInvalid
+
+    monkeypatch.delenv("NOTIFY_MAILBOX", raising=False)
+    monkeypatch.delenv("SMTP_SECRET_ARN", raising=False)
+    monkeypatch.setattr(dispatcher, "read", lambda model: model())
+    notification_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsInvalid, match="SMTP_SECRET_ARN is not set"):
+            dispatcher.sender()
+    finally:
+        notification_settings.cache_clear()

@@ -1,7 +1,6 @@
-"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail — through its SMTP interface
-(``smtp.py``) on every stage, whose functions have no route out; through its API only where no SMTP
-key is given (no stage does) — or, locally, a mailbox directory (one JSON file per message, named by
-its outbox id: sending one twice overwrites it).
+"""Who carries a message: Amazon SNS for SMS and Amazon SES for e-mail, through its SMTP interface
+(``smtp.py``: SES's API has no endpoint in the stage's VPC, which has no route out) — or, locally, a
+mailbox directory (one JSON file per message, named by its outbox id: sending one twice overwrites it).
 
 Neither SNS's SMS nor SES takes an idempotency key: a dispatcher that dies between sending and
 marking the row sends that message once more when the row's claim lapses, never zero times.
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from lambdas.shared.domain import NotificationChannel
 from lambdas.shared.notify.messages import Rendered
@@ -45,35 +44,26 @@ class Sender(Protocol):
         """Send it; the provider's message id. Raises ``SendFailed``."""
 
 
-# SNS and SES error codes that no retry can mend
-PERMANENT_ERRORS = frozenset(
-    {"InvalidParameter", "InvalidParameterValue", "MessageRejected", "MailFromDomainNotVerified", "OptedOut"}
-)
+# SNS error codes that no retry can mend (SMTP's refusals are read in smtp.py)
+PERMANENT_ERRORS = frozenset({"InvalidParameter", "InvalidParameterValue", "OptedOut"})
 
 
 @dataclass
 class AwsSender:
     sms_sender_id: str
-    email_sender: str
-    smtp: Sender | None = None  # e-mail through SES's SMTP interface rather than its API
+    email: Sender  # SES's SMTP interface
 
     @cached_property
     def _sns(self) -> Any:
-        return _client("sns")
-
-    @cached_property
-    def _ses(self) -> Any:
-        return _client("sesv2")
+        return _sns_client()
 
     def send(self, outgoing: Outgoing) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if outgoing.channel != NotificationChannel.SMS:
+            return self.email.send(outgoing)
         try:
-            if outgoing.channel == NotificationChannel.SMS:
-                return self._sms(outgoing)
-            if self.smtp is not None:
-                return self.smtp.send(outgoing)
-            return self._email(outgoing)
+            return self._sms(outgoing)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             raise SendFailed(code, permanent=code in PERMANENT_ERRORS) from None
@@ -91,30 +81,16 @@ class AwsSender:
         )
         return str(answer["MessageId"])
 
-    def _email(self, outgoing: Outgoing) -> str:
-        answer = self._ses.send_email(
-            FromEmailAddress=self.email_sender,
-            Destination={"ToAddresses": [outgoing.address]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": outgoing.rendered.subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": outgoing.rendered.text, "Charset": "UTF-8"}},
-                }
-            },
-            EmailTags=[{"Name": "outbox_id", "Value": outgoing.key}],
-        )
-        return str(answer["MessageId"])
-
 
 @cache
-def _client(service: Literal["sns", "sesv2"]) -> Any:
+def _sns_client() -> Any:
     """Short timeouts: a provider out of reach is a failed attempt well within the function's minute,
     retried later, rather than a function timing out with the message still claimed."""
     import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
-    return boto3.client(service, config=config)
+    return boto3.client("sns", config=config)
 
 
 @dataclass
