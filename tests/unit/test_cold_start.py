@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from benchmarks.cold_start import FUNCTIONS, REPO
+from workflows import all_workflows
 
 
 @pytest.mark.parametrize("module", sorted(FUNCTIONS))
@@ -20,3 +21,8 @@ def test_importing_a_function_leaves_out_what_it_does_not_use(module: str) -> No
     loaded = json.loads(result.stdout)
     unwanted = [name for name in FUNCTIONS[module] if any(m == name or m.startswith(f"{name}.") for m in loaded)]
     assert unwanted == []
+
+
+def test_the_benchmark_measures_every_task_function() -> None:
+    handlers = {task.handler.rpartition(".")[0] for workflow in all_workflows() for task in workflow.tasks.values()}
+    assert handlers <= set(FUNCTIONS)
