@@ -1,6 +1,6 @@
 """What our own code adds to each function's cold start, measured on what Lambda runs.
 
-    .venv/bin/python -m benchmarks.cold_start            # 15 pairs of fresh interpreters per function
+    .venv/bin/python -m benchmarks.cold_start            # 15 fresh interpreters per function
     .venv/bin/python -m benchmarks.cold_start --runs 31
     .venv/bin/python -m benchmarks.cold_start --own lambdas.api.app   # our modules' import times (-X importtime)
 
@@ -13,13 +13,16 @@ and sees what a function sees: ``var/task`` then ``opt/python`` on ``PYTHONPATH`
 (``-S``: nothing of the virtualenv), no bytecode written (``-B``: Lambda's disk is read-only), no
 working directory on the path (``-P``), and the environment CDK gives a function, nothing else.
 
-For each function's handler module it measures the CPU time to import it (its init), and the CPU
-time to import exactly the library modules that import pulled in (everything outside
-``lambdas``/``workflows``, the standard library's included), in pairs run back to back (``--runs``
-pairs; CPU time and pairing keep a shared machine's noise out). What the module adds over its
-libraries is our code; the goal is at most 10% (median over the pairs) for every function. It also
-lists modules a function must not import at cold start (the X-Ray SDK, boto3 where the first request
-calls no AWS service, other functions' code). Results go in ``benchmarks/README.md``.
+For each function's handler module, a first interpreter lists the library modules its import pulls
+in (everything outside ``lambdas``/``workflows``, the standard library's included). Then each run
+(``--runs``) imports, in a fresh interpreter, those libraries alone, then the module: the first CPU
+time is the libraries', the second our code's own work (its module bodies, and what they make the
+libraries do: building models, mapping tables), both under the same load; their sum is the
+function's init. Our code's share is the median over the runs of the second over the first; the goal
+is at most 10% for every function. It also lists modules a function must not import at cold start
+(the X-Ray SDK, boto3 where the first request calls no AWS service, other functions' code), and any
+source compiled at import (none: else the asset's bytecode is not what Lambda can use). Results go
+in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -155,7 +158,7 @@ class Measure:
     module: str
     init_ms: float
     libraries_ms: float
-    overhead: float  # median over the pairs: each pair ran back to back, under the same load
+    overhead: float  # median over the runs of our code's time over the libraries'
     forbidden: list[str]
     compiled: list[str]
 
@@ -202,7 +205,7 @@ def own_modules(function: Lambda, module: str, top: int = 25) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=15, help="pairs of fresh interpreters per function (default 15)")
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per function (default 15)")
     parser.add_argument("--own", metavar="MODULE", help="list what our modules cost MODULE instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cold-start-") as root:
@@ -212,7 +215,7 @@ def main() -> None:
             return
         results = []
         for module in FUNCTIONS:
-            print(f"measuring {module} ({args.runs} pairs) ...", file=sys.stderr, flush=True)
+            print(f"measuring {module} ({args.runs} runs) ...", file=sys.stderr, flush=True)
             results.append(measure(function, module, args.runs))
     print("\n| function (handler module) | init: import | libraries alone | our code adds | must not import, found |")
     print("|---|---:|---:|---:|---|")
