@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build"
 REQUIREMENTS = REPO / "requirements.txt"
-PLATFORM = ("--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.11")
+LAMBDA_PLATFORM = "manylinux2014_aarch64"
 # The CA bundle that verifies Aurora's TLS certificate (Lambda's trust store lacks the RDS CAs): AWS's
 # public global bundle, kept here and pinned, since a function without it fails every connection.
 # `make rds-ca` fetches AWS's current one and prints the checksum to pin when AWS adds CAs.
@@ -36,14 +36,18 @@ CA_BUNDLE_IN_ASSET = "certs/rds-global-bundle.pem"
 BYTECODE = py_compile.PycInvalidationMode.UNCHECKED_HASH
 
 
-def layer_directory() -> Path:
-    """The layer's asset folder (``python/`` inside, as Lambda expects)."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + BYTECODE.name.encode()).hexdigest()[:16]
+def layer_directory(platform: str = LAMBDA_PLATFORM) -> Path:
+    """The layer's asset folder (``python/`` inside, as Lambda expects). Another ``platform`` gives the
+    same layer for that machine: the cold-start benchmark's, which cannot import arm64 extensions."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + BYTECODE.name.encode() + platform.encode()).hexdigest()[:16]
 
     def build(staging: Path) -> None:
-        print(f"building the Lambda layer from {REQUIREMENTS.name} for arm64 (once per version) ...", file=sys.stderr)
-        install = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        wheels = [*PLATFORM, "--only-binary=:all:", "--target", str(staging / "python"), "-r", str(REQUIREMENTS)]
+        print(f"building the {platform} layer from {REQUIREMENTS.name} (once per version) ...", file=sys.stderr)
+        # --no-compile: pip's own bytecode is timestamp-checked, stale under the zip's dates, and
+        # compileall keeps what it finds up to date
+        install = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+        wheels = ["--platform", platform, "--implementation", "cp", "--python-version", "3.11", "--only-binary=:all:"]
+        wheels += ["--target", str(staging / "python"), "-r", str(REQUIREMENTS)]
         subprocess.run([*install, *wheels], check=True)  # noqa: S603 - our own interpreter and files
         _compile(staging / "python", "/opt/python")
 

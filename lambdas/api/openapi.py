@@ -18,6 +18,8 @@ from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server, Tag
 from pydantic import BaseModel, Field
 
+from lambdas.shared.model import Model
+
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})  # API Gateway validates these bodies (infra/constructs/api.py)
 OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -38,12 +40,12 @@ TAGS = {
 POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     field: str = Field(description="where the problem is: body.phone, path.client_id, query.cursor, …")
     message: str
 
 
-class Error(BaseModel):
+class Error(Model):
     """Every error the API itself returns, and API Gateway's own but the 401, in the same format."""
 
     error: str = Field(
@@ -53,7 +55,7 @@ class Error(BaseModel):
     details: list[ErrorDetail] = Field(description="one entry per invalid field; empty for other errors")
 
 
-class Unauthorized(BaseModel):
+class Unauthorized(Model):
     """API Gateway's Cognito authorizer answers a missing, expired or invalid token itself, in its own format."""
 
     message: str

@@ -11,14 +11,15 @@ from functools import cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from lambdas.shared.model import Model
 
 
-class _EnvSettings(BaseModel):
+class _EnvSettings(Model):
     """Settings read from the environment; field aliases are the variable names."""
 
-    # built on first use: a function pays only for the settings it reads
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     @classmethod
     def from_env(cls) -> Self:

@@ -19,16 +19,17 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lambdas.shared.config import ParameterSource, parameter_source
 from lambdas.shared.errors import SettingsInvalid, SettingsUnavailable
+from lambdas.shared.model import Model
 
 MAX_AGE_SECONDS = 300  # Powertools' default
 MAX_ORDER_DAYS = 300  # of an order's waits: a Standard execution lasts a year at most
 
 
-class ParameterGroup(BaseModel):
+class ParameterGroup(Model):
     """Settings read together from one path; a field's alias is its parameter's name."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")

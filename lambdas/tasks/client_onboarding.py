@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import WaitingFor
 from lambdas.shared.errors import ClientErased, SuspectedDuplicate
+from lambdas.shared.model import Model
 from lambdas.shared.observability import task_handler
 from lambdas.shared.onboarding import steps as onboarding
 from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
@@ -24,7 +25,7 @@ from workflows.client_onboarding import WORKFLOW
 ACTOR = WORKFLOW.actor
 
 
-class ClientStep(BaseModel):
+class ClientStep(Model):
     model_config = ConfigDict(extra="forbid")
 
     client_id: str
@@ -43,7 +44,7 @@ class ClosingStep(ClientStep):
 # --- what each task gives the workflow ($states.result.Payload) ------------------------------------------
 
 
-class Stepped(BaseModel):
+class Stepped(Model):
     client_id: str
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
+from lambdas.shared.model import Model
 from lambdas.shared.observability import task_handler
 from lambdas.shared.orders import steps
 from lambdas.shared.signals import Actor, answered_with
@@ -21,7 +22,7 @@ ACTOR = WORKFLOW.actor
 Wait = Literal["frame", "lab_result", "quality_check", "pickup"]
 
 
-class OrderStep(BaseModel):
+class OrderStep(Model):
     model_config = ConfigDict(extra="forbid")
 
     order_id: str
@@ -37,7 +38,7 @@ class TimeoutStep(OrderStep):
     waited_for: Wait
 
 
-class Stepped(BaseModel):
+class Stepped(Model):
     """The status, the lab's wait (null unless the order is at the lab), and the time between two
     pickup reminders (a stage's parameter: the workflow reads it at its start and after each wait)."""
 
@@ -47,7 +48,7 @@ class Stepped(BaseModel):
     reminder_seconds: int
 
 
-class Parked(BaseModel):
+class Parked(Model):
     order_id: str
     waiting_for: Wait
 

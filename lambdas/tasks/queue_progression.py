@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import TicketEnded
+from lambdas.shared.model import Model
 from lambdas.shared.observability import task_handler
 from lambdas.shared.queue import steps
 from lambdas.shared.signals import Actor, answered_with
@@ -22,7 +23,7 @@ from workflows.queue_progression import WORKFLOW
 ACTOR = WORKFLOW.actor
 
 
-class TicketStep(BaseModel):
+class TicketStep(Model):
     model_config = ConfigDict(extra="forbid")
 
     ticket_id: str
@@ -37,22 +38,22 @@ class WaitStep(TicketStep):
 # --- what each task gives the workflow ($states.result.Payload) ------------------------------------------
 
 
-class Entered(BaseModel):
+class Entered(Model):
     ticket_id: str
     closes_in: int  # seconds until the site closes: the longest the ticket waits for its call
     grace_seconds: int  # to reach the counter once called
 
 
-class Parked(BaseModel):
+class Parked(Model):
     ticket_id: str
     waiting_for: str
 
 
-class Moved(BaseModel):
+class Moved(Model):
     ticket_id: str
 
 
-class Outcome(BaseModel):
+class Outcome(Model):
     ticket_id: str
     outcome: TicketStatus  # how the ticket's day ended: completed, no_show, expired or cancelled
 

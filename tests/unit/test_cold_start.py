@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from benchmarks.cold_start import FUNCTIONS, REPO
+from workflows import all_workflows
 
 
 @pytest.mark.parametrize("module", sorted(FUNCTIONS))
@@ -20,3 +21,26 @@ def test_importing_a_function_leaves_out_what_it_does_not_use(module: str) -> No
     loaded = json.loads(result.stdout)
     unwanted = [name for name in FUNCTIONS[module] if any(m == name or m.startswith(f"{name}.") for m in loaded)]
     assert unwanted == []
+
+
+def test_the_benchmark_measures_every_task_function() -> None:
+    handlers = {task.handler.rpartition(".")[0] for workflow in all_workflows() for task in workflow.tasks.values()}
+    assert handlers <= set(FUNCTIONS)
+
+
+def test_every_model_of_ours_is_built_on_first_use() -> None:
+    import importlib
+
+    from pydantic import BaseModel
+
+    from lambdas.shared.model import Model
+
+    for module in FUNCTIONS:
+        importlib.import_module(module)
+
+    def subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
+        return [model, *(sub for child in model.__subclasses__() for sub in subclasses(child))]
+
+    ours = [model for model in subclasses(BaseModel) if model.__module__.startswith(("lambdas", "workflows"))]
+    assert len(ours) > 50
+    assert [model.__qualname__ for model in ours if not issubclass(model, Model)] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lambdas.api.access import ERASE_PERSONAL_DATA, FRONT_DESK_WORK, READ_RECORDS, Routes
 from lambdas.api.caller import actor
@@ -15,6 +15,7 @@ from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import ReviewDecision
 from lambdas.shared.erasure import erase_client
 from lambdas.shared.fields import query_count
+from lambdas.shared.model import Model
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
 
@@ -24,24 +25,24 @@ ClientId = Annotated[str, uuid_id("client")]
 IdempotencyKey = Annotated[str | None, idempotency_key("application give back the first answer")]
 
 
-class ApplicationAccepted(BaseModel):
+class ApplicationAccepted(Model):
     client_id: str
     execution_arn: str
     status_url: str
 
 
-class Review(BaseModel):
+class Review(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"decision": "same-person"}]})
 
     decision: ReviewDecision
 
 
-class AnswerAccepted(BaseModel):
+class AnswerAccepted(Model):
     client_id: str
     status_url: str
 
 
-class Erased(BaseModel):
+class Erased(Model):
     client_id: str
     status: str
     execution_stopped: bool = Field(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lambdas.api.access import OPERATE_EXECUTIONS, READ_EXECUTIONS, Routes
 from lambdas.api.caller import actor
@@ -22,6 +22,7 @@ from lambdas.shared.executions.views import (
     WorkflowList,
 )
 from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_line
+from lambdas.shared.model import Model
 from lambdas.shared.stepfunctions import InvalidPageToken
 
 routes = Routes("executions")
@@ -42,7 +43,7 @@ Since = Annotated[
 NOT_FOUND = "no such workflow, or no such execution of it"
 
 
-class StopRequest(BaseModel):
+class StopRequest(Model):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"error": "Stopped", "cause": "the person left the programme"}]}
     )
@@ -51,14 +52,14 @@ class StopRequest(BaseModel):
     cause: Annotated[str, *single_line(1000)] | None = Field(None, description="why: shown in the execution's history")
 
 
-class Redriven(BaseModel):
+class Redriven(Model):
     workflow: str
     name: str
     redrive_count: int
     status_url: str
 
 
-class Stopped(BaseModel):
+class Stopped(Model):
     workflow: str
     name: str
     status_url: str

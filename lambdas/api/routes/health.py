@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from lambdas.api.access import PUBLIC, Routes
+from lambdas.shared.model import Model
 
 routes = Routes("health")
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lambdas.api.access import FRONT_DESK_WORK, LAB_CLIENT, READ_RECORDS, Routes
 from lambdas.api.caller import actor
@@ -18,6 +18,7 @@ from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import InvalidField
 from lambdas.shared.fields import UUID_PATTERN, query_count
+from lambdas.shared.model import Model
 from lambdas.shared.orders import desk, intake, views
 from lambdas.shared.orders.desk import Answer
 from lambdas.shared.orders.views import OrderPage, OrderView
@@ -29,20 +30,20 @@ IdempotencyKey = Annotated[str | None, idempotency_key("order give back the firs
 WRONG_STATE = "the order's status does not allow this (the message names it)"
 
 
-class Accepted(BaseModel):
+class Accepted(Model):
     order_id: str
     execution_arn: str
     status_url: str
 
 
-class DeviationView(BaseModel):
+class DeviationView(Model):
     field: str = Field(description="right.sphere, left.axis …")
     ordered: str
     measured: str | None
     tolerance: str
 
 
-class Answered(BaseModel):
+class Answered(Model):
     order_id: str
     status: OrderStatus
     deviations: list[DeviationView] = Field(description="a quality check's values outside tolerance")

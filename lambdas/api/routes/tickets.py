@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.content_types import APPLICATION_JSON
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lambdas.api.access import ANY_GROUP, FRONT_DESK_WORK, READ_RECORDS, READ_STATISTICS, Routes
 from lambdas.api.caller import actor
@@ -16,6 +16,7 @@ from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.api.routes.sites import SiteId, StationId
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.fields import IsoDate
+from lambdas.shared.model import Model
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
 from lambdas.shared.queue.views import TicketView
@@ -27,7 +28,7 @@ IdempotencyKey = Annotated[str | None, idempotency_key("check-in give back the f
 WRONG_STATE = "the ticket's status does not allow this action (the message names it)"
 
 
-class CheckedIn(BaseModel):
+class CheckedIn(Model):
     """A person checked in: their ticket, and where they wait."""
 
     ticket_id: str
@@ -39,19 +40,19 @@ class CheckedIn(BaseModel):
     status_url: str
 
 
-class CounterCall(BaseModel):
+class CounterCall(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"counter": "desk-1"}]})
 
     counter: Slug = Field(description="the counter calling, one of the station's")
 
 
-class Completion(BaseModel):
+class Completion(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"next_station": "frame-fitting"}]})
 
     next_station: Slug | None = Field(None, description="instead of the journey's next station")
 
 
-class Transfer(BaseModel):
+class Transfer(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"station_id": "frame-fitting"}]})
 
     station_id: Slug = Field(description="the station of the site to send the ticket to now")

@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from lambdas.shared.model import Model
 
 
 class ExecutionStatus(StrEnum):
@@ -36,13 +38,13 @@ COUNTED = (
 )
 
 
-class Entity(BaseModel):
+class Entity(Model):
     type: str = Field(description="client, ticket or order")
     id: str
     url: str = Field(description="the entity's own route")
 
 
-class WorkflowCounts(BaseModel):
+class WorkflowCounts(Model):
     workflow: str
     entity: str
     counts: dict[ExecutionStatus, int] = Field(
@@ -51,19 +53,19 @@ class WorkflowCounts(BaseModel):
     capped: bool = Field(description="a count reached the most this route counts (10 000): there are more")
 
 
-class WorkflowList(BaseModel):
+class WorkflowList(Model):
     since: datetime
     workflows: list[WorkflowCounts]
 
 
-class Redrive(BaseModel):
+class Redrive(Model):
     count: int
     redrivable: bool
     reason: str | None = Field(description="why it cannot be redriven")
     last_at: datetime | None
 
 
-class ExecutionSummary(BaseModel):
+class ExecutionSummary(Model):
     workflow: str
     name: str
     entity: Entity | None = Field(description="null for an execution started by hand under another name")
@@ -78,16 +80,16 @@ class ExecutionSummary(BaseModel):
     )
 
 
-class ExecutionPage(BaseModel):
+class ExecutionPage(Model):
     items: list[ExecutionSummary]
     next: str | None = Field(None, description="pass as `next` to get the next page")
 
 
-class EntityExecutions(BaseModel):
+class EntityExecutions(Model):
     items: list[ExecutionSummary]
 
 
-class StateView(BaseModel):
+class StateView(Model):
     name: str
     type: str
     next: list[str] = Field(description="the states it may go on to (Next, Choices, Default, Catch)")
@@ -100,7 +102,7 @@ class StateView(BaseModel):
     caught: int
 
 
-class Waiting(BaseModel):
+class Waiting(Model):
     kind: str = Field(description="callback (for a person or the lab), wait, retry, task (running)")
     state: str
     since: datetime | None
@@ -116,7 +118,7 @@ class ExecutionDetail(ExecutionSummary):
     states: list[StateView] = Field(description="the state machine's states, each with what happened to it")
 
 
-class EventView(BaseModel):
+class EventView(Model):
     id: int
     type: str
     state: str | None
@@ -128,7 +130,7 @@ class EventView(BaseModel):
     parameters: Any = None
 
 
-class History(BaseModel):
+class History(Model):
     workflow: str
     name: str
     events: list[EventView]

@@ -3,18 +3,17 @@ reads once its wait ends. Shared by the API, which answers, and the tasks, which
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from lambdas.shared.domain import ReviewDecision
+from lambdas.shared.model import Model
 
 
-class DuplicateReviewed(BaseModel):
+class DuplicateReviewed(Model):
     """What a duplicate review answers the onboarding's wait with."""
 
     decision: ReviewDecision
 
 
-class DocumentsReceived(BaseModel):
+class DocumentsReceived(Model):
     """What documents answer the onboarding's wait with: the evidence to check."""
 
     evidence_id: str

@@ -34,6 +34,7 @@ from lambdas.shared.domain import (
 )
 from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused
 from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
+from lambdas.shared.model import Model
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
 from lambdas.shared.parameters import IntakeParameters, read
@@ -46,7 +47,7 @@ MAX_AGE_YEARS = 120
 PHONE_PATTERN = r"^[0-9+()/ .-]*[0-9][0-9+()/ .-]*$"  # digits and the usual separators; validity is checked after
 
 
-class _Input(BaseModel):
+class _Input(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

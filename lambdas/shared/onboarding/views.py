@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lambdas.shared.cursor import decode, encode
 from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import BirthDateQuality, ClientStatus, HousingSituation
 from lambdas.shared.errors import NotFound
+from lambdas.shared.model import Model
 from lambdas.shared.normalize import fold
 from lambdas.shared.phones import search_digits
 
 
-class Address(BaseModel):
+class Address(Model):
     care_of: str | None = None
     line1: str | None = None
     line2: str | None = None
@@ -23,7 +24,7 @@ class Address(BaseModel):
     city: str | None = None
 
 
-class ClientSummary(BaseModel):
+class ClientSummary(Model):
     client_id: str
     status: ClientStatus
     first_name: str
@@ -84,7 +85,7 @@ class ClientDetail(ClientSummary):
         )
 
 
-class ClientPage(BaseModel):
+class ClientPage(Model):
     items: list[ClientSummary]
     next_cursor: str | None = Field(None, description="pass as `cursor` to get the next page")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
@@ -23,6 +23,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.fields import SKU_PATTERN, IsoDate, Text, whole_number
+from lambdas.shared.model import Model
 from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription, written_plainly
 from lambdas.shared.orders.steps import OrderAnswer, end_order, open_order, record_event, reserve
@@ -67,7 +68,7 @@ def _ended(uow: UnitOfWork, order: Order, status: OrderStatus, actor: str, reaso
     return answer
 
 
-class FrameChoice(BaseModel):
+class FrameChoice(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"frame_sku": "DON-0043"}]})
 
     frame_sku: str = Field(pattern=SKU_PATTERN, description="another of the site's frames, in stock")
@@ -101,7 +102,7 @@ def serve_waiting_orders(uow: UnitOfWork, site_id: str, sku: str, actor: str) ->
     return served
 
 
-class LabResult(BaseModel):
+class LabResult(Model):
     # a rejection needs its reason: the document says so too
     model_config = ConfigDict(
         extra="forbid",
@@ -166,7 +167,7 @@ Reading = Annotated[
 ]
 
 
-class MeasuredLens(BaseModel):
+class MeasuredLens(Model):
     model_config = ConfigDict(extra="forbid")
 
     sphere: Reading
@@ -177,7 +178,7 @@ class MeasuredLens(BaseModel):
     add: Reading | None = None
 
 
-class QualityCheck(BaseModel):
+class QualityCheck(Model):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -231,7 +232,7 @@ def pickup(uow: UnitOfWork, order_id: str, actor: str) -> Answer:
     return _answer(uow, order)
 
 
-class Cancellation(BaseModel):
+class Cancellation(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "moved to another town"}]})
 
     reason: Text = Field(description="why: the client moved away, changed their mind …")

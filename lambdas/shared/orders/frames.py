@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lambdas.shared.db.orders.models import FrameStock
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
 from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.fields import Text, whole_number
+from lambdas.shared.model import Model
 from lambdas.shared.orders.desk import serve_waiting_orders
 
 MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
 
 
-class FrameSettings(BaseModel):
+class FrameSettings(Model):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"description": "Donated, black, 52-18", "kind": "donated", "quantity": 1}]},
@@ -32,13 +33,13 @@ class FrameSettings(BaseModel):
     quantity: Annotated[int, *whole_number(0, MAX_QUANTITY)] = Field(description="how many are on the shelf now")
 
 
-class Restock(BaseModel):
+class Restock(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 5}]})
 
     quantity: Annotated[int, *whole_number(1, MAX_QUANTITY)] = Field(description="how many arrived")
 
 
-class FrameView(BaseModel):
+class FrameView(Model):
     site_id: str
     sku: str
     description: str
@@ -56,7 +57,7 @@ class FrameView(BaseModel):
         )
 
 
-class FramePage(BaseModel):
+class FramePage(Model):
     items: list[FrameView]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
@@ -18,6 +18,7 @@ from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import Conflict, InvalidField
 from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
 from lambdas.shared.idempotency import earlier_entity
+from lambdas.shared.model import Model
 from lambdas.shared.orders import prescription
 from lambdas.shared.orders.steps import record_event
 from lambdas.shared.parameters import OrderParameters, read
@@ -49,7 +50,7 @@ def _example(schema: dict[str, Any]) -> None:
 EXAMPLE_CLIENT_ID = "2c7d4a57-0c4e-4d8a-9a43-6f0a1c2e9b10"  # an active client's id goes here
 
 
-class CreateOrder(BaseModel):
+class CreateOrder(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_example)
 
     client_id: str = Field(pattern=UUID_PATTERN, description="an active client")

@@ -15,9 +15,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from lambdas.shared.fields import IsoDate, Name, whole_number
+from lambdas.shared.model import Model
 
 QUARTER = Decimal("0.25")  # dioptres: sphere, cylinder, addition, prism
 HALF_MM = Decimal("0.5")  # millimetres: pupillary distances and heights
@@ -94,7 +95,7 @@ class PrismBase(StrEnum):
     DOWN = "down"
 
 
-class Lens(BaseModel):
+class Lens(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: LensType
@@ -104,14 +105,14 @@ class Lens(BaseModel):
     )
 
 
-class Prism(BaseModel):
+class Prism(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     amount: PrismAmount
     base: PrismBase
 
 
-class Eye(BaseModel):
+class Eye(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sphere: Sphere = Field(description="dioptres, in 0.25 steps, within the programme's limit (±20 by default)")
@@ -127,21 +128,21 @@ class Eye(BaseModel):
         return self.cylinder is not None and self.cylinder != 0
 
 
-class PupillaryDistances(BaseModel):
+class PupillaryDistances(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     right: PupillaryDistance
     left: PupillaryDistance
 
 
-class Heights(BaseModel):
+class Heights(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     right: Height
     left: Height
 
 
-class Prescription(BaseModel):
+class Prescription(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     right: Eye

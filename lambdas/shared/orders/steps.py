@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
-
 from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import NotFound
+from lambdas.shared.model import Model
 from lambdas.shared.orders import lab
 from lambdas.shared.parameters import OrderParameters, read
 
@@ -33,7 +32,7 @@ AWAITED_IN = {
 HEARTBEAT = timedelta(days=3)  # the longest the lab may stay silent before managers hear of it
 
 
-class OrderAnswer(BaseModel):
+class OrderAnswer(Model):
     """What a person's answer tells the order's wait: the order's status, where the workflow goes next."""
 
     status: OrderStatus

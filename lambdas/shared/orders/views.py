@@ -6,23 +6,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lambdas.shared.cursor import InvalidCursor, decode, encode
 from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import NotFound
+from lambdas.shared.model import Model
 
 
-class OrderEventView(BaseModel):
+class OrderEventView(Model):
     kind: str
     actor: str
     at: datetime
     details: dict[str, Any]
 
 
-class OrderSummary(BaseModel):
+class OrderSummary(Model):
     order_id: str
     client_id: str
     site_id: str
@@ -71,7 +72,7 @@ class OrderView(OrderSummary):
     events: list[OrderEventView]
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     items: list[OrderSummary]
     next_cursor: str | None = Field(None, description="pass as `cursor` to get the next page")
 

@@ -11,13 +11,14 @@ from functools import cache
 from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name, whole_number
+from lambdas.shared.model import Model
 from lambdas.shared.parameters import QueueParameters, read
 
 SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
@@ -31,7 +32,7 @@ ClockTime = Annotated[
 MAX_STATIONS = 20
 
 
-class _Settings(BaseModel):
+class _Settings(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -161,7 +162,7 @@ def closing_time(site: Hours, now: datetime) -> datetime | None:
     return closes if local < closes else None
 
 
-class StationView(BaseModel):
+class StationView(Model):
     station_id: str
     name: str
     prefix: str
@@ -172,7 +173,7 @@ class StationView(BaseModel):
         return cls(station_id=station.id, name=station.name, prefix=station.prefix, counters=list(station.counters))
 
 
-class SiteView(BaseModel):
+class SiteView(Model):
     site_id: str
     name: str
     timezone: str
@@ -198,7 +199,7 @@ class SiteView(BaseModel):
         )
 
 
-class SitePage(BaseModel):
+class SitePage(Model):
     items: list[SiteView]
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from lambdas.shared import notify, signals, waiting
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import NotFound, TicketEnded
+from lambdas.shared.model import Model
 from lambdas.shared.queue.sites import closing_time
 
 NEXT_PLACES = 2  # "you are next": a person this close to being called at a station is texted, once
@@ -28,7 +27,7 @@ AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "ser
 ENDED = frozenset({TicketStatus.COMPLETED, TicketStatus.NO_SHOW, TicketStatus.EXPIRED, TicketStatus.CANCELLED})
 
 
-class TicketAnswer(BaseModel):
+class TicketAnswer(Model):
     """What a staff action answers the ticket's wait with: the ticket's status after it (the
     workflow's next step reads where the ticket is)."""
 

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -29,6 +28,7 @@ from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import UUID_PATTERN, IsoTime, Name
 from lambdas.shared.idempotency import earlier_entity
+from lambdas.shared.model import Model
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place
 from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service_day
@@ -37,7 +37,7 @@ from lambdas.shared.stepfunctions import execution_arn_of
 from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
 
 
-class Priority(BaseModel):
+class Priority(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reason: TicketPriority = Field(description="disability, pregnancy, elderly, child or medical")
@@ -62,7 +62,7 @@ def _storable(value: datetime) -> datetime:
 AppointmentTime = Annotated[IsoTime, AfterValidator(_storable)]
 
 
-class CheckIn(BaseModel):
+class CheckIn(Model):
     """A person arriving at a site: an onboarded client, or a walk-in known by a name for the day."""
 
     model_config = ConfigDict(

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.queue.models import Ticket
@@ -17,6 +17,7 @@ from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.errors import InvalidField, NotFound
+from lambdas.shared.model import Model
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place, minutes, pace
 from lambdas.shared.queue.sites import service_day
@@ -24,7 +25,7 @@ from lambdas.shared.queue.sites import service_day
 MAX_TICKETS = 1000  # in one answer: more than a site sees in a day
 
 
-class TicketView(BaseModel):
+class TicketView(Model):
     ticket_id: str
     number: str = Field(description="what the person and the board see: A007")
     site_id: str
@@ -78,7 +79,7 @@ class TicketView(BaseModel):
         )
 
 
-class TicketPage(BaseModel):
+class TicketPage(Model):
     items: list[TicketView]
     more: bool = Field(description=f"more tickets match than the {MAX_TICKETS} shown: narrow the filters")
 
@@ -141,12 +142,12 @@ def _site(uow: UnitOfWork, site_id: str) -> Site:
 # --- the board -------------------------------------------------------------------------------------------
 
 
-class NowCalling(BaseModel):
+class NowCalling(Model):
     number: str
     counter: str
 
 
-class BoardStation(BaseModel):
+class BoardStation(Model):
     station_id: str
     name: str
     now_calling: list[NowCalling] = Field(description="the numbers called and not yet at the counter")
@@ -154,7 +155,7 @@ class BoardStation(BaseModel):
     estimated_wait_minutes: int = Field(description="for someone joining this station's queue now")
 
 
-class Board(BaseModel):
+class Board(Model):
     site_id: str
     name: str
     stations: list[BoardStation]
@@ -184,7 +185,7 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
 # --- statistics ----------------------------------------------------------------------------------------
 
 
-class Minutes(BaseModel):
+class Minutes(Model):
     median: float | None
     p90: float | None = Field(description="nine in ten took at most this long")
 
@@ -197,12 +198,12 @@ class Minutes(BaseModel):
         return cls(median=round(statistics.median(ordered) / 60, 1), p90=round(p90 / 60, 1))
 
 
-class CounterStatistics(BaseModel):
+class CounterStatistics(Model):
     counter: str
     served: int
 
 
-class StationStatistics(BaseModel):
+class StationStatistics(Model):
     station_id: str
     name: str
     checked_in: int = Field(description="tickets whose journey started here")
@@ -215,7 +216,7 @@ class StationStatistics(BaseModel):
     counters: list[CounterStatistics]
 
 
-class Statistics(BaseModel):
+class Statistics(Model):
     site_id: str
     day: date
     stations: list[StationStatistics]
