@@ -254,6 +254,18 @@ def test_the_functions_bytecode_is_valid_whatever_the_files_dates(
     assert sorted(code.rglob("*.pyc")) == compiled
 
 
+def test_the_layers_bytecode_is_hash_based_too(synthesised: Synthesised) -> None:
+    import infra.packaging
+
+    # the layer the stacks were synthesised with: pip's own bytecode (timestamp-checked, stale under
+    # the zip's 1980 dates) would make every library compile again at each cold start
+    compiled = list((infra.packaging.layer_directory() / "python").rglob("*.pyc"))
+    assert len(compiled) > 1000
+    assert {int.from_bytes(path.read_bytes()[4:8], "little") for path in compiled} == {0b01}
+    sources = list((infra.packaging.layer_directory() / "python").rglob("*.py"))
+    assert len(compiled) >= len(sources) * 0.9  # and nearly every source has its bytecode
+
+
 def test_two_clean_builds_of_the_functions_code_are_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
