@@ -63,7 +63,7 @@ def code_directory() -> Path:
     sources = sorted(
         path for package in CODE_PACKAGES for path in (REPO / package).rglob("*") if path.is_file() and _is_source(path)
     )
-    _check_rds_ca_bundle()
+    _check_rds_ca_bundle(RDS_CA_BUNDLE)
     digest = hashlib.sha256(BYTECODE.name.encode())
     for path in [*sources, RDS_CA_BUNDLE]:
         digest.update(str(path.relative_to(path.anchor)).encode())
@@ -76,17 +76,19 @@ def code_directory() -> Path:
         shutil.copy(RDS_CA_BUNDLE, staging / CA_BUNDLE_IN_ASSET)
         _compile(staging, "/var/task")
 
-    return _built(BUILD / "code" / digest.hexdigest()[:16], build)
+    code = _built(BUILD / "code" / digest.hexdigest()[:16], build)
+    _check_rds_ca_bundle(code / CA_BUNDLE_IN_ASSET)  # the one deployed, from a build kept since too
+    return code
 
 
-def _check_rds_ca_bundle() -> None:
+def _check_rds_ca_bundle(bundle: Path) -> None:
     """A synth error, not a deploy that fails TLS verification after the cluster's ten minutes."""
-    if not RDS_CA_BUNDLE.is_file():
-        raise SystemExit(f"the RDS CA bundle {RDS_CA_BUNDLE} is missing: restore it from git, or run `make rds-ca`")
-    found = hashlib.sha256(RDS_CA_BUNDLE.read_bytes()).hexdigest()
+    if not bundle.is_file():
+        raise SystemExit(f"the RDS CA bundle {bundle} is missing: restore it from git, or run `make rds-ca`")
+    found = hashlib.sha256(bundle.read_bytes()).hexdigest()
     if found != RDS_CA_SHA256:
         raise SystemExit(
-            f"the RDS CA bundle {RDS_CA_BUNDLE} is not the one pinned (sha256 {found}, pinned {RDS_CA_SHA256}): "
+            f"the RDS CA bundle {bundle} is not the one pinned (sha256 {found}, pinned {RDS_CA_SHA256}): "
             "restore it from git, or, after `make rds-ca`, pin the new checksum in infra/packaging.py"
         )
 

@@ -42,7 +42,11 @@ API_PATH = "/api"
 CACHED_ERRORS = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)  # the ones CloudFront caches
 API_ROUTING = f"""
 function handler(event) {{
-  event.request.uri = event.request.uri.substring({len(API_PATH)}) || "/";
+  var uri = event.request.uri;
+  if (uri.indexOf("{API_PATH}/") !== 0) {{
+    return {{ statusCode: 404, statusDescription: "Not Found" }};
+  }}
+  event.request.uri = uri.substring({len(API_PATH)});
   return event.request;
 }}
 """

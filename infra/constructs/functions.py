@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack, triggers
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, SecretValue, Stack, triggers
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -40,6 +40,7 @@ def metrics_namespace(settings: StageSettings) -> str:
 API_READS = ("intake", "queue", "orders")  # phones typed at the desk, a new site's grace, order rules
 MIGRATIONS_READ = ("intake",)  # migration 0003 reads phones
 DISPATCHER_READS = ("notifications",)
+MIGRATIONS_TIMEOUT_SECONDS = 300
 # What Lambda needs to attach a function to the VPC (AWSLambdaVPCAccessExecutionRole, minus logs)
 NETWORK_INTERFACE_ACTIONS = [
     "ec2:CreateNetworkInterface",
@@ -74,10 +75,11 @@ class Functions(Construct):
         self._settings, self._network, self._database = settings, network, database
         # One log group for all the stage's functions (Lambda names each stream after its function):
         # one retention, one place to search, and one resource less for each function.
+        self._log_group_name = f"/fondation/{settings.name}/functions"
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/fondation/{settings.name}/functions",
+            log_group_name=self._log_group_name,
             retention=settings.log_retention,
             removal_policy=settings.data_removal_policy,
         )
@@ -126,7 +128,7 @@ class Functions(Construct):
             construct_id="Migrations",
             name="migrations",
             handler="lambdas.migrations.handler.handler",
-            timeout=300,
+            timeout=MIGRATIONS_TIMEOUT_SECONDS,
             memory=512,
             description="Alembic migrations, run when a deploy ships new code",
             environment={
@@ -147,6 +149,7 @@ class Functions(Construct):
             "MigrationsTrigger",
             handler=self.migrations,
             execute_on_handler_change=True,
+            timeout=Duration.seconds(MIGRATIONS_TIMEOUT_SECONDS),  # CDK's 2 minutes would give up on it
             execute_after=[database, parameters, network],
             execute_before=[self.api, self.dispatcher, *(task.function for task in self.tasks)],
         )
@@ -282,10 +285,21 @@ class Functions(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"{full_name}: the functions' log group, its VPC network interfaces, what it calls",
         )
+        # its own streams in the shared group, no other function's: Lambda names them
+        # <date>/<function>[<version>]<id>
+        streams = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{self._log_group_name}:log-stream:*/{full_name}[*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
-            )
+            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[streams])
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{streams.replace(Stack.of(self).account, '<AWS::AccountId>')}]",
+            "its own log streams in the stage's log group: their names begin with the day Lambda opens them",
         )
         role.add_to_policy(iam.PolicyStatement(actions=NETWORK_INTERFACE_ACTIONS, resources=["*"]))
         acknowledge(

@@ -208,6 +208,18 @@ def test_synth_stops_on_an_rds_ca_bundle_missing_or_not_the_pinned_one(
     assert not (tmp_path / "build" / "code").exists()  # no asset without its bundle
 
 
+def test_synth_stops_on_a_kept_build_whose_bundle_was_changed_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import infra.packaging
+
+    monkeypatch.setattr(infra.packaging, "BUILD", tmp_path / "build")
+    code = infra.packaging.code_directory()
+    (code / infra.packaging.CA_BUNDLE_IN_ASSET).write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    with pytest.raises(SystemExit, match="is not the one pinned"):
+        infra.packaging.code_directory()
+
+
 def test_the_functions_code_holds_the_workflow_declarations_their_names_come_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
