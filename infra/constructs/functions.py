@@ -120,7 +120,7 @@ class Functions(Construct):
             handler="lambdas.api.app.handler",
             timeout=29,
             memory=512,
-            description="The REST API",  # ALLOWED_ORIGINS: the stack adds the console's
+            description="The REST API",
         )
         database.grant_connect(self.api)
         parameters.grant_read(self.api, API_READS)
