@@ -256,6 +256,14 @@ def test_a_deployed_stage_is_smoked_through_the_consoles_api_path_by_default(
     assert used[-1] == API_URL.rstrip("/")
 
 
+def test_a_url_with_a_password_is_refused_locally_too_and_the_password_never_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit, match=r"^--api-url: 'http://127\.0\.0\.1:9/' holds a user name") as refused:
+        cli.main(["smoke", "--stage", "local", "--api-url", "http://ops:s3cret@127.0.0.1:9/"])
+    assert "s3cret" not in str(refused.value) + capsys.readouterr().out
+
+
 def test_a_stack_without_the_outputs_is_refused_naming_them(deployed: Any) -> None:
     deployed(ConsoleUrl="", ApiUrl="")
     with pytest.raises(SystemExit, match=r"^the stack Fondation-dev has no output ApiUrl, ConsoleUrl: deploy"):
