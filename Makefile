@@ -22,17 +22,21 @@ synth: $(VENV)/.installed-dev node_modules/.installed console/node_modules/.inst
 	$(PYTHON) -m infra.app
 	@ls cdk.out/*.template.json
 
+# An operator's value as one shell word, whatever it holds (STAGE='dev; rm …' stays a stage's name,
+# which the script then refuses): in single quotes, each of its own single quotes written '\''.
+quote = '$(subst ','\'',$(1))'
+
 # What the AWS account needs before a stage's first deploy, checked with the deploy's credentials (reads
 # only): make preflight STAGE=dev
 preflight: $(VENV)/.installed-dev
-	@test -n "$(STAGE)" || { echo "which stage? make preflight STAGE=dev (or prod)"; exit 2; }
-	$(PYTHON) -m stage preflight --stage $(STAGE)
+	@$(if $(STAGE),:,echo "which stage? make preflight STAGE=dev (or prod)"; exit 2)
+	$(PYTHON) -m stage preflight --stage $(call quote,$(STAGE))
 
 # A running stage served end to end by a throwaway user and client: make smoke STAGE=dev after a deploy,
 # make smoke STAGE=local against make dev (the local runtime's packages suffice); API_URL=... points it elsewhere.
 smoke: $(if $(filter local,$(STAGE)),$(VENV)/.installed-local,$(VENV)/.installed-dev)
-	@test -n "$(STAGE)" || { echo "which stage? make smoke STAGE=dev, prod, or local (make dev's)"; exit 2; }
-	$(PYTHON) -m stage smoke --stage $(STAGE) $(if $(API_URL),--api-url $(API_URL))
+	@$(if $(STAGE),:,echo "which stage? make smoke STAGE=dev, prod, or local (make dev's)"; exit 2)
+	$(PYTHON) -m stage smoke --stage $(call quote,$(STAGE)) $(if $(API_URL),--api-url $(call quote,$(API_URL)))
 
 # ruff, mypy (pyproject.toml's [tool.mypy]), and the layers between packages ([tool.importlinter] contracts).
 lint: $(VENV)/.installed-dev

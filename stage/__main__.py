@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
-from urllib.parse import urlparse
 
 LOCAL = "local"
 
@@ -26,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"a deployed stage (dev, prod: its stack's outputs give the API and the user pool), or {LOCAL} "
         "(make dev's API and its token issuer)",
     )
-    smoke.add_argument("--api-url", help="the API's URL (default: the stack's ApiUrl output, or make dev's)")
+    smoke.add_argument(
+        "--api-url",
+        help="the API's URL (default: the console's origin + /api, as browsers call it, or make dev's); a deployed "
+        "stage's must be https on the host of the stack's ApiUrl or ConsoleUrl",
+    )
     smoke.add_argument(
         "--wait", type=float, default=None, metavar="SECONDS", help="how long the onboarding may take (default: 180)"
     )
@@ -60,46 +63,73 @@ def run_preflight(stage: str) -> int:
     return preflight(settings, _clients(settings.region), sys.stdout)
 
 
+# What the smoke test reads of a deployed stack
+SMOKE_OUTPUTS = ("ApiUrl", "ConsoleUrl", "UserPoolId", "FrontEndClientId")
+
+
 def run_smoke(stage: str, api_url: str | None, wait: float | None) -> int:
-    from stage.smoke import DEFAULT_WAIT_SECONDS, Api, CognitoIdentity, Identity, LocalIdentity, Smoke, new_run
+    from stage.smoke import DEFAULT_WAIT_SECONDS, Api, Smoke, new_run
 
     run = new_run()
-    identity: Identity
-    if stage == LOCAL:
-        from local.config import LocalSettings
-
-        local = LocalSettings.from_env()
-        api_url = api_url or f"http://{local.host}:{local.api_port}"
-        identity = LocalIdentity(local.state_dir, f"smoke-{run}")
-    else:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from stage.preflight import read_stack_outputs, stack_name
-
-        settings = _settings(stage, LOCAL)
-        clients = _clients(settings.region)
-        try:
-            outputs = read_stack_outputs(clients("cloudformation"), stack_name(settings))
-        except (ClientError, BotoCoreError) as error:
-            raise SystemExit(f"cannot read the stack {stack_name(settings)}'s outputs: {error}") from None
-        if outputs is None:
-            raise SystemExit(f"{stack_name(settings)} is not deployed in {settings.region}: deploy it first")
-        api_url = api_url or outputs["ApiUrl"]
-        identity = CognitoIdentity(
-            clients("cognito-idp"), outputs["UserPoolId"], outputs["FrontEndClientId"], f"smoke-{run}"
-        )
-    parsed = urlparse(api_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SystemExit(f"--api-url: {api_url!r} is not an http(s) URL")
-    print(f"smoke test {run} of {stage}: {api_url}", flush=True)
+    url, identity = _local_target(api_url, run) if stage == LOCAL else _deployed_target(stage, api_url, run)
+    print(f"smoke test {run} of {stage}: {url}", flush=True)
     smoke = Smoke(
-        Api(api_url.rstrip("/")),
+        Api(url),
         identity,
         sys.stdout,
         wait_seconds=DEFAULT_WAIT_SECONDS if wait is None else wait,
         run=run,
     )
-    return smoke.main()
+    try:
+        return smoke.main()
+    except KeyboardInterrupt:
+        print("smoke test interrupted (what it made is taken back above)", flush=True)
+        return 130
+
+
+def _local_target(api_url: str | None, run: str) -> tuple[str, Any]:
+    from local.config import LocalSettings
+    from stage.smoke import LocalIdentity
+
+    local = LocalSettings.from_env()
+    url = _api_base(api_url or f"http://{local.host}:{local.api_port}")
+    return url, LocalIdentity(local.state_dir, f"smoke-{run}")
+
+
+def _deployed_target(stage: str, api_url: str | None, run: str) -> tuple[str, Any]:
+    """The API's base URL (by default the console's origin and CloudFront's /api/, the browsers'
+    path) and the Cognito user, from the stack's outputs; the run refused, before anything is made,
+    for an --api-url the ID token must not go to."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from stage.preflight import read_stack_outputs, stack_name
+    from stage.smoke import CognitoIdentity, console_api
+
+    settings = _settings(stage, LOCAL)
+    clients = _clients(settings.region)
+    name = stack_name(settings)
+    try:
+        outputs = read_stack_outputs(clients("cloudformation"), name)
+    except (ClientError, BotoCoreError) as error:
+        raise SystemExit(f"cannot read the stack {name}'s outputs: {error}") from None
+    if outputs is None:
+        raise SystemExit(f"{name} is not deployed in {settings.region}: deploy it first")
+    missing = [output for output in SMOKE_OUTPUTS if not outputs.get(output)]
+    if missing:
+        raise SystemExit(f"the stack {name} has no output {', '.join(missing)}: deploy this checkout's stack")
+    url = _api_base(api_url or console_api(outputs["ConsoleUrl"]), [outputs["ApiUrl"], outputs["ConsoleUrl"]])
+    cognito = clients("cognito-idp")
+    return url, CognitoIdentity(cognito, outputs["UserPoolId"], outputs["FrontEndClientId"], f"smoke-{run}")
+
+
+def _api_base(url: str, token_hosts: list[str] | None = None) -> str:
+    """The URL checked before anything is made (stage.smoke.api_base), or the run refused."""
+    from stage.smoke import api_base
+
+    try:
+        return api_base(url, token_hosts)
+    except ValueError as error:
+        raise SystemExit(f"--api-url: {error}") from None
 
 
 if __name__ == "__main__":
