@@ -7,7 +7,7 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip
 BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: dev test lint format synth preflight smoke reset rds-ca chromium clean
+.PHONY: dev test lint format synth preflight smoke which-stage reset rds-ca chromium clean
 
 dev: $(VENV)/.installed-local console/node_modules/.installed
 	$(PYTHON) -m local serve
@@ -28,15 +28,17 @@ quote = '$(subst ','\'',$(1))'
 
 # What the AWS account needs before a stage's first deploy, checked with the deploy's credentials (reads
 # only): make preflight STAGE=dev
-preflight: $(VENV)/.installed-dev
-	@$(if $(STAGE),:,echo "which stage? make preflight STAGE=dev (or prod)"; exit 2)
+preflight: $(if $(STAGE),$(VENV)/.installed-dev,which-stage)
 	$(PYTHON) -m stage preflight --stage $(call quote,$(STAGE))
 
 # A running stage served end to end by a throwaway user and client: make smoke STAGE=dev after a deploy,
 # make smoke STAGE=local against make dev (the local runtime's packages suffice); API_URL=... points it elsewhere.
-smoke: $(if $(filter local,$(STAGE)),$(VENV)/.installed-local,$(VENV)/.installed-dev)
-	@$(if $(STAGE),:,echo "which stage? make smoke STAGE=dev, prod, or local (make dev's)"; exit 2)
+smoke: $(if $(STAGE),$(if $(filter local,$(STAGE)),$(VENV)/.installed-local,$(VENV)/.installed-dev),which-stage)
 	$(PYTHON) -m stage smoke --stage $(call quote,$(STAGE)) $(if $(API_URL),--api-url $(call quote,$(API_URL)))
+
+# Asked before installing anything
+which-stage:
+	@echo "which stage? make preflight STAGE=dev (or prod); make smoke STAGE=dev, prod, or local (make dev's)"; exit 2
 
 # ruff, mypy (pyproject.toml's [tool.mypy]), and the layers between packages ([tool.importlinter] contracts).
 lint: $(VENV)/.installed-dev

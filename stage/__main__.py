@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 LOCAL = "local"
 
@@ -43,16 +43,25 @@ def _settings(name: str, *others: str) -> Any:
     from infra.settings import STAGES
 
     if name not in STAGES:
-        raise SystemExit(
-            f"--stage: no stage {name!r} in infra/settings.py (choose one of {', '.join([*STAGES, *others])})"
-        )
+        refuse(f"--stage: no stage {name!r} in infra/settings.py (choose one of {', '.join([*STAGES, *others])})")
     return STAGES[name]
+
+
+def refuse(message: str) -> NoReturn:
+    """What the run cannot start with (a stage, a profile, a URL): said, and exit 2, as for an account
+    out of reach; 1 is for a check or a step that failed."""
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 def _clients(region: str) -> Any:
     import boto3
+    from botocore.exceptions import BotoCoreError
 
-    session = boto3.session.Session(region_name=region)
+    try:
+        session = boto3.session.Session(region_name=region)
+    except BotoCoreError as error:  # AWS_PROFILE names a profile this machine does not have
+        refuse(f"AWS credentials: {error} (create it with aws configure --profile NAME, or set AWS_PROFILE to one)")
     return lambda service: session.client(service)
 
 
@@ -111,12 +120,12 @@ def _deployed_target(stage: str, api_url: str | None, run: str) -> tuple[str, An
     try:
         outputs = read_stack_outputs(clients("cloudformation"), name)
     except (ClientError, BotoCoreError) as error:
-        raise SystemExit(f"cannot read the stack {name}'s outputs: {error}") from None
+        refuse(f"cannot read the stack {name}'s outputs: {error}")
     if outputs is None:
-        raise SystemExit(f"{name} is not deployed in {settings.region}: deploy it first")
+        refuse(f"{name} is not deployed in {settings.region}: deploy it first")
     missing = [output for output in SMOKE_OUTPUTS if not outputs.get(output)]
     if missing:
-        raise SystemExit(f"the stack {name} has no output {', '.join(missing)}: deploy this checkout's stack")
+        refuse(f"the stack {name} has no output {', '.join(missing)}: deploy this checkout's stack")
     url = _api_base(api_url or console_api(outputs["ConsoleUrl"]), [outputs["ApiUrl"], outputs["ConsoleUrl"]])
     cognito = clients("cognito-idp")
     return url, CognitoIdentity(cognito, outputs["UserPoolId"], outputs["FrontEndClientId"], f"smoke-{run}")
@@ -129,7 +138,7 @@ def _api_base(url: str, token_hosts: list[str] | None = None) -> str:
     try:
         return api_base(url, token_hosts)
     except ValueError as error:
-        raise SystemExit(f"--api-url: {error}") from None
+        refuse(f"--api-url: {error}")
 
 
 if __name__ == "__main__":

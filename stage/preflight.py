@@ -167,7 +167,7 @@ def _sms_sandbox(account: Account) -> Verdict:
         return Verdict(
             False,
             f"SNS SMS is in its sandbox in {region}: texts reach only the phone numbers verified there",
-            "ask AWS to move the account out of the SMS sandbox (SNS console → Mobile → Text messaging (SMS) → "
+            "ask AWS to move the account out of the SMS sandbox (SNS console → Text messaging (SMS) → "
             "Exit SMS sandbox: a support case); meanwhile aws sns create-sms-sandbox-phone-number adds a test phone",
         )
     return Verdict(True, f"out of the SMS sandbox in {region}")

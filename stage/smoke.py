@@ -38,7 +38,7 @@ WORKFLOW = "client-onboarding"
 GROUPS = ("front-desk", "managers")
 ADMIN_FLOW = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
 REQUEST_SECONDS = 30  # above the gateway's 29 s: a slow answer is the API's 504, not ours
-DEFAULT_WAIT_SECONDS = 180  # a cold stage: the database resuming from zero capacity, functions starting in the VPC
+DEFAULT_WAIT_SECONDS = 180  # a cold stage: every function starting for the first time, in the VPC
 FINISHED = {"succeeded", "failed", "timed_out", "aborted"}
 ONBOARDING_ATTEMPTS = 3  # the same request and Idempotency-Key: a lost answer is asked again, no second client
 # The path the console (a browser) takes to the API: CloudFront's /api/ on the console's origin
@@ -58,6 +58,7 @@ class Identity(Protocol):
     token carrying ``GROUPS``; ``sign_out`` takes back what ``sign_in`` made, even half made."""
 
     description: str
+    unreachable: str  # what to do when the API does not answer
 
     def sign_in(self) -> str: ...
 
@@ -70,6 +71,7 @@ class LocalIdentity:
     def __init__(self, state_dir: Path, username: str) -> None:
         self.state_dir, self.username = state_dir, username
         self.description = f"a local token for {username}"
+        self.unreachable = "start the local runtime (make dev) in another terminal, or give --api-url"
 
     def sign_in(self) -> str:
         from local.tokens import KeyPair, issue_token
@@ -92,6 +94,7 @@ class CognitoIdentity:
     def __init__(self, cognito: Any, user_pool_id: str, client_id: str, username: str) -> None:
         self.cognito, self.user_pool_id, self.client_id, self.username = cognito, user_pool_id, client_id, username
         self.description = f"Cognito user {username} in {user_pool_id}"
+        self.unreachable = "is the stage deployed and its CloudFront distribution enabled? (--api-url: the ApiUrl)"
         self.created = False
 
     def sign_in(self) -> str:
@@ -395,7 +398,10 @@ class Smoke:
         return False
 
     def health(self) -> str:
-        self.api.expect("GET", "/health", 200)
+        try:
+            self.api.expect("GET", "/health", 200)
+        except NoAnswer as error:
+            raise NoAnswer(f"{error}: {self.identity.unreachable}") from None
         return self.api.url
 
     def sign_in(self) -> str:

@@ -67,6 +67,7 @@ def test_a_dead_api_fails_the_smoke_test_naming_the_step(local_runtime: LocalRun
     ran = smoke(local_runtime, "--api-url", "http://127.0.0.1:9")
     assert ran.returncode == 1
     assert re.search(r"^FAIL +[0-9.]+s  the API answers: GET http://127.0.0.1:9/health: no answer", ran.stdout, re.M)
+    assert "start the local runtime (make dev)" in ran.stdout  # what to do about it
     assert ran.stdout.splitlines()[-1] == "smoke test FAILED at: the API answers"
 
 

@@ -374,12 +374,29 @@ def test_preflight_without_credentials_exits_2_saying_how_to_give_them() -> None
     assert "export AWS_PROFILE" in out.getvalue()
 
 
-def test_an_unknown_stage_is_refused_naming_the_stages() -> None:
+def test_an_unknown_stage_is_refused_naming_the_stages(capsys: pytest.CaptureFixture[str]) -> None:
     from stage.__main__ import main
 
-    with pytest.raises(
-        SystemExit, match=r"--stage: no stage 'staging' in infra/settings.py \(choose one of dev, prod\)"
+    for argv, choices in (
+        (["preflight", "--stage", "staging"], "dev, prod"),
+        (["smoke", "--stage", "staging"], "dev, prod, local"),
     ):
-        main(["preflight", "--stage", "staging"])
-    with pytest.raises(SystemExit, match=r"choose one of dev, prod, local"):
-        main(["smoke", "--stage", "staging"])
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2
+        assert f"--stage: no stage 'staging' in infra/settings.py (choose one of {choices})" in capsys.readouterr().err
+
+
+def test_a_profile_this_machine_lacks_is_refused_in_words_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stage.__main__ import main
+
+    monkeypatch.setenv("AWS_PROFILE", "fondation-admin-nowhere")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(SystemExit) as stopped:
+        main(["preflight", "--stage", "dev"])
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err
+    assert "fondation-admin-nowhere" in said
+    assert "aws configure --profile" in said
