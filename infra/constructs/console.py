@@ -133,6 +133,7 @@ class Console(Construct):
                     # included, which CloudFront forwards only when nothing is cached
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                     origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    response_headers_policy=headers,  # the origin's: HSTS, no framing, no sniffing
                     function_associations=[
                         cloudfront.FunctionAssociation(
                             function=cloudfront.Function(

@@ -628,6 +628,7 @@ def test_the_console_calls_the_api_on_its_own_origin_so_no_answer_needs_cors(
     assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
     assert {"POST", "PUT", "DELETE"} <= set(behavior["AllowedMethods"])
     assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["ResponseHeadersPolicyId"] == config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
     # and no error is kept for the next caller (CloudFront keeps them 10 s by default)
     kept = {r["ErrorCode"]: r["ErrorCachingMinTTL"] for r in config["CustomErrorResponses"]}
     assert kept == dict.fromkeys((400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504), 0)
