@@ -49,7 +49,11 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the CDK CLI's date for every file of an asse
 # Every function's handler module (a workflow's tasks share their module: tests/unit/test_cold_start.py
 # checks every declared task's is here) → what it must not import at cold start.
 FUNCTIONS = {
-    "lambdas.api.app": ("aws_xray_sdk", "boto3", "lambdas.tasks", "lambdas.shared.onboarding.steps"),
+    "lambdas.api.app": (
+        "aws_xray_sdk", "boto3", "lambdas.tasks", "lambdas.shared.onboarding.steps", "lambdas.shared.erasure",
+        "lambdas.shared.executions.operating", "lambdas.shared.executions.reading", "lambdas.shared.queue.calling",
+        "lambdas.shared.queue.desk",
+    ),
     "lambdas.tasks.client_onboarding": (
         "aws_xray_sdk", "boto3", "lambdas.api", "lambdas.shared.onboarding.intake", "lambdas.shared.onboarding.views",
         "lambdas.shared.orders", "lambdas.shared.db.orders",

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import NotFound
 from lambdas.shared.orders import desk
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.clients.models import Client
 
 
 @dataclass(frozen=True)

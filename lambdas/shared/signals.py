@@ -29,18 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.signals.models import Signal
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import SignalKind, SignalStatus
 from lambdas.shared.errors import ConcurrentSubmission, DatabaseUnavailable, WorkflowUnavailable
 from lambdas.shared.observability import logger
 from lambdas.shared.stepfunctions import CallbackClosed, Workflows, execution_arn_of, workflows
 from workflows import Workflow, all_workflows
+
+if TYPE_CHECKING:  # the outbox's table is loaded with its repository, on first use (uow.signals)
+    from lambdas.shared.db.signals.models import Signal
 
 RELAY = "relay"  # the audit trail's actor of what the relay settles
 MAX_ATTEMPTS = 20  # about 70 minutes: then every further try is counted, for ops to see
@@ -61,14 +63,14 @@ def start(uow: UnitOfWork, workflow: Workflow, entity_id: str) -> str:
     """Start ``workflow``'s execution for ``entity_id`` (its input: ``{"<entity>_id": entity_id}``);
     the execution's ARN, known now."""
     payload = {f"{workflow.entity}_id": entity_id}
-    _write(uow, Signal(kind=SignalKind.START, workflow=workflow.name, entity_id=entity_id, payload=payload))
+    _write(uow, kind=SignalKind.START, workflow=workflow.name, entity_id=entity_id, payload=payload)
     return execution_arn_of(workflow, entity_id)
 
 
 def resume(uow: UnitOfWork, token: str, answer: BaseModel) -> None:
     """Answer the wait holding ``token`` with ``answer`` (ids and statuses only): what the workflow
     reads as ``$states.result`` once its wait ends (its task declares the model: ``answered_with``)."""
-    _write(uow, Signal(kind=SignalKind.RESUME, token=token, payload=answer.model_dump(mode="json")))
+    _write(uow, kind=SignalKind.RESUME, token=token, payload=answer.model_dump(mode="json"))
 
 
 def answered_with(*answers: type[BaseModel]) -> Callable[[H], H]:
@@ -84,20 +86,26 @@ def answered_with(*answers: type[BaseModel]) -> Callable[[H], H]:
 
 def heartbeat(uow: UnitOfWork, token: str) -> None:
     """News of progress for the wait holding ``token``: its heartbeat clock starts again."""
-    _write(uow, Signal(kind=SignalKind.HEARTBEAT, token=token, payload={}))
+    _write(uow, kind=SignalKind.HEARTBEAT, token=token, payload={})
 
 
 def fail(uow: UnitOfWork, token: str, error: str, cause: str) -> None:
     """End the wait holding ``token`` with ``error`` (its ASL catches it by name)."""
-    _write(uow, Signal(kind=SignalKind.FAIL, token=token, payload={}, error=error, cause=cause))
+    _write(uow, kind=SignalKind.FAIL, token=token, payload={}, error=error, cause=cause)
 
 
-def _write(uow: UnitOfWork, signal: Signal) -> None:
+def _write(uow: UnitOfWork, **fields: Any) -> None:
     """Claimed by the writer, which delivers it once the transaction commits; the relay's if not."""
     now = utcnow()
-    signal.id, signal.status, signal.attempts, signal.next_attempt_at = str(uuid.uuid4()), SignalStatus.PENDING, 1, now
-    signal.claim, signal.claimed_until = str(uuid.uuid4()), now + CLAIM_FOR
-    uow.signals.add(signal)
+    uow.signals.new(
+        id=str(uuid.uuid4()),
+        status=SignalStatus.PENDING,
+        attempts=1,
+        next_attempt_at=now,
+        claim=str(uuid.uuid4()),
+        claimed_until=now + CLAIM_FOR,
+        **fields,
+    )
 
 
 # --- running an action --------------------------------------------------------------------------------
@@ -175,13 +183,9 @@ UNREACHABLE = ("retried", "overdue")  # what a delivery that did not reach Step 
 
 def _release(signal: Signal, unit_of_work: Callable[[str], UnitOfWork], at: datetime) -> None:
     """Leave a claimed signal not tried to the relay, due when a failed one would be retried."""
-    values = {
-        "next_attempt_at": at + FIRST_RETRY,
-        "attempts": Signal.attempts - 1,  # its claim counted a try it did not have
-        "reason": "not tried: Step Functions was out of reach",
-    }
+    values = {"next_attempt_at": at + FIRST_RETRY, "reason": "not tried: Step Functions was out of reach"}
     try:
-        unit_of_work(RELAY).run(_settle, signal.id, signal.claim, values)
+        unit_of_work(RELAY).run(_unclaim, signal.id, signal.claim, values)
     except DatabaseUnavailable:  # its claim lapses instead
         logger.warning("workflow signal not released", extra={"signal_id": signal.id})
 
@@ -210,6 +214,10 @@ def _retry(signal: Signal, reason: str, at: datetime) -> tuple[str, dict[str, An
 
 def _settle(uow: UnitOfWork, signal_id: str, claim: str | None, values: dict[str, Any]) -> bool:
     return claim is not None and uow.signals.settle(signal_id, claim, **values)
+
+
+def _unclaim(uow: UnitOfWork, signal_id: str, claim: str | None, values: dict[str, Any]) -> bool:
+    return claim is not None and uow.signals.release(signal_id, claim, **values)
 
 
 def _claim(uow: UnitOfWork, claim: str, at: datetime) -> list[Signal]:

@@ -1,46 +1,56 @@
 """A function imports only what it uses: no X-Ray SDK, no boto3 until a client is called, no other
-function's code (figures in benchmarks/README.md, from benchmarks/cold_start.py)."""
+function's code, no table before a request reaches it, and for the API no logic behind a route before
+the route is called (figures in benchmarks/README.md, from benchmarks/cold_start.py)."""
 
+import functools
 import json
+import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from benchmarks.cold_start import FUNCTIONS, REPO
-from workflows import all_workflows
+
+
+def _fresh(code: str) -> Any:
+    """What ``code`` prints (JSON) in a fresh interpreter."""
+    env = {"PATH": "", "POWERTOOLS_METRICS_NAMESPACE": "x"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+@functools.cache
+def loaded_by(module: str) -> tuple[str, ...]:
+    """The modules a fresh interpreter holds once it has imported ``module``."""
+    return tuple(
+        _fresh(
+            f"import importlib, json, sys; importlib.import_module({module!r}); print(json.dumps(sorted(sys.modules)))"
+        )
+    )
 
 
 @pytest.mark.parametrize("module", sorted(FUNCTIONS))
 def test_importing_a_function_leaves_out_what_it_does_not_use(module: str) -> None:
-    probe = f"import importlib, json, sys; importlib.import_module({module!r}); print(json.dumps(sorted(sys.modules)))"
-    env = {"PATH": "", "POWERTOOLS_METRICS_NAMESPACE": "x"}
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, check=True
-    )
-    loaded = json.loads(result.stdout)
+    loaded = loaded_by(module)
     unwanted = [name for name in FUNCTIONS[module] if any(m == name or m.startswith(f"{name}.") for m in loaded)]
     assert unwanted == []
 
 
-def test_the_benchmark_measures_every_task_function() -> None:
-    handlers = {task.handler.rpartition(".")[0] for workflow in all_workflows() for task in workflow.tasks.values()}
-    assert handlers <= set(FUNCTIONS)
+# A context's tables are mapped when its repository or a row of it is first used, never at import
+TABLES = re.compile(r"^lambdas\.shared\.db\.\w+\.(models|repository)$")
 
 
-def test_every_model_of_ours_is_built_on_first_use() -> None:
-    import importlib
+@pytest.mark.parametrize("module", sorted(FUNCTIONS))
+def test_importing_a_function_maps_no_table(module: str) -> None:
+    assert [name for name in loaded_by(module) if TABLES.match(name)] == []
 
-    from pydantic import BaseModel
 
-    from lambdas.shared.model import Model
-
-    for module in FUNCTIONS:
-        importlib.import_module(module)
-
-    def subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
-        return [model, *(sub for child in model.__subclasses__() for sub in subclasses(child))]
-
-    ours = [model for model in subclasses(BaseModel) if model.__module__.startswith(("lambdas", "workflows"))]
-    assert len(ours) > 50
-    assert [model.__qualname__ for model in ours if not issubclass(model, Model)] == []
+def test_the_api_declares_every_route_without_the_logic_behind_them() -> None:
+    """The routes are declared at import (the CDK app and the local gateway read them); the logic that
+    no route's signature names is not loaded with them (``FUNCTIONS`` lists it for the benchmark too)."""
+    declared = _fresh("import lambdas.api.app; from lambdas.api.access import ROUTES; print(len(ROUTES))")
+    assert declared > 40
+    services = ("erasure", "executions.operating", "executions.reading", "queue.calling", "queue.desk")
+    assert [name for name in services if f"lambdas.shared.{name}" in loaded_by("lambdas.api.app")] == []

@@ -13,12 +13,13 @@ from lambdas.api.errors import InvalidField
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import ReviewDecision
-from lambdas.shared.erasure import erase_client
 from lambdas.shared.fields import query_count
 from lambdas.shared.model import Model
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
 
+# The logic no route's signature names (``erasure``) is imported in the routes that call it: the
+# function declares every route at import, and a request loads only what its route uses.
 routes = Routes("clients")
 
 ClientId = Annotated[str, uuid_id("client")]
@@ -121,6 +122,8 @@ def handle_add_documents(client_id: ClientId, documents: Annotated[intake.Docume
     summary="Erase a client's personal data (the anonymous record stays for the counts)",
 )
 def handle_erase_client(client_id: ClientId) -> Erased:
+    from lambdas.shared.erasure import erase_client
+
     erasure = actor(routes.router).run(erase_client, client_id)
     return Erased(
         client_id=client_id, status="erased", execution_stopped=erasure.onboarding_ended, erased=list(erasure.erased)

@@ -12,7 +12,6 @@ from pydantic import ConfigDict, Field
 from lambdas.api.access import OPERATE_EXECUTIONS, READ_EXECUTIONS, Routes
 from lambdas.api.caller import actor
 from lambdas.shared.errors import InvalidField
-from lambdas.shared.executions import operating, reading
 from lambdas.shared.executions.views import (
     EntityExecutions,
     ExecutionDetail,
@@ -25,6 +24,8 @@ from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_lin
 from lambdas.shared.model import Model
 from lambdas.shared.stepfunctions import InvalidPageToken
 
+# The logic no route's signature names (``reading``, ``operating``) is imported in the routes that call it: the
+# function declares every route at import, and a request loads only what its route uses.
 routes = Routes("executions")
 
 WINDOW = timedelta(hours=24)
@@ -71,6 +72,8 @@ def _status_url(workflow: str, name: str) -> str:
 
 @routes.get("/workflows", allow=READ_EXECUTIONS, summary="Every workflow with its executions counted by status")
 def handle_count_executions(since: Since = None) -> WorkflowList:
+    from lambdas.shared.executions import reading
+
     return reading.counts(actor(routes.router).workflows(), since or datetime.now(UTC) - WINDOW)
 
 
@@ -87,6 +90,8 @@ def handle_list_executions(
     next: Annotated[str | None, Query(min_length=1, max_length=3096, description="`next` of the previous page")] = None,
     limit: Annotated[int, *query_count(1, 100), Query()] = 20,
 ) -> ExecutionPage:
+    from lambdas.shared.executions import reading
+
     declared = reading.workflow_named(workflow)
     try:
         return reading.executions(actor(routes.router).workflows(), declared, status, since, next, limit)
@@ -98,6 +103,8 @@ def handle_list_executions(
 def handle_list_entity_executions(
     entity: Annotated[str, Query(pattern=UUID_PATTERN, description="a client's, ticket's or order's id")],
 ) -> EntityExecutions:
+    from lambdas.shared.executions import reading
+
     return reading.of_entity(actor(routes.router).workflows(), entity)
 
 
@@ -108,6 +115,8 @@ def handle_list_entity_executions(
     responses={404: NOT_FOUND},
 )
 def handle_get_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDetail:
+    from lambdas.shared.executions import reading
+
     return reading.detail(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -118,6 +127,8 @@ def handle_get_execution(workflow: WorkflowName, name: ExecutionName) -> Executi
     responses={404: NOT_FOUND},
 )
 def handle_get_history(workflow: WorkflowName, name: ExecutionName) -> History:
+    from lambdas.shared.executions import reading
+
     return reading.history(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -129,6 +140,8 @@ def handle_get_history(workflow: WorkflowName, name: ExecutionName) -> History:
     responses={404: NOT_FOUND, 409: "it cannot be redriven: the message says why"},
 )
 def handle_redrive_execution(workflow: WorkflowName, name: ExecutionName) -> Redriven:
+    from lambdas.shared.executions import operating, reading
+
     declared = reading.workflow_named(workflow)
     count = operating.redrive(actor(routes.router), declared, name)
     return Redriven(workflow=workflow, name=name, redrive_count=count, status_url=_status_url(workflow, name))
@@ -144,6 +157,8 @@ def handle_redrive_execution(workflow: WorkflowName, name: ExecutionName) -> Red
 def handle_stop_execution(
     workflow: WorkflowName, name: ExecutionName, stop: Annotated[StopRequest | None, Body()] = None
 ) -> Stopped:
+    from lambdas.shared.executions import operating, reading
+
     declared = reading.workflow_named(workflow)
     stop = stop or StopRequest()
     operating.stop(actor(routes.router), declared, name, stop.error, stop.cause)

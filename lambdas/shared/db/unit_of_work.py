@@ -19,8 +19,6 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from lambdas.shared.db.engine import session_factory
-from lambdas.shared.db.records.models import AuditEntry, NamedLock
-from lambdas.shared.db.rows import lock_or_create
 from lambdas.shared.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -28,12 +26,15 @@ if TYPE_CHECKING:
     from lambdas.shared.db.notifications.repository import NotificationRepository
     from lambdas.shared.db.orders.repository import FrameRepository, OrderRepository
     from lambdas.shared.db.queue.repository import QueueRepository
-    from lambdas.shared.db.records.repository import IdempotencyRepository
+    from lambdas.shared.db.records.repository import IdempotencyRepository, RecordRepository
     from lambdas.shared.db.signals.repository import SignalRepository
     from lambdas.shared.db.sites.repository import SiteRepository
 
 # Each context's repository (``lambdas/shared/db/<context>/repository.py``), built on first use in a
 # unit of work: a function maps only the tables it touches (the onboarding never loads the queue's).
+# A context's tables are loaded with its repository: code outside ``lambdas/shared/db`` that needs no
+# more than the outboxes, the audit log or the locks builds their rows through it (``uow.signals.new``)
+# and imports their models for type checking only, so a function pays for them on first use.
 REPOSITORIES = {
     "clients": ("clients", "ClientRepository"),
     "evidence": ("clients", "EvidenceRepository"),
@@ -44,6 +45,7 @@ REPOSITORIES = {
     "orders": ("orders", "OrderRepository"),
     "notifications": ("notifications", "NotificationRepository"),
     "idempotency": ("records", "IdempotencyRepository"),
+    "records": ("records", "RecordRepository"),
     "signals": ("signals", "SignalRepository"),
 }
 
@@ -115,6 +117,7 @@ class UnitOfWork:
     frames: FrameRepository
     notifications: NotificationRepository
     idempotency: IdempotencyRepository
+    records: RecordRepository
     orders: OrderRepository
     sites: SiteRepository
     queue: QueueRepository
@@ -187,7 +190,7 @@ class UnitOfWork:
     def serialise(self, name: str) -> None:
         """Until this unit of work ends, no other one that serialises on ``name`` runs (a row lock on
         InnoDB; SQLite takes its one write lock at BEGIN anyway)."""
-        lock_or_create(self.session, NamedLock(name=name))
+        self.records.lock(name)
 
     def flush(self) -> None:
         """Send the pending changes now: a database that cannot take them says so before the caller
@@ -195,6 +198,4 @@ class UnitOfWork:
         self.session.flush()
 
     def audit(self, action: str, entity_type: str, entity_id: str, **details: Any) -> None:
-        self.session.add(
-            AuditEntry(actor=self.actor, action=action, entity_type=entity_type, entity_id=entity_id, details=details)
-        )
+        self.records.audit(self.actor, action, entity_type, entity_id, details)

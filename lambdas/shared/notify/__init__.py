@@ -7,15 +7,16 @@ leaves within seconds rather than at the next scheduled run."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lambdas.shared.config import notification_settings
 from lambdas.shared.db.base import new_id
-from lambdas.shared.db.clients.models import Client
-from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ConsentPurpose, NotificationChannel
 from lambdas.shared.observability import logger
+
+if TYPE_CHECKING:  # the outbox's table is loaded with its repository, on first use (uow.notifications)
+    from lambdas.shared.db.clients.models import Client
 
 IN_PERSON: Literal["in_person"] = "in_person"  # no channel: the front desk tells the person when they come
 
@@ -36,16 +37,14 @@ def queue_message(
     if sms_only and channel != NotificationChannel.SMS:
         return None
     if channel is not None and uow.notifications.by_dedup_key(dedup_key) is None:
-        uow.notifications.add(
-            Notification(
-                id=new_id(),
-                dedup_key=dedup_key,
-                client_id=client.id,
-                channel=channel,
-                template=template,
-                language=client.language,
-                payload=payload,
-            )
+        uow.notifications.new(
+            id=new_id(),
+            dedup_key=dedup_key,
+            client_id=client.id,
+            channel=channel,
+            template=template,
+            language=client.language,
+            payload=payload,
         )
         uow.after_commit(nudge)
     return channel

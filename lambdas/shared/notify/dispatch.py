@@ -17,14 +17,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.notifications.models import Notification
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, ConsentPurpose, NotificationChannel, NotificationStatus
 from lambdas.shared.notify import messages
 from lambdas.shared.notify.senders import Outgoing, Sender, SendFailed
+
+if TYPE_CHECKING:  # the outbox's table is loaded with its repository, on first use (uow.notifications)
+    from lambdas.shared.db.notifications.models import Notification
 
 ACTOR = "dispatcher"
 MAX_ATTEMPTS = 5

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator
 
 from lambdas.shared import signals, waiting
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
-from lambdas.shared.db.clients.models import Client, EligibilityEvidence
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
@@ -41,6 +40,9 @@ from lambdas.shared.parameters import IntakeParameters, read
 from lambdas.shared.phones import InvalidPhoneNumber, to_e164
 from lambdas.shared.stepfunctions import execution_arn_of
 from workflows.client_onboarding import WORKFLOW as ONBOARDING
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.clients.models import Client, EligibilityEvidence
 
 MAX_AGE_YEARS = 120
 
@@ -306,6 +308,8 @@ def receive_application(uow: UnitOfWork, application: Application, idempotency_k
 
 def _client_from(application: Application, client_id: str, actor: str) -> Client:
     address = application.address
+    from lambdas.shared.db.clients.models import Client
+
     return Client(
         id=client_id,
         status=ClientStatus.PENDING,
@@ -339,6 +343,8 @@ def _client_from(application: Application, client_id: str, actor: str) -> Client
 
 def _evidence_from(evidence: Evidence | Documents, client_id: str, actor: str) -> EligibilityEvidence:
     rejected_reason = getattr(evidence, "rejected_reason", None)
+    from lambdas.shared.db.clients.models import EligibilityEvidence
+
     return EligibilityEvidence(
         id=new_id(),
         client_id=client_id,

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from lambdas.shared import notify, waiting
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
-from lambdas.shared.db.clients.models import Client, ConsentRecord
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
     CONSENT_TEXT_VERSION,
@@ -29,6 +28,9 @@ from lambdas.shared.domain import (
 )
 from lambdas.shared.errors import ClientErased, Conflict, NotFound
 from lambdas.shared.normalize import fold
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.clients.models import Client
 
 # --- the workflow's steps (tasks) --------------------------------------------------------------------
 
@@ -208,6 +210,8 @@ def register_client(uow: UnitOfWork, client_id: str) -> None:
     """The person is a new client: record their consents (once) and the registration time."""
     client = _open_client(uow, client_id)
     application = client.application or {}
+    from lambdas.shared.db.clients.models import ConsentRecord
+
     existing = uow.consents.of(client_id)
     for purpose, granted in (application.get("consents") or {}).items():
         if ConsentPurpose(purpose) in existing:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from lambdas.shared.cursor import decode, encode
-from lambdas.shared.db.clients.models import Client
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import BirthDateQuality, ClientStatus, HousingSituation
 from lambdas.shared.errors import NotFound
 from lambdas.shared.model import Model
 from lambdas.shared.normalize import fold
 from lambdas.shared.phones import search_digits
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.clients.models import Client
 
 
 class Address(Model):

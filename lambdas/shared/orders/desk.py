@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import Conflict, InvalidField
@@ -28,6 +27,9 @@ from lambdas.shared.orders import tolerances
 from lambdas.shared.orders.prescription import Prescription, written_plainly
 from lambdas.shared.orders.steps import OrderAnswer, end_order, open_order, record_event, reserve
 from lambdas.shared.orders.tolerances import Deviation, Measured
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.orders.models import Order
 
 MAX_REMAKES = 2
 LAB_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"

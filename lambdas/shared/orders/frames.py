@@ -7,17 +7,19 @@ never goes below zero — the database refuses it too.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import ConfigDict, Field
 
-from lambdas.shared.db.orders.models import FrameStock
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import FrameKind
 from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.fields import Text, whole_number
 from lambdas.shared.model import Model
 from lambdas.shared.orders.desk import serve_waiting_orders
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.orders.models import FrameStock
 
 MAX_QUANTITY = 100_000  # a site's shelf, not a warehouse: a typo of extra zeros is refused
 

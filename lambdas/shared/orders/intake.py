@@ -12,7 +12,6 @@ from pydantic import ConfigDict, Field
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
-from lambdas.shared.db.orders.models import Order, Prescription
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import Conflict, InvalidField
@@ -101,6 +100,8 @@ def create_order(uow: UnitOfWork, request: CreateOrder, actor: str, idempotency_
     if problems:
         raise InvalidField(*problems[0], *problems[1:])
     rx = request.prescription
+    from lambdas.shared.db.orders.models import Order, Prescription
+
     version = Prescription(
         id=new_id(),
         client_id=client.id,

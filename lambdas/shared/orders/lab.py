@@ -9,10 +9,12 @@ sends the submission, idempotent by (order, attempt).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.orders.models import LabSubmission, Order
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.orders.models import LabSubmission, Order
 
 
 class Lab(Protocol):

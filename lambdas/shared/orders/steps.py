@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lambdas.shared import notify, signals
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.orders.models import LabSubmission, Order, OrderEvent
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ORDER_ENDED, OrderStatus
 from lambdas.shared.errors import NotFound
 from lambdas.shared.model import Model
 from lambdas.shared.orders import lab
 from lambdas.shared.parameters import OrderParameters, read
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.orders.models import Order
 
 AWAITED_IN = {
     "frame": OrderStatus.AWAITING_FRAME,
@@ -90,6 +93,8 @@ def submit_to_lab(uow: UnitOfWork, order_id: str, actor: str) -> Step:
     if order.status in (OrderStatus.FRAME_RESERVED, OrderStatus.REMAKE):
         now = utcnow()
         order.lab_attempt += 1
+        from lambdas.shared.db.orders.models import LabSubmission
+
         submission = LabSubmission(
             order_id=order.id,
             attempt=order.lab_attempt,
@@ -166,6 +171,8 @@ def _at_lab(order: Order, now: datetime) -> Step:
 
 
 def record_event(uow: UnitOfWork, order: Order, kind: str, actor: str, **details: object) -> None:
+    from lambdas.shared.db.orders.models import OrderEvent
+
     uow.orders.record(OrderEvent(order_id=order.id, kind=kind, actor=actor, at=utcnow(), details=details))
 
 

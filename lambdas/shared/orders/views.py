@@ -4,16 +4,18 @@ The prescription's values are shown on the order itself only (never in lists).""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from lambdas.shared.cursor import InvalidCursor, decode, encode
-from lambdas.shared.db.orders.models import Order
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import NotFound
 from lambdas.shared.model import Model
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.orders.models import Order
 
 
 class OrderEventView(Model):

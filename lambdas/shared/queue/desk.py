@@ -8,10 +8,10 @@ reads where the ticket is now (``steps``). Each gives the ticket as it is after 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.queue.models import Ticket
-from lambdas.shared.db.sites.models import Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
@@ -19,6 +19,10 @@ from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
 from lambdas.shared.queue.steps import TicketAnswer, end_ticket, record_event, requeue, tell_called, tell_next
 from lambdas.shared.queue.views import TicketView, get_ticket
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.queue.models import Ticket
+    from lambdas.shared.db.sites.models import Station
 
 ACTIVE = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING)
 

@@ -10,12 +10,15 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from lambdas.shared.db.queue.models import Ticket
-from lambdas.shared.db.queue.repository import StationFigures
-from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.queue.sites import service_day
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.queue.models import Ticket
+    from lambdas.shared.db.queue.repository import StationFigures
+    from lambdas.shared.db.sites.models import Site, Station
 
 MEASURED_AFTER = 5  # services, before the day's own median replaces the site's service_minutes
 ACTIVE_WITHIN = timedelta(minutes=30)  # a counter that called this recently is calling

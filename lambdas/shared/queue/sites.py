@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Annotated, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import ConfigDict, Field, field_validator
 
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name, whole_number
 from lambdas.shared.model import Model
 from lambdas.shared.parameters import QueueParameters, read
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.sites.models import Site, Station
 
 SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
@@ -213,6 +215,8 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
                 f"site {site_id} has no station {station_id}: PUT /sites/{site_id}/stations/{station_id} first",
             )
     if site is None:
+        from lambdas.shared.db.sites.models import Site
+
         site = Site(id=site_id, stations=[])
         uow.sites.add(site)
     values = settings.model_dump()
@@ -240,6 +244,8 @@ def configure_station(
         raise Conflict(f"site {site_id} has {MAX_STATIONS} stations already")
     station = stations.get(station_id)
     if station is None:
+        from lambdas.shared.db.sites.models import Station
+
         station = Station(site_id=site_id, id=station_id, position=len(stations))
         site.stations.append(station)
     station.name, station.prefix, station.counters = settings.name, settings.prefix, list(settings.counters)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lambdas.shared import notify, signals, waiting
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.queue.models import QueueEvent, Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import NotFound, TicketEnded
 from lambdas.shared.model import Model
 from lambdas.shared.queue.sites import closing_time
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.queue.models import QueueEvent, Ticket
 
 NEXT_PLACES = 2  # "you are next": a person this close to being called at a station is texted, once
 AWAITED_IN = {"call": TicketStatus.WAITING, "arrival": TicketStatus.CALLED, "service_end": TicketStatus.SERVING}
@@ -137,6 +140,8 @@ def expire(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketStatus | None:
 
 
 def record_event(uow: UnitOfWork, ticket: Ticket, kind: str, actor: str, **details: object) -> QueueEvent:
+    from lambdas.shared.db.queue.models import QueueEvent
+
     event = QueueEvent(
         ticket_id=ticket.id,
         site_id=ticket.site_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     AfterValidator,
@@ -22,7 +22,6 @@ from pydantic import (
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
-from lambdas.shared.db.queue.models import Ticket
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus, TicketPriority, TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
@@ -35,6 +34,9 @@ from lambdas.shared.queue.sites import MAX_STATIONS, Slug, closing_time, service
 from lambdas.shared.queue.steps import record_event
 from lambdas.shared.stepfunctions import execution_arn_of
 from workflows.queue_progression import WORKFLOW as QUEUE_PROGRESSION
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.queue.models import Ticket
 
 
 class Priority(Model):
@@ -156,6 +158,8 @@ def check_in(
         raise InvalidField(
             "appointment_at", f"an appointment today at site {site_id}: {day.isoformat()}, in {site.timezone}"
         )
+    from lambdas.shared.db.queue.models import Ticket
+
     ticket = Ticket(
         id=ticket_id,
         site_id=site_id,

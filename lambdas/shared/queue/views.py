@@ -8,12 +8,11 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from lambdas.shared.clock import utcnow
-from lambdas.shared.db.queue.models import Ticket
-from lambdas.shared.db.sites.models import Site, Station
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketPriority, TicketStatus
 from lambdas.shared.errors import InvalidField, NotFound
@@ -21,6 +20,10 @@ from lambdas.shared.model import Model
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place, minutes, pace
 from lambdas.shared.queue.sites import service_day
+
+if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
+    from lambdas.shared.db.queue.models import Ticket
+    from lambdas.shared.db.sites.models import Site, Station
 
 MAX_TICKETS = 1000  # in one answer: more than a site sees in a day
 

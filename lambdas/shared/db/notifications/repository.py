@@ -24,6 +24,12 @@ class NotificationRepository:
     def add(self, notification: Notification) -> None:
         self.session.add(notification)
 
+    def new(self, **fields: Any) -> Notification:
+        """A new message of ``fields``, added to the transaction."""
+        notification = Notification(**fields)
+        self.session.add(notification)
+        return notification
+
     def cancel_pending(self, client_ids: Collection[str]) -> None:
         """Erasure: nothing more goes to these clients, and no undelivered message keeps its payload."""
         mine = Notification.client_id.in_(client_ids)

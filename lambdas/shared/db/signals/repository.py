@@ -18,9 +18,12 @@ class SignalRepository:
         self.session = session
         self.written: list[Signal] = []  # this transaction's, for the writer to deliver once it commits
 
-    def add(self, signal: Signal) -> None:
+    def new(self, **fields: Any) -> Signal:
+        """A new signal of ``fields``, added to the transaction."""
+        signal = Signal(**fields)
         self.session.add(signal)
         self.written.append(signal)
+        return signal
 
     def claim(self, claim: str, now: datetime, until: datetime, limit: int) -> list[Signal]:
         """Up to ``limit`` signals due now, claimed by ``claim`` (``outbox.claim_due``)."""
@@ -29,3 +32,7 @@ class SignalRepository:
     def settle(self, signal_id: str, claim: str, **values: Any) -> bool:
         """The claimed signal's outcome, if the claim is still ours (``outbox.settle``)."""
         return outbox.settle(self.session, Signal, signal_id, claim, **values)
+
+    def release(self, signal_id: str, claim: str, **values: Any) -> bool:
+        """``settle``, giving back the try its claim counted though it was not tried."""
+        return self.settle(signal_id, claim, attempts=Signal.attempts - 1, **values)
