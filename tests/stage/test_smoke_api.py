@@ -483,9 +483,12 @@ def test_an_interrupted_run_exits_130_after_its_clean_up(
 def test_the_makefile_passes_the_stage_and_url_as_single_words(target: str) -> None:
     # (make -n prints the commands, runs none; a $(…) is make's own, expanded before any shell)
     stage, url = 'dev; echo hi `id` "quoted"', "https://x'; echo y"
+    # (run under make test too: a make of its own, not a sub-make printing its directories)
+    alone = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     ran = subprocess.run(
         ["make", "-n", target, f"STAGE={stage}", f"API_URL={url}"],
         cwd=REPO_ROOT,
+        env=alone,
         capture_output=True,
         text=True,
         timeout=60,
