@@ -59,7 +59,6 @@ class Console(Construct):
         super().__init__(scope, construct_id)
         removal = settings.data_removal_policy
         region = Stack.of(self).region
-        self._auth, self._settings = auth, settings
         self.logs = s3.Bucket(
             self,
             "Logs",
@@ -180,9 +179,9 @@ class Console(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
         )
-        self._publish(cognito_domain)
+        self._publish(settings, cognito_domain)
 
-    def _publish(self, cognito_domain: str) -> None:
+    def _publish(self, settings: StageSettings, cognito_domain: str) -> None:
         """The files, and the config that points them at the stage's API and user pool."""
         config = {
             "signIn": "cognito",
@@ -205,8 +204,8 @@ class Console(Construct):
             log_group=logs.LogGroup(  # the stage's retention, and gone with the stack like the others
                 self,
                 "FilesLogs",
-                retention=self._settings.log_retention,
-                removal_policy=self._settings.data_removal_policy,
+                retention=settings.log_retention,
+                removal_policy=settings.data_removal_policy,
             ),
         )
         # CDK's own function that copies the files at deploy time: its role and runtime are CDK's
