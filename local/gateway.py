@@ -15,16 +15,16 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
 from lambdas.api import errors
-from lambdas.api.access import ROUTES, RouteAccess
+from lambdas.api.access import RouteAccess
 from lambdas.api.app import CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS
+from lambdas.api.routes import every_route
 from lambdas.shared.config import api_settings
 from local.console import LocalConsole
 from local.containers import ContainerPool, ContainerTimedOut
@@ -58,7 +58,7 @@ def _template_regex(resource: str) -> re.Pattern[str]:
 class RouteTable:
     """Maps a method and path to the declared route, as API Gateway maps them to a resource."""
 
-    def __init__(self, routes: dict[tuple[str, str], RouteAccess]) -> None:
+    def __init__(self, routes: Mapping[tuple[str, str], RouteAccess]) -> None:
         # static resources before templated ones, as API Gateway prefers the most specific match
         ordered = sorted(routes.values(), key=lambda route: ("{" in route.resource, route.resource))
         self._routes = [(route, _template_regex(route.resource)) for route in ordered]
@@ -158,7 +158,7 @@ class LocalApiGateway:
         """``origins``: the CORS origins, by default those the API function reads (``ALLOWED_ORIGINS``)."""
         self._handler = handler
         self._keys = keys
-        self._routes = RouteTable(ROUTES)
+        self._routes = RouteTable(every_route())
         self._origins = tuple(api_settings().origins if origins is None else origins)
         # in this process, one call at a time: the Powertools resolver holds the current event globally;
         # a pool sends each event to a container of its own

@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from lambdas.api.access import ROUTES
+from lambdas.api.routes import every_route
 from local.gateway import RouteTable, proxy_event
 from local.sfn.lambda_context import LambdaContext
 from local.tokens import subject_of
@@ -38,7 +38,7 @@ def api_event(
 
     ``groups=None`` sends no claims at all (an unauthenticated call to a public route).
     """
-    route = RouteTable(ROUTES).match(method, path)
+    route = RouteTable(every_route()).match(method, path)
     assert route is not None, f"{method} {path} is not a declared route"
     raw_path = f"{path}?{urlencode(query, doseq=True)}" if query else path
     raw_body = body if isinstance(body, str) or body is None else json.dumps(body)

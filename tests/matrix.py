@@ -12,8 +12,8 @@ import re
 import time
 from dataclasses import dataclass
 
-import lambdas.api.app  # noqa: F401 - importing the API declares its routes into ROUTES
-from lambdas.api.access import ROUTES, RouteAccess
+from lambdas.api.access import RouteAccess
+from lambdas.api.routes import every_route
 from local.tokens import KEY_ID, KeyPair, issue_access_token, issue_token
 
 FAKE_ID = "00000000-0000-4000-8000-000000000000"
@@ -145,4 +145,4 @@ def sample_path(route: RouteAccess, entity_id: str = FAKE_ID) -> str:
 
 def declared_routes() -> list[RouteAccess]:
     """The routes a deployed stage serves (the local Swagger UI is left out)."""
-    return [route for route in ROUTES.values() if not route.local_only]
+    return [route for route in every_route().values() if not route.local_only]

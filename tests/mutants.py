@@ -71,11 +71,19 @@ MUTATIONS = (
     ),
     Mutation(
         "openapi-public",
-        "lambdas/api/app.py",
+        "lambdas/api/routes/document.py",
         '"/openapi.json",\n    allow=ANY_GROUP,',
-        '"/openapi.json",\n    allow=PUBLIC,',
+        '"/openapi.json",\n    allow=frozenset(),',
         MATRIX,
         "the OpenAPI document needs no token",
+    ),
+    Mutation(
+        "lab-path-unmapped",
+        "lambdas/api/routes/__init__.py",
+        '    "/lab": "orders",\n',
+        "",
+        ("tests/api/test_route_modules.py",),
+        "no route module serves the lab's paths: the function refuses its results",
     ),
     Mutation(
         "handler-ignores-groups",

@@ -16,8 +16,9 @@ from constructs import Construct
 from infra.nag import acknowledge
 from infra.settings import StageSettings
 from lambdas.api import errors
-from lambdas.api.access import ROUTES, RouteAccess
-from lambdas.api.app import SECURITY_HEADERS  # importing the API declares its routes into ROUTES
+from lambdas.api.access import RouteAccess
+from lambdas.api.app import SECURITY_HEADERS
+from lambdas.api.routes import every_route
 
 
 class Api(Construct):
@@ -93,7 +94,7 @@ class Api(Construct):
         )
         integration = self._lambda_proxy(handler, settings.name)
         self.methods: dict[tuple[str, str], apigateway.Method] = {}
-        for route in sorted(ROUTES.values(), key=lambda route: (route.resource, route.method)):
+        for route in sorted(every_route().values(), key=lambda route: (route.resource, route.method)):
             if not route.local_only:
                 self.methods[(route.method, route.resource)] = self._add_method(route, integration)
 

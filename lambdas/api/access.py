@@ -2,9 +2,10 @@
 
 Routes are declared with ``Routes.get/post/delete(resource, allow=...)``; that one declaration
 registers the Powertools route and its row in ``ROUTES``, which the handler's authorisation check,
-the local gateway and the CDK app all read. A route registered any other way has no row, and the
-check refuses it (403) rather than guess. The same declaration documents every answer the route can
-give (``lambdas.api.openapi``); ``responses=`` adds what only the route knows, such as a 409.
+the local gateway and the CDK app all read (``lambdas.api.routes`` imports the modules declaring them).
+A route registered any other way has no row, and the check refuses it (403) rather than guess. The
+same declaration documents every answer the route can give (``lambdas.api.openapi``); ``responses=``
+adds what only the route knows, such as a 409.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Routes:
             raise ValueError(f"no tag {tag} in the OpenAPI document (lambdas/api/openapi.py TAGS)")
         self.router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
         self.tag = tag
+        self.declared: list[RouteAccess] = []
 
     def get(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("GET", resource, allow=allow, **options)
@@ -109,7 +111,7 @@ class Routes:
         takes an access token with one of them, and no ID token."""
         if scopes and allow:
             raise ValueError(f"{method} {resource}: a route is for groups (ID tokens) or for scopes, not both")
-        declare(method, resource, allow, local_only=local_only, scopes=scopes)
+        self.declared.append(declare(method, resource, allow, local_only=local_only, scopes=scopes))
         options.setdefault("tags", [self.tag])
         if allow:
             options.setdefault("security", [{"cognito": []}])
@@ -139,12 +141,13 @@ def declare(
     *,
     local_only: bool = False,
     scopes: frozenset[str] = frozenset(),
-) -> None:
+) -> RouteAccess:
     key = (method, resource)
     access = RouteAccess(method, resource, allow, local_only, scopes)
     if key in ROUTES and (ROUTES[key].allow, ROUTES[key].scopes) != (allow, scopes):
         raise ValueError(f"{method} {resource} is declared twice with different groups or scopes")
     ROUTES[key] = access
+    return access
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,27 @@
 """The REST API function: one Powertools resolver, every route declared with its groups.
 
-The resolver is built on the first request (CORS origins come from the environment); the routes
-are declared at import, so the route table is known without building it.
+The resolver is built on the first request (CORS origins come from the environment), and a route
+module is imported and included when a request first reaches one of its routes (``lambdas.api.routes``
+says which): a cold start loads the models of one module, not of the whole API.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Iterable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, SecurityScheme
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from lambdas.api import openapi as contract
-from lambdas.api.access import ANY_GROUP, PUBLIC, ROUTES, Routes, declare, refusal
+from lambdas.api import routes
+from lambdas.api.access import PUBLIC, ROUTES, declare, refusal
 from lambdas.api.errors import register_error_handlers
 from lambdas.api.requests import body_refusal
-from lambdas.api.routes import clients, executions, frames, health, orders, sites, tickets
 from lambdas.shared.config import api_settings
 from lambdas.shared.observability import api_handler
 
@@ -32,33 +35,8 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
 }
 SWAGGER_PATH = "/docs"
 
-openapi = Routes("health")
-
-
-@openapi.get(
-    "/openapi.json",
-    allow=ANY_GROUP,
-    summary="This document",
-    responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
-)
-def handle_get_openapi() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
-
-
-ROUTERS = (
-    health.routes,
-    clients.routes,
-    sites.routes,
-    frames.routes,
-    tickets.routes,
-    orders.routes,
-    executions.routes,
-    openapi,
-)
-
-
-# What a browser may send cross-origin: the function, API Gateway's preflights (CDK) and the local
-# gateway all answer with these.
+# What a browser may send cross-origin where ``ALLOWED_ORIGINS`` names origins: the function and the
+# local gateway's preflights answer with these (on a stage the console calls the API on its own origin).
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
 CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
 CORS_MAX_AGE_SECONDS = 600
@@ -77,18 +55,30 @@ def _cors() -> CORSConfig | None:
 
 
 class _Resolver(APIGatewayRestResolver):
-    """The REST resolver whose OpenAPI document (/openapi.json and /docs alike) is the API's contract."""
+    """The REST resolver that includes a route module's routes when first asked, and whose OpenAPI
+    document (/openapi.json and /docs alike), holding every module's, is the API's contract."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._included: set[str] = set()
+        self._including = threading.Lock()  # the local runtime may serve requests on threads
+
+    def include(self, modules: Iterable[str]) -> None:
+        with self._including:
+            for module in modules:
+                if module not in self._included:
+                    self.include_router(routes.routes_of(module).router)
+                    self._included.add(module)
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        self.include(routes.MODULES)
         return contract.contract(super().get_openapi_schema(**options), [resource for _, resource in ROUTES])
 
 
 @functools.cache
-def api() -> APIGatewayRestResolver:
-    """The container's resolver, built once."""
+def api() -> _Resolver:
+    """The container's resolver, built once, its routes included as requests reach them."""
     resolver = _Resolver(enable_validation=True, cors=_cors())
-    for module_routes in ROUTERS:
-        resolver.include_router(module_routes.router)
     register_error_handlers(resolver)
     return resolver
 
@@ -120,6 +110,9 @@ SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 
 @api_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    module = routes.module_serving(str(event.get("resource", "")))
+    if module is not None:
+        api().include([module])  # its routes' declarations too, which the refusal reads
     refused = refusal(event) or body_refusal(event)
     if refused is not None:
         response = ResponseBuilder[APIGatewayProxyEvent](refused).build(APIGatewayProxyEvent(event), _cors())

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.api.access import ROUTES
+from lambdas.api.routes import every_route
 from local.console import FILES
 from tests.infra.conftest import Synthesised
 from workflows import all_workflows
@@ -275,12 +275,12 @@ def test_each_function_reads_exactly_the_parameter_groups_it_uses(synthesised: S
 def test_every_method_but_health_has_the_cognito_authorizer(synthesised: Synthesised, stage: str) -> None:
     methods = synthesised.resources(stage, "AWS::ApiGateway::Method")
     resources = synthesised.resources(stage, "AWS::ApiGateway::Resource")
-    declared = [route for route in ROUTES.values() if not route.local_only]
+    declared = [route for route in every_route().values() if not route.local_only]
     routed = [m for m in methods.values() if m["Properties"]["HttpMethod"] != "OPTIONS"]
     assert len(routed) == len(declared)
     for method in routed:
         path = _path_of(method["Properties"]["ResourceId"], resources)
-        access = ROUTES[(method["Properties"]["HttpMethod"], path)]
+        access = every_route()[(method["Properties"]["HttpMethod"], path)]
         if access.public:
             assert method["Properties"]["AuthorizationType"] == "NONE", path
         else:
@@ -299,7 +299,7 @@ def test_the_lab_route_takes_the_scope_the_lab_client_is_given(synthesised: Synt
         for server in servers
         for scope in server["Properties"]["Scopes"]
     }
-    lab_routes = [route for route in ROUTES.values() if route.scopes]
+    lab_routes = [route for route in every_route().values() if route.scopes]
     assert [route.resource for route in lab_routes] == ["/lab/orders/{order_id}/result"]
     assert lab_routes[0].scopes <= given
 

@@ -18,8 +18,7 @@ from lambdas.shared.model import Model
 from lambdas.shared.onboarding import intake
 from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
 
-# The logic no route's signature names (``erasure``) is imported in the routes that call it: the
-# function declares every route at import, and a request loads only what its route uses.
+# The erasure (every table a client's data is in) is loaded by the one route that erases.
 routes = Routes("clients")
 
 ClientId = Annotated[str, uuid_id("client")]

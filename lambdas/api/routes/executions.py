@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from lambdas.api.access import OPERATE_EXECUTIONS, READ_EXECUTIONS, Routes
 from lambdas.api.caller import actor
 from lambdas.shared.errors import InvalidField
+from lambdas.shared.executions import reading
 from lambdas.shared.executions.views import (
     EntityExecutions,
     ExecutionDetail,
@@ -24,8 +25,7 @@ from lambdas.shared.fields import UUID_PATTERN, IsoTime, query_count, single_lin
 from lambdas.shared.model import Model
 from lambdas.shared.stepfunctions import InvalidPageToken
 
-# The logic no route's signature names (``reading``, ``operating``) is imported in the routes that call it: the
-# function declares every route at import, and a request loads only what its route uses.
+# Stopping and redriving (``operating``) are loaded by the two routes that do them: the others only read.
 routes = Routes("executions")
 
 WINDOW = timedelta(hours=24)
@@ -72,8 +72,6 @@ def _status_url(workflow: str, name: str) -> str:
 
 @routes.get("/workflows", allow=READ_EXECUTIONS, summary="Every workflow with its executions counted by status")
 def handle_count_executions(since: Since = None) -> WorkflowList:
-    from lambdas.shared.executions import reading
-
     return reading.counts(actor(routes.router).workflows(), since or datetime.now(UTC) - WINDOW)
 
 
@@ -90,8 +88,6 @@ def handle_list_executions(
     next: Annotated[str | None, Query(min_length=1, max_length=3096, description="`next` of the previous page")] = None,
     limit: Annotated[int, *query_count(1, 100), Query()] = 20,
 ) -> ExecutionPage:
-    from lambdas.shared.executions import reading
-
     declared = reading.workflow_named(workflow)
     try:
         return reading.executions(actor(routes.router).workflows(), declared, status, since, next, limit)
@@ -103,8 +99,6 @@ def handle_list_executions(
 def handle_list_entity_executions(
     entity: Annotated[str, Query(pattern=UUID_PATTERN, description="a client's, ticket's or order's id")],
 ) -> EntityExecutions:
-    from lambdas.shared.executions import reading
-
     return reading.of_entity(actor(routes.router).workflows(), entity)
 
 
@@ -115,8 +109,6 @@ def handle_list_entity_executions(
     responses={404: NOT_FOUND},
 )
 def handle_get_execution(workflow: WorkflowName, name: ExecutionName) -> ExecutionDetail:
-    from lambdas.shared.executions import reading
-
     return reading.detail(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -127,8 +119,6 @@ def handle_get_execution(workflow: WorkflowName, name: ExecutionName) -> Executi
     responses={404: NOT_FOUND},
 )
 def handle_get_history(workflow: WorkflowName, name: ExecutionName) -> History:
-    from lambdas.shared.executions import reading
-
     return reading.history(actor(routes.router).workflows(), reading.workflow_named(workflow), name)
 
 
@@ -140,7 +130,7 @@ def handle_get_history(workflow: WorkflowName, name: ExecutionName) -> History:
     responses={404: NOT_FOUND, 409: "it cannot be redriven: the message says why"},
 )
 def handle_redrive_execution(workflow: WorkflowName, name: ExecutionName) -> Redriven:
-    from lambdas.shared.executions import operating, reading
+    from lambdas.shared.executions import operating
 
     declared = reading.workflow_named(workflow)
     count = operating.redrive(actor(routes.router), declared, name)
@@ -157,7 +147,7 @@ def handle_redrive_execution(workflow: WorkflowName, name: ExecutionName) -> Red
 def handle_stop_execution(
     workflow: WorkflowName, name: ExecutionName, stop: Annotated[StopRequest | None, Body()] = None
 ) -> Stopped:
-    from lambdas.shared.executions import operating, reading
+    from lambdas.shared.executions import operating
 
     declared = reading.workflow_named(workflow)
     stop = stop or StopRequest()

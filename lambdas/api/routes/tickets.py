@@ -17,12 +17,10 @@ from lambdas.api.routes.sites import SiteId, StationId
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.fields import IsoDate
 from lambdas.shared.model import Model
-from lambdas.shared.queue import tickets, views
+from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
 from lambdas.shared.queue.views import TicketView
 
-# The logic no route's signature names (``calling``, ``desk``) is imported in the routes that call it: the
-# function declares every route at import, and a request loads only what its route uses.
 routes = Routes("queue")
 
 TicketId = Annotated[str, uuid_id("ticket")]
@@ -123,8 +121,6 @@ def handle_list_tickets(
 def handle_call_next_person(
     site_id: SiteId, station_id: StationId, call: Annotated[CounterCall, Body()]
 ) -> TicketView | None:
-    from lambdas.shared.queue import calling
-
     caller = actor(routes.router)
     called = caller.run(calling.call_next, site_id, station_id, call.counter, caller.name)
     if called is None:
@@ -139,8 +135,6 @@ def handle_call_next_person(
     responses={409: WRONG_STATE},
 )
 def handle_call_ticket(ticket_id: TicketId, call: Annotated[CounterCall, Body()]) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.call_ticket, ticket_id, call.counter, caller.name)
 
@@ -152,8 +146,6 @@ def handle_call_ticket(ticket_id: TicketId, call: Annotated[CounterCall, Body()]
     responses={409: WRONG_STATE},
 )
 def handle_mark_arrived(ticket_id: TicketId) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.mark_arrived, ticket_id, caller.name)
 
@@ -165,8 +157,6 @@ def handle_mark_arrived(ticket_id: TicketId) -> TicketView:
     responses={409: WRONG_STATE},
 )
 def handle_recall_ticket(ticket_id: TicketId) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.recall, ticket_id, caller.name)
 
@@ -178,8 +168,6 @@ def handle_recall_ticket(ticket_id: TicketId) -> TicketView:
     responses={409: WRONG_STATE},
 )
 def handle_mark_no_show(ticket_id: TicketId) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.mark_no_show, ticket_id, caller.name)
 
@@ -191,8 +179,6 @@ def handle_mark_no_show(ticket_id: TicketId) -> TicketView:
     responses={409: WRONG_STATE},
 )
 def handle_complete_service(ticket_id: TicketId, completion: Annotated[Completion | None, Body()] = None) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     next_station = completion.next_station if completion else None
     return caller.run(desk.complete, ticket_id, next_station, caller.name)
@@ -205,8 +191,6 @@ def handle_complete_service(ticket_id: TicketId, completion: Annotated[Completio
     responses={409: WRONG_STATE + ", or the ticket is at that station already"},
 )
 def handle_transfer_ticket(ticket_id: TicketId, transfer: Annotated[Transfer, Body()]) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.transfer, ticket_id, transfer.station_id, caller.name)
 
@@ -218,8 +202,6 @@ def handle_transfer_ticket(ticket_id: TicketId, transfer: Annotated[Transfer, Bo
     responses={409: WRONG_STATE},
 )
 def handle_cancel_ticket(ticket_id: TicketId) -> TicketView:
-    from lambdas.shared.queue import desk
-
     caller = actor(routes.router)
     return caller.run(desk.cancel, ticket_id, caller.name)
 
