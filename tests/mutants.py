@@ -86,6 +86,14 @@ MUTATIONS = (
         "no route module serves the lab's paths: the function refuses its results",
     ),
     Mutation(
+        "path-of-another-route",
+        "lambdas/api/proxy_event.py",
+        'if not instance_of(event["resource"], event["path"]):',
+        "if False:",
+        ("tests/api/test_proxy_events.py",),
+        "a direct invoke reaches the route of its path with the groups of its resource",
+    ),
+    Mutation(
         "handler-ignores-groups",
         "lambdas/api/access.py",
         "if not caller.groups & access.allow:",

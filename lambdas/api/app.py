@@ -8,7 +8,6 @@ says which): a cold start loads the models of one module, not of the whole API.
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +20,7 @@ from lambdas.api import openapi as contract
 from lambdas.api import routes
 from lambdas.api.access import PUBLIC, ROUTES, declare, refusal
 from lambdas.api.errors import register_error_handlers
+from lambdas.api.proxy_event import event_refusal
 from lambdas.api.requests import body_refusal
 from lambdas.shared.config import api_settings
 from lambdas.shared.observability import api_handler
@@ -61,18 +61,17 @@ class _Resolver(APIGatewayRestResolver):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._included: set[str] = set()
-        self._including = threading.Lock()  # the local runtime may serve requests on threads
 
     def include(self, modules: Iterable[str]) -> None:
-        with self._including:
-            for module in modules:
-                if module not in self._included:
-                    self.include_router(routes.routes_of(module).router)
-                    self._included.add(module)
+        for module in modules:
+            if module not in self._included:
+                self.include_router(routes.routes_of(module).router)
+                self._included.add(module)
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
         self.include(routes.MODULES)
-        return contract.contract(super().get_openapi_schema(**options), [resource for _, resource in ROUTES])
+        declared = [route.resource for module in routes.MODULES for route in routes.routes_of(module).declared]
+        return contract.contract(super().get_openapi_schema(**options), declared)
 
 
 @functools.cache
@@ -110,12 +109,17 @@ SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 
 @api_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    module = routes.module_serving(str(event.get("resource", "")))
-    if module is not None:
-        api().include([module])  # its routes' declarations too, which the refusal reads
-    refused = refusal(event) or body_refusal(event)
+    """One request at a time, as Lambda calls it (the resolver holds the current event; the local
+    gateway holds a lock around a function served in its own process)."""
+    refused = event_refusal(event)
+    if refused is None:
+        module = routes.module_serving(event["resource"])
+        if module is not None:
+            api().include([module])  # its routes' declarations too, which the refusal reads
+        refused = refusal(event) or body_refusal(event)
     if refused is not None:
-        response = ResponseBuilder[APIGatewayProxyEvent](refused).build(APIGatewayProxyEvent(event), _cors())
+        # a refusal has no route: nothing of the event (which may be malformed) or of CORS shapes it
+        response = ResponseBuilder[APIGatewayProxyEvent](refused).build(APIGatewayProxyEvent({}))
     else:
         response = api().resolve(event, context)
     headers = response.setdefault("multiValueHeaders", {})

@@ -120,7 +120,8 @@ def takes_input(handler: Callable[..., Any]) -> bool:
 def contract(schema: OpenAPI, declared: list[str]) -> OpenAPI:
     """``schema`` without Powertools' error schemas: it adds a 422 ``HTTPValidationError`` to every
     route, even one without input; routes with input document the API's own 422 instead. Its paths
-    go by process (``TAGS``), each process's in the order they were ``declared`` (the README's)."""
+    go by process (``TAGS``), each process's in the order they were ``declared`` (the README's); its
+    schemas by name."""
     first = {resource: index for index, resource in reversed(list(enumerate(declared)))}
     paths = schema.paths or {}
 
@@ -141,6 +142,9 @@ def contract(schema: OpenAPI, declared: list[str]) -> OpenAPI:
             }
             _optional_body_is_left_out(operation)
     schema.tags = [Tag(name=name, description=description) for name, description in TAGS.items()]
+    if schema.components and schema.components.schemas:
+        # by name: the order the routes were included in depends on what the container served first
+        schema.components.schemas = dict(sorted(schema.components.schemas.items()))
     schemas = schema.components.schemas if schema.components else None
     for name in POWERTOOLS_ERROR_SCHEMAS:
         (schemas or {}).pop(name, None)

@@ -32,13 +32,14 @@ SERVED_BY: Mapping[str, str] = {
     "/executions": "executions",
     "/workflows": "executions",
 }
-MODULES = tuple(sorted(set(SERVED_BY.values())))
+MODULES = tuple(dict.fromkeys(SERVED_BY.values()))  # in the README's order, which the OpenAPI document keeps
+_DEEPEST = max(prefix.count("/") for prefix in SERVED_BY) + 1  # segments, the empty first one included
 
 
 def module_serving(resource: str) -> str | None:
     """The route module that declares ``resource`` (an API Gateway template), if any does."""
-    segments = resource.split("/")
-    for end in range(len(segments), 1, -1):
+    segments = resource.split("/", _DEEPEST)  # a longer resource is served by one of its prefixes, or none
+    for end in range(min(len(segments), _DEEPEST), 1, -1):
         module = SERVED_BY.get("/".join(segments[:end]))
         if module is not None:
             return module
