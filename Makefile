@@ -59,7 +59,7 @@ $(PYTHON):
 
 # The local runtime only: quick, without the CDK toolchain.
 $(VENV)/.installed-local: requirements.txt requirements-local.txt | $(PYTHON)
-	@echo "installing the local runtime's packages into $(VENV) ..."
+	@echo "installing the local runtime's packages into $(VENV) (first time: about a minute) ..."
 	$(PIP) install --quiet -r requirements-local.txt
 	@touch $@
 
