@@ -18,8 +18,8 @@ from local.tokens import KEY_ID, KeyPair, issue_access_token, issue_token
 
 FAKE_ID = "00000000-0000-4000-8000-000000000000"
 
-FRONT_DESK, MANAGERS, OPS, LAB = "front-desk", "managers", "ops", "lab"
-GROUPS = (FRONT_DESK, MANAGERS, OPS, LAB)
+FRONT_DESK, MANAGERS, OPS, LAB, DISPLAY = "front-desk", "managers", "ops", "lab", "display"
+GROUPS = (FRONT_DESK, MANAGERS, OPS, LAB, DISPLAY)
 NO_TOKEN_NEEDED = None
 # the lab's machine client: an access token with the scope fondation/lab-results, no groups
 LAB_CLIENT, LAB_SCOPE = "lab-client", "fondation/lab-results"
@@ -52,7 +52,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/tickets/{ticket_id}/complete"): frozenset({FRONT_DESK}),
     ("POST", "/tickets/{ticket_id}/transfer"): frozenset({FRONT_DESK}),
     ("POST", "/tickets/{ticket_id}/cancel"): frozenset({FRONT_DESK}),
-    ("GET", "/sites/{site_id}/board"): frozenset({FRONT_DESK, MANAGERS, OPS, LAB}),
+    ("GET", "/sites/{site_id}/board"): frozenset({FRONT_DESK, MANAGERS, OPS, LAB, DISPLAY}),
     ("POST", "/orders"): frozenset({FRONT_DESK}),
     ("GET", "/orders"): frozenset({FRONT_DESK, MANAGERS}),
     ("GET", "/orders/{order_id}"): frozenset({FRONT_DESK, MANAGERS}),

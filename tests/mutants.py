@@ -72,7 +72,7 @@ MUTATIONS = (
     Mutation(
         "openapi-public",
         "lambdas/api/routes/document.py",
-        '"/openapi.json",\n    allow=ANY_GROUP,',
+        '"/openapi.json",\n    allow=STAFF,',
         '"/openapi.json",\n    allow=frozenset(),',
         MATRIX,
         "the OpenAPI document needs no token",

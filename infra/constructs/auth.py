@@ -1,4 +1,4 @@
-"""The Cognito user pool: no self sign-up, the four groups, a front-end client and the lab's client."""
+"""The Cognito user pool: no self sign-up, the five groups, a front-end client and the lab's client."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ GROUP_DESCRIPTIONS = {
     Group.MANAGERS: "Managers: read everything, watch executions, erase personal data on request",
     Group.OPS: "Ops: find failed executions, redrive or stop them",
     Group.LAB: "Lab partner: post lens order results (machine client)",
+    Group.DISPLAY: "Waiting-room display: a site's screen, which reads the board and nothing else",
 }
 RESOURCE_SERVER, LAB_SCOPE = LAB_RESULTS_SCOPE.split("/")  # the API's machine routes name fondation/lab-results
 

@@ -28,6 +28,7 @@ class Group(StrEnum):
     MANAGERS = "managers"
     OPS = "ops"
     LAB = "lab"
+    DISPLAY = "display"  # a waiting room's screen: the board and nothing else
 
 
 # The rows of the README's matrix. An empty set means no token is needed.
@@ -39,7 +40,8 @@ CONFIGURE_SITES = frozenset({Group.MANAGERS})
 READ_STATISTICS = frozenset({Group.MANAGERS})
 READ_EXECUTIONS = frozenset({Group.MANAGERS, Group.OPS})
 OPERATE_EXECUTIONS = frozenset({Group.OPS})
-ANY_GROUP = frozenset(Group)
+STAFF = frozenset({Group.FRONT_DESK, Group.MANAGERS, Group.OPS, Group.LAB})
+READ_BOARD = STAFF | {Group.DISPLAY}
 
 
 # A machine client's access tokens carry scopes, not groups: the lab posts its results with this one

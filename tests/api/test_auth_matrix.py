@@ -17,13 +17,10 @@ from lambdas.shared.db.clients.models import Client
 from local.gateway import LocalApiGateway, make_http_server
 from local.tokens import KeyPair
 from tests.matrix import (
-    FRONT_DESK,
-    LAB,
+    GROUPS,
     LAB_CLIENT,
     LAB_SCOPE,
-    MANAGERS,
     NO_TOKEN_NEEDED,
-    OPS,
     WHO_MAY_CALL,
     Case,
     cases,
@@ -137,7 +134,7 @@ def _readme_table() -> dict[tuple[str, str], frozenset[str] | None]:
     section = readme.split("### Who may call what", 1)[1].split("\n\n", 2)[1]
     header, _, *rows = section.splitlines()
     columns = [cell.strip() for cell in header.split("|")[2:-1]]
-    callers = {FRONT_DESK: FRONT_DESK, MANAGERS: MANAGERS, OPS: OPS, LAB: LAB, "lab client": LAB_CLIENT}
+    callers = {**{group: group for group in GROUPS}, "lab client": LAB_CLIENT}
     table: dict[tuple[str, str], frozenset[str] | None] = {}
     for row in rows:
         routes, *marks = (cell.strip() for cell in row.split("|")[1:-1])

@@ -445,11 +445,11 @@ def test_every_log_group_has_a_retention_and_every_function_logs_to_the_stages(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_user_pool_has_the_four_groups_and_no_self_sign_up(synthesised: Synthesised, stage: str) -> None:
+def test_the_user_pool_has_the_five_groups_and_no_self_sign_up(synthesised: Synthesised, stage: str) -> None:
     groups = {
         g["Properties"]["GroupName"] for g in synthesised.resources(stage, "AWS::Cognito::UserPoolGroup").values()
     }
-    assert groups == {"front-desk", "managers", "ops", "lab"}
+    assert groups == {"front-desk", "managers", "ops", "lab", "display"}
     clients = {
         c["Properties"]["ClientName"]: c["Properties"]
         for c in synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()

@@ -28,7 +28,7 @@ def cognito() -> Iterator[Any]:
 
 
 def user_pool(cognito: Any, flows: list[str], groups: tuple[str, ...] = GROUPS) -> tuple[str, str]:
-    """A pool shaped like the stack's: prod's password policy, the four groups, a front-end client."""
+    """A pool shaped like the stack's: prod's password policy, its groups, a front-end client."""
     policy = {
         "MinimumLength": 14,
         "RequireUppercase": True,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from lambdas.api.access import ANY_GROUP, Routes
+from lambdas.api.access import STAFF, Routes
 
 routes = Routes("health")
 
 
 @routes.get(
     "/openapi.json",
-    allow=ANY_GROUP,
+    allow=STAFF,
     summary="This document",
     responses={200: {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
 )

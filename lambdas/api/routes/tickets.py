@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.content_types import APPLICATION_JSON
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import ConfigDict, Field
 
-from lambdas.api.access import ANY_GROUP, FRONT_DESK_WORK, READ_RECORDS, READ_STATISTICS, Routes
+from lambdas.api.access import FRONT_DESK_WORK, READ_BOARD, READ_RECORDS, READ_STATISTICS, Routes
 from lambdas.api.caller import actor
 from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
@@ -208,7 +208,7 @@ def handle_cancel_ticket(ticket_id: TicketId) -> TicketView:
 
 @routes.get(
     "/sites/{site_id}/board",
-    allow=ANY_GROUP,
+    allow=READ_BOARD,
     summary="The waiting room's screen: per station the numbers called, to which counter, how many wait",
 )
 def handle_get_board(site_id: SiteId) -> views.Board:
