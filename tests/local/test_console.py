@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local.console import FILES, LocalConsole
+from local.console import CONSOLE_DIR, FILES, LocalConsole
 from local.tokens import KeyPair, issue_token, verify_token
 
 JSON = [("Content-Type", "application/json")]
@@ -29,7 +29,8 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(console: LocalCo
     assert (status, header(headers, "Location")) == (308, "/console/")
     for path, kind in (
         ("/console/", "text/html"),
-        ("/console/console.js", "javascript"),
+        ("/console/app.js", "javascript"),
+        ("/console/views/workflows.js", "javascript"),
         ("/console/console.css", "text/css"),
     ):
         status, headers, body = console.handle("GET", path, [], b"")
@@ -38,6 +39,17 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(console: LocalCo
         assert "frame-ancestors 'none'" in header(headers, "Content-Security-Policy")
         assert header(headers, "X-Frame-Options") == "DENY"
         assert body == FILES[path.removeprefix("/console")].read_bytes()
+
+
+def test_every_file_of_the_app_is_served() -> None:
+    # a module left out of package.json's `served` would be a 404 in the browser, locally and on a stage
+    app = CONSOLE_DIR.rglob("*")
+    written = {f"/{path.relative_to(CONSOLE_DIR).as_posix()}" for path in app if _part_of_the_app(path)}
+    assert written == {name for name in FILES if name != "/" and not name.startswith("/vendor/")}
+
+
+def _part_of_the_app(path: Path) -> bool:
+    return path.is_file() and "node_modules" not in path.parts and path.suffix in (".html", ".js", ".css")
 
 
 @pytest.mark.parametrize(

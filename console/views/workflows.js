@@ -1,196 +1,18 @@
-// The managers' and ops' console: the executions routes of the API, in the project's words.
-// Pages: #/ (overview), #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>,
-// and locally #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES).
-// The token stays in session storage, never in a URL; every element is built with textContent.
+// The executions of each workflow, for managers and ops: the overview (failures first), a workflow's
+// executions, and one execution (its states drawn, its events, redrive and stop for ops).
+
+import { api } from "../api.js";
+import { h, table, when } from "../dom.js";
+import { refreshEvery, show, shownMessage, unchanged } from "../page.js";
+import { groups, isOps } from "../session.js";
 
 const STATUSES = ["running", "succeeded", "failed", "timed_out", "aborted"];
 const LABELS = { timed_out: "timed out", pending_redrive: "pending redrive", not_reached: "not reached" };
-const REFRESH_MS = 10000;
-const TOKEN_KEY = "fondation.console.token";
-const PKCE_KEY = "fondation.console.pkce";
-
-const main = document.getElementById("main");
-let config = null;
-let refresher = null;
-let shownData = null; // what the page shows: a refresh that brings nothing new leaves the page alone
-let refreshing = false;
-
-// --- elements ------------------------------------------------------------------------------------
-
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 const label = (status) => LABELS[status] || status;
 const badge = (status) => h("span", { class: `status ${status}` }, label(status));
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 const workflowHref = (workflow) => `#/workflows/${encodeURIComponent(workflow)}`;
 const executionHref = (workflow, name) => `${workflowHref(workflow)}/executions/${encodeURIComponent(name)}`;
-
-function unchanged(...data) {
-  // on a refresh, true when nothing changed: the page, what is typed in it and its focus stay
-  const signature = JSON.stringify(data);
-  const same = refreshing && signature === shownData;
-  shownData = signature;
-  return same;
-}
-
-function show(title, ...content) {
-  document.title = `${title} · Fondation console`;
-  const scrolled = window.scrollY;
-  main.replaceChildren(h("h1", {}, title), ...content.filter(Boolean));
-  if (refreshing) window.scrollTo(0, scrolled);
-  else main.focus({ preventScroll: true });
-}
-
-function table(headers, rows, empty) {
-  if (!rows.length) return h("p", {}, empty);
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h("table", {}, h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))), h("tbody", {}, rows)),
-  );
-}
-
-// --- signing in ----------------------------------------------------------------------------------
-
-function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
-  } catch {
-    return {};
-  }
-}
-
-function currentToken() {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (!token) return null;
-  const { exp } = claims(token);
-  if (exp && exp * 1000 < Date.now()) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    return null;
-  }
-  return token;
-}
-
-const groups = () => claims(currentToken() || "")["cognito:groups"] || [];
-const isOps = () => groups().includes("ops");
-
-function signOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  location.hash = "#/";
-  render();
-}
-
-function randomText(bytes) {
-  const values = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...values)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-async function cognitoSignIn() {
-  const verifier = randomText(48);
-  const state = randomText(16);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  const challenge = btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, hash: location.hash }));
-  const query = new URLSearchParams({
-    response_type: "code",
-    client_id: config.clientId,
-    redirect_uri: config.redirectUri,
-    scope: "openid email profile",
-    code_challenge_method: "S256",
-    code_challenge: challenge,
-    state,
-  });
-  location.assign(`${config.domain}/oauth2/authorize?${query}`);
-}
-
-async function finishCognitoSignIn() {
-  // back from the user pool's managed login: ?code=…&state=… (the code is single-use and needs the verifier)
-  const query = new URLSearchParams(location.search);
-  const pending = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
-  if (!query.has("code") || !pending) return;
-  sessionStorage.removeItem(PKCE_KEY);
-  history.replaceState(null, "", `${location.pathname}${pending.hash || "#/"}`);
-  if (query.get("state") !== pending.state) throw new Error("the sign-in did not come back from this page: sign in again");
-  const answer = await fetch(`${config.domain}/oauth2/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      client_id: config.clientId,
-      code: query.get("code"),
-      redirect_uri: config.redirectUri,
-      code_verifier: pending.verifier,
-    }),
-  });
-  if (!answer.ok) throw new Error(`the user pool refused the sign-in (${answer.status})`);
-  sessionStorage.setItem(TOKEN_KEY, (await answer.json()).id_token);
-}
-
-async function localSignIn(group) {
-  const answer = await fetch("token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ group }),
-  });
-  if (!answer.ok) throw new Error(`the local runtime gave no token (${answer.status})`);
-  sessionStorage.setItem(TOKEN_KEY, (await answer.json()).token);
-  render();
-}
-
-function signInPage(problem) {
-  const actions =
-    config.signIn === "local"
-      ? config.groups.map((group) =>
-          h("button", { type: "button", class: "primary", onclick: () => localSignIn(group).catch(failed) }, `Sign in as ${group}`),
-        )
-      : [h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, "Sign in")];
-  const explanation =
-    config.signIn === "local"
-      ? "The local runtime signs you in with a token of the group you choose (local only)."
-      : "You sign in with your account of this stage's user pool.";
-  show("Sign in", h("section", { class: "sign-in" }, problem ? h("p", { class: "message error", role: "alert" }, problem) : null, h("p", {}, explanation), h("div", { class: "actions" }, actions)));
-}
-
-function failed(error) {
-  show("Something went wrong", h("p", { class: "message error", role: "alert" }, error.message || String(error)), h("p", {}, h("a", { href: "#/" }, "Back to the overview")));
-}
-
-// --- the API -------------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super(body?.message || `the API answered ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
-
-async function api(path, { method = "GET", body } = {}) {
-  const token = currentToken();
-  if (!token) throw new ApiError(401, { message: "Your session has ended: sign in again." });
-  const answer = await fetch(`${config.api}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await answer.text();
-  const parsed = text ? JSON.parse(text) : null;
-  if (!answer.ok) throw new ApiError(answer.status, parsed);
-  return parsed;
-}
 
 async function entityLabel(entity) {
   // "client Amina D.", "ticket A007", "order at_lab": where the caller may read the entity (managers)
@@ -206,9 +28,7 @@ async function entityLabel(entity) {
   return `${entity.type} ${entity.id.slice(0, 8)}…`;
 }
 
-// --- pages ---------------------------------------------------------------------------------------
-
-async function overview() {
+export async function overview() {
   const counts = await api("/workflows");
   const failures = await Promise.all(
     counts.workflows.flatMap((each) =>
@@ -248,7 +68,7 @@ async function overview() {
   refreshEvery(overview);
 }
 
-async function executions(workflow, query) {
+export async function executions(workflow, query) {
   const status = query.get("status") || "";
   const written = (query.get("entity") || "").trim();
   const entity = entityId(written);
@@ -429,7 +249,7 @@ async function confirmAction(title, text, button, withCause) {
   return dialog.returnValue === "confirm" ? { cause: cause.value.trim() } : null;
 }
 
-async function execution(workflow, name) {
+export async function execution(workflow, name) {
   const path = `/workflows/${encodeURIComponent(workflow)}/executions/${encodeURIComponent(name)}`;
   const [detail, history] = await Promise.all([api(path), api(`${path}/history`)]);
   if (unchanged(detail, history.events.length)) return;
@@ -514,95 +334,6 @@ async function act(path, body, message, done, reload) {
     return;
   }
   await reload();
-  const shown = main.querySelector(".message");
+  const shown = shownMessage();
   if (shown) shown.textContent = done;
 }
-
-async function mailbox() {
-  // local only: the letters the dispatcher delivered, newest first (managers: they name phones and addresses)
-  const answer = await fetch(config.mailbox, { headers: { Authorization: `Bearer ${currentToken()}` } });
-  const found = await answer.json();
-  if (!answer.ok) throw new ApiError(answer.status, found);
-  if (unchanged(found)) return;
-  const rows = found.letters.map((letter) =>
-    h(
-      "tr",
-      {},
-      h("td", { class: "when" }, when(letter.sent_at)),
-      h("td", {}, letter.channel === "email" ? "e-mail" : "SMS"),
-      h("td", {}, letter.to),
-      h("td", {}, `${letter.message} (${letter.language})`),
-      h("td", { lang: letter.language, dir: "auto" }, letter.channel === "email" ? `${letter.subject} — ${letter.text}` : letter.text),
-    ),
-  );
-  const shown = found.total > found.letters.length ? ` (the newest ${found.letters.length} of ${found.total})` : "";
-  show(
-    "Local mailbox",
-    h("p", {}, `What the dispatcher sent${shown}: on a stage these go out by SNS and SES. The same letters: python -m local outbox.`),
-    table(["sent", "by", "to", "message", "text"], rows, "The mailbox is empty: nothing has been sent yet."),
-  );
-  refreshEvery(mailbox);
-}
-
-// --- routing -------------------------------------------------------------------------------------
-
-function refreshEvery(page) {
-  // only while the page is shown and visible; a new page replaces the timer
-  clearInterval(refresher);
-  refresher = setInterval(async () => {
-    if (document.visibilityState !== "visible" || document.getElementById("confirm").open) return;
-    refreshing = true;
-    try {
-      await page();
-    } catch {
-      /* the next one tries again */
-    } finally {
-      refreshing = false;
-    }
-  }, REFRESH_MS);
-}
-
-async function render() {
-  clearInterval(refresher);
-  const token = currentToken();
-  const who = document.getElementById("who");
-  const signOutButton = document.getElementById("sign-out");
-  signOutButton.hidden = !token;
-  if (!token) {
-    document.getElementById("mailbox-link").hidden = true;
-    who.textContent = "";
-    signInPage();
-    return;
-  }
-  const you = claims(token);
-  who.textContent = `${you["cognito:username"] || you.email || "signed in"} (${groups().join(", ") || "no group"})`;
-  const [route, search] = location.hash.replace(/^#/, "").split("?");
-  const parts = route.split("/").filter(Boolean).map(decodeURIComponent);
-  try {
-    document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
-    if (parts[0] === "mailbox" && config.mailbox) await mailbox();
-    else if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
-    else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
-    else await overview();
-  } catch (error) {
-    if (error.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      signInPage("Your session has ended: sign in again.");
-    } else if (error.status === 403) {
-      failed(new Error("Your groups may not see this (managers and ops only)."));
-    } else {
-      failed(error);
-    }
-  }
-}
-
-async function start() {
-  document.getElementById("sign-out").addEventListener("click", signOut);
-  config = await (await fetch("config.json")).json();
-  config.api = (config.api || "").replace(/\/$/, "");
-  if (config.signIn === "cognito") await finishCognitoSignIn();
-  window.addEventListener("hashchange", render);
-  await render();
-}
-
-start().catch(failed);

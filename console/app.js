@@ -1,0 +1,73 @@
+// The programme's web app: a view per role over the API. Routes: #/ (the overview of executions),
+// #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, and locally
+// #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES).
+
+import { h } from "./dom.js";
+import { failed, show, stopRefreshing } from "./page.js";
+import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, loadConfig, localSignIn } from "./session.js";
+import { mailbox } from "./views/mailbox.js";
+import { execution, executions, overview } from "./views/workflows.js";
+
+function signInPage(problem) {
+  const actions =
+    config.signIn === "local"
+      ? config.groups.map((group) =>
+          h("button", { type: "button", class: "primary", onclick: () => localSignIn(group).then(render).catch(failed) }, `Sign in as ${group}`),
+        )
+      : [h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, "Sign in")];
+  const explanation =
+    config.signIn === "local"
+      ? "The local runtime signs you in with a token of the group you choose (local only)."
+      : "You sign in with your account of this stage's user pool.";
+  show("Sign in", h("section", { class: "sign-in" }, problem ? h("p", { class: "message error", role: "alert" }, problem) : null, h("p", {}, explanation), h("div", { class: "actions" }, actions)));
+}
+
+function signOut() {
+  forgetToken();
+  location.hash = "#/";
+  render();
+}
+
+async function render() {
+  stopRefreshing();
+  const token = currentToken();
+  const who = document.getElementById("who");
+  const signOutButton = document.getElementById("sign-out");
+  signOutButton.hidden = !token;
+  if (!token) {
+    document.getElementById("mailbox-link").hidden = true;
+    who.textContent = "";
+    signInPage();
+    return;
+  }
+  const you = claims(token);
+  who.textContent = `${you["cognito:username"] || you.email || "signed in"} (${groups().join(", ") || "no group"})`;
+  const [route, search] = location.hash.replace(/^#/, "").split("?");
+  const parts = route.split("/").filter(Boolean).map(decodeURIComponent);
+  try {
+    document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
+    if (parts[0] === "mailbox" && config.mailbox) await mailbox();
+    else if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
+    else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
+    else await overview();
+  } catch (error) {
+    if (error.status === 401) {
+      forgetToken();
+      signInPage("Your session has ended: sign in again.");
+    } else if (error.status === 403) {
+      failed(new Error("Your groups may not see this (managers and ops only)."));
+    } else {
+      failed(error);
+    }
+  }
+}
+
+async function start() {
+  document.getElementById("sign-out").addEventListener("click", signOut);
+  await loadConfig();
+  if (config.signIn === "cognito") await finishCognitoSignIn();
+  window.addEventListener("hashchange", render);
+  await render();
+}
+
+start().catch(failed);

@@ -1,0 +1,53 @@
+// The page shown in <main>: its title, its content, and its refresh while it is open and visible.
+
+import { h } from "./dom.js";
+
+const REFRESH_MS = 10000;
+const main = document.getElementById("main");
+let refresher = null;
+let shownData = null; // what the page shows: a refresh that brings nothing new leaves the page alone
+let refreshing = false;
+
+export function unchanged(...data) {
+  // on a refresh, true when nothing changed: the page, what is typed in it and its focus stay
+  const signature = JSON.stringify(data);
+  const same = refreshing && signature === shownData;
+  shownData = signature;
+  return same;
+}
+
+export function show(title, ...content) {
+  document.title = `${title} · Fondation console`;
+  const scrolled = window.scrollY;
+  main.replaceChildren(h("h1", {}, title), ...content.filter(Boolean));
+  if (refreshing) window.scrollTo(0, scrolled);
+  else main.focus({ preventScroll: true });
+}
+
+export function shownMessage() {
+  return main.querySelector(".message");
+}
+
+export function failed(error) {
+  show("Something went wrong", h("p", { class: "message error", role: "alert" }, error.message || String(error)), h("p", {}, h("a", { href: "#/" }, "Back to the overview")));
+}
+
+export function stopRefreshing() {
+  clearInterval(refresher);
+}
+
+export function refreshEvery(page) {
+  // only while the page is shown and visible; a new page replaces the timer
+  clearInterval(refresher);
+  refresher = setInterval(async () => {
+    if (document.visibilityState !== "visible" || document.getElementById("confirm").open) return;
+    refreshing = true;
+    try {
+      await page();
+    } catch {
+      /* the next one tries again */
+    } finally {
+      refreshing = false;
+    }
+  }, REFRESH_MS);
+}

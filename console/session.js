@@ -1,0 +1,92 @@
+// Who is signed in: the ID token (in session storage, never in a URL), its claims and groups, and
+// signing in — locally with a token of the group chosen, on a stage through the user pool (PKCE).
+
+const TOKEN_KEY = "fondation.console.token";
+const PKCE_KEY = "fondation.console.pkce";
+
+export const config = {};
+
+export async function loadConfig() {
+  Object.assign(config, await (await fetch("config.json")).json());
+  config.api = (config.api || "").replace(/\/$/, "");
+}
+
+export function claims(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+  } catch {
+    return {};
+  }
+}
+
+export function currentToken() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return null;
+  const { exp } = claims(token);
+  if (exp && exp * 1000 < Date.now()) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    return null;
+  }
+  return token;
+}
+
+export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+export const groups = () => claims(currentToken() || "")["cognito:groups"] || [];
+export const isOps = () => groups().includes("ops");
+
+function randomText(bytes) {
+  const values = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...values)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export async function cognitoSignIn() {
+  const verifier = randomText(48);
+  const state = randomText(16);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const challenge = btoa(String.fromCharCode(...digest)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, hash: location.hash }));
+  const query = new URLSearchParams({
+    response_type: "code",
+    client_id: config.clientId,
+    redirect_uri: config.redirectUri,
+    scope: "openid email profile",
+    code_challenge_method: "S256",
+    code_challenge: challenge,
+    state,
+  });
+  location.assign(`${config.domain}/oauth2/authorize?${query}`);
+}
+
+export async function finishCognitoSignIn() {
+  // back from the user pool's managed login: ?code=…&state=… (the code is single-use and needs the verifier)
+  const query = new URLSearchParams(location.search);
+  const pending = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
+  if (!query.has("code") || !pending) return;
+  sessionStorage.removeItem(PKCE_KEY);
+  history.replaceState(null, "", `${location.pathname}${pending.hash || "#/"}`);
+  if (query.get("state") !== pending.state) throw new Error("the sign-in did not come back from this page: sign in again");
+  const answer = await fetch(`${config.domain}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: config.clientId,
+      code: query.get("code"),
+      redirect_uri: config.redirectUri,
+      code_verifier: pending.verifier,
+    }),
+  });
+  if (!answer.ok) throw new Error(`the user pool refused the sign-in (${answer.status})`);
+  sessionStorage.setItem(TOKEN_KEY, (await answer.json()).id_token);
+}
+
+export async function localSignIn(group) {
+  const answer = await fetch("token", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ group }),
+  });
+  if (!answer.ok) throw new Error(`the local runtime gave no token (${answer.status})`);
+  sessionStorage.setItem(TOKEN_KEY, (await answer.json()).token);
+}
