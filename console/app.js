@@ -1,10 +1,13 @@
 // The programme's web app: a view per role over the API. Routes: #/ (the overview of executions),
-// #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, and locally
-// #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES).
+// #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, locally
+// #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES), and
+// #/display/<site> (the waiting room's screen: the only view of the display group).
 
 import { h } from "./dom.js";
 import { failed, show, stopRefreshing } from "./page.js";
 import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, loadConfig, localSignIn } from "./session.js";
+import { t, useLanguage } from "./i18n.js";
+import { chooseSite, display, SITE_KEY } from "./views/display.js";
 import { mailbox } from "./views/mailbox.js";
 import { execution, executions, overview } from "./views/workflows.js";
 
@@ -44,16 +47,20 @@ async function render() {
   who.textContent = `${you["cognito:username"] || you.email || "signed in"} (${groups().join(", ") || "no group"})`;
   const [route, search] = location.hash.replace(/^#/, "").split("?");
   const parts = route.split("/").filter(Boolean).map(decodeURIComponent);
+  document.body.classList.toggle("display-mode", parts[0] === "display" || groups().includes("display"));
   try {
     document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
-    if (parts[0] === "mailbox" && config.mailbox) await mailbox();
+    if (parts[0] === "display" && parts[1]) await display(parts[1], { unknownSite, signedOut: sessionEnded });
+    else if (parts[0] === "display" || groups().includes("display")) screenSite();
+    else if (parts[0] === "mailbox" && config.mailbox) await mailbox();
     else if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
     else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
     else await overview();
   } catch (error) {
-    if (error.status === 401) {
-      forgetToken();
-      signInPage("Your session has ended: sign in again.");
+    if (error.status === 404 && parts[0] === "display") {
+      unknownSite(parts[1]);
+    } else if (error.status === 401) {
+      sessionEnded();
     } else if (error.status === 403) {
       failed(new Error("Your groups may not see this (managers and ops only)."));
     } else {
@@ -62,9 +69,27 @@ async function render() {
   }
 }
 
+function sessionEnded() {
+  stopRefreshing();
+  forgetToken();
+  signInPage("Your session has ended: sign in again.");
+}
+
+function screenSite() {
+  // a screen shows the site it was set up for; the first time, someone says which
+  const site = localStorage.getItem(SITE_KEY);
+  if (site) location.replace(`#/display/${encodeURIComponent(site)}`);
+  else chooseSite();
+}
+
+function unknownSite(site) {
+  localStorage.removeItem(SITE_KEY);
+  chooseSite(t("display.unknown_site", { site }));
+}
+
 async function start() {
   document.getElementById("sign-out").addEventListener("click", signOut);
-  await loadConfig();
+  await Promise.all([loadConfig(), useLanguage()]);
   if (config.signIn === "cognito") await finishCognitoSignIn();
   window.addEventListener("hashchange", render);
   await render();

@@ -36,7 +36,7 @@ export function stopRefreshing() {
   clearInterval(refresher);
 }
 
-export function refreshEvery(page) {
+export function refreshEvery(page, every = REFRESH_MS) {
   // only while the page is shown and visible; a new page replaces the timer
   clearInterval(refresher);
   refresher = setInterval(async () => {
@@ -49,5 +49,5 @@ export function refreshEvery(page) {
     } finally {
       refreshing = false;
     }
-  }, REFRESH_MS);
+  }, every);
 }

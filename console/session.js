@@ -3,6 +3,7 @@
 
 const TOKEN_KEY = "fondation.console.token";
 const PKCE_KEY = "fondation.console.pkce";
+const GROUP_KEY = "fondation.console.group"; // locally: the group signed in as, whose token a screen renews
 
 export const config = {};
 
@@ -31,7 +32,10 @@ export function currentToken() {
   return token;
 }
 
-export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+export function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(GROUP_KEY);
+}
 export const groups = () => claims(currentToken() || "")["cognito:groups"] || [];
 export const isOps = () => groups().includes("ops");
 
@@ -89,4 +93,12 @@ export async function localSignIn(group) {
   });
   if (!answer.ok) throw new Error(`the local runtime gave no token (${answer.status})`);
   sessionStorage.setItem(TOKEN_KEY, (await answer.json()).token);
+  sessionStorage.setItem(GROUP_KEY, group);
+}
+
+export async function renew() {
+  // a session that renews itself, for a screen that stays on: locally a new token of the same group
+  const group = sessionStorage.getItem(GROUP_KEY);
+  if (config.signIn !== "local" || !group) throw Object.assign(new Error("sign in again"), { renewal: true });
+  await localSignIn(group);
 }

@@ -98,8 +98,8 @@ def test_the_board_shows_numbers_counters_and_waits_never_who(make_client: Calla
     still_waiting = check_in(display_name="Coumba Ba")
     direct = check_in(display_name="Eve Ndiaye", journey=["eye-exam"])
     done(call_next("reception", "desk-1")["ticket_id"], "arrived")  # Moussa, A001: at the counter, not called
-    call_next("reception", "desk-2")  # the client, A002
-    call_next("reception", "desk-1")  # Binta, A003
+    the_client = call_next("reception", "desk-2")  # A002
+    binta = call_next("reception", "desk-1")  # A003
     status, board = get(BOARD)
     assert status == 200, board
     assert board == {
@@ -109,7 +109,10 @@ def test_the_board_shows_numbers_counters_and_waits_never_who(make_client: Calla
             {
                 "station_id": "reception",
                 "name": "Accueil",
-                "now_calling": [{"number": "A002", "counter": "desk-2"}, {"number": "A003", "counter": "desk-1"}],
+                "now_calling": [
+                    {"number": "A002", "counter": "desk-2", "called_at": the_client["called_at"]},
+                    {"number": "A003", "counter": "desk-1", "called_at": binta["called_at"]},
+                ],
                 "waiting": 1,
                 "estimated_wait_minutes": 4,  # 1 person, 8 minutes each, 2 counters calling
             },

@@ -49,7 +49,9 @@ def test_every_file_of_the_app_is_served() -> None:
 
 
 def _part_of_the_app(path: Path) -> bool:
-    return path.is_file() and "node_modules" not in path.parts and path.suffix in (".html", ".js", ".css")
+    if not path.is_file() or "node_modules" in path.parts:
+        return False
+    return path.suffix in (".html", ".js", ".css") or path.parent.name == "strings"
 
 
 @pytest.mark.parametrize(
@@ -67,11 +69,11 @@ def test_nothing_else_is_a_file(console: LocalConsole, path: str) -> None:
 
 def test_the_config_says_sign_in_locally(console: LocalConsole) -> None:
     status, _, body = console.handle("GET", "/console/config.json", [], b"")
-    config = {"signIn": "local", "groups": ["managers", "ops"], "api": "", "mailbox": None}
+    config = {"signIn": "local", "groups": ["managers", "ops", "display"], "api": "", "mailbox": None}
     assert (status, json.loads(body)) == (200, config)
 
 
-@pytest.mark.parametrize("group", ["managers", "ops"])
+@pytest.mark.parametrize("group", ["managers", "ops", "display"])
 def test_the_local_sign_in_gives_a_token_of_the_group_chosen(
     console: LocalConsole, token_keys: KeyPair, group: str
 ) -> None:
@@ -87,7 +89,8 @@ def test_the_local_sign_in_gives_a_token_of_the_group_chosen(
         ("GET", [], b"", 405),
         ("POST", [("Content-Type", "text/plain")], b'{"group": "ops"}', 415),  # a form or a plain fetch: no
         ("POST", [], b'{"group": "ops"}', 415),
-        ("POST", JSON, b'{"group": "front-desk"}', 422),  # the console is for managers and ops
+        ("POST", JSON, b'{"group": "front-desk"}', 422),  # not yet a view of the app
+        ("POST", JSON, b'{"group": "lab"}', 422),
         ("POST", JSON, b'{"group": ["ops"]}', 422),
         ("POST", JSON, b"[1]", 422),
         ("POST", JSON, b"not json", 422),

@@ -148,6 +148,7 @@ def _site(uow: UnitOfWork, site_id: str) -> Site:
 class NowCalling(Model):
     number: str
     counter: str
+    called_at: datetime = Field(description="a number called again after a recall has a new time: screens say it again")
 
 
 class BoardStation(Model):
@@ -169,7 +170,9 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
     site = _site(uow, site_id)
     called: dict[str, list[NowCalling]] = defaultdict(list)
     for ticket in uow.queue.of_day(site_id, service_day(site.timezone), TicketStatus.CALLED, None, limit=None):
-        called[ticket.station_id].append(NowCalling(number=ticket.label, counter=ticket.called_by_counter or ""))
+        called[ticket.station_id].append(
+            NowCalling(number=ticket.label, counter=ticket.called_by_counter or "", called_at=ticket.called_at)
+        )
     stations = []
     for station in site.stations:
         queue = line(uow, site, station)

@@ -1,0 +1,50 @@
+"""Every word of the web app exists in French and in English, with the same placeholders, and every
+key the code asks for is in both."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+CONSOLE = Path(__file__).resolve().parents[2] / "console"
+LANGUAGES = ("fr", "en")
+ASKED = re.compile(r"""\bt\(\s*["']([\w.]+)["']""")  # t("display.title") or t('display.title', {...})
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _strings(language: str) -> dict[str, str]:
+    return json.loads((CONSOLE / "strings" / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def _asked() -> set[str]:
+    code = (path.read_text(encoding="utf-8") for path in CONSOLE.rglob("*.js") if "node_modules" not in path.parts)
+    return {key for text in code for key in ASKED.findall(text)}
+
+
+def test_both_languages_have_the_same_words() -> None:
+    french, english = _strings("fr"), _strings("en")
+    assert sorted(set(french) ^ set(english)) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_key_the_code_asks_for_is_written(language: str) -> None:
+    assert _asked(), "the pattern finds no key: has t() been renamed?"
+    assert sorted(_asked() - set(_strings(language))) == []
+
+
+def test_a_text_and_its_translation_name_the_same_placeholders() -> None:
+    french, english = _strings("fr"), _strings("en")
+    differ = {
+        key: (french[key], english[key])
+        for key in french.keys() & english.keys()
+        if set(PLACEHOLDER.findall(french[key])) != set(PLACEHOLDER.findall(english[key]))
+    }
+    assert differ == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_text_is_empty_or_left_untranslated_as_its_key(language: str) -> None:
+    assert [key for key, text in _strings(language).items() if not text.strip() or text == key] == []
