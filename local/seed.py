@@ -14,11 +14,21 @@ SITE = SiteSettings(
     timezone="Europe/Paris",
     hours=dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), ("00:00", "24:00")),
     grace_seconds=180,
+    screen_languages=["fr", "en"],
 )
 STATIONS = {
-    "reception": StationSettings(name="Accueil", prefix="A", counters=["desk-1", "desk-2"]),
-    "eye-exam": StationSettings(name="Examen de vue", prefix="E", counters=["room-1"]),
-    "frame-fitting": StationSettings(name="Choix des montures", prefix="F", counters=["fitting-1"]),
+    "reception": StationSettings(
+        name="Accueil",
+        prefix="A",
+        counters=["desk-1", "desk-2"],
+        counter_names={"desk-1": "Guichet 1", "desk-2": "Guichet 2"},
+    ),
+    "eye-exam": StationSettings(
+        name="Examen de vue", prefix="E", counters=["room-1"], counter_names={"room-1": "Salle 1"}
+    ),
+    "frame-fitting": StationSettings(
+        name="Choix des montures", prefix="F", counters=["fitting-1"], counter_names={"fitting-1": "Essayage"}
+    ),
 }
 
 

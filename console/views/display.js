@@ -5,7 +5,7 @@
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { language, t } from "../i18n.js";
+import { language, t, wordsIn } from "../i18n.js";
 import { refreshEvery, show } from "../page.js";
 import { renew } from "../session.js";
 
@@ -87,7 +87,7 @@ export async function display(site, { unknownSite, signedOut }) {
     const fresh = calls(board).filter((call) => !announced.has(key(call)));
     for (const call of fresh) announced.add(key(call));
     draw();
-    if (fresh.length) announce(fresh);
+    if (fresh.length) await announce(fresh, board.screen_languages);
   }, POLL_MS);
 }
 
@@ -118,11 +118,15 @@ function chime() {
   }
 }
 
-function announce(fresh) {
+async function announce(fresh, languages) {
+  // each call in each of the site's languages, in order ("Numéro A 12, Guichet 2." then "Number A 12, …")
+  const sayings = await Promise.all(languages.map(async (code) => [code, await wordsIn(code)]));
   chime();
   for (const call of fresh) {
-    const utterance = new SpeechSynthesisUtterance(t("display.announce", { number: spoken(call.number), counter: counterName(call) }));
-    utterance.lang = VOICES[language()] || language();
-    speechSynthesis.speak(utterance);
+    for (const [code, words] of sayings) {
+      const utterance = new SpeechSynthesisUtterance(words("display.announce", { number: spoken(call.number), counter: counterName(call) }));
+      utterance.lang = VOICES[code];
+      speechSynthesis.speak(utterance);
+    }
   }
 }

@@ -71,6 +71,8 @@ BEYOND_JSON_SCHEMA: list[tuple[str, str, re.Pattern[str]]] = [
     ("/sites/{site_id}", "body.hours", re.compile(r"must open before it closes")),
     # a journey names the site's own stations: what exists is state, not schema
     ("/sites/{site_id}", "body.default_journey", re.compile(r"has no station")),
+    # a counter's name is for one of the station's counters, given in the same body
+    ("/sites/{site_id}/stations/{station_id}", "body.counter_names", re.compile(r"not one of the station's counters")),
     # an order names what exists: an onboarded client, a site, one of its frames
     ("/orders", "body.client_id", re.compile(r"^no client")),
     ("/orders", "body.site_id", re.compile(r"^no site")),
@@ -310,7 +312,7 @@ def _beyond_json_schema(path: str, details: list[dict[str, Any]]) -> bool:
     return bool(details) and all(
         any(
             path == rule_path
-            and str(detail.get("field")) in (field, *(f"{field}.{index}" for index in range(100)))
+            and (str(detail.get("field")) == field or str(detail.get("field")).startswith(f"{field}."))
             and reason.search(str(detail.get("message")))
             for rule_path, field, reason in BEYOND_JSON_SCHEMA
         )

@@ -49,6 +49,20 @@ def test_a_manager_configures_a_site_its_stations_and_its_journey() -> None:
     assert actions.count("station.configured") == 2
 
 
+def test_counters_have_names_people_read_and_a_screen_its_languages() -> None:
+    _configured_site()
+    # a station's counters keep their ids; the names are what people read and hear
+    names = {"desk-1": "Guichet 1", "desk-2": "Guichet 2"}
+    status, station = _put("/sites/saint-denis/stations/reception", {**RECEPTION, "counter_names": names})
+    assert (status, station["counters"], station["counter_names"]) == (200, ["desk-1", "desk-2"], names)
+    status, site = _put("/sites/saint-denis", {**SITE, "screen_languages": ["fr", "en"]})
+    assert (status, site["screen_languages"]) == (200, ["fr", "en"])
+    # unless given, a station's counters have no name, and a screen speaks French
+    status, eye_exam = _put("/sites/saint-denis/stations/eye-exam", EYE_EXAM)
+    assert (status, eye_exam["counter_names"]) == (200, {})
+    assert _put("/sites/saint-denis", SITE)[1]["screen_languages"] == ["fr"]
+
+
 def test_configuring_again_replaces_the_settings() -> None:
     _configured_site()
     status, station = _put("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": ["desk-3"]})
@@ -95,6 +109,25 @@ def test_a_station_needs_its_site() -> None:
         ("/sites/saint-denis/stations/reception", {**RECEPTION, "prefix": "ABCD"}, "body.prefix"),
         ("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": []}, "body.counters"),
         ("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": ["d", "d"]}, "body.counters"),
+        # a name for a counter the station does not have, or a name no one could read
+        (
+            "/sites/saint-denis/stations/reception",
+            {**RECEPTION, "counter_names": {"desk-9": "Guichet 9"}},
+            "body.counter_names.desk-9",
+        ),
+        (
+            "/sites/saint-denis/stations/reception",
+            {**RECEPTION, "counter_names": {"desk-1": " "}},
+            "body.counter_names.desk-1",
+        ),
+        (
+            "/sites/saint-denis/stations/reception",
+            {**RECEPTION, "counter_names": {"Desk 1": "G"}},
+            "body.counter_names.Desk 1.[key]",
+        ),
+        ("/sites/saint-denis", {**SITE, "screen_languages": []}, "body.screen_languages"),
+        ("/sites/saint-denis", {**SITE, "screen_languages": ["fr", "fr"]}, "body.screen_languages"),
+        ("/sites/saint-denis", {**SITE, "screen_languages": ["ar"]}, "body.screen_languages.0"),
     ],
 )
 def test_bad_settings_name_their_field_and_change_nothing(path: str, body: dict, field: str) -> None:

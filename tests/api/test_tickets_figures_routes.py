@@ -105,13 +105,24 @@ def test_the_board_shows_numbers_counters_and_waits_never_who(make_client: Calla
     assert board == {
         "site_id": SITE_ID,
         "name": "Saint-Denis",
+        "screen_languages": ["fr", "en"],
         "stations": [
             {
                 "station_id": "reception",
                 "name": "Accueil",
-                "now_calling": [
-                    {"number": "A002", "counter": "desk-2", "called_at": the_client["called_at"]},
-                    {"number": "A003", "counter": "desk-1", "called_at": binta["called_at"]},
+                "now_calling": [  # the counters' names, as the local site's settings give them
+                    {
+                        "number": "A002",
+                        "counter": "desk-2",
+                        "counter_name": "Guichet 2",
+                        "called_at": the_client["called_at"],
+                    },
+                    {
+                        "number": "A003",
+                        "counter": "desk-1",
+                        "counter_name": "Guichet 1",
+                        "called_at": binta["called_at"],
+                    },
                 ],
                 "waiting": 1,
                 "estimated_wait_minutes": 4,  # 1 person, 8 minutes each, 2 counters calling

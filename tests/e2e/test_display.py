@@ -35,9 +35,15 @@ def site(local_runtime: LocalRuntime) -> str:
         )[0]
         == 200
     )
-    body = {"name": "Accueil", "prefix": "A", "counters": ["desk-1", "desk-2"]}
+    names = {"desk-1": "Guichet 1", "desk-2": "Guichet 2"}
+    body = {"name": "Accueil", "prefix": "A", "counters": ["desk-1", "desk-2"], "counter_names": names}
     assert local_runtime.request("PUT", f"/sites/{site}/stations/reception", token=manager, body=body)[0] == 200
-    settings = {"name": "Sarcelles", "hours": OPEN_ALL_DAY, "default_journey": ["reception"]}
+    settings = {
+        "name": "Sarcelles",
+        "hours": OPEN_ALL_DAY,
+        "default_journey": ["reception"],
+        "screen_languages": ["fr", "en"],
+    }
     assert local_runtime.request("PUT", f"/sites/{site}", token=manager, body=settings)[0] == 200
     return site
 
@@ -87,8 +93,9 @@ def test_a_call_is_shown_and_said_and_a_drop_is_caught_up(
     status, called = local_runtime.request("POST", call, token=desk, body={"counter": "desk-1"})
     assert status == 200, called
     # Then the screen shows the number and where to go, and says it, never a name
-    expect(page.locator('.calling [data-number="A001"]')).to_contain_text("desk-1")
-    until(lambda: _heard(page) == [["fr-FR", "Numéro A 1, desk-1."]], "the call said", seconds=10)
+    expect(page.locator('.calling [data-number="A001"]')).to_contain_text("Guichet 1")
+    first = [["fr-FR", "Numéro A 1, Guichet 1."], ["en-GB", "Number A 1, Guichet 1."]]  # the site's languages
+    until(lambda: _heard(page) == first, "the call said", seconds=10)
     assert "Aminata" not in page.content()
     assert violations(page) == []
     screenshot(page, tmp_path, "display.png")
@@ -101,15 +108,15 @@ def test_a_call_is_shown_and_said_and_a_drop_is_caught_up(
     # Then the screen catches up: the new call shown first and said, the first one not again
     expect(page.locator(".calling li").first).to_contain_text("A002")
     expect(page.get_by_role("status")).not_to_contain_text("Connexion perdue")
-    said = [["fr-FR", "Numéro A 1, desk-1."], ["fr-FR", "Numéro A 2, desk-2."]]
+    said = [*first, ["fr-FR", "Numéro A 2, Guichet 2."], ["en-GB", "Number A 2, Guichet 2."]]
     until(lambda: _heard(page) == said, "the call made during the drop said", seconds=10)
 
     # When the first person does not come and is recalled, then called again, it is said again
     assert local_runtime.request("POST", f"/tickets/{called['ticket_id']}/recall", token=desk, body={})[0] == 200
     expect(page.locator('.calling [data-number="A001"]')).to_have_count(0)
     assert local_runtime.request("POST", call, token=desk, body={"counter": "desk-1"})[0] == 200
-    until(lambda: len(_heard(page)) == 3, "the second call said", seconds=10)
-    assert _heard(page)[2] == ["fr-FR", "Numéro A 1, desk-1."]
+    until(lambda: len(_heard(page)) == 6, "the second call said", seconds=10)
+    assert _heard(page)[4:] == first
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -132,7 +139,7 @@ def test_the_screen_renews_its_session_and_shows_nothing_else(
     )
     call = f"/sites/{site}/stations/reception/call-next"
     assert local_runtime.request("POST", call, token=desk, body={"counter": "desk-2"})[0] == 200
-    expect(page.locator('.calling [data-number="A001"]')).to_contain_text("desk-2")
+    expect(page.locator('.calling [data-number="A001"]')).to_contain_text("Guichet 2")
     # And any other page of the app brings it back to its screen; the API refuses it the rest
     page.goto(f"{local_runtime.api_url}/console/#/workflows")
     expect(page.get_by_role("heading", name="Sarcelles")).to_be_visible()

@@ -11,7 +11,8 @@ import pytest
 
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
 LANGUAGES = ("fr", "en")
-ASKED = re.compile(r"""\bt\(\s*["']([\w.]+)["']""")  # t("display.title") or t('display.title', {...})
+# t("display.title"), t('display.title', {...}), or words("display.announce", …) in another language
+ASKED = re.compile(r"""\b(?:t|words)\(\s*["']([\w.]+)["']""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -380,14 +380,14 @@ def test_a_client_with_sms_consent_is_texted_their_counter_at_each_call_and_no_o
     assert called(queue, counter="desk-2") == ticket
     assert called(queue, counter="desk-3") == other
     assert parked(ticket)[0] == "arrival"
-    assert _called_messages(texted.id) == [{"number": label, "counter": "desk-2"}]
+    assert _called_messages(texted.id) == [{"number": label, "counter": "Guichet 2"}]  # its name, not its id
     assert _called_messages(emailed.id) == []  # being called is worth nothing by e-mail
     # a recall and a second call: a second text, for the new counter
     assert queue.act(ticket, "recall")[0] == 200
     assert called(queue, counter="desk-4") == ticket
     assert _called_messages(texted.id) == [
-        {"number": label, "counter": "desk-2"},
-        {"number": label, "counter": "desk-4"},
+        {"number": label, "counter": "Guichet 2"},
+        {"number": label, "counter": "desk-4"},  # a counter with no name is called by its id
     ]
 
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_w
 SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ScreenLanguage = Literal["fr", "en"]  # the web app's languages, in which its screen announces calls
+FRENCH: tuple[ScreenLanguage, ...] = ("fr",)
 MIDNIGHT = "24:00"  # a closing time: the end of the day
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ClockTime = Annotated[
@@ -84,6 +86,11 @@ class SiteSettings(_Settings):
     service_minutes: Annotated[int, *whole_number(1, 240)] = Field(
         8, description="a service's length for the wait estimate, until the day has measured its own"
     )
+    screen_languages: Annotated[list[ScreenLanguage], Field(min_length=1, max_length=2)] = Field(
+        default_factory=lambda: list(FRENCH),
+        description="the languages the waiting room's screen announces each call in, in order",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -107,16 +114,39 @@ class SiteSettings(_Settings):
             raise ValueError("a station appears twice in the journey")
         return value
 
+    @field_validator("screen_languages")
+    @classmethod
+    def _each_language_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a language appears twice")
+        return value
+
 
 class StationSettings(_Settings):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"name": "Accueil", "prefix": "A", "counters": ["desk-1", "desk-2"]}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Accueil",
+                    "prefix": "A",
+                    "counters": ["desk-1", "desk-2"],
+                    "counter_names": {"desk-1": "Guichet 1", "desk-2": "Guichet 2"},
+                }
+            ]
+        }
     )
 
     name: Name
     prefix: Annotated[str, Field(pattern=rf"^[A-Z]{{1,{PREFIX_LENGTH}}}$", description="ticket numbers: A001")]
     counters: Annotated[list[Slug], Field(min_length=1, max_length=20)] = Field(
         description="the desks that call this station's tickets", json_schema_extra={"uniqueItems": True}
+    )
+
+    counter_names: Annotated[dict[Slug, Name], Field(max_length=20)] = Field(
+        default_factory=dict,
+        description='what people read on the screen and in their SMS, and hear: {"desk-2": "Guichet 2"}; '
+        "a counter without a name is called by its id",
+        json_schema_extra={"additionalProperties": False},  # a key is a counter's id, as patternProperties says
     )
 
     @field_validator("counters")
@@ -169,10 +199,17 @@ class StationView(Model):
     name: str
     prefix: str
     counters: list[str]
+    counter_names: dict[str, str]
 
     @classmethod
     def of(cls, station: Station) -> StationView:
-        return cls(station_id=station.id, name=station.name, prefix=station.prefix, counters=list(station.counters))
+        return cls(
+            station_id=station.id,
+            name=station.name,
+            prefix=station.prefix,
+            counters=list(station.counters),
+            counter_names=dict(station.counter_names),
+        )
 
 
 class SiteView(Model):
@@ -184,6 +221,7 @@ class SiteView(Model):
     default_journey: list[str]
     priority_streak: int
     service_minutes: int
+    screen_languages: list[str]
     stations: list[StationView]
 
     @classmethod
@@ -197,6 +235,7 @@ class SiteView(Model):
             default_journey=list(site.default_journey),
             priority_streak=site.priority_streak,
             service_minutes=site.service_minutes,
+            screen_languages=list(site.screen_languages),
             stations=[StationView.of(station) for station in site.stations],
         )
 
@@ -233,6 +272,9 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
 def configure_station(
     uow: UnitOfWork, site_id: str, station_id: str, settings: StationSettings, actor: str
 ) -> StationView:
+    strangers = [counter for counter in settings.counter_names if counter not in settings.counters]
+    if strangers:
+        raise InvalidField(f"counter_names.{strangers[0]}", f"{strangers[0]} is not one of the station's counters")
     site = uow.sites.lock(site_id)
     if site is None:
         raise NotFound("site", site_id)
@@ -249,9 +291,16 @@ def configure_station(
         station = Station(site_id=site_id, id=station_id, position=len(stations))
         site.stations.append(station)
     station.name, station.prefix, station.counters = settings.name, settings.prefix, list(settings.counters)
+    station.counter_names = dict(settings.counter_names)
     station.configured_by = actor
     uow.audit("station.configured", "site", site_id, station_id=station_id, prefix=settings.prefix)
     return StationView.of(station)
+
+
+def counter_name(site: Site, station_id: str, counter: str) -> str:
+    """What people read and hear of a counter: its name in the station's settings, or its id."""
+    station = next((each for each in site.stations if each.id == station_id), None)
+    return (station.counter_names.get(counter) if station is not None else None) or counter
 
 
 def get_site(uow: UnitOfWork, site_id: str) -> SiteView:

@@ -20,7 +20,7 @@ from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import NotFound, TicketEnded
 from lambdas.shared.model import Model
-from lambdas.shared.queue.sites import closing_time
+from lambdas.shared.queue.sites import closing_time, counter_name
 
 if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
     from lambdas.shared.db.queue.models import QueueEvent, Ticket
@@ -94,7 +94,8 @@ def tell_called(uow: UnitOfWork, ticket: Ticket) -> None:
     if client is not None:
         assert ticket.called_at is not None
         key = f"ticket_called:{ticket.id}:{ticket.called_at.isoformat()}"
-        payload = {"number": ticket.label, "counter": ticket.called_by_counter}
+        counter = counter_name(uow.sites.get_one(ticket.site_id), ticket.station_id, ticket.called_by_counter or "")
+        payload = {"number": ticket.label, "counter": counter}
         notify.queue_message(uow, client, "ticket_called", key, payload, sms_only=True)
 
 

@@ -19,7 +19,7 @@ from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.model import Model
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place, minutes, pace
-from lambdas.shared.queue.sites import service_day
+from lambdas.shared.queue.sites import counter_name, service_day
 
 if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
     from lambdas.shared.db.queue.models import Ticket
@@ -148,6 +148,7 @@ def _site(uow: UnitOfWork, site_id: str) -> Site:
 class NowCalling(Model):
     number: str
     counter: str
+    counter_name: str = Field(description="what people read and hear: its name in the station's settings, or its id")
     called_at: datetime = Field(description="a number called again after a recall has a new time: screens say it again")
 
 
@@ -162,6 +163,7 @@ class BoardStation(Model):
 class Board(Model):
     site_id: str
     name: str
+    screen_languages: list[str] = Field(description="the languages its screen announces each call in, in order")
     stations: list[BoardStation]
 
 
@@ -170,8 +172,10 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
     site = _site(uow, site_id)
     called: dict[str, list[NowCalling]] = defaultdict(list)
     for ticket in uow.queue.of_day(site_id, service_day(site.timezone), TicketStatus.CALLED, None, limit=None):
+        counter = ticket.called_by_counter or ""
+        name = counter_name(site, ticket.station_id, counter)
         called[ticket.station_id].append(
-            NowCalling(number=ticket.label, counter=ticket.called_by_counter or "", called_at=ticket.called_at)
+            NowCalling(number=ticket.label, counter=counter, counter_name=name, called_at=ticket.called_at)
         )
     stations = []
     for station in site.stations:
@@ -185,7 +189,7 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
                 estimated_wait_minutes=minutes(queue.waiting, queue.minutes_per_person),
             )
         )
-    return Board(site_id=site.id, name=site.name, stations=stations)
+    return Board(site_id=site.id, name=site.name, screen_languages=list(site.screen_languages), stations=stations)
 
 
 # --- statistics ----------------------------------------------------------------------------------------
