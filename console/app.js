@@ -5,7 +5,7 @@
 
 import { h } from "./dom.js";
 import { failed, show, stopRefreshing } from "./page.js";
-import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, loadConfig, localSignIn } from "./session.js";
+import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, isScreen, loadConfig, localSignIn, renew, signOutScreen } from "./session.js";
 import { t, useLanguage } from "./i18n.js";
 import { chooseSite, display, SITE_KEY } from "./views/display.js";
 import { mailbox } from "./views/mailbox.js";
@@ -17,7 +17,10 @@ function signInPage(problem) {
       ? config.groups.map((group) =>
           h("button", { type: "button", class: "primary", onclick: () => localSignIn(group).then(render).catch(failed) }, `Sign in as ${group}`),
         )
-      : [h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, "Sign in")];
+      : [
+          h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, "Sign in"),
+          h("button", { type: "button", onclick: () => cognitoSignIn(true).catch(failed) }, "Sign this screen in (waiting room)"),
+        ];
   const explanation =
     config.signIn === "local"
       ? "The local runtime signs you in with a token of the group you choose (local only)."
@@ -26,13 +29,15 @@ function signInPage(problem) {
 }
 
 function signOut() {
-  forgetToken();
+  signOutScreen();
   location.hash = "#/";
   render();
 }
 
 async function render() {
   stopRefreshing();
+  if (location.hash === "#/sign-out") return signOut(); // a screen has no button: its address signs it out
+  if (!currentToken() && isScreen()) await renew().catch(() => {}); // a screen restarted: signed in again
   const token = currentToken();
   const who = document.getElementById("who");
   const signOutButton = document.getElementById("sign-out");

@@ -39,6 +39,7 @@ function handler(event) {
 # The API on the console's origin: no CORS, so no preflight before a call and every answer readable,
 # API Gateway's own ones too (a 401 says the session expired, not "network error").
 API_PATH = "/api"
+SCREEN_SESSION = Duration.days(90)  # a screen signed in once a season; its token renews itself hourly
 CACHED_ERRORS = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)  # the ones CloudFront caches
 API_ROUTING = f"""
 function handler(event) {{
@@ -179,6 +180,23 @@ class Console(Construct):
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
         )
+        # a waiting room's screen stays signed in for weeks: its own client, whose refresh token the
+        # screen keeps (a person's session ends with the day); a screen signs in as a display user
+        self.screens = auth.user_pool.add_client(
+            "Screens",
+            user_pool_client_name="screens",
+            generate_secret=False,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+                callback_urls=[self.url],
+                logout_urls=[self.url],
+            ),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=SCREEN_SESSION,
+        )
         self._publish(settings, cognito_domain)
 
     def _publish(self, settings: StageSettings, cognito_domain: str) -> None:
@@ -188,6 +206,7 @@ class Console(Construct):
             "api": API_PATH,
             "domain": cognito_domain,
             "clientId": self.client.user_pool_client_id,
+            "screenClientId": self.screens.user_pool_client_id,
             "redirectUri": self.url,
         }
         deployment = s3deploy.BucketDeployment(

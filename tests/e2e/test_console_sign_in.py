@@ -25,6 +25,7 @@ from tests.e2e.conftest import free_port, start_runtime, stop_runtime
 pytestmark = pytest.mark.e2e
 
 CLIENT_ID = "console-client"
+SCREEN_CLIENT_ID = "screens-client"  # a waiting room's screen: a display user, a long session
 
 
 class UserPool:
@@ -34,8 +35,10 @@ class UserPool:
     def __init__(self, keys: KeyPair, api_url: str, port: int) -> None:
         self.keys, self.api_url, self.port = keys, api_url, port
         self.origin = f"http://127.0.0.1:{self.port}"
-        self.challenges: dict[str, str] = {}  # code → the challenge it was issued for
+        self.challenges: dict[str, tuple[str, str]] = {}  # code → the client and challenge it was issued for
         self.exchanged: list[str] = []
+        self.refresh_tokens: set[str] = set()  # the screens' sessions
+        self.refreshed = 0
 
     def config(self) -> dict[str, Any]:
         redirect = f"{self.origin}/console/"
@@ -44,29 +47,50 @@ class UserPool:
             "api": self.api_url,
             "domain": self.origin,
             "clientId": CLIENT_ID,
+            "screenClientId": SCREEN_CLIENT_ID,
             "redirectUri": redirect,
         }
 
     def authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        expected = {"response_type": "code", "client_id": CLIENT_ID, "code_challenge_method": "S256"}
+        expected = {"response_type": "code", "code_challenge_method": "S256"}
         if (
             any(query.get(name) != value for name, value in expected.items())
+            or query.get("client_id") not in (CLIENT_ID, SCREEN_CLIENT_ID)
             or query.get("redirect_uri") != self.config()["redirectUri"]
         ):
             return 400, {}, b"bad authorize request"
         code = secrets.token_urlsafe(16)
-        self.challenges[code] = query["code_challenge"]
+        self.challenges[code] = (query["client_id"], query["code_challenge"])
         return 302, {"Location": f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"}, b""
 
     def token(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        challenge = self.challenges.pop(form.get("code", ""), None)  # a code works once
+        invalid = 400, {"Content-Type": "application/json"}, b'{"error": "invalid_grant"}'
+        if form.get("grant_type") == "refresh_token":  # a screen's session, renewed
+            if form.get("client_id") != SCREEN_CLIENT_ID or form.get("refresh_token") not in self.refresh_tokens:
+                return invalid
+            self.refreshed += 1
+            body = {"id_token": issue_token(self.keys, ["display"], "screen-1"), "token_type": "Bearer"}
+            return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        client, challenge = self.challenges.pop(form.get("code", ""), (None, None))  # a code works once
         verifier = form.get("code_verifier", "").encode()
         computed = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).decode().rstrip("=")
         if challenge is None or computed != challenge or form.get("grant_type") != "authorization_code":
-            return 400, {"Content-Type": "application/json"}, b'{"error": "invalid_grant"}'
+            return invalid
+        if form.get("client_id") != client:
+            return invalid
         self.exchanged.append(form["code"])
-        body = {"id_token": issue_token(self.keys, ["managers"], "awa-manager"), "token_type": "Bearer"}
-        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        if client == SCREEN_CLIENT_ID:
+            refresh = secrets.token_urlsafe(24)
+            self.refresh_tokens.add(refresh)
+            tokens = {"id_token": issue_token(self.keys, ["display"], "screen-1"), "refresh_token": refresh}
+        else:
+            tokens = {"id_token": issue_token(self.keys, ["managers"], "awa-manager")}
+        return 200, {"Content-Type": "application/json"}, json.dumps({**tokens, "token_type": "Bearer"}).encode()
+
+    def revoke(self, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if form.get("client_id") == SCREEN_CLIENT_ID:
+            self.refresh_tokens.discard(form.get("token", ""))
+        return 200, {}, b""
 
     def serve(self) -> ThreadingHTTPServer:
         pool = self
@@ -105,6 +129,8 @@ class UserPool:
                 form = {name: values[0] for name, values in parse_qs(self.rfile.read(length).decode()).items()}
                 if urlsplit(self.path).path == "/oauth2/token":
                     self._answer(*pool.token(form))
+                elif urlsplit(self.path).path == "/oauth2/revoke":
+                    self._answer(*pool.revoke(form))
                 else:
                     self._answer(404, {}, b"")
 
@@ -147,3 +173,39 @@ def test_a_manager_signs_in_with_the_user_pool_code_and_pkce(pool: UserPool, bro
     # And a code cannot be used twice (a reload of the callback address signs nobody in)
     assert pool.token({"code": pool.exchanged[0], "code_verifier": "x", "grant_type": "authorization_code"})[0] == 400
     assert errors == []
+
+
+def test_a_waiting_room_screen_stays_signed_in_until_it_is_signed_out(pool: UserPool, browser: Browser) -> None:
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{pool.origin}/console/")
+    # When someone signs the screen in, as a display user, and says which site it shows
+    page.get_by_role("button", name="Sign this screen in (waiting room)").click()
+    page.get_by_label("Identifiant du site").fill("saint-denis")
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_role("heading", name="Saint-Denis")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('fondation.console.screen')") in pool.refresh_tokens
+    # Then once its token has run out, it renews it with its refresh token and goes on
+    page.evaluate(
+        """() => {
+        const [head, , signature] = sessionStorage.getItem("fondation.console.token").split(".");
+        const claims = btoa(JSON.stringify({ exp: 1, "cognito:groups": ["display"] })).replace(/=+$/, "");
+        sessionStorage.setItem("fondation.console.token", [head, claims, signature].join("."));
+    }"""
+    )
+    expect(page.get_by_role("status")).to_contain_text("Mis à jour")
+    assert pool.refreshed >= 1
+    # And when the browser restarts (the tab's storage gone), it comes back signed in, to its site
+    page.close()
+    page = context.new_page()
+    refreshed = pool.refreshed
+    page.goto(f"{pool.origin}/console/")
+    expect(page.get_by_role("heading", name="Saint-Denis")).to_be_visible()
+    assert pool.refreshed == refreshed + 1
+    # And its address signs it out, at the user pool too: it is back to the sign-in
+    page.goto(f"{pool.origin}/console/#/sign-out")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert pool.refresh_tokens == set()
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    context.close()

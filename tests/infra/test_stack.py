@@ -593,9 +593,15 @@ def test_the_console_is_deployed_private_behind_cloudfront_with_its_config(
         client["Properties"]["ClientName"]: client["Properties"]
         for client in synthesised.resources(stage, "AWS::Cognito::UserPoolClient").values()
     }
-    console = clients["console"]
+    console, screens = clients["console"], clients["screens"]
     assert (console["AllowedOAuthFlows"], console["GenerateSecret"]) == (["code"], False)  # PKCE from a page
     assert "ConsoleDistribution" in json.dumps(console["CallbackURLs"])
+    # a person's session ends with the day; a waiting room's screen stays signed in for weeks
+    assert (console["RefreshTokenValidity"], console["TokenValidityUnits"]["RefreshToken"]) == (720, "minutes")
+    assert (screens["AllowedOAuthFlows"], screens["GenerateSecret"]) == (["code"], False)
+    assert (screens["RefreshTokenValidity"], screens["TokenValidityUnits"]["RefreshToken"]) == (129600, "minutes")
+    assert screens["CallbackURLs"] == console["CallbackURLs"]
+    assert "AuthUsersScreens" in markers  # config.json names the screens' client too
 
 
 @pytest.mark.parametrize("stage", STAGES)
