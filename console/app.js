@@ -1,12 +1,14 @@
 // The programme's web app: a view per role over the API. Routes: #/ (the overview of executions),
 // #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, locally
 // #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES), and
-// #/display/<site> (the waiting room's screen: the only view of the display group).
+// #/display/<site> (the waiting room's screen: the only view of the display group), and #/counter
+// (the front desk's counter; #/counter/setup chooses it).
 
 import { h } from "./dom.js";
 import { failed, show, stopRefreshing } from "./page.js";
 import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, isScreen, loadConfig, localSignIn, renew, signOutScreen } from "./session.js";
 import { t, useLanguage } from "./i18n.js";
+import { chooseCounter, counterView } from "./views/counter.js";
 import { chooseSite, display, SITE_KEY } from "./views/display.js";
 import { mailbox } from "./views/mailbox.js";
 import { execution, executions, overview } from "./views/workflows.js";
@@ -55,8 +57,11 @@ async function render() {
   document.body.classList.toggle("display-mode", parts[0] === "display" || groups().includes("display"));
   try {
     document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
+    document.getElementById("counter-link").hidden = !groups().includes("front-desk");
     if (parts[0] === "display" && parts[1]) await display(parts[1], { unknownSite, signedOut: sessionEnded });
     else if (parts[0] === "display" || groups().includes("display")) screenSite();
+    else if (parts[0] === "counter" && parts[1] === "setup") await chooseCounter();
+    else if (parts[0] === "counter" || (!parts[0] && frontDeskOnly())) await counterView();
     else if (parts[0] === "mailbox" && config.mailbox) await mailbox();
     else if (parts[0] === "workflows" && parts[2] === "executions" && parts[3]) await execution(parts[1], parts[3]);
     else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
@@ -73,6 +78,8 @@ async function render() {
     }
   }
 }
+
+const frontDeskOnly = () => groups().includes("front-desk") && !groups().some((group) => ["managers", "ops"].includes(group));
 
 function sessionEnded() {
   stopRefreshing();
@@ -95,6 +102,7 @@ function unknownSite(site) {
 async function start() {
   document.getElementById("sign-out").addEventListener("click", signOut);
   await Promise.all([loadConfig(), useLanguage()]);
+  for (const element of document.querySelectorAll("[data-words]")) element.textContent = t(element.dataset.words);
   if (config.signIn === "cognito") await finishCognitoSignIn();
   window.addEventListener("hashchange", render);
   await render();

@@ -1,8 +1,9 @@
-"""The console at /console, as the local runtime serves it: its files from the repository, its graph
-layout from console/node_modules, a config that says "sign in locally", and the local sign-in itself
-(an ID token of the group chosen: managers, ops or display), and the local mailbox (what the dispatcher would
-have sent: managers only, it holds phone numbers and addresses). None of this exists on a deployed
-stage, where the console's files come from the stage's bucket and people sign in with the user pool."""
+"""The web app at /console, as the local runtime serves it: its files from the repository, its graph
+layout from console/node_modules, a config that says "sign in locally", the local sign-in itself (an
+ID token of the group chosen: front desk, managers, ops or display), and the local mailbox (what the
+dispatcher would have sent: managers only, it holds phone numbers and addresses). None of this
+exists on a deployed stage, where the app's files come from the stage's bucket and people sign in
+with the user pool."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ PREFIX = "/console"
 # CDK app deploys the same): nothing else under /console is a file
 SERVED = json.loads((CONSOLE_DIR / "package.json").read_text(encoding="utf-8"))["served"]
 FILES = {"/": CONSOLE_DIR / SERVED["index.html"], **{f"/{name}": CONSOLE_DIR / path for name, path in SERVED.items()}}
-SIGN_IN_GROUPS = ("managers", "ops", "display")
+SIGN_IN_GROUPS = ("front-desk", "managers", "ops", "display")
 MAILBOX_GROUP = "managers"  # as for clients: the messages name their phone or address
 MAILBOX_SHOWN = 200  # the newest letters
 HEADERS = [

@@ -69,11 +69,11 @@ def test_nothing_else_is_a_file(console: LocalConsole, path: str) -> None:
 
 def test_the_config_says_sign_in_locally(console: LocalConsole) -> None:
     status, _, body = console.handle("GET", "/console/config.json", [], b"")
-    config = {"signIn": "local", "groups": ["managers", "ops", "display"], "api": "", "mailbox": None}
+    config = {"signIn": "local", "groups": ["front-desk", "managers", "ops", "display"], "api": "", "mailbox": None}
     assert (status, json.loads(body)) == (200, config)
 
 
-@pytest.mark.parametrize("group", ["managers", "ops", "display"])
+@pytest.mark.parametrize("group", ["front-desk", "managers", "ops", "display"])
 def test_the_local_sign_in_gives_a_token_of_the_group_chosen(
     console: LocalConsole, token_keys: KeyPair, group: str
 ) -> None:
@@ -89,8 +89,7 @@ def test_the_local_sign_in_gives_a_token_of_the_group_chosen(
         ("GET", [], b"", 405),
         ("POST", [("Content-Type", "text/plain")], b'{"group": "ops"}', 415),  # a form or a plain fetch: no
         ("POST", [], b'{"group": "ops"}', 415),
-        ("POST", JSON, b'{"group": "front-desk"}', 422),  # not yet a view of the app
-        ("POST", JSON, b'{"group": "lab"}', 422),
+        ("POST", JSON, b'{"group": "lab"}', 422),  # the lab's staff have no view of the app
         ("POST", JSON, b'{"group": ["ops"]}', 422),
         ("POST", JSON, b"[1]", 422),
         ("POST", JSON, b"not json", 422),

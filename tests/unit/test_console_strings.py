@@ -20,9 +20,20 @@ def _strings(language: str) -> dict[str, str]:
     return json.loads((CONSOLE / "strings" / f"{language}.json").read_text(encoding="utf-8"))
 
 
+MARKED = re.compile(r'data-words="([\w.]+)"')  # the page's own elements: <a data-words="app.skip">
+# keys the code builds from what the API answers: t(`counter.priority.${ticket.priority}`)
+BUILT = re.compile(r"^counter\.(priority|status)\.")
+
+
 def _asked() -> set[str]:
     code = (path.read_text(encoding="utf-8") for path in CONSOLE.rglob("*.js") if "node_modules" not in path.parts)
-    return {key for text in code for key in ASKED.findall(text)}
+    page = (CONSOLE / "index.html").read_text(encoding="utf-8")
+    return {key for text in code for key in ASKED.findall(text)} | set(MARKED.findall(page))
+
+
+def test_every_word_written_is_used() -> None:
+    unused = [key for key in _strings("fr") if key not in _asked() and not BUILT.match(key)]
+    assert unused == []
 
 
 def test_both_languages_have_the_same_words() -> None:
@@ -49,3 +60,13 @@ def test_a_text_and_its_translation_name_the_same_placeholders() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_text_is_empty_or_left_untranslated_as_its_key(language: str) -> None:
     assert [key for key, text in _strings(language).items() if not text.strip() or text == key] == []
+
+
+def test_the_words_built_from_the_apis_values_are_written() -> None:
+    # the counter names a ticket's status and priority from what the API answers: t(`counter.priority.${…}`)
+    from lambdas.shared.domain import TicketPriority
+
+    built = {f"counter.priority.{value}" for value in TicketPriority if value != TicketPriority.NONE}
+    built |= {"counter.status.called", "counter.status.serving"}
+    for language in LANGUAGES:
+        assert sorted(built - set(_strings(language))) == [], language
