@@ -1,13 +1,14 @@
 // The programme's web app: a view per role over the API. Routes: #/ (the overview of executions),
 // #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, locally
 // #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES), and
-// #/display/<site> (the waiting room's screen: the only view of the display group), and #/counter
-// (the front desk's counter; #/counter/setup chooses it).
+// #/display/<site> (the waiting room's screen: the only view of the display group), #/counter
+// (the front desk's counter; #/counter/setup chooses it) and #/check-in.
 
 import { h } from "./dom.js";
 import { failed, show, stopRefreshing } from "./page.js";
 import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, isScreen, loadConfig, localSignIn, renew, signOutScreen } from "./session.js";
 import { t, useLanguage } from "./i18n.js";
+import { checkIn } from "./views/check-in.js";
 import { chooseCounter, counterView } from "./views/counter.js";
 import { chooseSite, display, SITE_KEY } from "./views/display.js";
 import { mailbox } from "./views/mailbox.js";
@@ -57,9 +58,10 @@ async function render() {
   document.body.classList.toggle("display-mode", parts[0] === "display" || groups().includes("display"));
   try {
     document.getElementById("mailbox-link").hidden = !config.mailbox || !groups().includes("managers");
-    document.getElementById("counter-link").hidden = !groups().includes("front-desk");
+    for (const link of document.querySelectorAll(".front-desk")) link.hidden = !groups().includes("front-desk");
     if (parts[0] === "display" && parts[1]) await display(parts[1], { unknownSite, signedOut: sessionEnded });
     else if (parts[0] === "display" || groups().includes("display")) screenSite();
+    else if (parts[0] === "check-in") await checkIn();
     else if (parts[0] === "counter" && parts[1] === "setup") await chooseCounter();
     else if (parts[0] === "counter" || (!parts[0] && frontDeskOnly())) await counterView();
     else if (parts[0] === "mailbox" && config.mailbox) await mailbox();

@@ -1,6 +1,7 @@
 """GET /clients/{client_id} and GET /clients, end to end through the handler and the database."""
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
@@ -53,6 +54,23 @@ def test_search_finds_by_name_or_phone(make_client: Callable[..., Client], query
     assert [item["client_id"] for item in body["items"]] == [amina.id]
 
 
+def test_search_finds_by_birth_year_alone_or_with_a_name(make_client: Callable[..., Client]) -> None:
+    # a birth date may be approximate (a year, a 1st of January): the whole year matches
+    awa = make_client(first_name="Awa", last_name="Diallo", birth_date=date(1961, 1, 1))
+    make_client(first_name="Awa", last_name="Sow", birth_date=date(1962, 12, 31), phone="+33700000001")
+    make_client(first_name="Binta", last_name="Diallo", birth_date=date(1961, 12, 31), phone="+33700000002")
+
+    def found(**query: object) -> list[str]:
+        status, body = call_api(api_event("GET", "/clients", query=query))
+        assert status == 200, body
+        return [f"{item['first_name']} {item['last_name']}" for item in body["items"]]
+
+    assert found(birth_year="1961") == ["Awa Diallo", "Binta Diallo"]
+    assert found(q="awa", birth_year="1961") == [f"{awa.first_name} {awa.last_name}"]
+    assert found(q="awa") == ["Awa Diallo", "Awa Sow"]
+    assert found(birth_year="1990") == []
+
+
 def test_search_treats_like_wildcards_as_text(make_client: Callable[..., Client]) -> None:
     make_client()
     status, body = call_api(api_event("GET", "/clients", query={"q": "%"}))
@@ -88,7 +106,14 @@ def test_erased_clients_are_not_found_by_search(make_client: Callable[..., Clien
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"limit": "0"}, "query.limit"), ({"limit": "abc"}, "query.limit"), ({"cursor": "%%%"}, "query.cursor")],
+    [
+        ({"limit": "0"}, "query.limit"),
+        ({"limit": "abc"}, "query.limit"),
+        ({"cursor": "%%%"}, "query.cursor"),
+        ({"birth_year": "61"}, "query.birth_year"),
+        ({"birth_year": "1961.0"}, "query.birth_year"),
+        ({"birth_year": "3000"}, "query.birth_year"),
+    ],
 )
 def test_bad_search_parameters_name_the_field(query: dict[str, str], field: str) -> None:
     status, body = call_api(api_event("GET", "/clients", query=query))

@@ -77,14 +77,17 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
     return actor(routes.router).run(get_client, client_id)
 
 
-@routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number")
+@routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number, and birth year")
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
+    birth_year: Annotated[
+        int | None, *query_count(1900, 2100), Query(description="the year of birth, as the person says it")
+    ] = None,
     limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
     try:
-        return actor(routes.router).run(search_clients, q, limit, cursor)
+        return actor(routes.router).run(search_clients, q, limit, cursor, birth_year)
     except InvalidCursor as error:
         raise InvalidField("query.cursor", str(error)) from error
 

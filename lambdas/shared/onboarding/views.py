@@ -100,11 +100,16 @@ def get_client(uow: UnitOfWork, client_id: str) -> ClientDetail:
     return ClientDetail.of(client)
 
 
-def search_clients(uow: UnitOfWork, q: str | None, limit: int, cursor: str | None) -> ClientPage:
-    """Clients whose name (accents and case ignored) or phone number contains ``q``."""
+def search_clients(
+    uow: UnitOfWork, q: str | None, limit: int, cursor: str | None, birth_year: int | None = None
+) -> ClientPage:
+    """Clients whose name (accents and case ignored) or phone number contains ``q``, born in
+    ``birth_year`` when given."""
     name, phone_digits = _search_terms(q)
     after = decode(cursor, 2) if cursor else None
-    clients = uow.clients.search(name=name, phone_digits=phone_digits, limit=limit + 1, after=after)
+    clients = uow.clients.search(
+        name=name, phone_digits=phone_digits, birth_year=birth_year, limit=limit + 1, after=after
+    )
     page, more = clients[:limit], len(clients) > limit
     next_cursor = encode(page[-1].search_name, page[-1].id) if more else None
     return ClientPage(items=[ClientSummary.of(client) for client in page], next_cursor=next_cursor)

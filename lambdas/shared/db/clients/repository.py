@@ -35,9 +35,16 @@ class ClientRepository:
         self.session.add(client)
 
     def search(
-        self, *, name: str | None, phone_digits: str | None, limit: int, after: tuple[str, str] | None
+        self,
+        *,
+        name: str | None,
+        phone_digits: str | None,
+        birth_year: int | None = None,
+        limit: int,
+        after: tuple[str, str] | None,
     ) -> list[Client]:
-        """Clients whose folded name or phone contains the query, in (name, id) order after ``after``."""
+        """Clients whose folded name or phone contains the query, born in ``birth_year`` when given
+        (the whole year: a birth date may be approximate), in (name, id) order after ``after``."""
         query = select(Client).where(Client.status != ClientStatus.ERASED)
         matches = []
         if name:
@@ -46,6 +53,8 @@ class ClientRepository:
             matches.append(Client.phone.like(containing(phone_digits), escape="\\"))
         if matches:
             query = query.where(or_(*matches))
+        if birth_year is not None:
+            query = query.where(Client.birth_date.between(date(birth_year, 1, 1), date(birth_year, 12, 31)))
         if after is not None:
             query = query.where(tuple_(Client.search_name, Client.id) > tuple_(*after))
         query = query.order_by(Client.search_name, Client.id).limit(limit)
