@@ -10,16 +10,22 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body, headers = {} } = {}) {
+export async function api(path, { method = "GET", body, headers = {}, timeout } = {}) {
   const token = currentToken();
   if (!token) throw new ApiError(401, { message: "Your session has ended: sign in again." });
   const answer = await fetch(`${config.api}${path}`, {
     method,
+    signal: timeout ? AbortSignal.timeout(timeout) : undefined,
     headers: { ...headers, Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await answer.text();
-  const parsed = text ? JSON.parse(text) : null;
+  let parsed = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ApiError(answer.status, { message: `the API answered ${answer.status}, not in JSON` }); // a proxy's page
+  }
   if (!answer.ok) throw new ApiError(answer.status, parsed);
   return parsed;
 }

@@ -18,35 +18,43 @@ function signInPage(problem) {
   const actions =
     config.signIn === "local"
       ? config.groups.map((group) =>
-          h("button", { type: "button", class: "primary", onclick: () => localSignIn(group).then(render).catch(failed) }, `Sign in as ${group}`),
+          h("button", { type: "button", class: "primary", onclick: () => localSignIn(group).then(render).catch(failed) }, t("app.sign_in_as", { group })),
         )
       : [
-          h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, "Sign in"),
-          h("button", { type: "button", onclick: () => cognitoSignIn(true).catch(failed) }, "Sign this screen in (waiting room)"),
+          h("button", { type: "button", class: "primary", onclick: () => cognitoSignIn().catch(failed) }, t("app.sign_in")),
+          h("button", { type: "button", onclick: () => cognitoSignIn(true).catch(failed) }, t("app.sign_in_screen")),
         ];
   const explanation =
     config.signIn === "local"
-      ? "The local runtime signs you in with a token of the group you choose (local only)."
-      : "You sign in with your account of this stage's user pool.";
-  show("Sign in", h("section", { class: "sign-in" }, problem ? h("p", { class: "message error", role: "alert" }, problem) : null, h("p", {}, explanation), h("div", { class: "actions" }, actions)));
+      ? t("app.sign_in_local")
+      : t("app.sign_in_stage");
+  show(t("app.sign_in"), h("section", { class: "sign-in" }, problem ? h("p", { class: "message error", role: "alert" }, problem) : null, h("p", {}, explanation), h("div", { class: "actions" }, actions)));
 }
 
 function signOut() {
   signOutScreen();
+  localStorage.removeItem(SITE_KEY); // a screen signed out is set up again
   location.hash = "#/";
   render();
 }
 
 async function render() {
   stopRefreshing();
+  document.onkeydown = null; // a view's shortcuts are its own
   if (location.hash === "#/sign-out") return signOut(); // a screen has no button: its address signs it out
   if (!currentToken() && isScreen()) await renew().catch(() => {}); // a screen restarted: signed in again
   const token = currentToken();
   const who = document.getElementById("who");
   const signOutButton = document.getElementById("sign-out");
   signOutButton.hidden = !token;
+  if (!token && isScreen() && localStorage.getItem(SITE_KEY)) {
+    // a screen whose user pool is out of reach: its view says it is reconnecting, and renews once it can
+    document.body.classList.add("display-mode");
+    return display(localStorage.getItem(SITE_KEY), { unknownSite, signedOut: sessionEnded }).catch(failed);
+  }
   if (!token) {
     document.getElementById("mailbox-link").hidden = true;
+    for (const link of document.querySelectorAll(".front-desk")) link.hidden = true;
     who.textContent = "";
     signInPage();
     return;
@@ -69,12 +77,12 @@ async function render() {
     else if (parts[0] === "workflows" && parts[1]) await executions(parts[1], new URLSearchParams(search || ""));
     else await overview();
   } catch (error) {
-    if (error.status === 404 && parts[0] === "display") {
+    if ((error.status === 404 || error.status === 422) && parts[0] === "display") {
       unknownSite(parts[1]);
     } else if (error.status === 401) {
       sessionEnded();
     } else if (error.status === 403) {
-      failed(new Error("Your groups may not see this (managers and ops only)."));
+      failed(new Error(t("app.forbidden")));
     } else {
       failed(error);
     }
@@ -86,7 +94,7 @@ const frontDeskOnly = () => groups().includes("front-desk") && !groups().some((g
 function sessionEnded() {
   stopRefreshing();
   forgetToken();
-  signInPage("Your session has ended: sign in again.");
+  signInPage(t("app.session_ended"));
 }
 
 function screenSite() {
@@ -103,6 +111,10 @@ function unknownSite(site) {
 
 async function start() {
   document.getElementById("sign-out").addEventListener("click", signOut);
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault(); // the address is the page: "#main" is none
+    document.getElementById("main").focus();
+  });
   await Promise.all([loadConfig(), useLanguage()]);
   for (const element of document.querySelectorAll("[data-words]")) element.textContent = t(element.dataset.words);
   if (config.signIn === "cognito") await finishCognitoSignIn();

@@ -1,6 +1,7 @@
 // The page shown in <main>: its title, its content, and its refresh while it is open and visible.
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const REFRESH_MS = 10000;
 const main = document.getElementById("main");
@@ -29,7 +30,7 @@ export function shownMessage() {
 }
 
 export function failed(error) {
-  show("Something went wrong", h("p", { class: "message error", role: "alert" }, error.message || String(error)), h("p", {}, h("a", { href: "#/" }, "Back to the overview")));
+  show(t("app.failed"), h("p", { class: "message error", role: "alert" }, error.message || String(error)), h("p", {}, h("a", { href: "#/" }, t("app.back"))));
 }
 
 export function stopRefreshing() {

@@ -1,6 +1,8 @@
 // Who is signed in: the ID token (in session storage, never in a URL), its claims and groups, and
 // signing in — locally with a token of the group chosen, on a stage through the user pool (PKCE).
 
+import { t } from "./i18n.js";
+
 const TOKEN_KEY = "fondation.console.token";
 const PKCE_KEY = "fondation.console.pkce";
 const GROUP_KEY = "fondation.console.group"; // locally: the group signed in as, whose token a screen renews
@@ -68,7 +70,7 @@ export async function cognitoSignIn(asScreen = false) {
     response_type: "code",
     client_id: asScreen ? config.screenClientId : config.clientId,
     redirect_uri: config.redirectUri,
-    scope: "openid email profile",
+    scope: asScreen ? "openid profile" : "openid email profile", // what each client allows
     code_challenge_method: "S256",
     code_challenge: challenge,
     state,
@@ -97,6 +99,12 @@ export async function finishCognitoSignIn() {
   });
   if (!answer.ok) throw new Error(`the user pool refused the sign-in (${answer.status})`);
   const tokens = await answer.json();
+  if (pending.screen && !(claims(tokens.id_token)["cognito:groups"] || []).includes("display")) {
+    // a person's account would stay signed in for months on a shared screen: a display user only
+    localStorage.setItem(SCREEN_KEY, tokens.refresh_token);
+    signOutScreen();
+    throw new Error(t("app.screen_needs_display"));
+  }
   sessionStorage.setItem(TOKEN_KEY, tokens.id_token);
   if (pending.screen) localStorage.setItem(SCREEN_KEY, tokens.refresh_token);
 }

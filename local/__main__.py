@@ -220,7 +220,8 @@ def banner(api_url: str, sfn_url: str, machines: list[str], database: str, state
         [
             "fondation local runtime",
             f"  API             {api_url}   (Swagger UI {api_url}/docs; {api_url}/openapi.json takes a staff token)",
-            f"  console         {api_url}/console/   (managers and ops: executions, redrive, stop; the local mailbox)",
+            f"  web app         {api_url}/console/   (front desk: check-in, counter; display: the waiting room's",
+            "                  screen; managers and ops: executions, the local mailbox)",
             f"  Step Functions  {sfn_url}   (state machines: {', '.join(machines) or 'none'})",
             f"    AWS CLI       export {exports}",
             f"                  aws stepfunctions --endpoint-url {sfn_url} list-state-machines",

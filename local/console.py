@@ -91,7 +91,7 @@ class LocalConsole:
             return _json(415, {"message": 'send {"group": …} as application/json'})
         try:
             group = json.loads(body or b"{}").get("group")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested past reason
             group = None
         if group not in SIGN_IN_GROUPS:
             return _json(422, {"message": f"group must be one of {', '.join(SIGN_IN_GROUPS)}"})

@@ -79,8 +79,8 @@ export async function counterView() {
       message.setAttribute("role", "alert");
       message.textContent = error.status === 401 ? t("counter.session_ended") : error.message;
     } finally {
-      busy = false;
       await refresh(true).catch(() => {}); // the next refresh tries again
+      busy = false; // only once the view shows what the action changed: a second press acts on that
     }
   };
   const callNext = () =>
@@ -140,7 +140,7 @@ export async function counterView() {
       h("h2", { id: "call-heading" }, counterName),
       h("p", { class: "called-number" }, open.number),
       h("p", { class: "called-who" }, await who(open), " · ", t(`counter.status.${open.status}`)),
-      h("div", { class: "actions" }, buttons, h("button", { type: "button", class: "danger", onclick: () => ticketAction("cancel", undefined, (number) => t("counter.cancelled", { number })) }, t("counter.cancel"))),
+      h("div", { class: "actions" }, buttons, h("button", { type: "button", class: "danger", onclick: () => confirm(t("counter.confirm_cancel", { number: open.number })) && ticketAction("cancel", undefined, (number) => t("counter.cancelled", { number })) }, t("counter.cancel"))),
     );
   }
 
@@ -170,7 +170,7 @@ export async function counterView() {
     if (unchanged(mine, waiting) && !force) return;
     open = mine;
     drawQueue(waiting);
-    if (!busy) await drawCall();
+    if (!busy || force) await drawCall();
   }
 
   show(
@@ -182,7 +182,7 @@ export async function counterView() {
   await refresh(true);
   refreshEvery(refresh, REFRESH_MS);
   document.onkeydown = (event) => {
-    if (!event.altKey || !location.hash.startsWith("#/counter")) return;
+    if (!event.altKey) return;
     const key = event.key.toLowerCase();
     if (key === "n" && !open) callNext();
     else if (key === "a" && open?.status === "called") arrived();

@@ -10,6 +10,7 @@ import { refreshEvery, show } from "../page.js";
 import { renew } from "../session.js";
 
 const POLL_MS = 3000;
+const READ_TIMEOUT_MS = 10000;
 export const SITE_KEY = "fondation.display.site";
 const VOICES = { fr: "fr-FR", en: "en-GB" };
 
@@ -24,8 +25,9 @@ export function chooseSite(problem) {
       class: "filters",
       onsubmit: (event) => {
         event.preventDefault();
-        localStorage.setItem(SITE_KEY, input.value.trim());
-        location.hash = `#/display/${encodeURIComponent(input.value.trim())}`;
+        const site = input.value.trim().toLowerCase(); // "Saint-Denis" is the site saint-denis
+        localStorage.setItem(SITE_KEY, site);
+        location.hash = `#/display/${encodeURIComponent(site)}`;
       },
     },
     h("label", { for: "display-site" }, t("display.site_id"), input),
@@ -35,17 +37,19 @@ export function chooseSite(problem) {
 }
 
 export async function display(site, { unknownSite, signedOut }) {
-  const read = () => api(`/sites/${encodeURIComponent(site)}/board`);
-  let board = await read();
-  localStorage.setItem(SITE_KEY, site);
-  for (const call of calls(board)) announced.add(key(call)); // a screen turned on repeats nobody
+  // the screen is drawn at once and reads the board until it answers: a screen started while the
+  // network or the API is down shows "reconnecting", then the board, with nobody to press anything
+  const read = () => api(`/sites/${encodeURIComponent(site)}/board`, { timeout: READ_TIMEOUT_MS });
+  let board = null;
+  let reading = false; // one read at a time: a read that hangs is given up, never piled up
+  const title = h("h1", {}, site);
   const calling = h("ol", { class: "calling", "aria-label": t("display.now_calling") });
   const stations = h("tbody");
   const status = h("p", { class: "display-status", role: "status" });
   const soundButton = h("button", { type: "button", class: "primary sound", onclick: () => turnSoundOn(soundButton) }, t("display.sound_on"));
   document.body.classList.add("display-mode");
   show(
-    board.name,
+    site,
     sound ? null : h("div", { class: "sound-prompt" }, soundButton, h("p", {}, t("display.sound_explained"))),
     h("section", { "aria-labelledby": "calling-heading" }, h("h2", { id: "calling-heading" }, t("display.now_calling")), calling),
     h(
@@ -56,7 +60,10 @@ export async function display(site, { unknownSite, signedOut }) {
     ),
     status,
   );
+  document.querySelector("main h1").replaceWith(title);
   const draw = () => {
+    title.textContent = board.name;
+    document.title = board.name;
     const shown = calls(board).sort((one, other) => other.called_at.localeCompare(one.called_at));
     calling.replaceChildren(
       ...(shown.length
@@ -67,28 +74,35 @@ export async function display(site, { unknownSite, signedOut }) {
       ...board.stations.map((station) => h("tr", {}, h("th", { scope: "row" }, station.name), h("td", {}, station.waiting), h("td", {}, t("display.minutes", { minutes: station.estimated_wait_minutes })))),
     );
   };
-  draw();
-  refreshEvery(async () => {
+  const poll = async () => {
+    if (reading) return;
+    reading = true;
     try {
-      board = await read().catch(async (error) => {
+      const fresh = await read().catch(async (error) => {
         if (error.status !== 401) throw error;
         await renew(); // the session ran out: a new one, and the board at once
         return read();
       });
+      const first = board === null;
+      board = fresh;
+      localStorage.setItem(SITE_KEY, site);
+      const called = calls(board).filter((call) => !announced.has(key(call)));
+      for (const call of called) announced.add(key(call));
+      status.textContent = t("display.updated", { time: new Date().toLocaleTimeString(language()) });
+      status.classList.remove("error");
+      draw();
+      if (called.length && !first) await announce(called, board.screen_languages); // a screen turned on repeats nobody
     } catch (error) {
-      if (error.status === 404) return unknownSite(site);
-      if (error.status === 401 || error.renewal) return signedOut();
+      if (error.status === 404 || error.status === 422) return unknownSite(site);
+      if (error.status === 401 || error.status === 403 || error.renewal) return signedOut();
       status.textContent = t("display.reconnecting");
       status.classList.add("error");
-      return;
+    } finally {
+      reading = false;
     }
-    status.textContent = t("display.updated", { time: new Date().toLocaleTimeString(language()) });
-    status.classList.remove("error");
-    const fresh = calls(board).filter((call) => !announced.has(key(call)));
-    for (const call of fresh) announced.add(key(call));
-    draw();
-    if (fresh.length) await announce(fresh, board.screen_languages);
-  }, POLL_MS);
+  };
+  await poll();
+  refreshEvery(poll, POLL_MS);
 }
 
 const calls = (board) => board.stations.flatMap((station) => station.now_calling);

@@ -63,6 +63,24 @@ def test_counters_have_names_people_read_and_a_screen_its_languages() -> None:
     assert _put("/sites/saint-denis", SITE)[1]["screen_languages"] == ["fr"]
 
 
+def test_a_counter_stays_while_someone_is_called_to_it() -> None:
+    every_day = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    _configured_site()
+    assert _put("/sites/saint-denis", {**SITE, "hours": every_day, "default_journey": ["reception"]})[0] == 200
+    desk = ("front-desk",)
+    assert (
+        call_api(api_event("POST", "/sites/saint-denis/tickets", body={"display_name": "Awa"}, groups=desk))[0] == 201
+    )
+    call = api_event("POST", "/sites/saint-denis/stations/reception/call-next", body={"counter": "desk-2"}, groups=desk)
+    assert call_api(call)[0] == 200
+    # desk-2 has called someone: it cannot go, desk-1 can
+    status, body = _put("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": ["desk-1"]})
+    assert (status, body["error"]) == (409, "conflict")
+    assert "desk-2 has A001 called" in body["message"]
+    status, station = _put("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": ["desk-2"]})
+    assert (status, station["counters"]) == (200, ["desk-2"])
+
+
 def test_configuring_again_replaces_the_settings() -> None:
     _configured_site()
     status, station = _put("/sites/saint-denis/stations/reception", {**RECEPTION, "counters": ["desk-3"]})
@@ -124,6 +142,11 @@ def test_a_station_needs_its_site() -> None:
             "/sites/saint-denis/stations/reception",
             {**RECEPTION, "counter_names": {"Desk 1": "G"}},
             "body.counter_names.Desk 1.[key]",
+        ),
+        (
+            "/sites/saint-denis/stations/reception",
+            {**RECEPTION, "counter_names": {"desk-1": "Guichet 1", "desk-2": "guichet 1"}},
+            "body.counter_names.desk-2",
         ),
         ("/sites/saint-denis", {**SITE, "screen_languages": []}, "body.screen_languages"),
         ("/sites/saint-denis", {**SITE, "screen_languages": ["fr", "fr"]}, "body.screen_languages"),

@@ -54,7 +54,7 @@ def test_a_walk_in_and_a_client_are_checked_in(
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR", bypass_csp=True)
     page = context.new_page()
     page.goto(f"{local_runtime.api_url}/console")
-    page.get_by_role("button", name="Sign in as front-desk").click()
+    page.get_by_role("button", name="Se connecter : front-desk").click()
     page.get_by_role("link", name="Arrivées").click()
     page.get_by_label("Site").select_option(site)
     expect(page.get_by_role("heading", name="Accueillir une personne")).to_be_visible()

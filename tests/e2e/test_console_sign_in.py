@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, expect
 
 from local.console import FILES
 from local.tokens import KeyPair, issue_token
-from tests.e2e.conftest import free_port, start_runtime, stop_runtime
+from tests.e2e.conftest import free_port, start_runtime, stop_runtime, until
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,7 @@ class UserPool:
         self.exchanged: list[str] = []
         self.refresh_tokens: set[str] = set()  # the screens' sessions
         self.refreshed = 0
+        self.screen_groups = ["display"]  # the groups of whoever signs a screen in
 
     def config(self) -> dict[str, Any]:
         redirect = f"{self.origin}/console/"
@@ -57,6 +58,8 @@ class UserPool:
             any(query.get(name) != value for name, value in expected.items())
             or query.get("client_id") not in (CLIENT_ID, SCREEN_CLIENT_ID)
             or query.get("redirect_uri") != self.config()["redirectUri"]
+            # each client asks for the scopes it allows: the screens' client has no e-mail
+            or (query["client_id"] == SCREEN_CLIENT_ID and "email" in query.get("scope", "").split())
         ):
             return 400, {}, b"bad authorize request"
         code = secrets.token_urlsafe(16)
@@ -82,7 +85,7 @@ class UserPool:
         if client == SCREEN_CLIENT_ID:
             refresh = secrets.token_urlsafe(24)
             self.refresh_tokens.add(refresh)
-            tokens = {"id_token": issue_token(self.keys, ["display"], "screen-1"), "refresh_token": refresh}
+            tokens = {"id_token": issue_token(self.keys, self.screen_groups, "screen-1"), "refresh_token": refresh}
         else:
             tokens = {"id_token": issue_token(self.keys, ["managers"], "awa-manager")}
         return 200, {"Content-Type": "application/json"}, json.dumps({**tokens, "token_type": "Bearer"}).encode()
@@ -180,7 +183,7 @@ def test_a_waiting_room_screen_stays_signed_in_until_it_is_signed_out(pool: User
     page = context.new_page()
     page.goto(f"{pool.origin}/console/")
     # When someone signs the screen in, as a display user, and says which site it shows
-    page.get_by_role("button", name="Sign this screen in (waiting room)").click()
+    page.get_by_role("button", name="Connecter cet écran (salle d'attente)").click()
     page.get_by_label("Identifiant du site").fill("saint-denis")
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_role("heading", name="Saint-Denis")).to_be_visible()
@@ -193,8 +196,8 @@ def test_a_waiting_room_screen_stays_signed_in_until_it_is_signed_out(pool: User
         sessionStorage.setItem("fondation.console.token", [head, claims, signature].join("."));
     }"""
     )
+    until(lambda: pool.refreshed >= 1, "the screen's token renewed", seconds=10)
     expect(page.get_by_role("status")).to_contain_text("Mis à jour")
-    assert pool.refreshed >= 1
     # And when the browser restarts (the tab's storage gone), it comes back signed in, to its site
     page.close()
     page = context.new_page()
@@ -204,8 +207,26 @@ def test_a_waiting_room_screen_stays_signed_in_until_it_is_signed_out(pool: User
     assert pool.refreshed == refreshed + 1
     # And its address signs it out, at the user pool too: it is back to the sign-in
     page.goto(f"{pool.origin}/console/#/sign-out")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
     assert pool.refresh_tokens == set()
     page.reload()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
     context.close()
+
+
+def test_only_a_display_account_signs_a_screen_in(pool: UserPool, browser: Browser) -> None:
+    pool.screen_groups = ["managers"]
+    try:
+        context = browser.new_context(locale="fr-FR")
+        page = context.new_page()
+        page.goto(f"{pool.origin}/console/")
+        # When a manager presses the screen's sign-in with their own account
+        page.get_by_role("button", name="Connecter cet écran (salle d'attente)").click()
+        # Then they are told why not, and no session of theirs stays in that browser or at the pool
+        expect(page.get_by_role("alert")).to_contain_text("Seul un compte « display »")
+        assert page.evaluate("localStorage.getItem('fondation.console.screen')") is None
+        assert page.evaluate("sessionStorage.getItem('fondation.console.token')") is None
+        until(lambda: pool.refresh_tokens == set(), "the refresh token revoked")
+        context.close()
+    finally:
+        pool.screen_groups = ["display"]

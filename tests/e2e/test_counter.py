@@ -52,7 +52,7 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
 def _counter(context: BrowserContext, local_runtime: LocalRuntime, site: str, counter: str) -> Page:
     page = context.new_page()
     page.goto(f"{local_runtime.api_url}/console")
-    page.get_by_role("button", name="Sign in as front-desk").click()
+    page.get_by_role("button", name="Se connecter : front-desk").click()
     expect(page.get_by_role("heading", name="Mon guichet")).to_be_visible()
     page.get_by_label("Site").select_option(site)
     page.get_by_label("Service").select_option("reception")
@@ -122,3 +122,12 @@ def test_two_counters_call_two_people_and_serve_them(
     first.locator("button.big").dblclick()
     expect(first.locator(".called-number")).to_have_text("A003")
     assert len(calls) == 1
+
+    # When the ticket is cancelled, the counter asks first: no, then yes
+    first.once("dialog", lambda dialog: dialog.dismiss())
+    first.get_by_role("button", name="Annuler le ticket").click()
+    expect(first.locator(".called-number")).to_have_text("A003")
+    first.once("dialog", lambda dialog: dialog.accept())
+    first.get_by_role("button", name="Annuler le ticket").click()
+    expect(first.get_by_role("status")).to_contain_text("Le ticket A003 est annulé.")
+    expect(first.get_by_role("button", name="Appeler la personne suivante")).to_be_visible()

@@ -62,7 +62,7 @@ def _set_up(screen: BrowserContext, local_runtime: LocalRuntime, site: str) -> P
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{local_runtime.api_url}/console")
-    page.get_by_role("button", name="Sign in as display").click()
+    page.get_by_role("button", name="Se connecter : display").click()
     expect(page.get_by_role("heading", name="Quel site cet écran montre-t-il ?")).to_be_visible()
     page.get_by_label("Identifiant du site").fill(site)
     page.get_by_role("button", name="Afficher").click()
@@ -148,3 +148,35 @@ def test_the_screen_renews_its_session_and_shows_nothing_else(
         `Bearer ${sessionStorage.getItem("fondation.console.token")}`}})).status"""
     )
     assert refused == 403
+
+
+def test_a_site_typed_as_its_name_or_mistyped_is_asked_again(
+    local_runtime: LocalRuntime, site: str, screen: BrowserContext
+) -> None:
+    page = screen.new_page()
+    page.goto(f"{local_runtime.api_url}/console")
+    page.get_by_role("button", name="Se connecter : display").click()
+    # a site's id typed as it is written, capitals and all, is the site
+    page.get_by_label("Identifiant du site").fill(site.upper())
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_role("heading", name="Sarcelles")).to_be_visible()
+    # an id no site can have is asked again, with why, and not remembered
+    page.goto(f"{local_runtime.api_url}/console/#/display/not%20a%20site")
+    expect(page.get_by_role("alert")).to_contain_text("Aucun site « not a site »")
+    expect(page.get_by_label("Identifiant du site")).to_have_value("")
+
+
+def test_a_screen_started_while_the_api_is_down_shows_the_board_once_it_is_back(
+    local_runtime: LocalRuntime, site: str, screen: BrowserContext
+) -> None:
+    page = _set_up(screen, local_runtime, site)
+    # When the screen restarts while the API does not answer
+    page.route("**/board", lambda route: route.abort())
+    page.reload()
+    # Then it says it is reconnecting, on its own screen, not an error page
+    expect(page.get_by_role("status")).to_contain_text("Connexion perdue")
+    expect(page.get_by_role("heading", name="Un problème est survenu")).to_have_count(0)
+    # And once the API answers again, the board is back without anyone touching the screen
+    page.unroute("**/board")
+    expect(page.get_by_role("heading", name="Sarcelles")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Mis à jour")

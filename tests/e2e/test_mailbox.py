@@ -75,4 +75,4 @@ def test_a_manager_reads_the_mailbox_in_the_console_and_ops_are_not_shown_it(
     ops = sign_in(browser, local_runtime, "ops")
     expect(ops.get_by_role("link", name="Local mailbox")).to_be_hidden()
     ops.goto(f"{local_runtime.api_url}/console/#/mailbox")
-    expect(ops.get_by_role("alert")).to_contain_text("Your groups may not see this")
+    expect(ops.get_by_role("alert")).to_contain_text("Your groups do not give access to this page")

@@ -93,6 +93,7 @@ def test_the_local_sign_in_gives_a_token_of_the_group_chosen(
         ("POST", JSON, b'{"group": ["ops"]}', 422),
         ("POST", JSON, b"[1]", 422),
         ("POST", JSON, b"not json", 422),
+        ("POST", JSON, b"[" * 100_000 + b"]" * 100_000, 422),
     ],
 )
 def test_the_local_sign_in_refuses_anything_else(

@@ -131,3 +131,34 @@ def test_0008_replaces_the_first_schemas_order_tables_only_while_they_are_empty(
     upgrade(empty_database)
     assert {"frame_stock", "order_events", "lab_submissions"} <= set(inspect(empty_database).get_table_names())
     assert "frames" not in inspect(empty_database).get_table_names()
+
+
+@pytest.mark.parametrize("empty_database", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True)
+def test_after_0011_the_code_before_it_still_writes_sites_and_stations(empty_database: Engine) -> None:
+    # Given the schema of 0011, and a site and station written as the code before it writes them
+    # (while a deploy replaces the functions, or after a rollback): without names or languages
+    upgrade(empty_database, "0011")
+    with empty_database.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sites (id, name, timezone, hours, grace_seconds, default_journey, priority_streak,"
+                " service_minutes, configured_by, created_at, updated_at) VALUES ('old', 'Old', 'Europe/Paris',"
+                " '{}', 180, '[]', 3, 8, 'old-code', '2026-12-01 09:00:00', '2026-12-01 09:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO stations (site_id, id, name, prefix, counters, position, configured_by, created_at,"
+                " updated_at) VALUES ('old', 'reception', 'Accueil', 'A', '[\"desk-1\"]', 0, 'old-code',"
+                " '2026-12-01 09:00:00', '2026-12-01 09:00:00')"
+            )
+        )
+    # Then the new code reads them: no counter names, a screen that speaks French
+    from sqlalchemy.orm import sessionmaker
+
+    from lambdas.shared.db.unit_of_work import UnitOfWork
+    from lambdas.shared.queue.sites import get_site
+
+    with UnitOfWork("test", sessionmaker(bind=empty_database, expire_on_commit=False)) as uow:
+        site = get_site(uow, "old")
+    assert (site.screen_languages, site.stations[0].counter_names) == (["fr"], {})

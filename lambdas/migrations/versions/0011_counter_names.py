@@ -18,20 +18,18 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-# a JSON column is added empty and filled in, since MySQL gives a TEXT column no literal default
-ADDED = (("stations", "counter_names", "{}"), ("sites", "screen_languages", '["fr"]'))
+# Nullable, and null read as the default (no name, French): the code deployed before this revision
+# inserts sites and stations without them while the stack updates, or after a rollback
+ADDED = (("stations", "counter_names"), ("sites", "screen_languages"))
 
 
 def upgrade() -> None:
-    for table, column, value in ADDED:
+    for table, column in ADDED:
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(sa.Column(column, JsonText(), nullable=True))
-        op.execute(sa.table(table, sa.column(column)).update().values({column: value}))
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.alter_column(column, existing_type=JsonText(), nullable=False)
 
 
 def downgrade() -> None:
-    for table, column, _ in ADDED:
+    for table, column in ADDED:
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column(column)

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
+from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name, whole_number
 from lambdas.shared.model import Model
@@ -208,7 +209,7 @@ class StationView(Model):
             name=station.name,
             prefix=station.prefix,
             counters=list(station.counters),
-            counter_names=dict(station.counter_names),
+            counter_names=dict(station.counter_names or {}),
         )
 
 
@@ -235,7 +236,7 @@ class SiteView(Model):
             default_journey=list(site.default_journey),
             priority_streak=site.priority_streak,
             service_minutes=site.service_minutes,
-            screen_languages=list(site.screen_languages),
+            screen_languages=screen_languages(site),
             stations=[StationView.of(station) for station in site.stations],
         )
 
@@ -272,13 +273,13 @@ def configure_site(uow: UnitOfWork, site_id: str, settings: SiteSettings, actor:
 def configure_station(
     uow: UnitOfWork, site_id: str, station_id: str, settings: StationSettings, actor: str
 ) -> StationView:
-    strangers = [counter for counter in settings.counter_names if counter not in settings.counters]
-    if strangers:
-        raise InvalidField(f"counter_names.{strangers[0]}", f"{strangers[0]} is not one of the station's counters")
+    _check_counter_names(settings)
     site = uow.sites.lock(site_id)
     if site is None:
         raise NotFound("site", site_id)
     stations = {station.id: station for station in site.stations}
+    if station_id in stations:
+        _keep_counters_with_a_call(uow, site, station_id, settings.counters)
     taken = [other.id for other in site.stations if other.prefix == settings.prefix and other.id != station_id]
     if taken:
         raise Conflict(f"prefix {settings.prefix} is station {taken[0]}'s at site {site_id}: choose another")
@@ -297,10 +298,38 @@ def configure_station(
     return StationView.of(station)
 
 
+def _check_counter_names(settings: StationSettings) -> None:
+    """Each name for one of the station's counters, and no two alike: people go where they hear."""
+    seen: dict[str, str] = {}
+    for counter, name in settings.counter_names.items():
+        if counter not in settings.counters:
+            raise InvalidField(f"counter_names.{counter}", f"{counter} is not one of the station's counters")
+        if name.casefold() in seen:
+            raise InvalidField(f"counter_names.{counter}", f"{name} is {seen[name.casefold()]}'s name already")
+        seen[name.casefold()] = counter
+
+
+def _keep_counters_with_a_call(uow: UnitOfWork, site: Site, station_id: str, counters: list[str]) -> None:
+    """A counter stays while someone is called to it or served there: the board and their SMS name it."""
+    day = service_day(site.timezone)
+    for status in (TicketStatus.CALLED, TicketStatus.SERVING):
+        for ticket in uow.queue.of_day(site.id, day, status, station_id, limit=None):
+            if ticket.called_by_counter and ticket.called_by_counter not in counters:
+                raise Conflict(
+                    f"counter {ticket.called_by_counter} has {ticket.label} {status.value}: "
+                    "keep it until they are served"
+                )
+
+
+def screen_languages(site: Site) -> list[str]:
+    """What its screen announces calls in; a site configured before there was a choice: French."""
+    return list(site.screen_languages or FRENCH)
+
+
 def counter_name(site: Site, station_id: str, counter: str) -> str:
     """What people read and hear of a counter: its name in the station's settings, or its id."""
     station = next((each for each in site.stations if each.id == station_id), None)
-    return (station.counter_names.get(counter) if station is not None else None) or counter
+    return ((station.counter_names or {}).get(counter) if station is not None else None) or counter
 
 
 def get_site(uow: UnitOfWork, site_id: str) -> SiteView:

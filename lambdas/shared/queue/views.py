@@ -19,7 +19,7 @@ from lambdas.shared.errors import InvalidField, NotFound
 from lambdas.shared.model import Model
 from lambdas.shared.queue import estimate
 from lambdas.shared.queue.estimate import Place, minutes, pace
-from lambdas.shared.queue.sites import counter_name, service_day
+from lambdas.shared.queue.sites import counter_name, screen_languages, service_day
 
 if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
     from lambdas.shared.db.queue.models import Ticket
@@ -189,7 +189,7 @@ def board(uow: UnitOfWork, site_id: str) -> Board:
                 estimated_wait_minutes=minutes(queue.waiting, queue.minutes_per_person),
             )
         )
-    return Board(site_id=site.id, name=site.name, screen_languages=list(site.screen_languages), stations=stations)
+    return Board(site_id=site.id, name=site.name, screen_languages=screen_languages(site), stations=stations)
 
 
 # --- statistics ----------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ class Site(Timestamps, Base):
     priority_streak: Mapped[int] = mapped_column(Integer, default=3)
     # a service's length for the wait estimate, until the day has served enough people to measure it
     service_minutes: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
-    screen_languages: Mapped[list[str]] = mapped_column(JsonText, default=lambda: ["fr"])  # its screen's announcements
+    # its screen's announcements; null (a site made by code older than the column): French
+    screen_languages: Mapped[list[str] | None] = mapped_column(JsonText, default=lambda: ["fr"])
     configured_by: Mapped[str] = mapped_column(String(128))
 
     stations: Mapped[list[Station]] = relationship(back_populates="site", order_by="Station.position")
@@ -48,7 +49,7 @@ class Station(Timestamps, Base):
     prefix: Mapped[str] = mapped_column(String(PREFIX_LENGTH))  # ticket numbers: A001, A002 …
     counters: Mapped[list[str]] = mapped_column(JsonText, default=list)  # the desks that call its tickets
     # what people read and hear of a counter ("Guichet 2"); a counter without one is called by its id
-    counter_names: Mapped[dict[str, str]] = mapped_column(JsonText, default=dict)
+    counter_names: Mapped[dict[str, str] | None] = mapped_column(JsonText, default=dict)  # null: none
     position: Mapped[int] = mapped_column(Integer, default=0)  # order on the board
     configured_by: Mapped[str] = mapped_column(String(128))
 
