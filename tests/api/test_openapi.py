@@ -158,7 +158,7 @@ def test_the_documented_error_is_what_the_api_answers() -> None:
 def test_document_describes_parameters_and_models() -> None:
     document = _document()
     search = _operation(document, "GET", "/clients")
-    assert {parameter["name"] for parameter in search["parameters"]} == {"q", "limit", "cursor"}
+    assert {parameter["name"] for parameter in search["parameters"]} == {"q", "birth_year", "limit", "cursor"}
     assert search["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ClientPage"
     }
