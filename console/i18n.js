@@ -7,6 +7,7 @@ const dictionaries = {};
 let current = "fr";
 
 export const language = () => current;
+export const known = (key) => key in (dictionaries[current] || {});
 
 function preferred() {
   const chosen = localStorage.getItem(CHOICE_KEY);

@@ -3,6 +3,7 @@
 
 import { ApiError } from "../api.js";
 import { h, table, when } from "../dom.js";
+import { t } from "../i18n.js";
 import { refreshEvery, show, unchanged } from "../page.js";
 import { config, currentToken } from "../session.js";
 
@@ -17,17 +18,17 @@ export async function mailbox() {
       "tr",
       {},
       h("td", { class: "when" }, when(letter.sent_at)),
-      h("td", {}, letter.channel === "email" ? "e-mail" : "SMS"),
+      h("td", {}, letter.channel === "email" ? t("mailbox.email") : "SMS"),
       h("td", {}, letter.to),
       h("td", {}, `${letter.message} (${letter.language})`),
       h("td", { lang: letter.language, dir: "auto" }, letter.channel === "email" ? `${letter.subject} — ${letter.text}` : letter.text),
     ),
   );
-  const shown = found.total > found.letters.length ? ` (the newest ${found.letters.length} of ${found.total})` : "";
+  const shown = found.total > found.letters.length ? t("mailbox.newest", { count: found.letters.length, total: found.total }) : "";
   show(
-    "Local mailbox",
-    h("p", {}, `What the dispatcher sent${shown}: on a stage these go out by SNS and SES. The same letters: python -m local outbox.`),
-    table(["sent", "by", "to", "message", "text"], rows, "The mailbox is empty: nothing has been sent yet."),
+    t("app.mailbox"),
+    h("p", {}, t("mailbox.explained", { shown })),
+    table([t("mailbox.sent"), t("mailbox.by"), t("mailbox.to"), t("mailbox.message"), t("mailbox.text")], rows, t("mailbox.empty")),
   );
   refreshEvery(mailbox);
 }

@@ -3,29 +3,30 @@
 
 import { api } from "../api.js";
 import { h, table, when } from "../dom.js";
+import { known, t } from "../i18n.js";
 import { refreshEvery, show, shownMessage, unchanged } from "../page.js";
 import { groups, isOps } from "../session.js";
 
 const STATUSES = ["running", "succeeded", "failed", "timed_out", "aborted"];
-const LABELS = { timed_out: "timed out", pending_redrive: "pending redrive", not_reached: "not reached" };
-
-const label = (status) => LABELS[status] || status;
+// a status the API names, in words: runs.status.<status> (an order's, e.g. at_lab, as it is written)
+const label = (status) => (known(`runs.status.${status}`) ? t(`runs.status.${status}`) : status.replaceAll("_", " "));
 const badge = (status) => h("span", { class: `status ${status}` }, label(status));
 const workflowHref = (workflow) => `#/workflows/${encodeURIComponent(workflow)}`;
 const executionHref = (workflow, name) => `${workflowHref(workflow)}/executions/${encodeURIComponent(name)}`;
 
 async function entityLabel(entity) {
   // "client Amina D.", "ticket A007", "order at_lab": where the caller may read the entity (managers)
-  if (!groups().includes("managers")) return `${entity.type} ${entity.id.slice(0, 8)}…`;
+  const kind = t(`runs.entity.${entity.type}`);
+  if (!groups().includes("managers")) return `${kind} ${entity.id.slice(0, 8)}…`;
   try {
     const found = await api(entity.url);
-    if (entity.type === "client") return `client ${found.first_name} ${(found.last_name || "").slice(0, 1)}.`;
-    if (entity.type === "ticket") return `ticket ${found.number}`;
-    if (entity.type === "order") return `order ${label(found.status)}`;
+    if (entity.type === "client") return `${kind} ${found.first_name} ${(found.last_name || "").slice(0, 1)}.`;
+    if (entity.type === "ticket") return `${kind} ${found.number}`;
+    if (entity.type === "order") return `${kind} ${label(found.status)}`;
   } catch {
     /* not the caller's to read (ops), or gone: the id will do */
   }
-  return `${entity.type} ${entity.id.slice(0, 8)}…`;
+  return `${kind} ${entity.id.slice(0, 8)}…`;
 }
 
 export async function overview() {
@@ -43,10 +44,10 @@ export async function overview() {
       {},
       h("td", {}, h("a", { href: executionHref(item.workflow, item.name) }, item.name)),
       h("td", {}, item.workflow),
-      h("td", {}, item.status === "timed_out" ? `${item.failed_state || "—"} (timed out)` : item.failed_state || "—"),
+      h("td", {}, item.status === "timed_out" ? t("runs.timed_out_in", { state: item.failed_state || "—" }) : item.failed_state || "—"),
       h("td", {}, item.error || "—"),
       h("td", { class: "when" }, when(item.stopped_at)),
-      h("td", {}, item.redrive?.redrivable ? "can be redriven" : item.redrive?.reason || "—"),
+      h("td", {}, item.redrive?.redrivable ? t("runs.can_redrive") : item.redrive?.reason || "—"),
     ),
   );
   const cards = counts.workflows.map((each) =>
@@ -58,11 +59,11 @@ export async function overview() {
     ),
   );
   show(
-    "Workflows",
-    h("h2", { id: "failed" }, `Failed executions (${failedItems.length})`),
-    failedItems.length ? h("p", {}, "Ops: open one to read why it failed; once the cause is fixed, redrive it.") : null,
-    table(["execution", "workflow", "failed in", "error", "stopped", "redrive"], failedRows, "No failed execution: nothing to redrive."),
-    h("h2", {}, "Executions started in the last 24 hours (running: all)"),
+    t("runs.workflows"),
+    h("h2", { id: "failed" }, t("runs.failed_count", { count: failedItems.length })),
+    failedItems.length ? h("p", {}, t("runs.failed_explained")) : null,
+    table([t("runs.execution"), t("runs.workflow"), t("runs.failed_in"), t("runs.error"), t("runs.stopped"), t("runs.redrive_column")], failedRows, t("runs.no_failure")),
+    h("h2", {}, t("runs.last_day")),
     h("div", { class: "cards" }, cards),
   );
   refreshEvery(overview);
@@ -74,7 +75,7 @@ export async function executions(workflow, query) {
   const entity = entityId(written);
   let page;
   if (written && !entity) {
-    page = { items: [], next: null, problem: `"${written}" is not an id: paste a client's, ticket's or order's id, or an execution's name` };
+    page = { items: [], next: null, problem: t("runs.not_an_id", { written }) };
   } else if (entity) {
     const found = await api(`/executions?entity=${encodeURIComponent(entity)}`);
     const items = found.items.filter((item) => item.workflow === workflow && (!status || item.status === status));
@@ -100,7 +101,7 @@ export async function executions(workflow, query) {
     );
   addRows(page.items);
   let next = page.next;
-  const more = h("button", { type: "button", hidden: !next }, "Show more");
+  const more = h("button", { type: "button", hidden: !next }, t("runs.more"));
   more.addEventListener("click", async () => {
     const following = await api(`/workflows/${encodeURIComponent(workflow)}/executions?limit=50${status ? `&status=${status}` : ""}&next=${encodeURIComponent(next)}`);
     addRows(following.items);
@@ -110,10 +111,10 @@ export async function executions(workflow, query) {
   const statusSelect = h(
     "select",
     { id: "status-filter", name: "status" },
-    h("option", { value: "" }, "every status"),
+    h("option", { value: "" }, t("runs.every_status")),
     STATUSES.map((each) => h("option", { value: each, selected: each === status }, label(each))),
   );
-  const search = h("input", { id: "entity-search", name: "entity", value: entity, placeholder: "a client's, ticket's or order's id", size: 38, autocomplete: "off" });
+  const search = h("input", { id: "entity-search", name: "entity", value: entity, placeholder: t("runs.entity_placeholder"), size: 38, autocomplete: "off" });
   const filters = h(
     "form",
     {
@@ -127,20 +128,20 @@ export async function executions(workflow, query) {
         location.hash = `${workflowHref(workflow)}${chosen.size ? `?${chosen}` : ""}`;
       },
     },
-    h("label", { for: "status-filter" }, "Status", statusSelect),
-    h("label", { for: "entity-search" }, "Entity id", search),
-    h("button", { type: "submit" }, "Filter"),
+    h("label", { for: "status-filter" }, t("runs.status"), statusSelect),
+    h("label", { for: "entity-search" }, t("runs.entity_id"), search),
+    h("button", { type: "submit" }, t("runs.filter")),
   );
   show(
     workflow,
-    h("p", {}, h("a", { href: "#/" }, "← Overview")),
+    h("p", {}, h("a", { href: "#/" }, t("runs.back_overview"))),
     filters,
     page.problem ? h("p", { class: "message error", role: "alert" }, page.problem) : null,
     page.items.length
-      ? h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["execution", "status", "started", "stopped", "failed in"].map((text) => h("th", { scope: "col" }, text)))), body))
-      : h("p", {}, "No execution matches."),
+      ? h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("runs.execution"), t("runs.status_column"), t("runs.started"), t("runs.stopped"), t("runs.failed_in")].map((text) => h("th", { scope: "col" }, text)))), body))
+      : h("p", {}, t("runs.none_matches")),
     more,
-    h("p", { class: "when" }, "Refreshed every 10 seconds while this page is open."),
+    h("p", { class: "when" }, t("runs.refreshed")),
   );
   refreshEvery(() => executions(workflow, query));
 }
@@ -170,7 +171,7 @@ async function layout(states, startAt) {
     return element;
   };
   const byName = Object.fromEntries(states.map((state) => [state.name, state]));
-  const drawing = svg("svg", { viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height, role: "img", "aria-labelledby": "graph-title" }, svg("title", { id: "graph-title" }, "The state machine, each state coloured by what happened to it"));
+  const drawing = svg("svg", { viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height, role: "img", "aria-labelledby": "graph-title" }, svg("title", { id: "graph-title" }, t("runs.graph_title")));
   drawing.append(
     svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8e8e96" }))),
   );
@@ -186,7 +187,9 @@ async function layout(states, startAt) {
       continue;
     }
     const state = byName[node.id];
-    const detail = [label(state.status), state.retries ? `${state.retries} retr${state.retries === 1 ? "y" : "ies"}` : "", state.entered > 1 ? `×${state.entered}` : ""].filter(Boolean).join(" · ");
+    const count = state.retries;
+    const retries = !count ? "" : count === 1 ? t("runs.retry", { count }) : t("runs.retries", { count });
+    const detail = [label(state.status), retries, state.entered > 1 ? `×${state.entered}` : ""].filter(Boolean).join(" · ");
     drawing.append(
       svg(
         "g",
@@ -202,8 +205,9 @@ async function layout(states, startAt) {
 }
 
 function legend() {
-  const shown = [["succeeded", "succeeded"], ["failed", "failed"], ["caught", "caught"], ["running / waiting", "running"], ["not reached", "not_reached"]];
-  return h("ul", { class: "legend", "aria-label": "Colours" }, shown.map(([text, status]) => h("li", {}, h("span", { class: status }), text)));
+  const shown = ["succeeded", "failed", "caught", "running", "not_reached"];
+  const text = (status) => (status === "running" ? t("runs.running_or_waiting") : label(status));
+  return h("ul", { class: "legend", "aria-label": t("runs.colours") }, shown.map((status) => h("li", {}, h("span", { class: status }), text(status))));
 }
 
 function explained(cause) {
@@ -226,14 +230,14 @@ function timeline(events) {
       h("div", { class: "when" }, when(event.at)),
       event.error ? h("div", { class: "failure" }, `${event.error}: ${explained(event.cause)}`) : null,
       event.error && event.cause && explained(event.cause) !== event.cause
-        ? h("details", {}, h("summary", {}, "the whole cause"), h("pre", {}, event.cause))
+        ? h("details", {}, h("summary", {}, t("runs.whole_cause")), h("pre", {}, event.cause))
         : null,
       data.length
         ? h("details", {}, h("summary", {}, data.join(", ")), data.map((field) => h("div", {}, h("strong", {}, field), h("pre", {}, JSON.stringify(event[field], null, 2)))))
         : null,
     );
   });
-  return h("ol", { class: "timeline", "aria-label": "Events" }, items);
+  return h("ol", { class: "timeline", "aria-label": t("runs.events_label") }, items);
 }
 
 async function confirmAction(title, text, button, withCause) {
@@ -253,7 +257,7 @@ export async function execution(workflow, name) {
   const path = `/workflows/${encodeURIComponent(workflow)}/executions/${encodeURIComponent(name)}`;
   const [detail, history] = await Promise.all([api(path), api(`${path}/history`)]);
   if (unchanged(detail, history.events.length)) return;
-  const who = detail.entity ? await entityLabel(detail.entity) : "started by hand";
+  const who = detail.entity ? await entityLabel(detail.entity) : t("runs.by_hand");
   const message = h("p", { class: "message", role: "status", "aria-live": "polite" });
   const actions = h("div", { class: "actions" });
   if (isOps() && detail.redrive?.redrivable) {
@@ -262,10 +266,11 @@ export async function execution(workflow, name) {
         type: "button",
         class: "primary",
         onclick: async () => {
-          if (!(await confirmAction("Redrive this execution?", `${name} runs again from ${detail.failed_state || "where it stopped"}.`, "Redrive", false))) return;
-          await act(`${path}/redrive`, {}, message, "Redriven: it runs again from where it stopped.", () => execution(workflow, name));
+          const from = detail.failed_state || t("runs.where_it_stopped");
+          if (!(await confirmAction(t("runs.redrive_question"), t("runs.redrive_explained", { name, from }), t("runs.redrive"), false))) return;
+          await act(`${path}/redrive`, {}, message, t("runs.redriven"), () => execution(workflow, name));
         },
-      }, "Redrive"),
+      }, t("runs.redrive")),
     );
   }
   if (isOps() && detail.status === "running") {
@@ -274,36 +279,39 @@ export async function execution(workflow, name) {
         type: "button",
         class: "danger",
         onclick: async () => {
-          const answer = await confirmAction("Stop this execution?", `${name} stops now, and its ${detail.entity?.type || "entity"} ends as a stop ends it.`, "Stop", true);
+          const entity = detail.entity ? t(`runs.entity.${detail.entity.type}`) : t("runs.entity");
+          const answer = await confirmAction(t("runs.stop_question"), t("runs.stop_explained", { name, entity }), t("runs.stop"), true);
           if (!answer) return;
-          await act(`${path}/stop`, answer.cause ? { cause: answer.cause } : {}, message, "Stopped.", () => execution(workflow, name));
+          await act(`${path}/stop`, answer.cause ? { cause: answer.cause } : {}, message, t("runs.stopped_done"), () => execution(workflow, name));
         },
-      }, "Stop"),
+      }, t("runs.stop")),
     );
   }
+  const times = { count: detail.redrive?.count, last: when(detail.redrive?.last_at) };
+  const redriven = !times.count ? t("runs.never") : times.count === 1 ? t("runs.redriven_once", times) : t("runs.redriven_times", times);
   const facts = [
-    ["status", badge(detail.status)],
+    [t("runs.status_column"), badge(detail.status)],
     detail.entity
-      ? [detail.entity.type, h("a", { href: `#/workflows/${encodeURIComponent(workflow)}?entity=${detail.entity.id}` }, who)]
-      : ["entity", who],
-    ["started", when(detail.started_at)],
-    ["stopped", when(detail.stopped_at)],
-    ["redriven", detail.redrive?.count ? `${detail.redrive.count} time${detail.redrive.count === 1 ? "" : "s"}, last ${when(detail.redrive.last_at)}` : "never"],
+      ? [t(`runs.entity.${detail.entity.type}`), h("a", { href: `#/workflows/${encodeURIComponent(workflow)}?entity=${detail.entity.id}` }, who)]
+      : [t("runs.entity"), who],
+    [t("runs.started"), when(detail.started_at)],
+    [t("runs.stopped"), when(detail.stopped_at)],
+    [t("runs.redriven_fact"), redriven],
   ];
   const failure =
     detail.failed_state || detail.error
       ? h(
           "section",
           { class: "alert", role: "alert", "aria-labelledby": "failure-title" },
-          h("h2", { id: "failure-title" }, `${label(detail.status)} in ${detail.failed_state || "—"}`),
-          h("p", {}, h("strong", {}, detail.error || "no error"), detail.cause ? `: ${explained(detail.cause)}` : ""),
+          h("h2", { id: "failure-title" }, t("runs.status_in", { status: label(detail.status), state: detail.failed_state || "—" })),
+          h("p", {}, h("strong", {}, detail.error || t("runs.no_error")), detail.cause ? `: ${explained(detail.cause)}` : ""),
           detail.redrive && !detail.redrive.redrivable
-            ? h("p", {}, `Cannot be redriven: ${detail.redrive.reason}`)
-            : h("p", {}, isOps() ? "Once the cause is fixed, redrive it: it runs again from this step." : "Ops can redrive it once the cause is fixed."),
+            ? h("p", {}, t("runs.cannot_redrive", { reason: detail.redrive.reason }))
+            : h("p", {}, isOps() ? t("runs.redrive_when_fixed") : t("runs.ops_redrive_when_fixed")),
         )
       : null;
   const waiting = detail.waiting
-    ? h("p", { class: "note" }, `Waiting in ${detail.waiting.state}: ${detail.waiting.kind === "callback" ? "for an answer (a person or the lab)" : detail.waiting.kind === "retry" ? `to retry after ${detail.waiting.error}` : detail.waiting.kind === "wait" ? "a Wait state" : "a task is running"}`, detail.waiting.since ? ` since ${when(detail.waiting.since)}` : "", ".")
+    ? h("p", { class: "note" }, t(`runs.waiting.${detail.waiting.kind}`, { state: detail.waiting.state, error: detail.waiting.error }), detail.waiting.since ? ` ${t("runs.since", { since: when(detail.waiting.since) })}` : "", ".")
     : null;
   show(
     name,
@@ -316,8 +324,8 @@ export async function execution(workflow, name) {
     h(
       "div",
       { class: "execution" },
-      h("section", { "aria-labelledby": "graph-heading" }, h("h2", { id: "graph-heading" }, "States"), legend(), h("div", { class: "graph" }, await layout(detail.states, detail.start_at))),
-      h("section", { "aria-labelledby": "events-heading" }, h("h2", { id: "events-heading" }, `Events (${history.events.length})`), timeline(history.events)),
+      h("section", { "aria-labelledby": "graph-heading" }, h("h2", { id: "graph-heading" }, t("runs.states")), legend(), h("div", { class: "graph" }, await layout(detail.states, detail.start_at))),
+      h("section", { "aria-labelledby": "events-heading" }, h("h2", { id: "events-heading" }, t("runs.events", { count: history.events.length })), timeline(history.events)),
     ),
   );
   if (detail.status === "running" || detail.status === "pending_redrive") refreshEvery(() => execution(workflow, name));
@@ -325,7 +333,7 @@ export async function execution(workflow, name) {
 
 async function act(path, body, message, done, reload) {
   message.className = "message";
-  message.textContent = "Sending…";
+  message.textContent = t("counter.sending");
   try {
     await api(path, { method: "POST", body });
   } catch (error) {

@@ -22,7 +22,7 @@ def _strings(language: str) -> dict[str, str]:
 
 MARKED = re.compile(r'data-words="([\w.]+)"')  # the page's own elements: <a data-words="app.skip">
 # keys the code builds from what the API answers: t(`counter.priority.${ticket.priority}`)
-BUILT = re.compile(r"^counter\.(priority|status)\.")
+BUILT = re.compile(r"^(counter\.(priority|status)|runs\.(status|entity|waiting))\.")
 
 
 def _asked() -> set[str]:
@@ -68,5 +68,10 @@ def test_the_words_built_from_the_apis_values_are_written() -> None:
 
     built = {f"counter.priority.{value}" for value in TicketPriority if value != TicketPriority.NONE}
     built |= {"counter.status.called", "counter.status.serving"}
+    # an execution's and a state's statuses, the entities executions are about, why one waits
+    statuses = ("running", "succeeded", "failed", "timed_out", "aborted", "pending_redrive", "not_reached", "caught")
+    built |= {f"runs.status.{status}" for status in statuses}
+    built |= {f"runs.entity.{entity}" for entity in ("client", "ticket", "order")}
+    built |= {f"runs.waiting.{kind}" for kind in ("callback", "wait", "retry", "task")}
     for language in LANGUAGES:
         assert sorted(built - set(_strings(language))) == [], language
