@@ -14,7 +14,7 @@ const READ_TIMEOUT_MS = 10000;
 export const SITE_KEY = "fondation.display.site";
 const VOICES = { fr: "fr-FR", en: "en-GB" };
 
-const announced = new Set(); // the calls this screen has shown: "A012|desk-2|<called at>"
+let announced = new Set(); // the calls on the board as this screen last showed it: "A012|desk-2|<called at>"
 let sound = null; // the audio context, once a touch has allowed the page to make sounds
 
 export function chooseSite(problem) {
@@ -87,7 +87,7 @@ export async function display(site, { unknownSite, signedOut }) {
       board = fresh;
       localStorage.setItem(SITE_KEY, site);
       const called = calls(board).filter((call) => !announced.has(key(call)));
-      for (const call of called) announced.add(key(call));
+      announced = new Set(calls(board).map(key)); // a call called again has a new time: kept for weeks, it stays small
       status.textContent = t("display.updated", { time: new Date().toLocaleTimeString(language()) });
       status.classList.remove("error");
       draw();

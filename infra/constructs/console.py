@@ -165,39 +165,33 @@ class Console(Construct):
             "the default cloudfront.net certificate: its TLS floor is CloudFront's own until a domain is attached",
         )
         self.url = f"https://{self.distribution.distribution_domain_name}/console/"
-        self.client = auth.user_pool.add_client(
-            "Console",
-            user_pool_client_name="console",
-            generate_secret=False,
-            o_auth=cognito.OAuthSettings(
-                flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-                callback_urls=[self.url],
-                logout_urls=[self.url],
-            ),
-            prevent_user_existence_errors=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.hours(12),
-        )
+        self.client = self._page_client(auth, "Console", "console", session=Duration.hours(12), email=True)
         # a waiting room's screen stays signed in for weeks: its own client, whose refresh token the
         # screen keeps (a person's session ends with the day); a screen signs in as a display user
-        self.screens = auth.user_pool.add_client(
-            "Screens",
-            user_pool_client_name="screens",
+        self.screens = self._page_client(auth, "Screens", "screens", session=SCREEN_SESSION, email=False)
+        self._publish(settings, cognito_domain)
+
+    def _page_client(
+        self, auth: Auth, construct_id: str, name: str, *, session: Duration, email: bool
+    ) -> cognito.UserPoolClient:
+        """A client the page signs in through: the authorization code with PKCE (no secret in a
+        page), back to the console's address; ``session`` is how long its refresh token lasts."""
+        scopes = [cognito.OAuthScope.OPENID, *([cognito.OAuthScope.EMAIL] if email else []), cognito.OAuthScope.PROFILE]
+        return auth.user_pool.add_client(
+            construct_id,
+            user_pool_client_name=name,
             generate_secret=False,
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True),
-                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.PROFILE],
+                scopes=scopes,
                 callback_urls=[self.url],
                 logout_urls=[self.url],
             ),
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
-            refresh_token_validity=SCREEN_SESSION,
+            refresh_token_validity=session,
         )
-        self._publish(settings, cognito_domain)
 
     def _publish(self, settings: StageSettings, cognito_domain: str) -> None:
         """The files, and the config that points them at the stage's API and user pool."""

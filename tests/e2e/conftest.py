@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,25 @@ class LocalRuntime:
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()
         return status, json.loads(raw) if raw else None
+
+
+OPEN_ALL_DAY = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def open_site(
+    runtime: LocalRuntime, prefix: str, name: str, stations: dict[str, dict[str, Any]], **settings: Any
+) -> str:
+    """A site of its own (the runtime is shared by the e2e tests), open all day: its stations, and
+    its default journey through them in that order; ``settings``: the rest of the site's."""
+    manager = runtime.token("managers", user="manager-1")
+    site = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    site_settings = {"name": name, "hours": OPEN_ALL_DAY}
+    assert runtime.request("PUT", f"/sites/{site}", token=manager, body=site_settings)[0] == 200
+    for station, body in stations.items():
+        assert runtime.request("PUT", f"/sites/{site}/stations/{station}", token=manager, body=body)[0] == 200
+    site_settings |= {"default_journey": list(stations), **settings}
+    assert runtime.request("PUT", f"/sites/{site}", token=manager, body=site_settings)[0] == 200
+    return site
 
 
 def until(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:

@@ -6,33 +6,25 @@ from __future__ import annotations
 
 import random
 import string
-import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
 from tests.e2e.browser import screenshot, violations
-from tests.e2e.conftest import LocalRuntime, until
+from tests.e2e.conftest import LocalRuntime, open_site, until
 from tests.workflows.conftest import application
 
 pytestmark = pytest.mark.e2e
 
-OPEN_ALL_DAY = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
 
 @pytest.fixture
 def site(local_runtime: LocalRuntime) -> str:
-    manager = local_runtime.token("managers", user="manager-1")
-    site = f"arrivals-{uuid.uuid4().hex[:8]}"  # a site of its own: the runtime is shared by the e2e tests
-    settings = {"name": "Montreuil", "hours": OPEN_ALL_DAY}
-    assert local_runtime.request("PUT", f"/sites/{site}", token=manager, body=settings)[0] == 200
-    for station, prefix in (("reception", "A"), ("eye-exam", "E")):
-        body = {"name": station.replace("-", " ").title(), "prefix": prefix, "counters": ["desk-1"]}
-        assert local_runtime.request("PUT", f"/sites/{site}/stations/{station}", token=manager, body=body)[0] == 200
-    settings["default_journey"] = ["reception", "eye-exam"]
-    assert local_runtime.request("PUT", f"/sites/{site}", token=manager, body=settings)[0] == 200
-    return site
+    stations = {
+        station: {"name": station.replace("-", " ").title(), "prefix": prefix, "counters": ["desk-1"]}
+        for station, prefix in (("reception", "A"), ("eye-exam", "E"))
+    }
+    return open_site(local_runtime, "arrivals", "Montreuil", stations)
 
 
 def _client(local_runtime: LocalRuntime, desk: str) -> str:

@@ -5,7 +5,6 @@ sends one call; axe-clean, and its screenshot kept."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,29 +12,17 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.browser import screenshot, violations
-from tests.e2e.conftest import LocalRuntime
+from tests.e2e.conftest import LocalRuntime, open_site
 
 pytestmark = pytest.mark.e2e
-
-OPEN_ALL_DAY = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 @pytest.fixture
 def site(local_runtime: LocalRuntime) -> str:
-    manager = local_runtime.token("managers", user="manager-1")
-    site = f"desk-{uuid.uuid4().hex[:8]}"  # a site of its own: the runtime is shared by the e2e tests
-    put = lambda path, body: local_runtime.request("PUT", f"/sites/{site}{path}", token=manager, body=body)  # noqa: E731
-    assert put("", {"name": "Bobigny", "hours": OPEN_ALL_DAY})[0] == 200
     names = {"desk-1": "Guichet 1", "desk-2": "Guichet 2"}
-    assert (
-        put("/stations/reception", {"name": "Accueil", "prefix": "A", "counters": list(names), "counter_names": names})[
-            0
-        ]
-        == 200
-    )
-    assert put("/stations/eye-exam", {"name": "Examen de vue", "prefix": "E", "counters": ["room-1"]})[0] == 200
-    assert put("", {"name": "Bobigny", "hours": OPEN_ALL_DAY, "default_journey": ["reception", "eye-exam"]})[0] == 200
-    return site
+    reception = {"name": "Accueil", "prefix": "A", "counters": list(names), "counter_names": names}
+    eye_exam = {"name": "Examen de vue", "prefix": "E", "counters": ["room-1"]}
+    return open_site(local_runtime, "desk", "Bobigny", {"reception": reception, "eye-exam": eye_exam})
 
 
 @pytest.fixture

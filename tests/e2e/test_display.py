@@ -5,7 +5,6 @@ reconnecting and announces after what was called meanwhile; its token renews its
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,11 +12,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.browser import screenshot, violations
-from tests.e2e.conftest import LocalRuntime, until
+from tests.e2e.conftest import LocalRuntime, open_site, until
 
 pytestmark = pytest.mark.e2e
 
-OPEN_ALL_DAY = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 # what the page asks the browser to say, kept instead of said (a test has no loudspeaker)
 HEARD = """
 window.heard = [];
@@ -27,25 +25,9 @@ speechSynthesis.speak = (utterance) => { if (utterance.text) window.heard.push([
 
 @pytest.fixture
 def site(local_runtime: LocalRuntime) -> str:
-    manager = local_runtime.token("managers", user="manager-1")
-    site = f"screen-{uuid.uuid4().hex[:8]}"  # a site of its own: the runtime is shared by the e2e tests
-    assert (
-        local_runtime.request(
-            "PUT", f"/sites/{site}", token=manager, body={"name": "Sarcelles", "hours": OPEN_ALL_DAY}
-        )[0]
-        == 200
-    )
     names = {"desk-1": "Guichet 1", "desk-2": "Guichet 2"}
-    body = {"name": "Accueil", "prefix": "A", "counters": ["desk-1", "desk-2"], "counter_names": names}
-    assert local_runtime.request("PUT", f"/sites/{site}/stations/reception", token=manager, body=body)[0] == 200
-    settings = {
-        "name": "Sarcelles",
-        "hours": OPEN_ALL_DAY,
-        "default_journey": ["reception"],
-        "screen_languages": ["fr", "en"],
-    }
-    assert local_runtime.request("PUT", f"/sites/{site}", token=manager, body=settings)[0] == 200
-    return site
+    reception = {"name": "Accueil", "prefix": "A", "counters": list(names), "counter_names": names}
+    return open_site(local_runtime, "screen", "Sarcelles", {"reception": reception}, screen_languages=["fr", "en"])
 
 
 @pytest.fixture
