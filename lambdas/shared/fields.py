@@ -32,6 +32,7 @@ SKU_PATTERN = rf"^[A-Z0-9][A-Z0-9._-]{{0,{SKU_LENGTH - 1}}}$"  # upper case: one
 
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # the ids this API makes
+SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"  # ids chosen by people: saint-denis
 
 
 def digest(text: str) -> str:

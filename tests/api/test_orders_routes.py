@@ -257,6 +257,22 @@ def test_orders_come_in_pages_newest_first_each_once(client_id: str) -> None:
     assert times == sorted(times, reverse=True)
 
 
+def test_a_sites_orders_are_listed_by_stage(client_id: str) -> None:
+    first, second = (create(order_body(client_id))[1]["order_id"] for _ in range(2))
+
+    def listed(**query: str) -> list[str]:
+        status, page = call_api(api_event("GET", "/orders", query=query))
+        assert status == 200, page
+        return [item["order_id"] for item in page["items"]]
+
+    assert set(listed(site_id=SITE_ID)) == {first, second}
+    waiting = call_api(api_event("GET", f"/orders/{first}"))[1]["status"]
+    assert first in listed(site_id=SITE_ID, status=waiting)
+    assert listed(site_id="bobigny") == []  # another site's, or no site's: none of these
+    status, answer = call_api(api_event("GET", "/orders", query={"site_id": "Saint Denis"}))
+    assert (status, [detail["field"] for detail in answer["details"]]) == (422, ["query.site_id"])
+
+
 @pytest.mark.parametrize("cursor", ["forged", "WyJ4IiwieSJd", "WyJ4Il0"])  # not base64 JSON; a bad time; one part
 def test_a_forged_orders_cursor_is_a_422(client_id: str, cursor: str) -> None:
     status, answer = call_api(api_event("GET", "/orders", query={"cursor": cursor}))

@@ -17,7 +17,7 @@ from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared.cursor import InvalidCursor
 from lambdas.shared.domain import OrderStatus
 from lambdas.shared.errors import InvalidField
-from lambdas.shared.fields import UUID_PATTERN, query_count
+from lambdas.shared.fields import SLUG_PATTERN, UUID_PATTERN, query_count
 from lambdas.shared.model import Model
 from lambdas.shared.orders import desk, intake, views
 from lambdas.shared.orders.desk import Answer
@@ -91,15 +91,16 @@ def handle_get_order(order_id: OrderId) -> OrderView:
     return actor(routes.router).run(views.get_order, order_id)
 
 
-@routes.get("/orders", allow=READ_RECORDS, summary="Orders, newest first: a client's, or by status")
+@routes.get("/orders", allow=READ_RECORDS, summary="Orders, newest first: a client's, a site's, or by status")
 def handle_list_orders(
     client_id: Annotated[str | None, Query(pattern=UUID_PATTERN, description="a client's orders")] = None,
+    site_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="a site's orders")] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
     limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> OrderPage:
     try:
-        return actor(routes.router).run(views.list_orders, client_id, status, limit, cursor)
+        return actor(routes.router).run(views.list_orders, client_id, status, limit, cursor, site_id)
     except InvalidCursor as error:
         raise InvalidField("query.cursor", str(error)) from error
 

@@ -8,13 +8,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from lambdas.api.access import CONFIGURE_SITES, READ_RECORDS, Routes
 from lambdas.api.caller import actor
+from lambdas.shared.fields import SLUG_PATTERN
 from lambdas.shared.queue import sites
 from lambdas.shared.queue.sites import SiteView, StationView
 
 routes = Routes("queue")
 
-SiteId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the site's id, e.g. saint-denis")]
-StationId = Annotated[str, Path(pattern=sites.SLUG_PATTERN, description="the station's id, e.g. eye-exam")]
+SiteId = Annotated[str, Path(pattern=SLUG_PATTERN, description="the site's id, e.g. saint-denis")]
+StationId = Annotated[str, Path(pattern=SLUG_PATTERN, description="the station's id, e.g. eye-exam")]
 
 
 @routes.put(

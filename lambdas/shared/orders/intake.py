@@ -15,13 +15,13 @@ from lambdas.shared.db.base import new_id
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import ClientStatus
 from lambdas.shared.errors import Conflict, InvalidField
-from lambdas.shared.fields import SKU_PATTERN, UUID_PATTERN
+from lambdas.shared.fields import SKU_PATTERN, SLUG_PATTERN, UUID_PATTERN
 from lambdas.shared.idempotency import earlier_entity
 from lambdas.shared.model import Model
 from lambdas.shared.orders import prescription
 from lambdas.shared.orders.steps import record_event
 from lambdas.shared.parameters import OrderParameters, read
-from lambdas.shared.queue.sites import SLUG_PATTERN, service_day
+from lambdas.shared.queue.sites import service_day
 from lambdas.shared.stepfunctions import execution_arn_of
 from workflows.order_fulfilment import WORKFLOW as ORDER_FULFILMENT
 

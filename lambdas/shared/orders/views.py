@@ -100,7 +100,12 @@ def get_order(uow: UnitOfWork, order_id: str) -> OrderView:
 
 
 def list_orders(
-    uow: UnitOfWork, client_id: str | None, status: OrderStatus | None, limit: int, cursor: str | None
+    uow: UnitOfWork,
+    client_id: str | None,
+    status: OrderStatus | None,
+    limit: int,
+    cursor: str | None,
+    site_id: str | None = None,
 ) -> OrderPage:
     after = None
     if cursor:
@@ -109,7 +114,7 @@ def list_orders(
             after = (datetime.fromisoformat(created_at), order_id)
         except ValueError:
             raise InvalidCursor("cursor is not valid; use next_cursor from a previous page") from None
-    orders = uow.orders.search(client_id, status, limit + 1, after)
+    orders = uow.orders.search(client_id, status, limit + 1, after, site_id)
     page, more = orders[:limit], len(orders) > limit
     next_cursor = encode(page[-1].created_at.isoformat(), page[-1].id) if more else None
     return OrderPage(items=[OrderSummary.of(order) for order in page], next_cursor=next_cursor)

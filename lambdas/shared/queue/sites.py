@@ -17,14 +17,13 @@ from lambdas.shared.clock import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
-from lambdas.shared.fields import PREFIX_LENGTH, SLUG_LENGTH, TIMEZONE_LENGTH, Name, whole_number
+from lambdas.shared.fields import PREFIX_LENGTH, SLUG_PATTERN, TIMEZONE_LENGTH, Name, whole_number
 from lambdas.shared.model import Model
 from lambdas.shared.parameters import QueueParameters, read
 
 if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_work.py)
     from lambdas.shared.db.sites.models import Site, Station
 
-SLUG_PATTERN = rf"^[a-z0-9](?:[a-z0-9-]{{0,{SLUG_LENGTH - 2}}}[a-z0-9])?$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lower-case letters, digits and hyphens")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ScreenLanguage = Literal["fr", "en"]  # the web app's languages, in which its screen announces calls

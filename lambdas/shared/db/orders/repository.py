@@ -112,12 +112,19 @@ class OrderRepository:
         return self.session.get(LabSubmission, (order_id, attempt))
 
     def search(
-        self, client_id: str | None, status: str | None, limit: int, after: tuple[datetime, str] | None = None
+        self,
+        client_id: str | None,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        site_id: str | None = None,
     ) -> list[Order]:
         """Newest first; ``after``: the (created_at, id) of the previous page's last order."""
         query = select(Order)
         if client_id is not None:
             query = query.where(Order.client_id == client_id)
+        if site_id is not None:
+            query = query.where(Order.site_id == site_id)
         if status is not None:
             query = query.where(Order.status == status)
         if after is not None:
