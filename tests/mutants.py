@@ -275,8 +275,8 @@ MUTATIONS = (
     Mutation(
         "phones-as-typed",
         "lambdas/shared/onboarding/intake.py",
-        "            return to_e164(value, read(IntakeParameters).default_phone_region)",
-        "            return value",
+        "        return to_e164(value, read(IntakeParameters).default_phone_region)",
+        "        return value",
         ("tests/workflows/test_everyone_onboarded.py",),
         "phones are kept as typed: the same number written two ways is not the same person",
     ),

@@ -93,6 +93,9 @@ class Routes:
     def put(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("PUT", resource, allow=allow, **options)
 
+    def patch(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
+        return self.route("PATCH", resource, allow=allow, **options)
+
     def delete(self, resource: str, *, allow: frozenset[Group], **options: Any) -> Callable[..., Any]:
         return self.route("DELETE", resource, allow=allow, **options)
 

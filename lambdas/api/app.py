@@ -38,7 +38,7 @@ SWAGGER_PATH = "/docs"
 # What a browser may send cross-origin where ``ALLOWED_ORIGINS`` names origins: the function and the
 # local gateway's preflights answer with these (on a stage the console calls the API on its own origin).
 CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
-CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
+CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CORS_MAX_AGE_SECONDS = 600
 
 

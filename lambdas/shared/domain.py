@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 
 CONSENT_TEXT_VERSION = "2026-01"  # the consent wording the front desk reads out; bump it when it changes
@@ -54,6 +55,8 @@ class HousingSituation(StrEnum):
 
 
 WITH_ADDRESS = (HousingSituation.FIXED_ADDRESS, HousingSituation.CARE_OF)
+# A client's address and the housing situation it belongs to: copied and changed together
+ADDRESS_COLUMNS = ("housing_situation", "address_care_of", "address_line1", "address_line2", "postal_code", "city")
 
 
 class ReviewDecision(StrEnum):
@@ -70,6 +73,13 @@ class WaitingFor(StrEnum):
 WAITING_STATUS = {
     WaitingFor.DUPLICATE_REVIEW: ClientStatus.AWAITING_REVIEW,
     WaitingFor.DOCUMENTS: ClientStatus.AWAITING_DOCUMENTS,
+}
+
+# How long the onboarding waits for each answer before it ends the application (the TimeoutSeconds
+# of its Await states: a test holds the two equal), for the work lists' days left.
+WAIT_LIMIT = {
+    WaitingFor.DUPLICATE_REVIEW: timedelta(days=7),
+    WaitingFor.DOCUMENTS: timedelta(days=30),
 }
 
 

@@ -113,6 +113,10 @@ def test_erased_clients_are_not_found_by_search(make_client: Callable[..., Clien
         ({"birth_year": "61"}, "query.birth_year"),
         ({"birth_year": "1961.0"}, "query.birth_year"),
         ({"birth_year": "3000"}, "query.birth_year"),
+        ({"status": "waiting"}, "query.status"),
+        ({"site_id": "Saint Denis"}, "query.site_id"),
+        ({"site_id": "-x"}, "query.site_id"),
+        ({"flagged": "yes"}, "query.flagged"),
     ],
 )
 def test_bad_search_parameters_name_the_field(query: dict[str, str], field: str) -> None:

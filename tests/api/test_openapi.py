@@ -32,6 +32,8 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/clients"): {202, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("POST", "/clients/{client_id}/duplicate-review"): {202, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("POST", "/clients/{client_id}/documents"): {202, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("PATCH", "/clients/{client_id}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
+    ("POST", "/clients/{client_id}/consents"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites"): {200} | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites/{site_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
     ("PUT", "/sites/{site_id}"): {200, 404, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
@@ -42,13 +44,14 @@ DOCUMENTED_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/sites/{site_id}/tickets"): {201, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
     ("GET", "/sites/{site_id}/tickets"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
     ("GET", "/tickets/{ticket_id}"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
+    ("GET", "/tickets"): {200, 422} | ANYWHERE | AUTHENTICATED,
     ("POST", "/sites/{site_id}/stations/{station_id}/call-next"): {200, 204, 404, 409, 422}
     | WITH_BODY
     | ANYWHERE
     | AUTHENTICATED,
     **{
         ("POST", f"/tickets/{{ticket_id}}/{action}"): {200, 404, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED
-        for action in ("call", "arrived", "recall", "no-show", "complete", "transfer", "cancel")
+        for action in ("call", "arrived", "recall", "no-show", "complete", "transfer", "cancel", "client")
     },
     ("GET", "/sites/{site_id}/board"): {200, 404, 422} | ANYWHERE | AUTHENTICATED,
     ("POST", "/orders"): {202, 409, 422} | WITH_BODY | ANYWHERE | AUTHENTICATED,
@@ -158,7 +161,8 @@ def test_the_documented_error_is_what_the_api_answers() -> None:
 def test_document_describes_parameters_and_models() -> None:
     document = _document()
     search = _operation(document, "GET", "/clients")
-    assert {parameter["name"] for parameter in search["parameters"]} == {"q", "birth_year", "limit", "cursor"}
+    searched = {parameter["name"] for parameter in search["parameters"]}
+    assert searched == {"q", "birth_year", "status", "site_id", "flagged", "limit", "cursor"}
     assert search["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ClientPage"
     }

@@ -68,6 +68,11 @@ BEYOND_JSON_SCHEMA: list[tuple[str, str, re.Pattern[str]]] = [
     ("/clients", "body.phone", re.compile(r"not a (valid )?phone number")),
     # a special-use domain (.test, .invalid, .localhost, ...) can never receive the welcome
     ("/clients", "body.email", re.compile(r"special-use or reserved name")),
+    ("/clients", "body.site_id", re.compile(r"^no site")),
+    # a correction follows the same rules, and an address alone must suit the housing on record
+    ("/clients/{client_id}", "body.phone", re.compile(r"not a (valid )?phone number")),
+    ("/clients/{client_id}", "body.email", re.compile(r"special-use or reserved name")),
+    ("/clients/{client_id}", "body.address", re.compile(r"when housing_situation is|goes with housing_situation")),
     ("/sites/{site_id}", "body.hours", re.compile(r"must open before it closes")),
     # a journey names the site's own stations: what exists is state, not schema
     ("/sites/{site_id}", "body.default_journey", re.compile(r"has no station")),
@@ -75,6 +80,7 @@ BEYOND_JSON_SCHEMA: list[tuple[str, str, re.Pattern[str]]] = [
     ("/sites/{site_id}/stations/{station_id}", "body.counter_names", re.compile(r"not one of the station's counters")),
     # an order names what exists: an onboarded client, a site, one of its frames
     ("/orders", "body.client_id", re.compile(r"^no client")),
+    ("/tickets/{ticket_id}/client", "body.client_id", re.compile(r"^no client")),
     ("/orders", "body.site_id", re.compile(r"^no site")),
     ("/orders", "body.frame_sku", re.compile(r"has no frame")),
     # the programme's limits are the stage's settings; the rest ties one field to another, or to today

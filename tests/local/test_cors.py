@@ -44,7 +44,7 @@ def test_a_preflight_from_an_allowed_origin_gets_the_cors_headers_without_a_toke
     assert (status, body) == (204, b"")
     assert _cors_headers(headers) == {
         "Access-Control-Allow-Origin": APP,
-        "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+        "Access-Control-Allow-Methods": "GET,POST,PUT,PATCH,DELETE,OPTIONS",
         "Access-Control-Allow-Headers": "Authorization,Content-Type,Idempotency-Key",
         "Access-Control-Max-Age": "600",
     }

@@ -19,6 +19,7 @@ from lambdas.shared.notify import dispatch as dispatching
 from lambdas.shared.notify.dispatch import MAX_ATTEMPTS, dispatch
 from lambdas.shared.notify.senders import MailboxSender, Outgoing, SendFailed, read_mailbox
 from tests.databases import ON_BOTH_DATABASES
+from tests.events import api_event, call_api
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -111,17 +112,22 @@ def test_an_email_goes_to_the_address_the_client_has_when_it_is_sent(
     assert sent.rendered.subject == "Sus gafas están listas"
 
 
-@pytest.mark.parametrize("change", ["withdrawn", "refused"])
+@pytest.mark.parametrize("change", ["withdrawn", "refused", "withdrawn at the desk"])
 def test_a_consent_withdrawn_or_refused_after_queuing_means_no_message(
     make_client: Callable[..., Client], change: str
 ) -> None:
     client = make_client()
     notification = _queue(client)
+    if change == "withdrawn at the desk":  # the front desk's route, as the client's record in the app sends it
+        status, _ = call_api(
+            api_event("POST", f"/clients/{client.id}/consents", body={"purpose": "sms", "given": False})
+        )
+        assert status == 200
     with UnitOfWork("test") as uow:  # withdrawn later, or recorded anew as refused (the form said no)
         consent = uow.consents.of(client.id)[ConsentPurpose.SMS]
         if change == "withdrawn":
             consent.withdrawn_at = utcnow()
-        else:
+        elif change == "refused":
             consent.granted = False
     provider = Flaky(0)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import ConfigDict, Field
@@ -12,11 +12,11 @@ from lambdas.api.caller import actor
 from lambdas.api.errors import InvalidField
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.shared.cursor import InvalidCursor
-from lambdas.shared.domain import ReviewDecision
-from lambdas.shared.fields import query_count
+from lambdas.shared.domain import ClientStatus, ReviewDecision
+from lambdas.shared.fields import SLUG_PATTERN, query_count
 from lambdas.shared.model import Model
-from lambdas.shared.onboarding import intake
-from lambdas.shared.onboarding.views import ClientDetail, ClientPage, get_client, search_clients
+from lambdas.shared.onboarding import intake, record
+from lambdas.shared.onboarding.views import ClientDetail, ClientPage, Filters, get_client, search_clients
 
 # The erasure (every table a client's data is in) is loaded by the one route that erases.
 routes = Routes("clients")
@@ -77,27 +77,65 @@ def handle_get_client(client_id: ClientId) -> ClientDetail:
     return actor(routes.router).run(get_client, client_id)
 
 
-@routes.get("/clients", allow=READ_RECORDS, summary="Search clients by name or phone number, and birth year")
+@routes.get(
+    "/clients",
+    allow=READ_RECORDS,
+    summary="Search clients by name or phone number and birth year; the work lists by status, site or flag",
+)
 def handle_search_clients(
     q: Annotated[str | None, Query(max_length=100, description="part of a name or a phone number")] = None,
     birth_year: Annotated[
         int | None, *query_count(1900, 2100), Query(description="the year of birth, as the person says it")
     ] = None,
+    status: Annotated[
+        ClientStatus | None, Query(description="awaiting_review, awaiting_documents: the work lists")
+    ] = None,
+    site_id: Annotated[str | None, Query(pattern=SLUG_PATTERN, description="applications taken at this site")] = None,
+    flagged: Annotated[
+        Literal["true"] | None, Query(description="true: records whose corrected phone or e-mail is another's")
+    ] = None,
     limit: Annotated[int, *query_count(1, 100), Query()] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> ClientPage:
+    filters = Filters(birth_year=birth_year, status=status, site_id=site_id, flagged=flagged == "true")
     try:
-        return actor(routes.router).run(search_clients, q, limit, cursor, birth_year)
+        return actor(routes.router).run(search_clients, q, limit, cursor, filters)
     except InvalidCursor as error:
         raise InvalidField("query.cursor", str(error)) from error
+
+
+@routes.patch(
+    "/clients/{client_id}",
+    allow=FRONT_DESK_WORK,
+    summary="Correct a client's contact details, language or housing (audited by field, never by value)",
+    responses={409: "the client was erased or merged into another"},
+)
+def handle_correct_client(client_id: ClientId, correction: Annotated[record.Correction, Body()]) -> ClientDetail:
+    caller = actor(routes.router)
+    return caller.run(record.correct, client_id, correction, caller.name)
+
+
+@routes.post(
+    "/clients/{client_id}/consents",
+    allow=FRONT_DESK_WORK,
+    summary="Record a consent given or withdrawn (a withdrawn SMS consent stops every SMS not sent yet)",
+    responses={409: "the client was erased or merged into another"},
+)
+def handle_record_consent(client_id: ClientId, change: Annotated[record.ConsentChange, Body()]) -> ClientDetail:
+    caller = actor(routes.router)
+    return caller.run(record.record_consent, client_id, change, caller.name)
 
 
 @routes.post(
     "/clients/{client_id}/duplicate-review",
     allow=FRONT_DESK_WORK,
     status_code=202,
-    summary="Say whether a suspected duplicate is the same person (resumes the onboarding)",
-    responses={409: "the client is not waiting for a duplicate review (answered already, timed out, stopped)"},
+    summary="Say whether a suspected duplicate is the same person (resumes the onboarding), or whether a "
+    "record flagged by a correction is another person's",
+    responses={
+        409: "the client is not waiting for a duplicate review (answered already, timed out, stopped), or a "
+        "flagged record is the same person's: records in use are not merged"
+    },
 )
 def handle_review_duplicate(client_id: ClientId, review: Annotated[Review, Body()]) -> AnswerAccepted:
     caller = actor(routes.router)

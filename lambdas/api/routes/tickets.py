@@ -15,7 +15,7 @@ from lambdas.api.openapi import RETRY_AFTER, Error
 from lambdas.api.parameters import idempotency_key, uuid_id
 from lambdas.api.routes.sites import SiteId, StationId
 from lambdas.shared.domain import TicketStatus
-from lambdas.shared.fields import IsoDate
+from lambdas.shared.fields import UUID_PATTERN, IsoDate
 from lambdas.shared.model import Model
 from lambdas.shared.queue import calling, desk, tickets, views
 from lambdas.shared.queue.sites import Slug
@@ -50,6 +50,14 @@ class Completion(Model):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"next_station": "frame-fitting"}]})
 
     next_station: Slug | None = Field(None, description="instead of the journey's next station")
+
+
+class ClientLink(Model):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"client_id": "4f0c2b1e-8d7a-4c55-9f1e-2a3b4c5d6e7f"}]}
+    )
+
+    client_id: str = Field(pattern=UUID_PATTERN, description="the client the walk-in was onboarded as today")
 
 
 class Transfer(Model):
@@ -93,6 +101,13 @@ def handle_check_in_person(
 @routes.get("/tickets/{ticket_id}", allow=READ_RECORDS, summary="A ticket: where it is, its place in line")
 def handle_get_ticket(ticket_id: TicketId) -> TicketView:
     return actor(routes.router).run(views.get_ticket, ticket_id)
+
+
+@routes.get("/tickets", allow=READ_RECORDS, summary="A client's tickets, the latest first (the last 50)")
+def handle_client_tickets(
+    client_id: Annotated[str, Query(pattern=UUID_PATTERN, description="the client whose visits to list")],
+) -> views.TicketPage:
+    return actor(routes.router).run(views.client_tickets, client_id)
 
 
 @routes.get("/sites/{site_id}/tickets", allow=READ_RECORDS, summary="A site's tickets of a day, in check-in order")
@@ -204,6 +219,17 @@ def handle_transfer_ticket(ticket_id: TicketId, transfer: Annotated[Transfer, Bo
 def handle_cancel_ticket(ticket_id: TicketId) -> TicketView:
     caller = actor(routes.router)
     return caller.run(desk.cancel, ticket_id, caller.name)
+
+
+@routes.post(
+    "/tickets/{ticket_id}/client",
+    allow=FRONT_DESK_WORK,
+    summary="Link a walk-in's ticket of today to the client they were just onboarded as",
+    responses={409: "the ticket is another client's or not of today, or the client was erased or merged"},
+)
+def handle_link_client(ticket_id: TicketId, link: Annotated[ClientLink, Body()]) -> TicketView:
+    caller = actor(routes.router)
+    return caller.run(desk.link_client, ticket_id, link.client_id, caller.name)
 
 
 @routes.get(

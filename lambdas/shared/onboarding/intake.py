@@ -31,8 +31,17 @@ from lambdas.shared.domain import (
     ReviewDecision,
     WaitingFor,
 )
-from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused
-from lambdas.shared.fields import EMAIL_LENGTH, PHONE_INPUT_LENGTH, IsoDate, Name, Reference, Text, digest
+from lambdas.shared.errors import ConcurrentSubmission, IdempotencyKeyReused, InvalidField
+from lambdas.shared.fields import (
+    EMAIL_LENGTH,
+    PHONE_INPUT_LENGTH,
+    SLUG_PATTERN,
+    IsoDate,
+    Name,
+    Reference,
+    Text,
+    digest,
+)
 from lambdas.shared.model import Model
 from lambdas.shared.normalize import email_key, name_key, search_name
 from lambdas.shared.onboarding.answers import DocumentsReceived, DuplicateReviewed
@@ -194,6 +203,9 @@ class Application(_Input):
     consents: Consents
     evidence: Evidence | None = None
     emergency_first_visit: StrictBool = Field(False, description="allow a first emergency visit without documents")
+    site_id: str | None = Field(
+        None, pattern=SLUG_PATTERN, description="the site where the application was taken: its work lists show it"
+    )
 
     @field_validator("birth_date")
     @classmethod
@@ -217,48 +229,70 @@ class Application(_Input):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return to_e164(value, read(IntakeParameters).default_phone_region)
-        except InvalidPhoneNumber as error:
-            raise ValueError(str(error)) from None
+        return phone_in_e164(value)
 
     @field_validator("email", mode="before")
     @classmethod
     def _address_only(cls, value: object) -> object:
-        if isinstance(value, str) and ("<" in value or ">" in value):
-            raise ValueError("give the address alone (amina@example.org), without a name around it")
-        return value
+        return email_alone(value)
 
     @field_validator("email")
     @classmethod
     def _fits(cls, value: str | None) -> str | None:
-        if value is not None and len(value) > EMAIL_LENGTH:
-            raise ValueError(f"an email address has at most {EMAIL_LENGTH} characters")
-        return value
+        return email_that_fits(value)
 
     @field_validator("address")
     @classmethod
     def _address_as_housing_says(cls, value: PostalAddress | None, info: ValidationInfo) -> PostalAddress | None:
         housing = info.data.get("housing_situation")
-        if housing is None:
-            return value
-        if housing in WITH_ADDRESS and value is None:
-            raise ValueError(
-                f"an address is required when housing_situation is {housing} "
-                "(no_fixed_address or prefers_not_to_answer need none)"
-            )
-        if housing not in WITH_ADDRESS and value is not None:
-            raise ValueError(f"no address may be given when housing_situation is {housing}")
-        if value is not None and (housing == HousingSituation.CARE_OF) != (value.care_of is not None):
-            raise ValueError("care_of (the organisation that receives the mail) goes with housing_situation care_of")
+        if housing is not None:
+            check_address(HousingSituation(housing), value)
         return value
 
     def fingerprint(self) -> str:
-        """The same application gives the same fingerprint, whatever the JSON key order."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The same application gives the same fingerprint, whatever the JSON key order (and one
+        stored before applications named their site gives the same as then)."""
+        unnamed = {"site_id"} if self.site_id is None else set()
+        canonical = json.dumps(self.model_dump(mode="json", exclude=unnamed), sort_keys=True, separators=(",", ":"))
         return digest(canonical)
+
+
+# --- the rules an application and a correction share -----------------------------------------------
+
+
+def phone_in_e164(value: str | None) -> str | None:
+    """A number as written, in E.164 (national numbers read in the stage's country)."""
+    if value is None:
+        return None
+    try:
+        return to_e164(value, read(IntakeParameters).default_phone_region)
+    except InvalidPhoneNumber as error:
+        raise ValueError(str(error)) from None
+
+
+def email_alone(value: object) -> object:
+    if isinstance(value, str) and ("<" in value or ">" in value):
+        raise ValueError("give the address alone (amina@example.org), without a name around it")
+    return value
+
+
+def email_that_fits(value: str | None) -> str | None:
+    if value is not None and len(value) > EMAIL_LENGTH:
+        raise ValueError(f"an email address has at most {EMAIL_LENGTH} characters")
+    return value
+
+
+def check_address(housing: HousingSituation, address: PostalAddress | None) -> None:
+    """An address exactly when the housing situation has one, with care_of exactly for care_of."""
+    if housing in WITH_ADDRESS and address is None:
+        raise ValueError(
+            f"an address is required when housing_situation is {housing} "
+            "(no_fixed_address or prefers_not_to_answer need none)"
+        )
+    if housing not in WITH_ADDRESS and address is not None:
+        raise ValueError(f"no address may be given when housing_situation is {housing}")
+    if address is not None and (housing == HousingSituation.CARE_OF) != (address.care_of is not None):
+        raise ValueError("care_of (the organisation that receives the mail) goes with housing_situation care_of")
 
 
 # --- receiving the application -------------------------------------------------------------------------
@@ -291,6 +325,8 @@ def receive_application(uow: UnitOfWork, application: Application, idempotency_k
                 else execution_arn_of(ONBOARDING, record.entity_id)
             )
             return Received(record.entity_id, arn)
+    if application.site_id is not None and uow.sites.get(application.site_id) is None:
+        raise InvalidField("site_id", f"no site {application.site_id}")
     client_id = new_id()
     for key in keys:
         if not uow.idempotency.claim(key, fingerprint, client_id):
@@ -338,6 +374,7 @@ def _client_from(application: Application, client_id: str, actor: str) -> Client
             "recorded_at": utcnow().isoformat(),
         },
         created_by=actor,
+        site_id=application.site_id,
     )
 
 
@@ -372,6 +409,12 @@ def _answer(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, output: Ba
 
 def review_duplicate(uow: UnitOfWork, client_id: str, decision: str, actor: str) -> None:
     """A person decided whether the suspected duplicate is the same person: the onboarding goes on."""
+    flagged = uow.clients.lock(client_id)
+    if flagged is not None and flagged.waiting_for != WaitingFor.DUPLICATE_REVIEW and flagged.flagged_match_of_id:
+        from lambdas.shared.onboarding.record import review_flag  # a correction's flag, not an onboarding's wait
+
+        review_flag(uow, flagged, ReviewDecision(decision), actor)
+        return
     _answer(uow, client_id, WaitingFor.DUPLICATE_REVIEW, DuplicateReviewed(decision=ReviewDecision(decision)))
     uow.audit("client.duplicate_reviewed", "client", client_id, decision=decision, reviewer=actor)
 

@@ -15,6 +15,7 @@ from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
 from lambdas.shared.db.unit_of_work import UnitOfWork
 from lambdas.shared.domain import (
+    ADDRESS_COLUMNS,
     CONSENT_TEXT_VERSION,
     WAITING_STATUS,
     BirthDateQuality,
@@ -139,6 +140,8 @@ def await_decision(uow: UnitOfWork, client_id: str, waiting_for: WaitingFor, tok
     """Park the application until a person answers; the token is what the API resumes it with."""
     client = _open_client(uow, client_id)
     client.status = WAITING_STATUS[waiting_for]
+    if client.waiting_for != waiting_for:  # a retry of this step keeps when the wait began
+        client.waiting_since = utcnow()
     waiting.park(client, waiting_for, token)
     uow.audit("client.waiting", "client", client_id, waiting_for=waiting_for)
 
@@ -190,9 +193,6 @@ def _fill_contact_details(existing: Client, application: Client) -> list[str]:
             setattr(existing, column, getattr(application, column))
         filled.append("address")
     return filled
-
-
-ADDRESS_COLUMNS = ("housing_situation", "address_care_of", "address_line1", "address_line2", "postal_code", "city")
 
 
 def close_application(uow: UnitOfWork, client_id: str, outcome: Literal["expired", "incomplete"]) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lambdas.shared import signals
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.unit_of_work import UnitOfWork
-from lambdas.shared.domain import TicketStatus
+from lambdas.shared.domain import ClientStatus, TicketStatus
 from lambdas.shared.errors import Conflict, InvalidField, NotFound
 from lambdas.shared.fields import digest
 from lambdas.shared.queue.sites import MAX_STATIONS, service_day
@@ -122,6 +122,29 @@ def cancel(uow: UnitOfWork, ticket_id: str, actor: str) -> TicketView:
     ticket = _locked(uow, ticket_id, "cancelled", ACTIVE)
     end_ticket(uow, ticket, TicketStatus.CANCELLED, "cancelled", actor, was=ticket.status)
     return _answered(uow, ticket)
+
+
+def link_client(uow: UnitOfWork, ticket_id: str, client_id: str, actor: str) -> TicketView:
+    """A walk-in onboarded the same day: the ticket is now the client's (the first name it carried goes,
+    the record has it). Linking it to the same client again changes nothing."""
+    ticket = uow.queue.lock(ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    if ticket.client_id == client_id:
+        return get_ticket(uow, ticket.id)
+    if ticket.client_id is not None:
+        raise Conflict(f"ticket {ticket.label} is another client's already")
+    site = uow.sites.get(ticket.site_id)
+    if site is None or ticket.service_day != service_day(site.timezone):
+        raise Conflict(f"ticket {ticket.label} is of {ticket.service_day}: only a ticket of today can be linked")
+    client = uow.clients.get(client_id)
+    if client is None:
+        raise InvalidField("client_id", f"no client {client_id}")
+    if client.status in (ClientStatus.ERASED, ClientStatus.MERGED):
+        raise Conflict(f"client {client_id} is {client.status}: link the ticket to the client it was merged into")
+    ticket.client_id, ticket.display_name = client_id, None
+    uow.audit("ticket.client_linked", "ticket", ticket.id, client_id=client_id, by=actor)
+    return get_ticket(uow, ticket.id)
 
 
 def end_stopped(uow: UnitOfWork, ticket_id: str, actor: str) -> bool:

@@ -135,6 +135,17 @@ def list_tickets(
     return TicketPage(items=items, more=len(tickets) > MAX_TICKETS)
 
 
+CLIENT_TICKETS = 50  # a client's latest visits: a record shows them, the statistics count the rest
+
+
+def client_tickets(uow: UnitOfWork, client_id: str) -> TicketPage:
+    """A client's tickets, the latest first, as they ended or are now (no place: most are over)."""
+    tickets = uow.queue.of_client(client_id, limit=CLIENT_TICKETS + 1)
+    return TicketPage(
+        items=[TicketView.of(ticket) for ticket in tickets[:CLIENT_TICKETS]], more=len(tickets) > CLIENT_TICKETS
+    )
+
+
 def _site(uow: UnitOfWork, site_id: str) -> Site:
     site = uow.sites.get(site_id)
     if site is None:

@@ -47,6 +47,7 @@ class Client(WaitsForPerson, Timestamps, Base):
         Index(None, "phone"),
         Index(None, "email_key"),
         Index(None, "search_name"),
+        Index(None, "site_id", "status"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
@@ -83,6 +84,11 @@ class Client(WaitsForPerson, Timestamps, Base):
     duplicate_of_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
     created_by: Mapped[str] = mapped_column(String(128))
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))  # where the application was taken
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when its current wait began
+    # a correction made its phone or e-mail the same as this client's: for a person to review, never merged
+    flagged_match_of_id: Mapped[str | None] = mapped_column(ForeignKey("clients.id"))
+    flagged_match: Mapped[str | None] = mapped_column(String(32))
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     consents: Mapped[list[ConsentRecord]] = relationship(back_populates="client")

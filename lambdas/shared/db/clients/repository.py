@@ -40,12 +40,22 @@ class ClientRepository:
         name: str | None,
         phone_digits: str | None,
         birth_year: int | None = None,
+        status: ClientStatus | None = None,
+        site_id: str | None = None,
+        flagged: bool = False,
         limit: int,
         after: tuple[str, str] | None,
     ) -> list[Client]:
         """Clients whose folded name or phone contains the query, born in ``birth_year`` when given
-        (the whole year: a birth date may be approximate), in (name, id) order after ``after``."""
+        (the whole year: a birth date may be approximate), in ``status``, taken at ``site_id``, or
+        ``flagged`` by a correction for a review, in (name, id) order after ``after``."""
         query = select(Client).where(Client.status != ClientStatus.ERASED)
+        if status is not None:
+            query = query.where(Client.status == status)
+        if site_id is not None:
+            query = query.where(Client.site_id == site_id)
+        if flagged:
+            query = query.where(Client.flagged_match_of_id.is_not(None), Client.status != ClientStatus.MERGED)
         matches = []
         if name:
             matches.append(Client.search_name.like(containing(name), escape="\\"))
@@ -83,6 +93,19 @@ class ClientRepository:
             .order_by(Client.duplicate_checked_at, Client.id)
         )
         return list(self.session.scalars(query))
+
+    def sharing(self, client: Client, contact: str) -> Client | None:
+        """Another client in use with ``client``'s ``phone`` or ``email``, if any."""
+        column, value = (Client.phone, client.phone) if contact == "phone" else (Client.email_key, client.email_key)
+        if value is None:
+            return None
+        query = (
+            select(Client)
+            .where(column == value, Client.id != client.id, Client.status.not_in(NOT_DUPLICABLE))
+            .order_by(Client.created_at, Client.id)
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
 
     def merged_into(self, client_id: str) -> list[Client]:
         """Every application merged into ``client_id``, directly or through another merged one; locked."""

@@ -214,6 +214,11 @@ class QueueRepository:
             query = query.where(Ticket.station_id == station_id)
         return list(self.session.scalars(query.order_by(Ticket.checked_in_at, Ticket.id).limit(limit)))
 
+    def of_client(self, client_id: str, *, limit: int) -> list[Ticket]:
+        """A client's tickets, the latest first."""
+        query = select(Ticket).where(Ticket.client_id == client_id)
+        return list(self.session.scalars(query.order_by(Ticket.checked_in_at.desc(), Ticket.id).limit(limit)))
+
     def station_figures(
         self,
         site_id: str,
