@@ -2,16 +2,21 @@
 // #/workflows/<workflow> (its executions), #/workflows/<workflow>/executions/<name>, locally
 // #/mailbox (what the dispatcher delivered to the local mailbox instead of SNS and SES), and
 // #/display/<site> (the waiting room's screen: the only view of the display group), #/counter
-// (the front desk's counter; #/counter/setup chooses it) and #/check-in.
+// (the front desk's counter; #/counter/setup chooses it), #/check-in, #/onboarding, #/work (the work
+// lists), #/clients/<id> (a client's record), #/orders/new/<client id> and #/orders/<id>.
 
 import { h } from "./dom.js";
 import { failed, show, stopRefreshing } from "./page.js";
 import { claims, cognitoSignIn, config, currentToken, finishCognitoSignIn, forgetToken, groups, isScreen, loadConfig, localSignIn, renew, signOutScreen } from "./session.js";
 import { t, useLanguage } from "./i18n.js";
 import { checkIn } from "./views/check-in.js";
+import { clientRecord } from "./views/client.js";
 import { chooseCounter, counterView } from "./views/counter.js";
 import { chooseSite, display, SITE_KEY } from "./views/display.js";
 import { mailbox } from "./views/mailbox.js";
+import { onboarding } from "./views/onboarding.js";
+import { newOrder, orderPage } from "./views/orders.js";
+import { workLists } from "./views/work-lists.js";
 import { execution, executions, overview } from "./views/workflows.js";
 
 function signInPage(problem) {
@@ -70,6 +75,11 @@ async function render() {
     if (parts[0] === "display" && parts[1]) await display(parts[1], { unknownSite, signedOut: sessionEnded });
     else if (parts[0] === "display" || groups().includes("display")) screenSite();
     else if (parts[0] === "check-in") await checkIn();
+    else if (parts[0] === "onboarding") await onboarding(new URLSearchParams(search || ""));
+    else if (parts[0] === "work") await workLists();
+    else if (parts[0] === "clients" && parts[1]) await clientRecord(parts[1]);
+    else if (parts[0] === "orders" && parts[1] === "new" && parts[2]) await newOrder(parts[2]);
+    else if (parts[0] === "orders" && parts[1]) await orderPage(parts[1]);
     else if (parts[0] === "counter" && parts[1] === "setup") await chooseCounter();
     else if (parts[0] === "counter" || (!parts[0] && frontDeskOnly())) await counterView();
     else if (parts[0] === "mailbox" && config.mailbox) await mailbox();

@@ -20,7 +20,7 @@ export function unchanged(...data) {
 export function show(title, ...content) {
   document.title = `${title} · Fondation console`;
   const scrolled = window.scrollY;
-  main.replaceChildren(h("h1", {}, title), ...content.filter(Boolean));
+  main.replaceChildren(h("h1", {}, title), ...content.flat().filter(Boolean));
   if (refreshing) window.scrollTo(0, scrolled);
   else main.focus({ preventScroll: true });
 }

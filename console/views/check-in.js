@@ -2,27 +2,22 @@
 // first name or by number alone; the journey (the site's default), a priority with its reason, an
 // appointment. The number is shown large, with a ticket that prints on a receipt printer: number,
 // station, time, the estimated wait — never a name. One Idempotency-Key per form: sent again after
-// a network error, it gives back the same ticket, never a second one.
+// a network error, it gives back the same ticket, never a second one. A walk-in can be onboarded from
+// the ticket, and keeps it.
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { language, t } from "../i18n.js";
 import { show } from "../page.js";
-import { COUNTER_KEY } from "./counter.js";
+import { deskSite, siteSelect } from "../form.js";
 
 const PRIORITIES = ["disability", "pregnancy", "elderly", "child", "medical"];
-const SITE_KEY = "fondation.checkin.site"; // the site this desk checks people in at, remembered
 
 export async function checkIn() {
   const { items: sites } = await api("/sites");
   if (!sites.length) return show(t("checkin.title"), h("p", {}, t("counter.no_site")));
-  const remembered = localStorage.getItem(SITE_KEY) || JSON.parse(localStorage.getItem(COUNTER_KEY) || "null")?.site;
-  const site = sites.find((each) => each.site_id === remembered) || sites[0];
-  const siteChoice = h(
-    "select",
-    { id: "checkin-site", name: "site", onchange: (event) => localStorage.setItem(SITE_KEY, event.target.value) || checkIn() },
-    sites.map((each) => h("option", { value: each.site_id, selected: each === site }, each.name)),
-  );
+  const site = deskSite(sites);
+  const siteChoice = siteSelect("checkin-site", sites, site, () => checkIn());
   const key = crypto.randomUUID(); // this form's: a new person, a new form, a new key
   let client = null;
 
@@ -98,6 +93,9 @@ export async function checkIn() {
   };
 
   function printable(ticket) {
+    // a walk-in onboarded now keeps this ticket: the form links it to the new record
+    const walkIn = client === null;
+    const onboard = `#/onboarding?${new URLSearchParams({ ticket: ticket.ticket_id, first_name: name.value.trim() })}`;
     const station = site.stations.find((each) => each.station_id === ticket.station_id);
     const at = new Date().toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" });
     show(
@@ -116,6 +114,7 @@ export async function checkIn() {
         { class: "actions no-print" },
         h("button", { type: "button", class: "primary", onclick: () => window.print() }, t("checkin.print")),
         h("button", { type: "button", onclick: () => checkIn() }, t("checkin.next_person")),
+        walkIn ? h("a", { class: "button", href: onboard }, t("checkin.onboard_walk_in")) : null,
       ),
     );
   }
@@ -131,6 +130,7 @@ export async function checkIn() {
       h("button", { type: "submit" }, t("checkin.search")),
     ),
     found,
+    h("p", {}, h("a", { href: "#/onboarding" }, t("checkin.onboard"))),
     h(
       "form",
       { class: "checkin", onsubmit: issue },

@@ -30,7 +30,7 @@ def site(local_runtime: LocalRuntime) -> str:
 def _client(local_runtime: LocalRuntime, desk: str) -> str:
     """An onboarded client of a name and phone of their own, born in 1948."""
     name = "".join(random.choices(string.ascii_lowercase, k=8)).title()
-    phone = "+336" + "".join(random.choices(string.digits, k=8))
+    phone = "+33612" + "".join(random.choices(string.digits, k=6))
     body = application(first_name="Hawa", last_name=name, phone=phone, birth_date="1948-06-15")
     status, accepted = local_runtime.request("POST", "/clients", token=desk, body=body)
     assert status == 202, accepted

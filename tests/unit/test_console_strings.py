@@ -22,7 +22,11 @@ def _strings(language: str) -> dict[str, str]:
 
 MARKED = re.compile(r'data-words="([\w.]+)"')  # the page's own elements: <a data-words="app.skip">
 # keys the code builds from what the API answers: t(`counter.priority.${ticket.priority}`)
-BUILT = re.compile(r"^(counter\.(priority|status)|runs\.(status|entity|waiting))\.")
+BUILT = re.compile(
+    r"^(counter\.(priority|status)|runs\.(status|entity|waiting)|language|consent|client\.(status|purpose|channel)"
+    r"|onboard\.(quality|housing|evidence)|work\.(match|stage|decided)"
+    r"|order\.(status|lens|material|coating|base|eye|lab_status|done|event|field))\."
+)
 
 
 def _asked() -> set[str]:
@@ -75,3 +79,56 @@ def test_the_words_built_from_the_apis_values_are_written() -> None:
     built |= {f"runs.waiting.{kind}" for kind in ("callback", "wait", "retry", "task")}
     for language in LANGUAGES:
         assert sorted(built - set(_strings(language))) == [], language
+
+
+def test_the_front_desks_words_name_every_value_the_api_gives() -> None:
+    # a record, a work list and an order show the API's values in words: each value has its words
+    from lambdas.shared.domain import (
+        CONSENT_TEXT_VERSION,
+        BirthDateQuality,
+        ClientStatus,
+        ConsentPurpose,
+        DuplicateMatch,
+        EvidenceType,
+        HousingSituation,
+        Language,
+        OrderStatus,
+        ReviewDecision,
+        TicketStatus,
+    )
+    from lambdas.shared.orders.prescription import Coating, LensMaterial, LensType, PrismBase
+
+    families = {
+        "language": Language,
+        "client.status": ClientStatus,
+        "client.purpose": ConsentPurpose,
+        "onboard.quality": BirthDateQuality,
+        "onboard.housing": HousingSituation,
+        "onboard.evidence": EvidenceType,
+        "work.match": DuplicateMatch,
+        "work.decided": ReviewDecision,
+        "counter.status": TicketStatus,
+        "order.status": OrderStatus,
+        "order.done": OrderStatus,
+        "order.event": (status for status in OrderStatus if status != OrderStatus.RECEIVED),
+        "order.lens": LensType,
+        "order.material": LensMaterial,
+        "order.coating": Coating,
+        "order.base": PrismBase,
+    }
+    built = {f"{family}.{value}" for family, values in families.items() for value in values}
+    built |= {f"consent.{CONSENT_TEXT_VERSION}.{purpose}" for purpose in ConsentPurpose}  # the text agreed to
+    for language in LANGUAGES:
+        assert sorted(built - set(_strings(language))) == [], language
+
+
+def test_the_onboarding_form_offers_the_apis_languages_and_shows_its_consent_text() -> None:
+    from lambdas.shared.domain import CONSENT_TEXT_VERSION, Language
+
+    form = (CONSOLE / "views" / "onboarding.js").read_text(encoding="utf-8")
+    offered = re.search(r"export const LANGUAGES = \[([^\]]*)\]", form)
+    version = re.search(r'export const CONSENT_VERSION = "([^"]+)"', form)
+    assert offered is not None
+    assert version is not None
+    assert re.findall(r'"(\w+)"', offered.group(1)) == [language.value for language in Language]
+    assert version.group(1) == CONSENT_TEXT_VERSION

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import ARN, ID, Base, Timestamps, WaitsForPerson, enum_column, new_id
+from lambdas.shared.db.sites import models as sites  # noqa: F401 - the table its foreign keys name
 from lambdas.shared.db.types import JsonText, UtcDateTime
 from lambdas.shared.domain import (
     BirthDateQuality,
