@@ -7,7 +7,7 @@
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { refreshEvery, show, unchanged } from "../page.js";
+import { failed, refreshEvery, show, unchanged } from "../page.js";
 
 export const COUNTER_KEY = "fondation.desk.counter";
 const REFRESH_MS = 5000;
@@ -40,7 +40,9 @@ export async function chooseCounter() {
       onsubmit: (event) => {
         event.preventDefault();
         localStorage.setItem(COUNTER_KEY, JSON.stringify({ site: site.value, station: station.value, counter: counter.value }));
-        location.hash = "#/counter";
+        // from #/counter/setup the address changes; from #/counter (no counter chosen yet) it is already there
+        if (location.hash === "#/counter") counterView().catch(failed);
+        else location.hash = "#/counter";
       },
     },
     h("label", { for: "counter-site" }, t("counter.site"), site),

@@ -174,3 +174,15 @@ def test_a_bad_consent_names_its_field_and_records_nothing(
     status, answer = _consent(client.id, body)
     assert (status, _fields(answer)) == (422, [field])
     assert [entry.action for entry in _audits(client.id)] == []
+
+
+def test_an_application_waiting_for_its_review_is_answered_there_not_as_a_flag(
+    make_client: Callable[..., Client],
+) -> None:
+    # Given an application waiting for its onboarding's review, corrected to another client's phone
+    amina = make_client()
+    waiting = make_client(first_name="Awa", last_name="Sow", phone=None, status="awaiting_review")
+    status, body = _correct(waiting.id, {"phone": "06 12 34 56 78"})
+    assert (status, body["flagged_match_of"]) == (200, amina.id)
+    # Then it is not listed as a flag: its review decides, with the onboarding's own match
+    assert call_api(api_event("GET", "/clients", query={"flagged": "true"}))[1]["items"] == []

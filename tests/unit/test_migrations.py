@@ -162,3 +162,15 @@ def test_after_0011_the_code_before_it_still_writes_sites_and_stations(empty_dat
     with UnitOfWork("test", sessionmaker(bind=empty_database, expire_on_commit=False)) as uow:
         site = get_site(uow, "old")
     assert (site.screen_languages, site.stations[0].counter_names) == (["fr"], {})
+
+
+@pytest.mark.parametrize("empty_database", ["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)], indirect=True)
+def test_0012_goes_back_to_0011_and_forward_again(empty_database: Engine) -> None:
+    # a rollback by hand (alembic downgrade) must not stop on MySQL's rule that a foreign key keeps its index
+    from alembic import command
+
+    upgrade(empty_database)
+    command.downgrade(alembic_config(empty_database), "0011")
+    assert "site_id" not in {column["name"] for column in inspect(empty_database).get_columns("clients")}
+    upgrade(empty_database)
+    assert "ix_clients_site_id_status" in {index["name"] for index in inspect(empty_database).get_indexes("clients")}

@@ -38,8 +38,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("clients") as batch_op:
-        batch_op.drop_index(batch_op.f("ix_clients_site_id_status"))
+        # the foreign keys first: MySQL keeps an index while a foreign key uses it
         batch_op.drop_constraint(batch_op.f("fk_clients_flagged_match_of_id_clients"), type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_clients_site_id_sites"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_clients_site_id_status"))
         for column in reversed(COLUMNS):
             batch_op.drop_column(column)

@@ -55,7 +55,9 @@ class ClientRepository:
         if site_id is not None:
             query = query.where(Client.site_id == site_id)
         if flagged:
-            query = query.where(Client.flagged_match_of_id.is_not(None), Client.status != ClientStatus.MERGED)
+            # an application waiting for its onboarding's review is answered there, not as a flag
+            answerable = Client.status.not_in((ClientStatus.MERGED, ClientStatus.AWAITING_REVIEW))
+            query = query.where(Client.flagged_match_of_id.is_not(None), answerable)
         matches = []
         if name:
             matches.append(Client.search_name.like(containing(name), escape="\\"))
