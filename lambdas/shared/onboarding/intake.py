@@ -142,7 +142,35 @@ NO_BIRTH_DATE = tuple(quality.value for quality in BirthDateQuality if quality n
 NO_ADDRESS = tuple(situation.value for situation in HousingSituation if situation not in WITH_ADDRESS)
 
 
-class Application(_Input):
+class ContactRules(_Input):
+    """The rules an application and a correction share for the fields they both take: a phone read in
+    E.164, an e-mail address alone, an address exactly as the housing situation calls for."""
+
+    @field_validator("phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return phone_in_e164(value)
+
+    @field_validator("email", mode="before", check_fields=False)
+    @classmethod
+    def _address_only(cls, value: object) -> object:
+        return email_alone(value)
+
+    @field_validator("email", check_fields=False)
+    @classmethod
+    def _fits(cls, value: str | None) -> str | None:
+        return email_that_fits(value)
+
+    @field_validator("address", check_fields=False)
+    @classmethod
+    def _address_as_housing_says(cls, value: PostalAddress | None, info: ValidationInfo) -> PostalAddress | None:
+        housing = info.data.get("housing_situation")  # absent from a correction that leaves it as it is
+        if housing is not None:
+            check_address(HousingSituation(housing), value)
+        return value
+
+
+class Application(ContactRules):
     """What the front desk submits to onboard a person: everyone can be onboarded.
 
     A person may have no address, no phone, no email, or only an approximate birth date: such facts
@@ -224,29 +252,6 @@ class Application(_Input):
             raise ValueError("the birth date is in the future")
         if today.year - value.year > MAX_AGE_YEARS:
             raise ValueError(f"the birth date gives an age over {MAX_AGE_YEARS}")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return phone_in_e164(value)
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _address_only(cls, value: object) -> object:
-        return email_alone(value)
-
-    @field_validator("email")
-    @classmethod
-    def _fits(cls, value: str | None) -> str | None:
-        return email_that_fits(value)
-
-    @field_validator("address")
-    @classmethod
-    def _address_as_housing_says(cls, value: PostalAddress | None, info: ValidationInfo) -> PostalAddress | None:
-        housing = info.data.get("housing_situation")
-        if housing is not None:
-            check_address(HousingSituation(housing), value)
         return value
 
     def fingerprint(self) -> str:

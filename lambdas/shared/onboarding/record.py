@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import ConfigDict, EmailStr, Field, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, EmailStr, Field, StrictBool, model_validator
 
 from lambdas.shared.clock import utcnow
 from lambdas.shared.db.base import new_id
@@ -30,15 +30,13 @@ from lambdas.shared.normalize import email_key
 from lambdas.shared.onboarding.intake import (
     NO_ADDRESS,
     PHONE_PATTERN,
+    ContactRules,
     PostalAddress,
     _absent,
     _Input,
     _present,
     _when,
     check_address,
-    email_alone,
-    email_that_fits,
-    phone_in_e164,
 )
 from lambdas.shared.onboarding.views import ClientDetail
 
@@ -48,7 +46,7 @@ if TYPE_CHECKING:  # tables are mapped on first use (lambdas/shared/db/unit_of_w
 CLOSED = (ClientStatus.ERASED, ClientStatus.MERGED)
 
 
-class Correction(_Input):
+class Correction(ContactRules):
     """The fields to correct; those left out stay as they are, and null removes a phone or an e-mail."""
 
     # the rules of the validators below, as the OpenAPI document states them
@@ -81,29 +79,6 @@ class Correction(_Input):
         None, description="with the address it needs (none for no_fixed_address or prefers_not_to_answer)"
     )
     address: PostalAddress | None = Field(None, validate_default=True, description="for fixed_address and care_of only")
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return phone_in_e164(value)
-
-    @field_validator("email", mode="before")
-    @classmethod
-    def _address_only(cls, value: object) -> object:
-        return email_alone(value)
-
-    @field_validator("email")
-    @classmethod
-    def _fits(cls, value: str | None) -> str | None:
-        return email_that_fits(value)
-
-    @field_validator("address")
-    @classmethod
-    def _as_housing_says(cls, value: PostalAddress | None, info: ValidationInfo) -> PostalAddress | None:
-        housing = info.data.get("housing_situation")
-        if housing is not None:  # a new housing situation; an address alone is checked against the record's
-            check_address(housing, value)
-        return value
 
     @model_validator(mode="after")
     def _something(self) -> Correction:
